@@ -1,0 +1,100 @@
+"""Runners: where probes execute. The judge never knows which one it talks to.
+
+A probe is a kit function registered under a name (``conformance.probes``); it is given the
+student's adapter and plain inputs, calls the student's code, and returns plain outputs.
+
+Plain data, both ways: a dict whose values are numpy arrays, numbers, strings, booleans, None,
+or lists/dicts of those. Nothing else crosses the sandbox boundary (no pickles).
+
+* ``InProcessRunner`` calls the probe in this process (a student running ``pytest conformance``).
+* ``graders.sandbox.SandboxRunner`` sends the call to a sandboxed child process and waits, with a
+  time limit, for its plain-data answer (the grader).
+"""
+from __future__ import annotations
+
+import signal
+import traceback
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+Plain = dict[str, Any]
+
+
+class ProbeFailure(Exception):
+    """A probe could not produce outputs.
+
+    kind: "missing" (the implementation does not define what the probe needs),
+          "error"   (the student's code raised, or returned something unusable),
+          "timeout" (the call ran out of time).
+    """
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class Runner(Protocol):
+    style: str
+
+    def call(self, probe: str, inputs: Plain, timeout: float | None = None) -> Plain: ...
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One sentence naming the exception and the innermost frame of the student's code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    student = [f for f in frames if "/conformance/" not in f.filename.replace("\\", "/")]
+    where = ""
+    if student:
+        f = student[-1]
+        where = f" (in {f.name}, {f.filename}, line {f.lineno})"
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+@contextmanager
+def _alarm(timeout: float | None):
+    """Interrupt a hung call in the main thread after ``timeout`` seconds (POSIX only)."""
+    usable = timeout and hasattr(signal, "setitimer")
+    if usable:
+        try:
+            def _raise(signum, frame):
+                raise TimeoutError(f"ran longer than {timeout:g} s")
+
+            old = signal.signal(signal.SIGALRM, _raise)
+        except ValueError:  # not the main thread
+            usable = False
+    if usable:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        if usable:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+class InProcessRunner:
+    """Runs probes in this process, against an adapter built from the student's namespace."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+        self.style = adapter.style
+
+    def call(self, probe: str, inputs: Plain, timeout: float | None = None) -> Plain:
+        from conformance.adapters.base import Missing
+        from conformance.probes import PROBES, load_all
+
+        if probe not in PROBES:
+            load_all()
+        fn = PROBES[probe]
+        try:
+            with _alarm(timeout):
+                return fn(self.adapter, inputs)
+        except Missing as exc:
+            raise ProbeFailure("missing", str(exc)) from None
+        except TimeoutError as exc:
+            raise ProbeFailure("timeout", f"{probe} {exc}") from None
+        except ProbeFailure:
+            raise
+        except Exception as exc:  # the student's code raised: report it, never crash the suite
+            raise ProbeFailure("error", describe_exception(exc)) from None
