@@ -144,6 +144,7 @@ class Adapter:
     namespace: dict[str, Any]
     style: str = "canonical"
     detected_because: list[str] = field(default_factory=list)
+    loaded: Any = None  # the conformance.loader.LoadedImpl it came from (origin, dropped cells)
 
     # --- inventory ---------------------------------------------------------------
     def inventory(self) -> dict[str, Found]:
@@ -169,8 +170,11 @@ class Adapter:
         raise Missing(f"this implementation has no {kind} optimizer")
 
     def gradient_checker(self):
-        """A callable ``check(layer_factory, x, dy) -> float`` around the student's own
-        gradient-checking function, returning the relative error it reports."""
+        """A callable ``check(planted_bug: bool, seed: int) -> {"error": float | None,
+        "passed": bool | None}`` that runs the student's own gradient-checking function on a
+        correct layer/model built from the student's classes (planted_bug=False) or on the same
+        thing with a kit-planted backward bug (planted_bug=True), and returns what the student's
+        checker reported (its error number and/or its pass/fail answer)."""
         raise Missing("this implementation has no gradient-checking function")
 
     def init_weights(self, kind: str, fan_in: int, fan_out: int, seed: int) -> np.ndarray:

@@ -1,0 +1,180 @@
+"""The glue a conformance test module uses: probe, judge, record, assert.
+
+A test module is one component (``conformance/test_<id>.py``)::
+
+    import pytest
+    from conformance import inputs
+    from conformance.judges import layers
+
+    pytestmark = pytest.mark.component("linear")
+    CASES = [inputs.linear_case(seed=0), inputs.linear_case(seed=1, batch=1)]
+
+    @pytest.mark.parametrize("case", CASES, ids=lambda c: c["recipe"])
+    @pytest.mark.parametrize("judge", [layers.forward, layers.input_gradient])
+    def test_unit(check, case, judge):
+        check.run("layer.check", case, judge)
+
+``check`` (a fixture of the plugin) calls the probe through the session's runner, hands the
+outputs to the judge and turns the ``Outcome`` into pytest's language:
+
+* pass     the test passes; the message (e.g. the convention found) goes to the report;
+* fail     ``pytest.fail`` with the message, the evidence and a reproducing snippet;
+* missing  ``pytest.skip("missing: ...")``: never a pass, never an error;
+* error / timeout  (the student's code raised or hung) ``pytest.fail``, reported as such.
+
+Every outcome is recorded in ``item.user_properties`` under ``"backprop_kit"``; the plugin
+builds the summary table and the JSON report from those records.
+
+Property checks take hypothesis settings from ``properties`` (the ``grading`` profile unless
+``--hypothesis-profile explore`` was given)::
+
+    @properties
+    @given(seed=st.integers(0, 2**16), batch=st.integers(1, 5))
+    def test_property(check, seed, batch): ...
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from conformance.diagnoses import explain
+from conformance.outcome import Outcome
+from conformance.runner import ProbeFailure
+
+RECORD = "backprop_kit"
+DEFAULT_TIMEOUT = 5.0  # seconds for one unit-check probe call
+
+_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+# grading: the same examples every run, so a grade never changes between runs.
+settings.register_profile("grading", derandomize=True, max_examples=6, deadline=None, database=None,
+                          print_blob=False, suppress_health_check=_HEALTH)
+# explore: fresh random examples, more of them, for students hunting bugs.
+settings.register_profile("explore", max_examples=60, deadline=None, suppress_health_check=_HEALTH)
+
+
+def properties(test):
+    """Hypothesis settings for a property check: ``explore`` if that profile is active, else
+    ``grading``."""
+    name = "explore" if settings.get_current_profile_name() == "explore" else "grading"
+    return settings(settings.get_profile(name))(test)
+
+
+def snippet(probe: str, case: dict, judge: Callable | None, impl: str | None) -> str:
+    """Code that reproduces one check outside pytest (the kit's builders, the student's code)."""
+    recipe = case.get("recipe") if isinstance(case, dict) else None
+    if not recipe:
+        return ""
+    lines = ["from conformance import inputs",
+             "from conformance.checking import run_probe",
+             f"case = inputs.{recipe}",
+             f"out = run_probe({probe!r}, case, impl={impl or '<your --impl>'!r})"]
+    if judge is not None:
+        lines += [f"from {judge.__module__} import {judge.__name__}",
+                  f"print({judge.__name__}(case, out).message)"]
+    return "\n".join(lines)
+
+
+def run_probe(probe: str, case: dict, impl: str, style: str | None = None, timeout: float | None = None) -> dict:
+    """Run one probe on an implementation, in this process (what the failure snippets call)."""
+    from conformance.adapters import build_adapter
+    from conformance.loader import load_impl
+    from conformance.runner import InProcessRunner
+
+    return InProcessRunner(build_adapter(load_impl(impl), style=style)).call(probe, case, timeout)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+def format_outcome(outcome: Outcome) -> str:
+    """The message, the catalogue sentence for its cause, then the evidence, one item a line."""
+    parts = [outcome.message]
+    if outcome.cause:
+        parts.append(f"Likely cause ({outcome.cause}): {explain(outcome.cause)}")
+    evidence = dict(outcome.evidence)
+    code = evidence.pop("snippet", "")
+    for key, value in evidence.items():
+        parts.append(f"{key}: {json.dumps(_jsonable(value))}")
+    if code:
+        parts.append("Reproduce with:\n    " + code.replace("\n", "\n    "))
+    return "\n".join(p for p in parts if p)
+
+
+class Check:
+    """What a conformance test uses (the ``check`` fixture): probe calls, judging, recording."""
+
+    def __init__(self, runner, item, impl: str | None, cache: dict):
+        self.runner, self.item, self.impl, self._cache = runner, item, impl, cache
+
+    @property
+    def style(self) -> str:
+        return getattr(self.runner, "style", "unknown")
+
+    def probe(self, name: str, case: dict, timeout: float = DEFAULT_TIMEOUT) -> dict:
+        """The probe's outputs; a missing/error/timeout ends the test with that outcome. Calls
+        with a recipe are cached for the session (the same case serves several judges)."""
+        key = (name, case.get("recipe")) if isinstance(case, dict) and case.get("recipe") else None
+        # After one timeout, the same probe on the same kind of component is not waited for again.
+        hung = ("timeout", name, case.get("kind") if isinstance(case, dict) else None)
+        if key in self._cache or hung in self._cache:
+            result = self._cache.get(key) or self._cache[hung]
+        else:
+            try:
+                result = self.runner.call(name, case, timeout=timeout)
+            except ProbeFailure as exc:
+                result = exc
+            if key is not None:
+                self._cache[key] = result
+            if isinstance(result, ProbeFailure) and result.kind == "timeout":
+                self._cache[hung] = result
+        if isinstance(result, ProbeFailure):
+            verb = {"missing": "is missing", "timeout": "timed out", "error": "raised"}.get(result.kind, "failed")
+            self.expect(Outcome(result.kind, f"{name} {verb}: {result.message}"))
+        return result
+
+    def run(self, probe: str, case: dict, judge: Callable[[dict, dict], Outcome],
+            timeout: float = DEFAULT_TIMEOUT) -> Outcome:
+        """probe -> judge -> expect, with a reproducing snippet attached to a failure."""
+        out = self.probe(probe, case, timeout)
+        outcome = judge(case, out)
+        if not outcome.passed and "snippet" not in outcome.evidence:
+            code = snippet(probe, case, judge, self.impl)
+            if code:
+                outcome = Outcome(outcome.verdict, outcome.message, outcome.cause,
+                                  {**outcome.evidence, "snippet": code})
+        return self.expect(outcome)
+
+    def record(self, outcome: Outcome) -> None:
+        self.item.user_properties.append((RECORD, {
+            "outcome": outcome.verdict, "message": outcome.message, "cause": outcome.cause,
+            "convention": outcome.evidence.get("convention")}))
+
+    def expect(self, outcome: Outcome) -> Outcome:
+        """Record ``outcome`` and end the test accordingly (a pass returns it)."""
+        if not isinstance(outcome, Outcome):
+            outcome = Outcome("fail", f"the judge returned {type(outcome).__name__}, not an Outcome (a kit bug).")
+        self.record(outcome)
+        if outcome.verdict == "pass":
+            return outcome
+        if outcome.verdict == "missing":
+            pytest.skip(f"missing: {outcome.message}")
+        pytest.fail(format_outcome(outcome), pytrace=False)
+
+    def note(self, key: str, value: Any) -> None:
+        """Attach extra plain data to the report (e.g. the inventory)."""
+        self.item.user_properties.append((f"{RECORD}.{key}", _jsonable(value)))

@@ -1,0 +1,159 @@
+"""Judges for cross_entropy and mse (SPEC.md 6 and 7).
+
+The value is judged against the allowed forms (named when found); the gradient against the
+numerical gradient of the student's *own* loss value, so any consistent scaling passes, the
+per-sample (summed) gradient is an allowed, named convention, and anything else is named.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.judges.common import excerpt, fit_scale, numerical_vjp, read_array, where_largest, which_scale
+from conformance.outcome import Outcome, failed, passed
+
+VALUE_TOL = dict(rtol=1e-7, atol=1e-9)  # float64; a student's clipping at 1e-10..1e-12 stays far below
+
+
+def _who(case: dict, out: dict) -> str:
+    return (out or {}).get("student_name") or {"mse": "MSELoss", "cross_entropy": "CrossEntropyLoss"}[case["kind"]]
+
+
+def _per_sample_ce(case: dict) -> np.ndarray:
+    z = np.asarray(case["logits"], dtype=float)
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(z)), np.asarray(case["labels"])]
+
+
+def value_forms(case: dict) -> tuple[dict[str, float], dict[str, float]]:
+    """(allowed forms, known wrong forms) of the loss value on the case."""
+    if case["kind"] == "mse":
+        sq = (np.asarray(case["pred"], dtype=float) - np.asarray(case["labels"], dtype=float)) ** 2
+        batch, n = sq.shape[0], sq.size
+        allowed = {"mean over all elements": sq.sum() / n, "mean over the batch of the per-sample sum": sq.sum() / batch,
+                   "1/2 * mean over all elements": sq.sum() / (2 * n),
+                   "1/2 * mean over the batch of the per-sample sum": sq.sum() / (2 * batch)}
+        return allowed, {"loss_not_averaged": sq.sum(), "missing_half_factor": sq.sum() / 2}
+    per_sample = _per_sample_ce(case)
+    classes = np.shape(case["logits"])[1]
+    return ({"mean over the batch": per_sample.mean()},
+            {"loss_not_averaged": per_sample.sum(), "wrong_loss_value": per_sample.mean() / classes})
+
+
+def loss_value(case: dict, out: dict) -> Outcome:
+    """The value against the allowed forms; the form found is named."""
+    who = _who(case, out)
+    value = out.get("value") if isinstance(out, dict) else None
+    if not isinstance(value, (int, float)) or not np.isfinite(value):
+        return failed(f"{who}.forward returned {value!r}, expected a finite number.", "wrong_loss_value")
+    allowed, wrong = value_forms(case)
+    for form, expected in allowed.items():
+        if np.isclose(value, expected, **VALUE_TOL):
+            return passed(f"{who}.forward is the {form}.", convention=f"value: {form}")
+    for cause, expected in wrong.items():
+        if np.isclose(value, expected, **VALUE_TOL):
+            hint = {"loss_not_averaged": "it sums over the batch", "missing_half_factor": "it is a sum with a 1/2 factor",
+                    "wrong_loss_value": "it also averages over the classes"}[cause]
+            return failed(f"{who}.forward returned {value:.6g}: {hint}.", cause, expected=allowed, got=value)
+    return failed(f"{who}.forward returned {value:.6g}, which matches none of the allowed forms.",
+                  "wrong_loss_value", expected=allowed, got=value)
+
+
+def golden_value(case: dict, out: dict) -> Outcome:
+    """Cross-entropy value against the golden fixture ``case["fixture"]`` (mean over the batch)."""
+    import fixtures
+
+    who, expected = _who(case, out), float(fixtures.load(case["fixture"])["loss"])
+    value = out.get("value") if isinstance(out, dict) else None
+    if not isinstance(value, (int, float)) or not np.isfinite(value):
+        return failed(f"{who}.forward returned {value!r} on the golden fixture {case['fixture']}, expected "
+                      f"{expected:.6g}.", "unstable_cross_entropy")
+    if np.isclose(value, expected, **VALUE_TOL):
+        return passed(f"{who}.forward matches the golden fixture {case['fixture']}.")
+    clip = _clip_level(case, value) if (out.get("conventions") or {}).get("input") == "probs" else None
+    if clip is not None:
+        return passed(f"{who}.forward matches the golden fixture {case['fixture']} with probabilities clipped "
+                      f"at {clip:.0e} (a loss on probabilities cannot see below its clip).",
+                      convention=f"probabilities clipped at {clip:.0e}")
+    return failed(f"{who}.forward returned {value:.6g} on the golden fixture {case['fixture']}, expected "
+                  f"{expected:.6g}.", "wrong_loss_value", expected=expected, got=value)
+
+
+def _clip_level(case: dict, value: float) -> float | None:
+    """The clip c in [1e-300, 1e-6] with value == mean(-log(max(p_target, c))), if there is one."""
+    p = np.asarray(case["probs"], dtype=float)[np.arange(len(case["labels"])), np.asarray(case["labels"])]
+    log_p = np.log(np.maximum(p, 1e-320))
+
+    def loss(log_c):
+        return float(np.mean(-np.maximum(log_p, log_c)))
+
+    lo, hi = np.log(1e-300), np.log(1e-6)  # loss(lo) >= loss(hi)
+    if not loss(hi) - 1e-9 <= value <= loss(lo) + 1e-9:
+        return None
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if loss(mid) > value else (lo, mid)
+    return float(np.exp(hi)) if np.isclose(loss(hi), value, **VALUE_TOL) else None
+
+
+def loss_gradient(case: dict, out: dict) -> Outcome:
+    """backward() against the numerical gradient of the student's own value: factor 1 (consistent)
+    or B (per-sample gradient, the layers then average) pass; any other factor fails, named."""
+    who = _who(case, out)
+    conventions = out.get("conventions") or {}
+    shape = np.shape(case["pred"] if case["kind"] == "mse" else case["logits"])
+    batch = shape[0]
+    got = read_array(out, "grad", f"{who}.backward output", shape)
+    if isinstance(got, Outcome):
+        return got
+    wrt = conventions.get("grad_wrt", "pred" if case["kind"] == "mse" else "logits")
+    candidates = [wrt] if wrt in ("logits", "probs", "pred") else ["logits", "probs"]
+    key = {"logits": "logit", "probs": "prob", "pred": "pred"}
+    tried = {}
+    for name in candidates:
+        values = out.get(f"values_at_{key[name]}_points")
+        if values is None:
+            continue
+        values = np.asarray(values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            return failed(f"{who}.forward returns NaN or inf at inputs near the test case.", "unstable_cross_entropy")
+        numerical = numerical_vjp(values, 1.0, shape)
+        tried[name] = numerical
+        note = f"gradient w.r.t. the {name}"
+        found = which_scale(got, numerical, {"consistent": 1.0, "per_sample": float(batch)})
+        if found == "consistent":
+            return passed(f"{who}.backward is the {note} of your loss value.", convention=f"{note}, consistent with the value")
+        if found == "per_sample":
+            return passed(f"{who}.backward is the per-sample (summed) {note}: B times the derivative of your "
+                          f"mean loss; allowed when your layers average over the batch (model_gradcheck checks the pair).",
+                          convention=f"{note}, per-sample (summed over the batch)")
+        c = fit_scale(got, numerical)
+        if c is None:
+            continue
+        cause = "missing_half_factor" if np.isclose(c, 2.0) or np.isclose(c, 0.5) else "inconsistent_loss_scaling"
+        extra = ""
+        if case["kind"] == "mse" and np.isclose(c, shape[1]):
+            extra = f" (= the number of features {shape[1]}: the value averages over all elements, the gradient over the batch only)"
+        return failed(f"{who}.backward is {c:.4g} times the derivative of your own loss value{extra}; allowed are 1 and "
+                      f"the batch size {batch}.", cause)
+    if not tried:
+        return failed(f"{who}: no loss values at the perturbed inputs were returned.", "wrong_loss_gradient")
+    name, numerical = next(iter(tried.items()))
+    return failed(f"{who}.backward does not match the derivative of your own loss value w.r.t. the {name} at any scale.",
+                  "wrong_loss_gradient", where=where_largest(got, numerical), **excerpt(numerical, got))
+
+
+def loss_stability(case: dict, out: dict) -> Outcome:
+    """Logits of +-1e3 (probabilities exactly 0 and 1): finite value and gradient, no warnings."""
+    who = _who(case, out)
+    value = out.get("value")
+    grad = np.asarray(out.get("grad", np.nan), dtype=float)
+    if value is None or not np.isfinite(value) or not np.all(np.isfinite(grad)):
+        return failed(f"{who} returns NaN or inf for logits of +-1e3.", "unstable_cross_entropy",
+                      value=value, grad=excerpt(grad, grad)["got"])
+    if out.get("warnings"):
+        return failed(f"{who} warns for logits of +-1e3: {out['warnings'][0]}.", "unstable_cross_entropy")
+    if not np.isclose(value, 0.0, atol=1e-6):
+        return failed(f"{who} returns {value:.6g} where every sample is classified with certainty (expected 0).",
+                      "unstable_cross_entropy")
+    return passed(f"{who} is finite and warning-free for logits of +-1e3.")

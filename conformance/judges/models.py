@@ -1,0 +1,312 @@
+"""Judge for model_gradcheck: the student's parameter gradients against central differences of
+the loss the student's own code reports, end to end.
+
+Fast mode first (like torch.autograd.gradcheck's fast_mode): compare <grad, v> with
+(L(theta + eps v) - L(theta - eps v)) / (2 eps) along a few random unit directions v. Only on a
+failure does the kit ask for element-wise differences, for the report.
+
+Tolerance: float64, eps = 1e-6. Truncation error is O(eps^2) ~ 1e-12 and rounding ~ 1e-16 / eps
+~ 1e-10 relative, so a relative error above 1e-5 is a real gradient error (the bugs this check
+exists for are off by factors like 1/B or B, i.e. relative errors of 0.5 and more).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.judges.common import EPS, GRADIENT, fit_scale, read_array, relative_error, where_largest
+from conformance.outcome import Outcome, failed, passed
+
+RTOL = GRADIENT.rtol
+KINK_MARGIN = 1e-2  # hidden pre-activations at least this far from 0: eps-steps never cross a ReLU kink
+
+
+# --- arithmetic shared by this module's checks (and optim/stretch) --------------------------------------
+
+
+def bad_answer(outputs, key: str, shape=None) -> str | None:
+    """A sentence when ``outputs[key]`` is missing, non-numeric, mis-shaped or non-finite; else None."""
+    got = read_array(outputs, key, repr(key), shape)
+    return got.message.rstrip(".") if isinstance(got, Outcome) else None
+
+
+def snippet(builder: str, probe: str, seed: int) -> str:
+    """Code that rebuilds this check's inputs and runs its probe on your code."""
+    module, fn = builder.split(".")
+    return (f"from conformance.judges.{module} import {fn}\n"
+            f"from conformance.checking import run_probe\n"
+            f"inputs = {fn}(seed={seed})\n"
+            f"outputs = run_probe({probe!r}, inputs, impl='<your --impl>')")
+
+
+def unit_directions(params: dict, rng: np.random.Generator, count: int) -> list[dict]:
+    """``count`` random directions over all of ``params`` (same keys and shapes), each of norm 1."""
+    out = []
+    for _ in range(count):
+        d = {k: rng.standard_normal(np.shape(v)) for k, v in params.items()}
+        norm = np.sqrt(sum(float(np.sum(v * v)) for v in d.values()))
+        out.append({k: v / norm for k, v in d.items()})
+    return out
+
+
+def plus_minus(params: dict, directions: list[dict], eps: float = EPS) -> list[dict]:
+    """[theta + eps d1, theta - eps d1, theta + eps d2, ...]."""
+    return [{k: params[k] + s * eps * d[k] for k in params} for d in directions for s in (1.0, -1.0)]
+
+
+def element_directions(params: dict) -> list[dict]:
+    """One basis direction per parameter element, in key order."""
+    out = []
+    for key, value in params.items():
+        for i in range(np.size(value)):
+            e = {k: np.zeros(np.shape(v)) for k, v in params.items()}
+            e[key].flat[i] = 1.0
+            out.append(e)
+    return out
+
+
+# --- expectations from the reference ----------------------------------------------------------------------
+
+
+def reference_mlp(params: dict, sizes) -> "reference.Sequential":
+    """The reference Sequential(Linear, ReLU, ..., Linear) holding ``params`` (keys "<2k>.W"/"<2k>.b")."""
+    import reference as ref
+
+    layers = []
+    for k in range(len(sizes) - 1):
+        lin = ref.Linear(sizes[k], sizes[k + 1], rng=np.random.default_rng(0))
+        lin.params.update(W=np.array(params[f"{2 * k}.W"], float), b=np.array(params[f"{2 * k}.b"], float))
+        layers += [lin, ref.ReLU()]
+    return ref.Sequential(*layers[:-1])
+
+
+def pre_activations(params: dict, sizes, x: np.ndarray) -> list[np.ndarray]:
+    """The hidden layers' pre-activations (the inputs of each ReLU), from the reference."""
+    out, h = [], x
+    for layer in reference_mlp(params, sizes).layers:
+        if type(layer).__name__ == "ReLU":
+            out.append(h)
+        h = layer.forward(h)
+    return out
+
+
+def _grads_after(model, x, dlogits) -> dict:
+    model.forward(x)
+    model.backward(dlogits)
+    return {f"{i}.{k}": np.array(v) for i, layer in enumerate(model.layers) for k, v in layer.grads.items()}
+
+
+def known_bug_gradients(inputs: dict) -> dict[str, dict]:
+    """What each known convention clash would hand the optimizer, for the kit's network and batch,
+    computed with the reference (SoftmaxCrossEntropy = mean over the batch)."""
+    import reference as ref
+
+    x, labels, B = np.asarray(inputs["x"], float), np.asarray(inputs["labels"]), len(inputs["x"])
+    model, loss = reference_mlp(inputs["params"], inputs["sizes"]), ref.SoftmaxCrossEntropy()
+    logits = model.forward(x)
+    loss.forward(logits, labels)
+    g = loss.backward()                                   # d(mean CE)/d(logits), (B, C)
+    softmax = ref.Softmax()
+    softmax.forward(logits)
+    twice = softmax.backward(g)                           # the Jacobian applied to d/dlogits again
+    true, bug = _grads_after(model, x, g), _grads_after(model, x, twice)
+    return {
+        "correct": true,
+        "double_batch_average": {k: v / B for k, v in true.items()},
+        "missing_batch_average": {k: v * B for k, v in true.items()},
+        "softmax_jacobian_on_logits_grad": bug,
+        "softmax_jacobian_on_logits_grad+double_batch_average": {k: v / B for k, v in bug.items()},
+    }
+
+
+BUG_SENTENCES = {
+    "double_batch_average": "your dW is 1/B of the true gradient (B = {B}): you average over the batch in "
+                            "Linear.backward and again in the loss; average in one place only (the loss).",
+    "missing_batch_average": "your gradients are B times the true gradient (B = {B}): your loss reports the "
+                             "batch mean but its backward returns the gradient of the batch sum; divide by B there.",
+    "softmax_jacobian_on_logits_grad": "your loss's backward already returns d/dlogits (p - y), and Softmax.backward "
+                              "multiplies it by the softmax Jacobian again; pass the loss gradient straight "
+                              "to the last Linear layer, or make the loss return d/dprobabilities.",
+    "softmax_jacobian_on_logits_grad+double_batch_average":
+        "two clashes at once: Softmax.backward applies its Jacobian to the loss's d/dlogits again, and the "
+        "batch average is taken in Linear.backward as well as in the loss (B = {B}).",
+    "sign_error_in_gradient": "your gradients have the opposite sign of dL/dθ for L = (f - y)^2 / 2: "
+                              "dL/df is f - y, not y - f.",
+}
+
+
+# --- builder and judge ---------------------------------------------------------------------------------
+
+
+def build_gradcheck(seed: int = 0, sizes=(5, 7, 4), batch: int = 6, directions: int = 3) -> dict:
+    """A small non-square network, a batch and points around its parameters, away from ReLU kinks."""
+    rng = np.random.default_rng(seed)
+    n = len(sizes) - 1
+    while True:
+        params = {}
+        for k in range(n):
+            params[f"{2 * k}.W"] = rng.standard_normal((sizes[k + 1], sizes[k])) * np.sqrt(2.0 / sizes[k])
+            params[f"{2 * k}.b"] = rng.standard_normal(sizes[k + 1]) * 0.1
+        x = rng.standard_normal((batch, sizes[0]))
+        if all(np.min(np.abs(z)) > KINK_MARGIN for z in pre_activations(params, sizes, x)):
+            break
+    labels = rng.integers(0, sizes[-1], batch)
+    labels[: sizes[-1]] = np.arange(min(batch, sizes[-1]))  # every class present
+    dirs = unit_directions(params, rng, directions)
+    return {"seed": seed, "sizes": list(sizes), "hidden": "relu", "x": x, "labels": labels, "params": params,
+            "directions": dirs, "points": plus_minus(params, dirs)}
+
+
+def directional_errors(grads: dict, directions: list[dict], values: list[float], eps: float = EPS):
+    """(analytic <g, v>, numerical slope) per direction, from values at theta +- eps v."""
+    pairs = []
+    for i, d in enumerate(directions):
+        analytic = sum(float(np.sum(np.asarray(grads[k], float) * d[k])) for k in d)
+        pairs.append((analytic, (values[2 * i] - values[2 * i + 1]) / (2 * eps)))
+    return pairs
+
+
+def check_grads_shape(outputs: dict, params: dict) -> str | None:
+    grads = outputs.get("grads") if isinstance(outputs, dict) else None
+    if not isinstance(grads, dict):
+        return "the probe returned no gradient dict"
+    for k, v in params.items():
+        problem = bad_answer(grads, k, np.shape(v))
+        if problem:
+            return f"gradient {problem}"
+    return None
+
+
+def judge_gradcheck(inputs: dict, outputs: dict, *, values_key="point_losses", to_loss=None,
+                    bugs=None, snippet_text="") -> Outcome:
+    """Fast-mode check of the returned gradients against central differences of the returned values.
+    ``to_loss`` maps a returned value (e.g. the single-sample output f) to the loss."""
+    params = inputs["params"]
+    problem = check_grads_shape(outputs, params) or bad_answer(outputs, values_key, (len(inputs["points"]),))
+    if problem:
+        return failed(f"model_gradcheck could not read the answer: {problem}.", "malformed_answer",
+                      snippet=snippet_text)
+    values = [to_loss(v) if to_loss else float(v) for v in outputs[values_key]]
+    pairs = directional_errors(outputs["grads"], inputs["directions"], values)
+    errors = [abs(a - n) / max(abs(a), abs(n), 1e-12) for a, n in pairs]
+    evidence = {"directional": [{"analytic": a, "numerical": n} for a, n in pairs], "rtol": RTOL, "eps": EPS,
+                "snippet": snippet_text}
+    if max(errors) <= RTOL:
+        return passed(f"parameter gradients match central differences of your own loss along "
+                      f"{len(pairs)} random directions (max relative error {max(errors):.1e}).", **evidence)
+    B = len(np.atleast_2d(inputs["x"]))
+    for name, candidate in (bugs or {}).items():
+        if name != "correct" and all(np.allclose(outputs["grads"][k], candidate[k], rtol=1e-6, atol=1e-10)
+                                     for k in params):
+            return failed(BUG_SENTENCES[name].format(B=B), name.split("+")[0], **evidence)
+    scaled = per_parameter_scales(outputs["grads"], (bugs or {}).get("correct"), B)
+    if scaled:
+        off = ", ".join(f"{k} x {v}" for k, v in scaled.items())
+        biases_only = all(k.endswith("b") for k in scaled) and all(v == "1/B" for v in scaled.values())
+        if biases_only:
+            return failed(f"your bias gradients are 1/B of the true ones (B = {B}) while the weight gradients are "
+                          f"right: db must sum dY over the batch, as dW does ({off}).", "bias_gradient_averaged",
+                          scales=scaled, **evidence)
+        return failed(f"some parameter gradients are off by a constant factor ({off}; B = {B}): look for an "
+                      f"extra or missing batch average in those layers' backward.", "wrong_gradient_scale",
+                      scales=scaled, **evidence)
+    return failed(f"your parameter gradients disagree with central differences of the loss your own code "
+                  f"reports (max relative error {max(errors):.2e} > {RTOL:g}).", "model_gradient_mismatch", **evidence)
+
+
+def per_parameter_scales(grads: dict, true: dict | None, B: int) -> dict[str, str]:
+    """{key: "1/B" | "B" | "c"} for parameters whose gradient is a constant multiple (not 1) of the
+    true one, when every parameter is such a multiple; {} otherwise."""
+    if not true:
+        return {}
+    out = {}
+    for k, want in true.items():
+        c = fit_scale(np.asarray(grads[k], float), want)
+        if c is None:
+            return {}
+        if not np.isclose(c, 1.0, rtol=1e-6):
+            out[k] = "1/B" if np.isclose(c * B, 1.0, rtol=1e-6) else "B" if np.isclose(c, B, rtol=1e-6) else f"{c:.4g}"
+    return out
+
+
+def detail_inputs(inputs: dict) -> dict:
+    """Element-wise points, asked for only after a failure (for the report)."""
+    dirs = element_directions(inputs["params"])
+    return {**inputs, "directions": dirs, "points": plus_minus(inputs["params"], dirs)}
+
+
+def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_key="point_losses",
+               to_loss=None) -> Outcome:
+    """The failing outcome plus, per parameter, the element with the largest gradient error."""
+    try:
+        values = [to_loss(v) if to_loss else float(v) for v in detail_out[values_key]]
+        numerical = [n for _, n in directional_errors(detail_out["grads"], detail_in["directions"], values)]
+    except Exception as exc:  # the detail is a courtesy: never let it hide the verdict
+        return Outcome(outcome.verdict, outcome.message, outcome.cause,
+                       {**outcome.evidence, "detail_error": f"{type(exc).__name__}: {exc}"})
+    per_param, i = {}, 0
+    for key, value in detail_in["params"].items():
+        size = np.size(value)
+        num = np.reshape(numerical[i:i + size], np.shape(value))
+        got = np.asarray(detail_out["grads"][key], float)
+        per_param[key] = {"relative_error": relative_error(got, num), **where_largest(got, num)}
+        i += size
+    worst = max(per_param, key=lambda k: per_param[k]["relative_error"])
+    return Outcome(outcome.verdict, outcome.message + f" The largest error is in {worst} at "
+                   f"{per_param[worst]['index']}.", outcome.cause, {**outcome.evidence, "elementwise": per_param})
+
+
+def judge_pipeline(inputs: dict, outputs: dict) -> Outcome:
+    return judge_gradcheck(inputs, outputs, bugs=known_bug_gradients(inputs),
+                           snippet_text=snippet("models.build_gradcheck", "model_gradcheck.pipeline", inputs["seed"]))
+
+
+# --- single-sample style (assignment 004): L = (f - y)^2 / 2 -------------------------------------------
+
+
+def reference_single(params: dict, x: np.ndarray, y: float) -> tuple[np.ndarray, dict]:
+    """a1 and the gradients {W1, b1, W2, b2} of the reference OneHiddenLayerMLP at ``params``."""
+    import reference as ref
+
+    model = ref.OneHiddenLayerMLP(len(x), len(params["b1"]), "relu", rng=np.random.default_rng(0))
+    model.set_parameters(params)
+    f = model.forward(np.asarray(x, float))
+    grads = model.backward(np.asarray(x, float), y, f)
+    return model.a1_cache, {k[4:]: v for k, v in grads.items()}
+
+
+def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, directions: int = 3) -> dict:
+    rng = np.random.default_rng(seed)
+    while True:
+        params = {"W1": rng.standard_normal((hidden_dim, input_dim)) * np.sqrt(2.0 / input_dim),
+                  "b1": rng.standard_normal(hidden_dim) * 0.1,
+                  "W2": rng.standard_normal((1, hidden_dim)) * np.sqrt(1.0 / hidden_dim),
+                  "b2": rng.standard_normal(1) * 0.1}
+        x = rng.standard_normal(input_dim)
+        if np.min(np.abs(reference_single(params, x, 0.0)[0])) > KINK_MARGIN:
+            break
+    dirs = unit_directions(params, rng, directions)
+    return {"seed": seed, "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": "relu", "x": x,
+            "y": float(rng.standard_normal()), "params": params, "directions": dirs,
+            "points": plus_minus(params, dirs)}
+
+
+def single_sample_loss(inputs: dict):
+    return lambda f: 0.5 * (float(f) - float(inputs["y"])) ** 2
+
+
+def single_sample_bugs(inputs: dict) -> dict:
+    """The sign error (gradient of -L, from using y - f) is the one bug worth naming here."""
+    _, true = reference_single(inputs["params"], np.asarray(inputs["x"], float), float(inputs["y"]))
+    return {"correct": true, "sign_error_in_gradient": {k: -v for k, v in true.items()}}
+
+
+def judge_single_sample(inputs: dict, outputs: dict) -> Outcome:
+    for key in ("W2", "b2"):  # (1, h) or (h,), (1,) or () are all fine for the single output
+        if isinstance(outputs, dict) and isinstance(outputs.get("grads"), dict) and key in outputs["grads"]:
+            g = np.asarray(outputs["grads"][key], float)
+            if g.size == np.size(inputs["params"][key]):
+                outputs["grads"][key] = g.reshape(np.shape(inputs["params"][key]))
+    return judge_gradcheck(inputs, outputs, values_key="point_outputs", to_loss=single_sample_loss(inputs),
+                           bugs=single_sample_bugs(inputs),
+                           snippet_text=snippet("models.build_single_sample", "model_gradcheck.single_sample",
+                                                inputs["seed"]))

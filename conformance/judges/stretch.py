@@ -1,0 +1,312 @@
+"""Judges for the stretch layers: batchnorm, dropout and conv2d, one judge per property.
+
+Expected values come from the reference layers (reference.BatchNorm1d, reference.Conv2D) on the
+same inputs; named mistakes are small variants computed here. Tolerances: common.FORWARD for values and exact gradients (float64, a few hundred terms),
+common.GRADIENT for the numerical VJP; statistical ones are derived where they are used.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.judges.common import EPS, FORWARD, GRADIENT, close, read_array, where_largest
+from conformance.judges.models import plus_minus, snippet, unit_directions
+from conformance.outcome import Outcome, failed, passed
+
+
+def _fail(case: dict, message: str, cause: str | None, **evidence) -> Outcome:
+    return failed(message, cause, **evidence, snippet=case["snippet"])
+
+
+def _compare(case: dict, what: str, expected, outputs, key: str, cause: str, hint: str,
+             variants: dict | None = None) -> Outcome:
+    """pass if outputs[key] == expected; else name the variant it matches, or show where it differs."""
+    got = read_array(outputs, key, what, np.shape(expected))
+    if isinstance(got, Outcome):
+        return _fail(case, got.message, "malformed_answer")
+    if close(got, expected, FORWARD):
+        return passed(f"{what} matches.")
+    for name, (value, sentence) in (variants or {}).items():
+        if close(got, value, FORWARD):
+            return _fail(case, f"{what}: {sentence}", name, **where_largest(got, expected))
+    return _fail(case, f"{what} differs from the expected value: {hint}", cause, **where_largest(got, expected))
+
+
+def _case(builder: str, probe: str, seed: int, **extra) -> dict:
+    args = ", ".join([f"seed={seed}"] + [f"{k}={v!r}" for k, v in extra.items()])
+    return {"seed": seed, "recipe": f"judges.stretch.{builder}({args})",
+            "snippet": snippet(f"stretch.{builder}", probe, seed).replace(f"(seed={seed})", f"({args})")}
+
+
+# --- batchnorm ------------------------------------------------------------------------------------------
+
+
+def reference_layer(kind: str, hyper: dict, params: dict):
+    import reference as ref
+
+    if kind == "batchnorm":
+        layer = ref.BatchNorm1d(hyper["num_features"], eps=hyper["eps"], momentum=hyper["momentum"])
+    else:
+        layer = ref.Conv2D(hyper["in_channels"], hyper["out_channels"], hyper["kernel_size"], hyper["stride"],
+                           hyper["padding"], rng=np.random.default_rng(0))
+    layer.params.update({k: np.array(v, float) for k, v in params.items()})
+    return layer
+
+
+def reference_pass(kind: str, hyper: dict, params: dict, x, dy) -> tuple:
+    """y, dx, grads of the reference layer in train mode."""
+    layer = reference_layer(kind, hyper, params)
+    y = layer.forward(np.array(x, float))
+    dx = layer.backward(np.array(dy, float))
+    return y, dx, dict(layer.grads)
+
+
+def running_stats(batches, momentum, unbiased=True, decay_old=False):
+    mean, var = np.zeros(batches[0].shape[1]), np.ones(batches[0].shape[1])
+    for xb in batches:
+        m = 1 - momentum if decay_old else momentum  # decay_old: momentum weights the OLD value
+        bv = xb.var(0, ddof=1 if unbiased else 0)
+        mean, var = (1 - m) * mean + m * xb.mean(0), (1 - m) * var + m * bv
+    return mean, var
+
+
+def build_batchnorm(seed: int = 0, F: int = 4, B: int = 8) -> dict:
+    rng = np.random.default_rng(seed)
+    params = {"gamma": rng.uniform(0.5, 1.5, F), "beta": rng.standard_normal(F) * 0.5}
+    x = rng.standard_normal((B, F)) * rng.uniform(0.5, 3.0, F) + rng.standard_normal(F)
+    dirs = [{"x": d["x"], "gamma": d["gamma"], "beta": d["beta"]}
+            for d in unit_directions({"x": x, **params}, rng, 3)]
+    return {**_case("build_batchnorm", "batchnorm.run", seed), "hyper": {"num_features": F, "eps": 1e-5, "momentum": 0.1}, "params": params, "x": x,
+            "dy": rng.standard_normal((B, F)), "directions": dirs,
+            "points": plus_minus({"x": x, **params}, dirs),
+            "train_batches": [rng.standard_normal((16, F)) * 2.0 + 3.0 for _ in range(5)],
+            "x_eval": rng.standard_normal((6, F)) * 2.0 + 3.0}
+
+
+def _bn_expected(case):
+    return reference_pass("batchnorm", case["hyper"], case["params"], case["x"], case["dy"])
+
+
+def bn_forward(case: dict, out: dict) -> Outcome:
+    return _compare(case, "batchnorm train-mode forward", _bn_expected(case)[0], out, "y", "batchnorm_forward",
+                    "normalise with the batch mean and the biased batch variance.")
+
+
+def bn_input_grad(case: dict, out: dict) -> Outcome:
+    return _compare(case, "batchnorm dx", _bn_expected(case)[1], out, "dx", "batchnorm_backward",
+                    "dx must include the paths through the batch mean and variance.")
+
+
+def bn_param_grads(case: dict, out: dict) -> Outcome:
+    expected = _bn_expected(case)[2]
+    grads = out.get("grads") if isinstance(out, dict) and isinstance(out.get("grads"), dict) else {}
+    for key in ("gamma", "beta"):
+        result = _compare(case, f"batchnorm d{key}", expected[key], grads, key, "batchnorm_backward",
+                          f"d{key} = sum over the batch of dy{' * x_hat' if key == 'gamma' else ''}.")
+        if not result.passed:
+            return result
+    return passed("batchnorm dgamma and dbeta match.")
+
+
+def bn_numerical_vjp(case: dict, out: dict) -> Outcome:
+    """<dy, y(point)> central differences vs <(dx, dgamma, dbeta), v>: the student's own forward."""
+    pts = out.get("point_outputs") if isinstance(out, dict) else None
+    grads = out.get("grads") if isinstance(out, dict) and isinstance(out.get("grads"), dict) else {}
+    analytic = {"x": read_array(out, "dx", "dx", np.shape(case["x"])),
+                "gamma": read_array(grads, "gamma", "dgamma", np.shape(case["params"]["gamma"])),
+                "beta": read_array(grads, "beta", "dbeta", np.shape(case["params"]["beta"]))}
+    bad = next((v for v in analytic.values() if isinstance(v, Outcome)), None)
+    if bad is not None or not isinstance(pts, list) or len(pts) != len(case["points"]):
+        return _fail(case, "batchnorm numerical VJP: " + (bad.message if bad else "the forward values at the "
+                     "kit's points were not returned."), "malformed_answer")
+    errors = []
+    for i, d in enumerate(case["directions"]):
+        diff = np.asarray(pts[2 * i], float) - np.asarray(pts[2 * i + 1], float)
+        num = float(np.sum(case["dy"] * diff)) / (2 * EPS)
+        ana = sum(float(np.sum(analytic[k] * d[k])) for k in d)
+        errors.append(abs(num - ana) / max(abs(num), abs(ana), 1e-12))
+    if max(errors) <= GRADIENT.rtol:
+        return passed("batchnorm backward is the exact VJP of your own train-mode forward.")
+    return _fail(case, f"batchnorm backward is not the VJP of your own train-mode forward (relative error "
+                 f"{max(errors):.2e} > {GRADIENT.rtol:g} along a random direction).", "batchnorm_backward",
+                 errors=errors)
+
+
+def bn_eval(case: dict, out: dict) -> Outcome:
+    xe = case["x_eval"]
+    got = read_array(out, "y_eval", "batchnorm eval-mode output", np.shape(xe))
+    if isinstance(got, Outcome):
+        return _fail(case, got.message, "malformed_answer")
+    gamma, beta = case["params"]["gamma"], case["params"]["beta"]
+    eps, m = case["hyper"]["eps"], case["hyper"]["momentum"]
+    batches = [np.asarray(b, float) for b in case["train_batches"]]
+
+    def with_stats(mean, var):
+        return (xe - mean) / np.sqrt(var + eps) * gamma + beta
+
+    trained = reference_layer("batchnorm", case["hyper"], case["params"])
+    for xb in batches:
+        trained.forward(xb)
+    trained.eval()
+    fresh = reference_layer("batchnorm", case["hyper"], case["params"])  # train mode: batch statistics
+    variants = {  # cause -> (expected eval output, verdict, sentence)
+        None: (trained.forward(np.array(xe, float)), "pass",
+               "batchnorm eval mode uses running statistics (momentum 0.1, unbiased running variance)."),
+        "biased_running_var": (with_stats(*running_stats(batches, m, unbiased=False)), "pass",
+                               "batchnorm eval mode uses running statistics (kept with the biased batch "
+                               "variance; PyTorch keeps the unbiased one: accepted)."),
+        "batchnorm_momentum_convention": (with_stats(*running_stats(batches, m, decay_old=True)), "fail",
+                                          "your running statistics use momentum the other way round: with "
+                                          "momentum=0.1, running = 0.9 * running + 0.1 * batch (PyTorch's)."),
+        "running_stats_not_updated": (with_stats(np.zeros_like(gamma), np.ones_like(gamma)), "fail",
+                                      "in eval mode your batchnorm normalises with mean 0 and variance 1: the "
+                                      "running statistics are never updated by training-mode forwards."),
+        "batchnorm_eval_uses_batch_stats": (fresh.forward(np.array(xe, float)), "fail",
+                                            "in eval mode your batchnorm normalises with the batch's own "
+                                            "statistics: use the running mean and variance."),
+    }
+    for cause, (want, verdict, sentence) in variants.items():
+        if close(got, want, FORWARD):
+            return passed(sentence) if verdict == "pass" else _fail(case, sentence, cause)
+    return _fail(case, "batchnorm's eval-mode output matches no running-statistics convention the kit knows "
+                 "(expected running = 0.9 * running + 0.1 * batch statistics).", "batchnorm_eval",
+                 **where_largest(got, variants[None][0]))
+
+
+BATCHNORM_JUDGES = (bn_forward, bn_input_grad, bn_param_grads, bn_numerical_vjp, bn_eval)
+
+
+# --- dropout --------------------------------------------------------------------------------------------
+
+
+def build_dropout(seed: int = 0, p: float = 0.3) -> dict:
+    """x and dy positive (no zeros), 10,000 units: the judge reads the mask from y != 0."""
+    rng = np.random.default_rng(seed)
+    return {**_case("build_dropout", "dropout.run", seed, p=p), "p": p,
+            "x": rng.uniform(0.5, 1.5, (200, 50)), "dy": rng.uniform(0.5, 1.5, (200, 50))}
+
+
+def _dropout_arrays(case, out):
+    arrays = [read_array(out, k, f"dropout {k}", case["x"].shape) for k in ("y", "dx", "y_eval")]
+    return next((a for a in arrays if isinstance(a, Outcome)), None), arrays
+
+
+def dropout_keep_rate(case: dict, out: dict) -> Outcome:
+    """Fraction kept within 6 binomial sd of 1 - p (sd = sqrt(p(1-p)/n) ~ 0.46% for n = 10,000)."""
+    bad, (y, _, _) = _dropout_arrays(case, out)
+    if bad:
+        return _fail(case, bad.message, "malformed_answer")
+    p, rate = case["p"], float(np.mean(y != 0))
+    tol = 6 * np.sqrt(p * (1 - p) / y.size)
+    if abs(rate - (1 - p)) <= tol:
+        return passed(f"dropout keeps {rate:.1%} of units (expected {1 - p:.0%} for p = {p}).")
+    if abs(rate - p) <= tol:
+        return _fail(case, f"dropout keeps {rate:.1%} of units with p = {p}: p must be the probability of "
+                     f"dropping a unit (keep 1 - p).", "dropout_p_is_keep_probability")
+    return _fail(case, f"dropout keeps {rate:.1%} of units, expected {1 - p:.0%} +- {tol:.1%}.", "dropout_rate")
+
+
+def dropout_scaling(case: dict, out: dict) -> Outcome:
+    bad, (y, _, _) = _dropout_arrays(case, out)
+    if bad:
+        return _fail(case, bad.message, "malformed_answer")
+    kept, p = y != 0, case["p"]
+    if not kept.any():
+        return _fail(case, "dropout dropped every unit in training mode.", "dropout_rate")
+    scale = y[kept] / case["x"][kept]
+    if np.allclose(scale, 1 / (1 - p), rtol=1e-9):
+        return passed("kept units are scaled by 1/(1-p) (inverted dropout).")
+    if np.allclose(scale, 1.0, rtol=1e-9):
+        return _fail(case, "kept units are not scaled in training: inverted dropout multiplies them by 1/(1-p) "
+                     "so that eval mode can be the identity.", "dropout_not_inverted")
+    return _fail(case, f"kept units are scaled by {np.median(scale):.4g}, expected 1/(1-p) = {1 / (1 - p):.4g}.",
+                 "dropout_scale")
+
+
+def dropout_mask(case: dict, out: dict) -> Outcome:
+    bad, (y, dx, _) = _dropout_arrays(case, out)
+    if bad:
+        return _fail(case, bad.message, "malformed_answer")
+    expected = case["dy"] * np.where(y != 0, y / case["x"], 0.0)  # the forward's mask and scale
+    if close(dx, expected, FORWARD):
+        return passed("dropout backward uses the forward's mask and scale.")
+    return _fail(case, "dropout backward does not use the mask (and scale) of its forward pass: keep the mask "
+                 "from forward and reuse it; never draw a new one in backward.", "dropout_mask_mismatch",
+                 **where_largest(dx, expected))
+
+
+def dropout_eval(case: dict, out: dict) -> Outcome:
+    bad, (_, _, y_eval) = _dropout_arrays(case, out)
+    if bad:
+        return _fail(case, bad.message, "malformed_answer")
+    x, p = case["x"], case["p"]
+    if close(y_eval, x, FORWARD):
+        return passed("dropout is the identity in eval mode.")
+    if close(y_eval, x * (1 - p), FORWARD):
+        return _fail(case, "in eval mode your dropout multiplies by (1-p): with inverted dropout eval mode is "
+                     "the identity.", "dropout_eval_scaled")
+    return _fail(case, f"dropout is still active in eval mode ({float(np.mean(y_eval == 0)):.1%} zeros): "
+                 f"eval() / training=False must make it the identity.", "dropout_active_in_eval")
+
+
+DROPOUT_JUDGES = (dropout_keep_rate, dropout_scaling, dropout_mask, dropout_eval)
+
+
+# --- conv2d ---------------------------------------------------------------------------------------------
+
+
+# Non-square images and in != out channels, so swapped axes or transposed weights cannot pass.
+CONV_CONFIGS = ({"in_channels": 2, "out_channels": 3, "kernel_size": 3, "stride": 1, "padding": 0, "hw": (7, 6)},
+                {"in_channels": 3, "out_channels": 2, "kernel_size": 2, "stride": 2, "padding": 1, "hw": (5, 8)})
+
+
+def build_conv2d(seed: int = 0, config: int = 0) -> dict:
+    """One conv2d case: {"cases": [one forward/backward case]} for probe conv2d.run."""
+    rng = np.random.default_rng(seed)
+    c = CONV_CONFIGS[config]
+    hyper = {k: v for k, v in c.items() if k != "hw"}
+    k, s, p = c["kernel_size"], c["stride"], c["padding"]
+    out_hw = [(n + 2 * p - k) // s + 1 for n in c["hw"]]
+    case = {"hyper": hyper, "x": rng.standard_normal((2, c["in_channels"], *c["hw"])),
+            "params": {"W": rng.standard_normal((c["out_channels"], c["in_channels"], k, k)) * 0.5,
+                       "b": rng.standard_normal(c["out_channels"])}}
+    case["dy"] = rng.standard_normal((2, c["out_channels"], *out_hw))
+    return {**_case("build_conv2d", "conv2d.run", seed, config=config), "cases": [case]}
+
+
+def _conv(case, out):
+    c = case["cases"][0]
+    h = c["hyper"]
+    got = out.get("cases") if isinstance(out, dict) else None
+    got = got[0] if isinstance(got, list) and got and isinstance(got[0], dict) else {}
+    tag = f"conv2d (in {h['in_channels']}, out {h['out_channels']}, k={h['kernel_size']}, stride={h['stride']}, " \
+          f"padding={h['padding']})"
+    return c, h, got, tag
+
+
+def conv_values(case: dict, out: dict) -> Outcome:
+    c, h, got, tag = _conv(case, out)
+    W, b = c["params"]["W"], c["params"]["b"]
+    flipped = reference_pass("conv2d", h, {"W": W[:, :, ::-1, ::-1], "b": b}, c["x"], c["dy"])[0]
+    return _compare(case, f"{tag} forward", reference_pass("conv2d", h, c["params"], c["x"], c["dy"])[0], got, "y",
+                    "conv2d_forward", "cross-correlate the padded NCHW input with W (out, in, kh, kw), plus b.",
+                    {"conv_flipped_kernel": (flipped, "you flip the kernel (true convolution); the specification "
+                                                      "is cross-correlation.")})
+
+
+def conv_gradients(case: dict, out: dict) -> Outcome:
+    c, h, got, tag = _conv(case, out)
+    _, dx, g = reference_pass("conv2d", h, c["params"], c["x"], c["dy"])
+    dW, db = g["W"], g["b"]
+    grads = got.get("grads") if isinstance(got.get("grads"), dict) else {}
+    for what, want, src, key, hint in ((f"{tag} dx", dx, got, "dx", "dx is the full correlation of dy with the "
+                                        "kernel, cropped by the padding."),
+                                       (f"{tag} dW", dW, grads, "W", "dW sums input windows times dy over the "
+                                        "batch and positions."),
+                                       (f"{tag} db", db, grads, "b", "db sums dy over batch, height and width.")):
+        result = _compare(case, what, want, src, key, "conv2d_backward", hint)
+        if not result.passed:
+            return result
+    return passed(f"{tag}: dx, dW and db match.")
+
+
+CONV2D_JUDGES = (conv_values, conv_gradients)

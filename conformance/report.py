@@ -1,0 +1,52 @@
+"""From recorded checks to verdicts: the per-component summary, the table and the JSON shape.
+
+A component's verdict is its worst check by severity pass < missing < fail < error < timeout:
+every check passing is a pass; a piece the implementation lacks makes an otherwise passing
+component ``missing`` (never a pass); a failure is never hidden by a missing piece.
+"""
+from __future__ import annotations
+
+SEVERITY = ("pass", "missing", "fail", "error", "timeout")
+NOT_COLLECTED = ("no check of this component was collected (deselected, e.g. by -m 'not slow', "
+                 "or not run)")
+
+
+def _first_sentence(text: str) -> str:
+    text = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return text
+
+
+def summarise(checks: list[dict], reason: str | None = None) -> dict:
+    """{"verdict", "diagnosis", "checks": [{"name", "outcome", "message"}]} for one component."""
+    public = [{"name": c["name"], "outcome": c["outcome"], "message": c.get("message") or "",
+               **({"cause": c["cause"]} if c.get("cause") else {})} for c in checks]
+    if not checks:
+        return {"verdict": "missing", "diagnosis": reason or NOT_COLLECTED, "checks": []}
+    worst = max(checks, key=lambda c: SEVERITY.index(c["outcome"]))
+    verdict = worst["outcome"]
+    if verdict == "pass":
+        found = {c["convention"] for c in checks if c.get("convention")}
+        notes = sorted(n for n in found if not any(m != n and m.startswith(n) for m in found))
+        diagnosis = f"all {len(checks)} checks pass" + (f"; conventions: {', '.join(notes)}" if notes else "")
+    else:
+        bad = [c for c in checks if c["outcome"] == verdict]
+        cause = f"[{worst['cause']}] " if worst.get("cause") else ""
+        diagnosis = f"{len(bad)} of {len(checks)} checks {verdict}: {cause}{_first_sentence(worst.get('message'))}"
+    return {"verdict": verdict, "diagnosis": diagnosis, "checks": public}
+
+
+def table(report: dict, width: int = 140) -> list[str]:
+    """The summary table's lines (component, verdict, diagnosis)."""
+    lines = [f"impl: {report['impl']}   style: {report['style']}"]
+    if report.get("load_error"):
+        lines.append(f"load error: {report['load_error']}")
+    inventory = report.get("inventory") or {}
+    lines.append(f"{'component':<17} {'found as':<20} {'verdict':<8} diagnosis")
+    for comp, entry in report["components"].items():
+        name = (inventory.get(comp) or {}).get("name") or "-"
+        diagnosis = entry["diagnosis"]
+        room = max(width - 48, 20)
+        if len(diagnosis) > room:
+            diagnosis = diagnosis[: room - 3] + "..."
+        lines.append(f"{comp:<17} {name[:20]:<20} {entry['verdict']:<8} {diagnosis}")
+    return lines

@@ -1,0 +1,31 @@
+"""SPEC.md gradient_checker: the student's own checker passes a correct layer and flags one with a
+kit-planted backward bug (gradient scaled by 1.5 or similar).
+
+The "correct" layer is built from the student's own classes; when the checker rejects it, the kit
+runs its own model_gradcheck on the student's code: if that fails too, the checker was right."""
+import pytest
+
+from conformance.judges import gradchecker, models
+from conformance.runner import ProbeFailure
+
+pytestmark = pytest.mark.component("gradient_checker")
+
+
+def own_gradients_wrong(runner) -> bool:
+    single = runner.style == "single_sample"
+    case = models.build_single_sample(0) if single else models.build_gradcheck(0)
+    try:
+        out = runner.call("model_gradcheck.single_sample" if single else "model_gradcheck.pipeline", case, timeout=30)
+    except ProbeFailure:
+        return False
+    judge = models.judge_single_sample if single else models.judge_pipeline
+    return judge(case, out).verdict == "fail"
+
+
+def test_gradient_checker(check):
+    case = gradchecker.build_gradchecker(seed=0)
+    out = check.probe("gradient_checker.verdicts", case, timeout=30)
+    outcome = gradchecker.judge_gradchecker(case, out)
+    if outcome.cause == "checker_too_strict" and own_gradients_wrong(check.runner):
+        outcome = gradchecker.judge_gradchecker(case, out, own_layer_wrong=True)
+    check.expect(outcome)

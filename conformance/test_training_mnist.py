@@ -1,0 +1,18 @@
+"""SPEC.md training_mnist (slow): MNIST-class data, resolved in the order full MNIST, mnist-5k,
+Fashion-MNIST (training.MNIST_ORDER); the data set used is named in the check message and the
+report. Full MNIST uses the assignment's own bar (90% layer_dicts-style, 95% attr_grads-style);
+the others thresholds calibrated from the reference. No data at all: `missing`, with the fix."""
+import pytest
+
+from conformance.judges import training
+from conformance.outcome import Outcome
+
+pytestmark = [pytest.mark.component("training_mnist"), pytest.mark.slow]
+
+
+def test_training_mnist(check):
+    name, note = training.resolve_mnist()
+    check.note("dataset", note)
+    if name is None:
+        check.expect(Outcome("missing", note))
+    training.run_task(check, name, data_note=note)

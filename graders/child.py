@@ -1,0 +1,242 @@
+"""The sandboxed child: loads one submission and runs probes on request, nothing else.
+
+Started by ``graders.sandbox`` as ``python -I -S -c <stub>`` with a JSON config. In order:
+
+1. resource limits (address space, CPU seconds, processes, file size, open files, no core);
+2. isolation: a new network namespace (no network at all) and a new mount namespace where the
+   kit, its virtualenv, the submissions, the output folder and the home folder are covered
+   by empty tmpfs mounts, /tmp is a fresh tmpfs holding only this child's working folder and
+   its library folder (the kit's probe/adapter/loader modules and numpy), then the user is
+   dropped to ``nobody`` when started as root. Where namespaces are unavailable the audit hook
+   below is the only fence, and the hello message says so;
+3. imports numpy and the kit pieces, then installs an audit hook refusing sockets,
+   subprocesses, fork/exec, signals to other processes, ctypes and opening hidden paths;
+4. loads the submission, answers ``hello``, then serves ``{"probe", "inputs"}`` requests.
+
+Only stdlib, numpy and the staged ``conformance`` modules are importable here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 4096, 8192, 16384, 1 << 18
+NOBODY = 65534
+
+
+def set_limits(limits: dict) -> None:
+    mb = 1024 * 1024
+    pairs = {
+        resource.RLIMIT_AS: limits["address_space_mb"] * mb,
+        resource.RLIMIT_CPU: limits["cpu_seconds"],
+        resource.RLIMIT_FSIZE: limits["file_size_mb"] * mb,
+        resource.RLIMIT_NOFILE: limits["open_files"],
+        resource.RLIMIT_NPROC: limits["processes"],
+        resource.RLIMIT_CORE: 0,
+    }
+    for which, value in pairs.items():
+        resource.setrlimit(which, (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing us
+
+
+class _Libc:
+    def __init__(self):
+        import ctypes
+
+        self.ctypes = ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+
+    def call(self, name: str, *args) -> None:
+        if getattr(self.libc, name)(*args) != 0:
+            errno = self.ctypes.get_errno()
+            raise OSError(errno, f"{name}: {os.strerror(errno)}")
+
+    def mount(self, source, target, fstype, flags, data=None) -> None:
+        enc = lambda s: None if s is None else str(s).encode()  # noqa: E731
+        self.call("mount", enc(source), enc(target), enc(fstype), self.ctypes.c_ulong(flags), enc(data))
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def isolate(cfg: dict) -> dict:
+    """Namespaces, mounts and a user drop; returns what is in force. Falls back quietly."""
+    done = {"network": "audit hook only", "filesystem": "audit hook only", "user": str(os.getuid())}
+    box, lib = cfg["box"], cfg["lib"]
+    # /tmp is replaced wholesale, so folders under it are hidden already (and /tmp's parents can't be)
+    hide = [h for h in cfg["hide"] if not (_under(h, "/tmp") or _under("/tmp", h))]
+    keep = [k for k in cfg["keep"] if any(_under(k, h) for h in hide)]
+    try:
+        libc = _Libc()
+        flags = CLONE_NEWNS | CLONE_NEWNET
+        root = os.getuid() == 0
+        if not root:
+            uid, gid = os.getuid(), os.getgid()
+            libc.call("unshare", flags | CLONE_NEWUSER)
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as fh:
+                    fh.write(text)
+        else:
+            libc.call("unshare", flags)
+        done["network"] = "network namespace (no interfaces)"
+        # Nothing we mount may propagate back to the host: make every mount private first.
+        libc.mount("none", "/", None, MS_REC | MS_PRIVATE)
+        libc.mount("tmpfs", box, "tmpfs", 0, "mode=0755,size=64m")
+        for d in ("lib", "work", "keep"):
+            os.mkdir(f"{box}/{d}")
+        libc.mount(lib, f"{box}/lib", None, MS_BIND | MS_REC)
+        for name, real in cfg["bind_into_lib"].items():
+            libc.mount(real, f"{box}/lib/{name}", None, MS_BIND | MS_REC)
+        with open(cfg["submission"], "rb") as src, open(f"{box}/work/{cfg['submission_name']}", "wb") as dst:
+            dst.write(src.read())
+        for i, k in enumerate(keep):
+            os.mkdir(f"{box}/keep/{i}")
+            libc.mount(k, f"{box}/keep/{i}", None, MS_BIND | MS_REC)
+        libc.mount(box, "/tmp", None, MS_MOVE)
+    except OSError as exc:
+        done["fallback_reason"] = str(exc)
+        return done
+    # Past this point the old /tmp is gone: a failure is fatal, never a silent fallback.
+    for h in hide:
+        if os.path.isdir(h):
+            libc.mount("tmpfs", h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
+    for i, k in enumerate(keep):  # e.g. the Python install lives under a hidden home folder
+        host = next(h for h in hide if _under(k, h))
+        libc.mount("tmpfs", host, "tmpfs", 0, "mode=0755,size=64k")
+        os.makedirs(k, exist_ok=True)
+        libc.mount(f"/tmp/keep/{i}", k, None, MS_BIND | MS_REC)
+    cfg.update(lib="/tmp/lib", work="/tmp/work", submission=f"/tmp/work/{cfg['submission_name']}")
+    done["filesystem"] = "mount namespace (kit, submissions, output and home hidden; fresh /tmp)"
+    if root:
+        os.chown("/tmp/work", NOBODY, NOBODY)
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+        done["user"] = "nobody"
+    return done
+
+
+_REFUSED = {
+    "socket.__new__", "socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo",
+    "subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
+    "os.spawn", "os.kill", "os.killpg", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
+    "pty.spawn", "os.chroot",
+}
+
+
+def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
+    def hook(event: str, args: tuple) -> None:
+        if event in _REFUSED:
+            raise PermissionError(f"the grading sandbox does not allow {event}")
+        if event == "open" and args and isinstance(args[0], (str, bytes)):
+            path = os.path.abspath(os.fsdecode(args[0]))
+            if any(_under(path, h) for h in hidden) and not any(_under(path, k) for k in keep):
+                raise PermissionError(f"the grading sandbox hides {path}")
+        if event in ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.truncate") and args:
+            target = args[0]
+            if isinstance(target, (str, bytes)) and not _under(os.path.abspath(os.fsdecode(target)), work):
+                raise PermissionError(f"the grading sandbox only lets code change files in {work}")
+
+    sys.addaudithook(hook)
+
+
+class CappedWriter:
+    """Stands in for sys.stdout/sys.stderr: keeps the first ``cap`` characters, drops the rest."""
+
+    def __init__(self, cap: int):
+        self.cap, self.parts, self.size, self.dropped = cap, [], 0, 0
+
+    def write(self, text) -> int:
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def main(argv: list[str]) -> None:
+    cfg = json.loads(argv[0])
+    set_limits(cfg["limits"])
+    req_fd, ans_fd = cfg["req_fd"], cfg["ans_fd"]
+    isolation = isolate(cfg)
+    os.chdir(cfg["work"])
+    sys.path[:] = [cfg["lib"]] + [p for p in sys.path if p and "site-packages" not in p]
+    sys.modules["bpk_sandbox"].__path__ = [os.path.join(cfg["lib"], "bpk_sandbox")]  # it moved
+    sys.path_importer_cache.clear()
+    if not isolation["filesystem"].startswith("mount"):
+        sys.path.append(cfg["links"])  # numpy through symlinks when it could not be bound in
+    os.environ.clear()
+    os.environ.update({"HOME": cfg["work"], "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+
+    import numpy as np  # noqa: F401  (loaded before the audit hook: its own imports use ctypes)
+
+    from bpk_sandbox import wire
+    from conformance.adapters import build_adapter
+    from conformance.adapters.base import Missing
+    from conformance.loader import LoadError, load_impl
+    from conformance.probes import PROBES, load_all
+    from conformance.runner import describe_exception
+    import importlib
+
+    load_all()
+    for name in cfg["extra_probes"]:
+        importlib.import_module(name)
+    hidden = [h for h in cfg["hide"] + cfg["hide_extra"]
+              if not (_under(cfg["work"], h) or _under(cfg["lib"], h) or _under("/tmp", h))]
+    install_audit_hook(hidden, cfg["keep"], cfg["work"])
+    out = CappedWriter(cfg["output_cap"])
+    sys.stdout = sys.stderr = out
+    reader = wire.Reader(req_fd)
+
+    def answer(payload: dict) -> None:
+        payload["output_dropped_chars"] = out.dropped
+        if isinstance(payload.get("message"), str):  # name the student's file, not the sandbox's path
+            payload["message"] = payload["message"].replace(cfg["work"] + "/", "")
+        try:
+            wire.send(ans_fd, payload)
+        except wire.WireError as exc:
+            wire.send(ans_fd, {"ok": False, "kind": "error", "message": str(exc)})
+
+    try:
+        loaded = load_impl(cfg["submission"])
+        adapter = build_adapter(loaded, style=cfg["style"])
+    except BaseException as exc:  # LoadError, AdapterError, or anything a class body raised
+        message = str(exc) if isinstance(exc, LoadError) else describe_exception(exc)
+        answer({"ok": False, "kind": "error", "message": message, "isolation": isolation})
+        return
+    answer({
+        "ok": True, "style": adapter.style, "detected_because": list(adapter.detected_because),
+        "dropped": [dict(vars(d)) for d in loaded.dropped], "notes": list(loaded.notes),
+        "isolation": isolation,
+    })
+    while True:
+        try:
+            request = reader.read()
+        except EOFError:
+            return
+        name = request.get("probe")
+        try:
+            if name not in PROBES:
+                raise KeyError(f"no probe named {name!r}")
+            answer({"ok": True, "outputs": PROBES[name](adapter, request.get("inputs") or {})})
+        except Missing as exc:
+            answer({"ok": False, "kind": "missing", "message": str(exc)})
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code too
+            answer({"ok": False, "kind": "error", "message": describe_exception(exc)})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,131 @@
+"""What the grader writes: gradebook.csv, feedback.md, Gradescope results.json, summary.json.
+
+Every function takes *records* (one dict per submission, built by ``graders.grade.make_record``)
+and returns text or plain data; ``write_atomic`` puts it on disk so that a crash never leaves a
+half-written file behind.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from conformance.components import COMPONENTS
+
+GRADEBOOK_COLUMNS = ("submission", "status", "score", "max_score", "style", *COMPONENTS)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def gradebook_csv(records: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(GRADEBOOK_COLUMNS)
+    for r in sorted(records, key=lambda r: r["submission"]):
+        writer.writerow([r["submission"], r["status"], _num(r["score"]), _num(r["max_score"]), r["style"],
+                         *(r["components"][c]["verdict"] for c in COMPONENTS)])
+    return out.getvalue()
+
+
+def feedback_md(r: dict) -> str:
+    lines = [f"# Feedback for {r['submission']}", "",
+             f"Status: **{r['status']}**. Score: **{_num(r['score'])} / {_num(r['max_score'])}** "
+             f"({r['rubric']}).", ""]
+    if r.get("error"):
+        lines += [f"Your submission could not be graded: {r['error']}", ""]
+    if r.get("because"):
+        lines += [f"API style: {r['style']} ({'; '.join(r['because'])}).", ""]
+    lines += ["| component | verdict | points | diagnosis |", "|---|---|---|---|"]
+    for c in COMPONENTS:
+        e = r["components"][c]
+        pts = f"{_num(e['score'])} / {_num(e['points'])}" if e["points"] else "not scored"
+        diagnosis = (e.get("policy") or e["diagnosis"]).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {c} | {e['verdict']} | {pts} | {diagnosis} |")
+    problems = [(c, ch) for c in COMPONENTS for ch in r["components"][c]["checks"] if ch["outcome"] != "pass"]
+    if problems:
+        lines += ["", "## What to fix", ""]
+        for c, ch in problems[:40]:
+            message = (ch.get("message") or "").strip().replace("\n", "\n  ")
+            lines.append(f"- **{c}** `{ch['name']}` ({ch['outcome']}): {message}")
+        if len(problems) > 40:
+            lines.append(f"- ... and {len(problems) - 40} more checks that did not pass.")
+    if r.get("dropped"):
+        lines += ["", "## Notebook cells that were not run", "",
+                  "Only imports, definitions and constants are kept; everything else is dropped:", ""]
+        for d in r["dropped"][:60]:
+            where = f"cell {d.get('cell')}, line {d.get('line')}" if d.get("cell") is not None else f"line {d.get('line')}"
+            lines.append(f"- {where} ({d.get('kind')}): `{str(d.get('text', ''))[:80]}`: {d.get('reason', '')}")
+    if r.get("imports"):
+        lines += ["", f"Imports noted by the grader: {', '.join(r['imports'])}."]
+    if r.get("events"):
+        lines += ["", "## Time limits and crashes", ""] + [f"- {e}" for e in r["events"][:20]]
+    return "\n".join(lines) + "\n"
+
+
+def gradescope_results(r: dict) -> dict:
+    """Gradescope's autograder results.json: one test per component; scored ones count."""
+    tests = []
+    for c in COMPONENTS:
+        e = r["components"][c]
+        tests.append({
+            "name": c, "score": e["score"], "max_score": e["points"],
+            "status": "passed" if e["verdict"] == "pass" else "failed",
+            "output": e.get("policy") or e["diagnosis"], "visibility": "visible",
+        })
+    output = f"Status: {r['status']}."
+    if r.get("error"):
+        output += f" This submission could not be graded: {r['error']}"
+    return {"score": r["score"], "execution_time": int(round(r.get("execution_time", 0))),
+            "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def summary(records: list[dict], top: int = 10) -> dict:
+    n = len(records)
+    pass_rate = {c: (sum(r["components"][c]["verdict"] == "pass" for r in records) / n if n else 0.0)
+                 for c in COMPONENTS}
+    diagnoses = Counter()
+    for r in records:
+        for c in COMPONENTS:
+            e = r["components"][c]
+            if e["verdict"] in ("fail", "error", "timeout") and r["status"] != "error":
+                diagnoses[f"{c}: {e['diagnosis']}"] += 1
+    return {
+        "submissions": n,
+        "status": dict(Counter(r["status"] for r in records)),
+        "mean_score": round(sum(r["score"] for r in records) / n, 4) if n else 0.0,
+        "pass_rate": {c: round(v, 4) for c, v in pass_rate.items()},
+        "common_diagnoses": [{"diagnosis": d, "count": k} for d, k in diagnoses.most_common(top)],
+        "errors": sorted(r["submission"] for r in records if r["status"] == "error"),
+        "timeouts": sorted(r["submission"] for r in records if r["status"] == "timeout"),
+    }
+
+
+def summary_text(s: dict) -> list[str]:
+    lines = [f"{s['submissions']} submissions: " + ", ".join(f"{k} {v}" for k, v in sorted(s["status"].items()))
+             + f"; mean score {s['mean_score']:g}", "pass rate per component:"]
+    lines += [f"  {c:<17} {rate:6.0%}" for c, rate in s["pass_rate"].items()]
+    if s["common_diagnoses"]:
+        lines.append("most common diagnoses:")
+        lines += [f"  {d['count']:>3} x {d['diagnosis'][:110]}" for d in s["common_diagnoses"][:5]]
+    for key in ("errors", "timeouts"):
+        if s[key]:
+            lines.append(f"{key}: {', '.join(s[key])}")
+    return lines
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=False) + "\n"

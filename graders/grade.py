@@ -1,0 +1,219 @@
+"""Batch grading: a folder of submissions in, a gradebook and per-student feedback out.
+
+``grade_all(options, progress=callback)`` returns the records and writes, in ``options.out``::
+
+    gradebook.csv  summary.json  <id>/feedback.md  <id>/results.json  <id>/record.json
+
+Each submission is graded by its own worker process (``graders.worker``) with a hard wall-clock
+limit; whatever happens to it, it gets a record. ``record.json`` is written last and carries the
+key (submission content hash + kit version + options), so a re-run skips finished submissions
+unless ``force`` is set.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from conformance.components import COMPONENTS
+from graders import exports, rubric as rubrics
+
+SUFFIXES = (".ipynb", ".py")
+
+
+@dataclass
+class Options:
+    submissions: Path
+    out: Path
+    jobs: int = 1
+    timeout: float = 60.0  # cap on each probe call
+    rubric: Path | None = None
+    style: str | None = None
+    force: bool = False
+    max_timeouts: int = 8
+    worker_timeout: float | None = None  # hard limit on one submission; default from timeout
+    limits: dict = field(default_factory=dict)  # overrides of graders.sandbox.Limits
+    pytest_args: list[str] = field(default_factory=list)
+    extra_probes: list[str] = field(default_factory=list)
+    hide: list[str] = field(default_factory=list)
+
+
+def discover(folder: Path) -> list[tuple[str, Path | None, str | None]]:
+    """(submission id, file, problem) per submission: a file, or a folder holding one notebook."""
+    found = []
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_file() and entry.suffix in SUFFIXES:
+            found.append((entry.stem, entry, None))
+        elif entry.is_dir():
+            files = sorted(p for p in entry.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                           and ".ipynb_checkpoints" not in p.parts)
+            notebooks = [p for p in files if p.suffix == ".ipynb"] or files
+            if notebooks:
+                found.append((entry.name, notebooks[0], None))
+            else:
+                found.append((entry.name, None, f"the folder {entry.name} holds no .ipynb or .py file"))
+    return found
+
+
+def kit_version() -> str:
+    try:
+        version = metadata.version("backprop-kit")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for pkg in ("conformance", "graders", "reference"):
+        for path in sorted((root / pkg).rglob("*.py")):
+            digest.update(path.read_bytes())
+    return f"{version}+{digest.hexdigest()[:12]}"
+
+
+def submission_key(path: Path | None, options: Options, rubric: rubrics.Rubric | None, kit: str) -> str:
+    digest = hashlib.sha256(path.read_bytes() if path else b"")
+    settings = [kit, options.style, options.timeout, options.max_timeouts, options.limits, options.pytest_args,
+                rubric.source if rubric else None, rubric.points if rubric else None]
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, str | None, float]:
+    """Run one worker; (its result, or None with the reason, elapsed seconds)."""
+    hard = options.worker_timeout or max(300.0, 30 * options.timeout)
+    with tempfile.TemporaryDirectory(prefix="bpk-grade-") as tmp:
+        result_path = Path(tmp) / "result.json"
+        cmd = [sys.executable, "-m", "graders.worker", str(path), str(result_path),
+               "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
+               "--hide", str(options.out.resolve()), "--hide", str(options.submissions.resolve())]
+        cmd += ["--timeout", str(options.timeout)] if options.timeout else []
+        cmd += ["--style", options.style] if options.style else []
+        for a in options.pytest_args:
+            cmd += [f"--pytest-arg={a}"]
+        for p in options.extra_probes:
+            cmd += ["--extra-probes", p]
+        for h in options.hide:
+            cmd += ["--hide", h]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        start = time.monotonic()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "wb") as log_fh:
+            proc = subprocess.Popen(cmd, stdout=log_fh, stderr=subprocess.STDOUT, cwd=tmp, env=env,
+                                    start_new_session=True)
+            try:
+                proc.wait(timeout=hard)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return None, f"grading took longer than {hard:g} s and was stopped", time.monotonic() - start
+        elapsed = time.monotonic() - start
+        if proc.returncode != 0 or not result_path.exists():
+            return None, f"the grader's worker failed (exit code {proc.returncode}); see {log.name}", elapsed
+        return json.loads(result_path.read_text()), None, elapsed
+
+
+def _blank_components(verdict: str, diagnosis: str) -> dict:
+    return {c: {"verdict": verdict, "diagnosis": diagnosis, "checks": []} for c in COMPONENTS}
+
+
+def make_record(sub_id: str, result: dict | None, error: str | None, rubric_given: rubrics.Rubric | None,
+                elapsed: float) -> dict:
+    """One submission's record: status, per-component verdict/score/diagnosis, what was dropped."""
+    result = result or {}
+    hello = result.get("hello") or {}
+    failure = result.get("load_failure")
+    report = result.get("report")
+    style = hello.get("style") or "unknown"
+    if error is None and failure:
+        error = failure["message"]
+        status = "timeout" if failure["kind"] == "timeout" else "error"
+        components = _blank_components(status, f"not graded: {error}")
+    elif error is None and not report:
+        error = "the conformance suite produced no report"
+        status, components = "error", _blank_components("error", f"not graded: {error}")
+    elif error is not None:
+        status, components = "error", _blank_components("error", f"not graded: {error}")
+    else:
+        components = {c: dict(report["components"].get(c) or {"verdict": "missing", "diagnosis": "not run",
+                                                               "checks": []}) for c in COMPONENTS}
+        status = "timeout" if any(e["verdict"] == "timeout" for e in components.values()) else "ok"
+    rubric = rubric_given or rubrics.default_for(style if style != "unknown" else None)
+    imports = result.get("imports") or []
+    zeroed = rubrics.zeroed_by_policy(rubric, imports)
+    for c, e in components.items():
+        e["points"] = rubric.points.get(c, 0.0)
+        e["score"] = 0.0 if c in zeroed else rubrics.score_component(rubric, c, e)
+        if c in zeroed:
+            e["policy"] = zeroed[c]
+    return {
+        "submission": sub_id, "status": status, "style": style,
+        "score": round(sum(e["score"] for e in components.values()), 4), "max_score": rubric.max_score,
+        "rubric": Path(rubric.source).name, "components": components, "error": error,
+        "because": hello.get("detected_because", []), "dropped": hello.get("dropped", []),
+        "notes": hello.get("notes", []), "imports": imports, "events": result.get("events", []),
+        "isolation": hello.get("isolation"), "execution_time": round(elapsed, 2),
+    }
+
+
+def grade_all(options: Options, progress: Callable[[dict], None] | None = None) -> tuple[list[dict], dict]:
+    options.out.mkdir(parents=True, exist_ok=True)
+    rubric = rubrics.load(options.rubric) if options.rubric else None
+    kit = kit_version()
+    subs = discover(options.submissions)
+    records: dict[str, dict] = {}
+    todo = []
+    for sub_id, path, problem in subs:
+        key = submission_key(path, options, rubric, kit)
+        saved = options.out / sub_id / "record.json"
+        if not options.force and saved.exists():
+            try:
+                record = json.loads(saved.read_text())
+                if record.get("key") == key:
+                    records[sub_id] = record
+                    continue
+            except (OSError, json.JSONDecodeError):
+                pass
+        todo.append((sub_id, path, problem, key))
+    state = {"done": len(records), "total": len(subs), "errors": 0, "skipped": len(records), "started": time.monotonic()}
+
+    def one(sub_id, path, problem, key) -> dict:
+        folder = options.out / sub_id
+        try:
+            if problem:
+                result, error, elapsed = None, problem, 0.0
+            else:
+                result, error, elapsed = run_worker(path, options, folder / "grading.log")
+            record = make_record(sub_id, result, error, rubric, elapsed)
+        except Exception as exc:  # the batch goes on whatever one submission does
+            record = make_record(sub_id, None, f"the grader failed on this submission ({type(exc).__name__}: {exc})",
+                                 rubric, 0.0)
+        record["key"] = key
+        exports.write_atomic(folder / "feedback.md", exports.feedback_md(record))
+        exports.write_atomic(folder / "results.json", exports.dumps(exports.gradescope_results(record)))
+        exports.write_atomic(folder / "record.json", exports.dumps(record))  # last: marks it finished
+        return record
+
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        futures = [pool.submit(one, *t) for t in todo]
+        for fut in as_completed(futures):
+            record = fut.result()
+            records[record["submission"]] = record
+            state["done"] += 1
+            state["errors"] += record["status"] != "ok"
+            if progress:
+                progress(dict(state, last=record["submission"], status=record["status"]))
+    ordered = [records[k] for k in sorted(records)]
+    exports.write_atomic(options.out / "gradebook.csv", exports.gradebook_csv(ordered))
+    summary = exports.summary(ordered)
+    exports.write_atomic(options.out / "summary.json", exports.dumps(summary))
+    return ordered, summary

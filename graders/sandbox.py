@@ -1,0 +1,267 @@
+"""``SandboxRunner``: the conformance suite's runner when grading untrusted submissions.
+
+The worker (trusted: kit code only) draws inputs and judges answers; this runner ships each
+probe call to a sandboxed child process (``graders/child.py``) over two dedicated pipes and
+waits for a plain-data answer (``graders/wire.py``). Student prints never touch the pipes.
+
+* A call that outlives its timeout kills the child's whole process group and raises
+  ``ProbeFailure("timeout", ...)``; the next call starts a fresh child.
+* A child that dies, or answers something malformed or too big, raises ``ProbeFailure("error")``:
+  the judge then scores the check 0 (fail closed).
+* A submission that cannot be loaded at all raises the same ``ProbeFailure`` for every call
+  (``load_failure`` keeps it), without restarting the child each time.
+
+>>> with SandboxRunner("examples/submissions/alice.ipynb") as runner:   # doctest: +SKIP
+...     runner.call("init.draw", {"kind": "he", "fan_in": 4, "fan_out": 3, "seed": 0}, timeout=5)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.runner import ProbeFailure
+from graders import wire
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+_SKIPPED_FROM_CHILD = {"judges", "plugin.py", "conftest.py", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed child (set with setrlimit before anything else)."""
+
+    address_space_mb: int = 3072
+    cpu_seconds: int = 600
+    processes: int = 256  # counted per user (all children run as nobody); fork is refused anyway
+    file_size_mb: int = 16
+    open_files: int = 64
+    output_cap: int = 64 * 1024  # characters of student print output kept
+    answer_cap_mb: int = 512  # largest answer the worker reads
+
+
+def default_hidden(*extra: str | os.PathLike) -> list[str]:
+    """Folders the child must not see: the kit, its virtualenv, home, data folders, ``extra``."""
+    candidates = [KIT_ROOT, sys.prefix, Path.home(), "/usr/share/datasets",
+                  os.environ.get("BACKPROP_KIT_DATA"), os.environ.get("XDG_CACHE_HOME"), *extra]
+    out = []
+    for c in candidates:
+        if c and Path(c).resolve() != Path("/"):
+            out.append(str(Path(c).resolve()))
+    return list(dict.fromkeys(out))
+
+
+def stage_library(dest: Path, extra_probes: tuple[Path, ...] = ()) -> tuple[Path, list[str]]:
+    """Copy what the child may import into ``dest``: the probe side of ``conformance`` (no judges,
+    no plugin) and the child's own two modules. numpy is bound in (or linked) by the child."""
+    import numpy
+
+    lib = dest / "lib"
+    shutil.copytree(KIT_ROOT / "conformance", lib / "conformance",
+                    ignore=lambda d, names: [n for n in names if n in _SKIPPED_FROM_CHILD
+                                             or n.startswith("test_") or n.endswith(".md")])
+    (lib / "bpk_sandbox").mkdir()
+    (lib / "bpk_sandbox" / "__init__.py").write_text("")
+    for name in ("child.py", "wire.py"):
+        shutil.copy(Path(__file__).with_name(name), lib / "bpk_sandbox" / name)
+    shutil.copy(Path(__file__).with_name("nbformat_shim.py"), lib / "nbformat.py")
+    names = []
+    for i, path in enumerate(extra_probes):
+        names.append(f"bpk_extra_probes_{i}")
+        shutil.copy(path, lib / f"{names[-1]}.py")
+    site = Path(numpy.__file__).resolve().parent.parent
+    (dest / "links").mkdir()
+    for name in ("numpy", "numpy.libs"):
+        if (site / name).exists():
+            (lib / name).mkdir()  # mount point for the bind mount; an empty dir shadows nothing
+            (dest / "links" / name).symlink_to(site / name)
+    for d in (dest, lib):
+        d.chmod(0o755)
+    return lib, names
+
+
+def normalise_notebook(path: Path) -> bytes:
+    """A notebook as version-4 JSON when the real nbformat can read it (the child only has a
+    v4 reader); anything else (a .py file, a broken notebook) unchanged, for the child's loader
+    to accept or refuse with its own sentence. Parsing JSON runs none of the submission's code."""
+    raw = path.read_bytes()
+    if path.suffix != ".ipynb":
+        return raw
+    import nbformat
+
+    try:
+        return nbformat.writes(nbformat.reads(raw.decode("utf-8"), as_version=4)).encode()
+    except Exception:  # whatever nbformat refuses, the child's loader explains
+        return raw
+
+
+class SandboxRunner:
+    """Runs probes in a sandboxed child process; see the module docstring."""
+
+    def __init__(self, submission: str | os.PathLike, *, style: str | None = None, limits: Limits = Limits(),
+                 hide: list[str] | None = None, load_timeout: float = 30.0, default_timeout: float = 60.0,
+                 extra_probes: tuple[str | os.PathLike, ...] = ()):
+        self.submission = Path(submission).resolve()
+        self.requested_style = style
+        self.limits = limits
+        self.hide = hide if hide is not None else default_hidden(self.submission.parent)
+        self.load_timeout = load_timeout
+        self.default_timeout = default_timeout
+        self.root = Path(tempfile.mkdtemp(prefix="bpk-sandbox-"))
+        self.lib, self.extra_probe_modules = stage_library(self.root, tuple(Path(p) for p in extra_probes))
+        self.proc: subprocess.Popen | None = None
+        self.hello: dict | None = None
+        self.load_failure: ProbeFailure | None = None
+        self.children_started = 0
+        self.events: list[str] = []  # one sentence per timeout/crash, for the feedback
+
+    # --- the Runner protocol ------------------------------------------------------------
+    @property
+    def style(self) -> str:
+        hello = self.ensure_started()
+        return hello.get("style", self.requested_style or "unknown") if hello else (self.requested_style or "unknown")
+
+    def call(self, probe: str, inputs: dict, timeout: float | None = None) -> dict:
+        if self.ensure_started() is None:
+            raise self.load_failure
+        timeout = timeout or self.default_timeout
+        try:
+            wire.send(self._req_w, {"probe": probe, "inputs": inputs})
+        except (BrokenPipeError, OSError):
+            raise self._died(probe) from None
+        except wire.WireError as exc:
+            raise ProbeFailure("error", f"the kit could not send inputs for {probe}: {exc}") from None
+        answer = self._read(timeout, probe)
+        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+            self._kill()
+            raise ProbeFailure("error", f"the sandbox sent a malformed answer for {probe}")
+        if answer["ok"]:
+            outputs = answer.get("outputs")
+            if not isinstance(outputs, dict):
+                raise ProbeFailure("error", f"{probe} returned {type(outputs).__name__}, not a dict of outputs")
+            return outputs
+        kind = answer.get("kind") if answer.get("kind") in ("missing", "error") else "error"
+        raise ProbeFailure(kind, str(answer.get("message", "")))
+
+    # --- child management ---------------------------------------------------------------
+    def ensure_started(self) -> dict | None:
+        """Start a child if none runs; return its hello, or None when the submission won't load."""
+        if self.load_failure is not None:
+            return None
+        if self.proc is not None and self.proc.poll() is None:
+            return self.hello
+        self._spawn()
+        try:
+            hello = self._read(self.load_timeout, "loading the submission")
+        except ProbeFailure as exc:
+            self.load_failure = exc
+            return None
+        if not (isinstance(hello, dict) and hello.get("ok") is True):
+            message = hello.get("message") if isinstance(hello, dict) else None
+            self.load_failure = ProbeFailure("error", str(message or "the submission could not be loaded"))
+            self.hello = hello if isinstance(hello, dict) else None
+            self._kill()
+            return None
+        self.hello = hello
+        return hello
+
+    def _spawn(self) -> None:
+        self.children_started += 1
+        box = self.root / f"child-{self.children_started}"
+        for d in ("box", "work"):
+            (box / d).mkdir(parents=True)
+        (box / "work" / self.submission.name).write_bytes(normalise_notebook(self.submission))
+        req_r, self._req_w = os.pipe()
+        self._ans_r, ans_w = os.pipe()
+        cfg = {
+            "req_fd": req_r, "ans_fd": ans_w, "limits": asdict(self.limits), "style": self.requested_style,
+            "box": str(box / "box"), "lib": str(self.lib), "work": str(box / "work"),
+            "submission": str(box / "work" / self.submission.name), "submission_name": self.submission.name,
+            "bind_into_lib": {p.name: str(p.resolve()) for p in (self.root / "links").iterdir()},
+            "links": str(self.root / "links"), "hide": self.hide, "hide_extra": [str(self.root)],
+            "keep": list(dict.fromkeys([sys.base_prefix, sys.base_exec_prefix])),
+            "extra_probes": self.extra_probe_modules, "output_cap": self.limits.output_cap,
+        }
+        stub = "import sys; sys.path.insert(0, %r); from bpk_sandbox.child import main; main(sys.argv[1:])" % str(self.lib)
+        self._stderr_path = box / "stderr.txt"
+        with open(self._stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [os.path.realpath(sys.executable), "-I", "-S", "-c", stub, json.dumps(cfg)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, pass_fds=(req_r, ans_w),
+                cwd=box / "work", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+                                       "OPENBLAS_NUM_THREADS": "1"},
+                start_new_session=True, close_fds=True)
+        os.close(req_r)
+        os.close(ans_w)
+        self._box = box
+
+    def _read(self, timeout: float, what: str) -> Any:
+        reader = wire.Reader(self._ans_r, self.limits.answer_cap_mb * 1024 * 1024)
+        try:
+            return reader.read(deadline=time.monotonic() + timeout)
+        except TimeoutError:
+            self._kill()
+            self.events.append(f"{what} ran longer than {timeout:g} s and was stopped")
+            raise ProbeFailure("timeout", f"{what} ran longer than {timeout:g} s and was stopped") from None
+        except EOFError:
+            raise self._died(what) from None
+        except (wire.WireError, ValueError) as exc:
+            self._kill()
+            raise ProbeFailure("error", f"the sandbox answered {what} with malformed data ({exc})") from None
+
+    def _died(self, what: str) -> ProbeFailure:
+        if self.proc is not None:
+            self.proc.wait()
+        tail = self._stderr_tail()
+        code = self._kill()
+        if code in (-signal.SIGXCPU, -signal.SIGKILL) and code is not None:
+            kind, how = "timeout", "ran out of CPU time"
+        else:
+            kind, how = "error", f"exited (code {code}) without answering"
+        message = f"the submission's process {how} during {what}" + (f": {tail}" if tail else "")
+        self.events.append(message)
+        failure = ProbeFailure(kind, message)
+        failure.crashed = True  # the worker's budget counts these (a restart per call adds up)
+        return failure
+
+    def _stderr_tail(self, n: int = 300) -> str:
+        try:
+            text = self._stderr_path.read_bytes()[-4096:].decode(errors="replace").strip()
+        except OSError:
+            return ""
+        return " ".join(text.splitlines()[-6:])[-n:]
+
+    def _kill(self) -> int | None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        code = proc.wait()
+        for fd in (self._req_w, self._ans_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self._box, ignore_errors=True)
+        return code
+
+    def close(self) -> None:
+        self._kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "SandboxRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,113 @@
+"""batchnorm, dropout, conv2d: judges on hand-made answers (the reference's, and each known bug
+planted into them), and the probes through InProcessRunner on the reference."""
+import numpy as np
+import pytest
+
+import reference as ref
+from conformance.adapters import build_adapter
+from conformance.judges import stretch
+from conformance.loader import load_impl
+from conformance.runner import InProcessRunner
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return InProcessRunner(build_adapter(load_impl("reference")))
+
+
+@pytest.mark.parametrize("probe, case, judges", [
+    ("batchnorm.run", stretch.build_batchnorm(0), stretch.BATCHNORM_JUDGES),
+    ("dropout.run", stretch.build_dropout(0), stretch.DROPOUT_JUDGES),
+    ("conv2d.run", stretch.build_conv2d(0, config=0), stretch.CONV2D_JUDGES),
+    ("conv2d.run", stretch.build_conv2d(0, config=1), stretch.CONV2D_JUDGES),
+], ids=["batchnorm", "dropout", "conv2d_k3", "conv2d_k2_s2_p1"])
+def test_reference_passes_every_stretch_judge(runner, probe, case, judges):
+    out = runner.call(probe, case)
+    for judge in judges:
+        outcome = judge(case, out)
+        assert outcome.verdict == "pass", (judge.__name__, outcome.message)
+
+
+# --- dropout: answers built by hand from a known mask --------------------------------------------------
+
+
+def dropout_answer(case, keep=None, scale=None, new_mask_in_backward=False, eval_out=None):
+    p, x, dy = case["p"], case["x"], case["dy"]
+    rng = np.random.default_rng(1)
+    mask = rng.random(x.shape) >= (p if keep is None else 1 - keep)
+    s = 1 / (1 - p) if scale is None else scale
+    back_mask = rng.random(x.shape) >= p if new_mask_in_backward else mask
+    return {"y": x * mask * s, "dx": dy * back_mask * s, "y_eval": x.copy() if eval_out is None else eval_out(x, mask)}
+
+
+@pytest.mark.parametrize("kwargs, judge, cause", [
+    ({"scale": 1.0}, stretch.dropout_scaling, "dropout_not_inverted"),
+    ({"keep": 0.3}, stretch.dropout_keep_rate, "dropout_p_is_keep_probability"),
+    ({"new_mask_in_backward": True}, stretch.dropout_mask, "dropout_mask_mismatch"),
+    ({"eval_out": lambda x, m: x * m / 0.7}, stretch.dropout_eval, "dropout_active_in_eval"),
+    ({"eval_out": lambda x, m: x * 0.7}, stretch.dropout_eval, "dropout_eval_scaled"),
+])
+def test_dropout_bugs_are_named(kwargs, judge, cause):
+    case = stretch.build_dropout(0)
+    assert all(j(case, dropout_answer(case)).passed for j in stretch.DROPOUT_JUDGES)
+    outcome = judge(case, dropout_answer(case, **kwargs))
+    assert (outcome.verdict, outcome.cause) == ("fail", cause), outcome.message
+
+
+def test_dropout_malformed_answer_fails_closed():
+    case = stretch.build_dropout(0)
+    answer = dropout_answer(case)
+    answer["y"] = answer["y"][:10]
+    assert all(j(case, answer).cause == "malformed_answer" for j in stretch.DROPOUT_JUDGES)
+
+
+# --- batchnorm: eval mode under each running-statistics mistake ----------------------------------------
+
+
+def bn_eval_answer(case, running_mean, running_var):
+    layer = stretch.reference_layer("batchnorm", case["hyper"], case["params"])
+    layer.running_mean, layer.running_var = running_mean, running_var
+    layer.eval()
+    return {"y_eval": layer.forward(np.array(case["x_eval"]))}
+
+
+def test_batchnorm_eval_bugs_are_named():
+    case = stretch.build_batchnorm(0)
+    F, batches = case["hyper"]["num_features"], [np.asarray(b) for b in case["train_batches"]]
+    assert stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1))).passed
+    assert stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1, unbiased=False))).passed
+    not_updated = stretch.bn_eval(case, bn_eval_answer(case, np.zeros(F), np.ones(F)))
+    assert not_updated.cause == "running_stats_not_updated"
+    reversed_momentum = stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1, decay_old=True)))
+    assert reversed_momentum.cause == "batchnorm_momentum_convention"
+    xe = np.array(case["x_eval"])
+    batch_stats = bn_eval_answer(case, xe.mean(0), xe.var(0))
+    assert stretch.bn_eval(case, batch_stats).cause == "batchnorm_eval_uses_batch_stats"
+
+
+def test_batchnorm_numerical_vjp_catches_a_backward_that_ignores_the_statistics(runner):
+    case = stretch.build_batchnorm(0)
+    out = runner.call("batchnorm.run", case)
+    out["dx"] = case["dy"] * case["params"]["gamma"] / np.sqrt(case["x"].var(0) + 1e-5)  # eval-mode formula
+    assert stretch.bn_numerical_vjp(case, out).cause == "batchnorm_backward"
+    assert stretch.bn_input_grad(case, out).cause == "batchnorm_backward"
+
+
+# --- conv2d ------------------------------------------------------------------------------------------
+
+
+def test_conv2d_flipped_kernel_and_transposed_gradient_are_caught(runner):
+    case = stretch.build_conv2d(0, config=0)
+    out = runner.call("conv2d.run", case)
+    c = case["cases"][0]
+    flipped = stretch.reference_layer("conv2d", c["hyper"], {"W": c["params"]["W"][:, :, ::-1, ::-1],
+                                                             "b": c["params"]["b"]})
+    out["cases"][0]["y"] = flipped.forward(np.array(c["x"]))
+    assert stretch.conv_values(case, out).cause == "conv_flipped_kernel"
+    out["cases"][0]["grads"]["W"] = out["cases"][0]["grads"]["W"].transpose(0, 1, 3, 2)
+    assert stretch.conv_gradients(case, out).cause == "conv2d_backward"
+
+
+def test_conv2d_cases_are_non_square():
+    for config in stretch.CONV_CONFIGS:
+        assert config["in_channels"] != config["out_channels"] and config["hw"][0] != config["hw"][1]
