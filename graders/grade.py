@@ -93,7 +93,7 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
     hard = options.worker_timeout or max(300.0, 30 * options.timeout)
     with tempfile.TemporaryDirectory(prefix="bpk-grade-") as tmp:
         result_path = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "graders.worker", str(path), str(result_path),
+        cmd = [sys.executable, "-m", "graders.worker", str(Path(path).resolve()), str(result_path),
                "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
                "--hide", str(options.out.resolve()), "--hide", str(options.submissions.resolve())]
         cmd += ["--timeout", str(options.timeout)] if options.timeout else []
