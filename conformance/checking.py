@@ -26,7 +26,7 @@ Every outcome is recorded in ``item.user_properties`` under ``"backprop_kit"``; 
 builds the summary table and the JSON report from those records.
 
 Property checks take hypothesis settings from ``properties`` (the ``grading`` profile unless
-``--hypothesis-profile explore`` was given)::
+``--hypothesis-profile explore`` was given or ``BACKPROP_KIT_PROFILE=explore`` is set)::
 
     @properties
     @given(seed=st.integers(0, 2**16), batch=st.integers(1, 5))
@@ -35,6 +35,7 @@ Property checks take hypothesis settings from ``properties`` (the ``grading`` pr
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Callable
 
 import numpy as np
@@ -46,6 +47,7 @@ from conformance.outcome import Outcome
 from conformance.runner import ProbeFailure
 
 RECORD = "backprop_kit"
+PLACEHOLDER = "impl='<your --impl>'"  # what judges write in their snippets; Check fills in the run's impl
 DEFAULT_TIMEOUT = 5.0  # seconds for one unit-check probe call
 
 _HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -56,35 +58,48 @@ settings.register_profile("grading", derandomize=True, max_examples=6, deadline=
 settings.register_profile("explore", max_examples=60, deadline=None, suppress_health_check=_HEALTH)
 
 
+PROFILES = ("grading", "explore")
+ENV_PROFILE = "BACKPROP_KIT_PROFILE"
+
+
+def active_profile() -> str:
+    """``explore`` when chosen (``--hypothesis-profile explore`` or ``$BACKPROP_KIT_PROFILE``),
+    else ``grading``: whatever else is the current hypothesis profile, a grade stays stable."""
+    chosen = os.environ.get(ENV_PROFILE) or settings.get_current_profile_name()
+    return "explore" if chosen == "explore" else "grading"
+
+
 def properties(test):
-    """Hypothesis settings for a property check: ``explore`` if that profile is active, else
-    ``grading``."""
-    name = "explore" if settings.get_current_profile_name() == "explore" else "grading"
-    return settings(settings.get_profile(name))(test)
+    """Hypothesis settings for a property check: those of ``active_profile()``."""
+    return settings(settings.get_profile(active_profile()))(test)
 
 
-def snippet(probe: str, case: dict, judge: Callable | None, impl: str | None) -> str:
-    """Code that reproduces one check outside pytest (the kit's builders, the student's code)."""
+def snippet(probe: str, case: dict, judge: Callable | None, impl: str | None, **options: str | None) -> str:
+    """Code that reproduces one check outside pytest (the kit's builders, the student's code).
+    ``options``: the run's ``style`` / ``adapter_file`` when given, so the snippet uses them too."""
     recipe = case.get("recipe") if isinstance(case, dict) else None
     if not recipe:
         return ""
+    extra = "".join(f", {k}={v!r}" for k, v in options.items() if v)
     lines = ["from conformance import inputs",
              "from conformance.checking import run_probe",
              f"case = inputs.{recipe}",
-             f"out = run_probe({probe!r}, case, impl={impl or '<your --impl>'!r})"]
+             f"out = run_probe({probe!r}, case, impl={impl or '<your --impl>'!r}{extra})"]
     if judge is not None:
         lines += [f"from {judge.__module__} import {judge.__name__}",
                   f"print({judge.__name__}(case, out).message)"]
     return "\n".join(lines)
 
 
-def run_probe(probe: str, case: dict, impl: str, style: str | None = None, timeout: float | None = None) -> dict:
+def run_probe(probe: str, case: dict, impl: str, style: str | None = None, adapter_file: str | None = None,
+              timeout: float | None = None) -> dict:
     """Run one probe on an implementation, in this process (what the failure snippets call)."""
     from conformance.adapters import build_adapter
     from conformance.loader import load_impl
     from conformance.runner import InProcessRunner
 
-    return InProcessRunner(build_adapter(load_impl(impl), style=style)).call(probe, case, timeout)
+    adapter = build_adapter(load_impl(impl), style=style, adapter_file=adapter_file)
+    return InProcessRunner(adapter).call(probe, case, timeout)
 
 
 def _jsonable(value: Any) -> Any:
@@ -115,11 +130,40 @@ def format_outcome(outcome: Outcome) -> str:
     return "\n".join(p for p in parts if p)
 
 
+# Evidence keys every report entry of a failed check may carry, in this order (the grader's
+# feedback shows them): the expected and observed values, where the largest error is, the code
+# that reproduces the check. Any other evidence goes under "evidence".
+EVIDENCE_KEYS = ("expected", "got", "where", "snippet")
+
+
+def report_entry(outcome: Outcome) -> dict:
+    """What the JSON report keeps of one check's outcome (plain data only).
+
+    Always ``outcome``, ``message``, ``cause``, ``convention``; a check that did not pass adds
+    ``likely_cause`` (the catalogue sentence), the ``EVIDENCE_KEYS`` it has, and ``evidence``.
+    """
+    evidence = dict(outcome.evidence)
+    entry = {"outcome": outcome.verdict, "message": outcome.message, "cause": outcome.cause,
+             "convention": evidence.pop("convention", None)}
+    if outcome.passed:
+        return entry
+    if outcome.cause:
+        entry["likely_cause"] = explain(outcome.cause)
+    for key in EVIDENCE_KEYS:
+        if key in evidence:
+            entry[key] = _jsonable(evidence.pop(key))
+    if evidence:
+        entry["evidence"] = _jsonable(evidence)
+    return entry
+
+
 class Check:
     """What a conformance test uses (the ``check`` fixture): probe calls, judging, recording."""
 
-    def __init__(self, runner, item, impl: str | None, cache: dict):
+    def __init__(self, runner, item, impl: str | None, cache: dict, style: str | None = None,
+                 adapter_file: str | None = None):
         self.runner, self.item, self.impl, self._cache = runner, item, impl, cache
+        self._options = {"style": style, "adapter_file": adapter_file}  # for the reproducing snippet
 
     @property
     def style(self) -> str:
@@ -143,7 +187,9 @@ class Check:
             if isinstance(result, ProbeFailure) and result.kind == "timeout":
                 self._cache[hung] = result
         if isinstance(result, ProbeFailure):
-            verb = {"missing": "is missing", "timeout": "timed out", "error": "raised"}.get(result.kind, "failed")
+            if result.kind == "missing":  # the sentence already names what was looked for
+                self.expect(Outcome("missing", result.message))
+            verb = {"timeout": "timed out", "error": "raised"}.get(result.kind, "failed")
             self.expect(Outcome(result.kind, f"{name} {verb}: {result.message}"))
         return result
 
@@ -153,21 +199,24 @@ class Check:
         out = self.probe(probe, case, timeout)
         outcome = judge(case, out)
         if not outcome.passed and "snippet" not in outcome.evidence:
-            code = snippet(probe, case, judge, self.impl)
+            code = snippet(probe, case, judge, self.impl, **self._options)
             if code:
                 outcome = Outcome(outcome.verdict, outcome.message, outcome.cause,
                                   {**outcome.evidence, "snippet": code})
         return self.expect(outcome)
 
     def record(self, outcome: Outcome) -> None:
-        self.item.user_properties.append((RECORD, {
-            "outcome": outcome.verdict, "message": outcome.message, "cause": outcome.cause,
-            "convention": outcome.evidence.get("convention")}))
+        self.item.user_properties.append((RECORD, report_entry(outcome)))
 
     def expect(self, outcome: Outcome) -> Outcome:
         """Record ``outcome`` and end the test accordingly (a pass returns it)."""
         if not isinstance(outcome, Outcome):
             outcome = Outcome("fail", f"the judge returned {type(outcome).__name__}, not an Outcome (a kit bug).")
+        code = outcome.evidence.get("snippet")
+        if isinstance(code, str) and PLACEHOLDER in code and self.impl:  # a judge's snippet: name this run's code
+            extra = "".join(f", {k}={v!r}" for k, v in self._options.items() if v)
+            outcome = Outcome(outcome.verdict, outcome.message, outcome.cause,
+                              {**outcome.evidence, "snippet": code.replace(PLACEHOLDER, f"impl={self.impl!r}{extra}")})
         self.record(outcome)
         if outcome.verdict == "pass":
             return outcome

@@ -6,7 +6,8 @@
 * an importable module name   e.g. ``mypkg`` or ``mypkg.nn``;
 * a path to a ``.py`` file    imported as a module (its folder goes on ``sys.path`` for siblings);
 * a path to a package folder  imported, and the public names of every submodule merged, so that
-                               ``src/models.py`` + ``src/activations.py`` read as one namespace;
+                               ``src/models.py`` + ``src/activations.py`` read as one namespace
+                               (a folder with no .py file and one notebook: that notebook);
 * a path to an ``.ipynb``     definitions extracted cell by cell, everything else dropped and listed.
 
 What a notebook keeps (top-level statements only):
@@ -14,11 +15,15 @@ What a notebook keeps (top-level statements only):
 * ``import`` / ``from ... import`` (an import that fails is dropped and listed, never fatal);
 * ``def`` / ``async def`` / ``class`` (a definition that raises when executed is dropped and listed);
 * constant assignments: every target a plain name, the value built only from literals, names
-  of constants kept earlier, tuples/lists/sets/dicts of those and +, -, *, /, //, %, ** on them;
-* bare string expressions (docstrings).
+  kept earlier (constants, imports, definitions), attributes of those (``DTYPE = np.float64``),
+  tuples/lists/sets/dicts of those and +, -, *, /, //, %, ** on them;
+* bare string expressions (docstrings);
+* ``try:`` blocks and ``if`` blocks whose condition calls nothing, with only the kept kinds of
+  statement inside (``try: import cupy as cp`` / ``except ImportError: cp = None``); the other
+  statements inside are dropped and listed (an emptied branch becomes ``pass``).
 
-Everything else (calls such as ``np.random.seed(0)``, training loops, plots, prints, downloads)
-is dropped and listed in ``LoadedImpl.dropped``. Lines starting with ``%`` or ``!`` (IPython
+Everything else (calls such as ``np.random.seed(0)``, training loops, plots, prints, downloads,
+``if __name__ == "__main__":`` blocks) is dropped and listed in ``LoadedImpl.dropped``. Lines starting with ``%`` or ``!`` (IPython
 magics and shell escapes) are removed first; a cell opening with a ``%%`` cell magic other than
 ``%%time``/``%%timeit``/``%%capture`` is dropped whole. A cell with a syntax error is dropped and
 the other cells still load.
@@ -36,6 +41,7 @@ import json
 import pkgutil
 import sys
 import types
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +86,11 @@ def load_impl(spec: str) -> LoadedImpl:
     if path.suffix == ".py":
         return _load_file(path)
     if path.is_dir():
+        notebooks = sorted(path.glob("*.ipynb"))
+        if notebooks and not any(path.glob("*.py")):  # a student's folder holding their notebook
+            if len(notebooks) > 1:
+                raise LoadError(f"{path} holds {len(notebooks)} notebooks and no .py file: pass the notebook to check.")
+            return _load_notebook(notebooks[0])
         return _load_package_dir(path)
     if path.exists():
         raise LoadError(f"{spec} is neither a .py file, a package folder nor a notebook: pass one of those.")
@@ -191,17 +202,23 @@ def _load_package_by_name(name: str, origin: str, kind: str) -> LoadedImpl:
 
 def _read_notebook(path: Path):
     import nbformat
+    from nbformat.warnings import MissingIDFieldWarning
 
     if not path.is_file():
         raise LoadError(f"{path} does not exist: check the path passed to --impl.")
     try:
-        json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
     except json.JSONDecodeError as exc:
         raise LoadError(f"{path} is not valid notebook JSON (line {exc.lineno}): re-save it from Jupyter.") from None
     except UnicodeDecodeError:
         raise LoadError(f"{path} is not UTF-8 text: re-save it from Jupyter.") from None
     try:
-        return nbformat.read(str(path), as_version=4)
+        with warnings.catch_warnings():
+            # Cells without ids (nbformat 4.5) are normal in generated notebooks and the kit never
+            # uses ids: nbformat adds them as normalize() does, without telling every run.
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            return nbformat.reads(text, as_version=4)
     except Exception as exc:
         raise LoadError(f"{path} is not a notebook nbformat can read ({type(exc).__name__}): re-save it from Jupyter.") from None
 
@@ -226,21 +243,24 @@ def _strip_magics(source: str, cell: int, dropped: list[Dropped]) -> str | None:
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub, ast.UAdd)
 
 
-def _is_constant(node: ast.AST, constants: set[str]) -> bool:
+def _is_constant(node: ast.AST, known: set[str]) -> bool:
+    """Built only from literals, names kept earlier and attributes of those (no calls)."""
     if isinstance(node, ast.Constant):
         return True
     if isinstance(node, ast.Name):
-        return node.id in constants
+        return node.id in known
+    if isinstance(node, ast.Attribute):
+        return _is_constant(node.value, known)
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_is_constant(e, constants) for e in node.elts)
+        return all(_is_constant(e, known) for e in node.elts)
     if isinstance(node, ast.Dict):
-        return all(k is not None and _is_constant(k, constants) for k in node.keys) and all(
-            _is_constant(v, constants) for v in node.values
+        return all(k is not None and _is_constant(k, known) for k in node.keys) and all(
+            _is_constant(v, known) for v in node.values
         )
     if isinstance(node, ast.BinOp):
-        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.left, constants) and _is_constant(node.right, constants)
+        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.left, known) and _is_constant(node.right, known)
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.operand, constants)
+        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.operand, known)
     return False
 
 
@@ -253,24 +273,100 @@ def _target_names(target: ast.AST) -> list[str] | None:
     return None
 
 
-def _classify(stmt: ast.stmt, constants: set[str]) -> str | None:
-    """'import' | 'definition' | 'constant' | 'docstring', or None when the statement is dropped."""
-    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-        return "import"
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return "definition"
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
-        return "docstring"
-    if isinstance(stmt, ast.Assign) and _is_constant(stmt.value, constants):
-        names = [_target_names(t) for t in stmt.targets]
-        if all(n is not None for n in names):
-            constants.update(x for n in names for x in n)
-            return "constant"
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-        if _is_constant(stmt.value, constants):
-            constants.add(stmt.target.id)
-            return "constant"
-    return None
+def _is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+
+
+_INERT = {"docstring", "pass"}  # kept, but a block holding only these is not worth running
+
+
+def _calls_nothing(node: ast.AST) -> bool:
+    return not any(isinstance(n, (ast.Call, ast.Lambda, ast.NamedExpr, ast.Await)) for n in ast.walk(node))
+
+
+class _Extractor:
+    """Decides, statement by statement, what of one cell is kept; records what is dropped."""
+
+    def __init__(self, cell: int, lines: list[str], known: set[str], dropped: list[Dropped]):
+        self.cell, self.lines, self.known, self.dropped = cell, lines, known, dropped
+
+    def drop(self, stmt: ast.stmt, reason: str, kind: str = "statement") -> None:
+        self.dropped.append(Dropped(self.cell, stmt.lineno, kind, self.lines[stmt.lineno - 1].strip(), reason))
+
+    def keep(self, stmt: ast.stmt) -> tuple[ast.stmt, str] | None:
+        """(statement to run, kind) or None when it is dropped (and listed).
+
+        kind: 'import' | 'definition' | 'constant' | 'docstring' | 'pass' | 'block' | 'block_with_definition'."""
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            self.known.update((a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*")
+            return stmt, "import"
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.known.add(stmt.name)
+            return stmt, "definition"
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            return stmt, "docstring"
+        if isinstance(stmt, ast.Pass):
+            return stmt, "pass"
+        if isinstance(stmt, ast.Assign) and _is_constant(stmt.value, self.known):
+            names = [_target_names(t) for t in stmt.targets]
+            if all(n is not None for n in names):
+                self.known.update(x for n in names for x in n)
+                return stmt, "constant"
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            if _is_constant(stmt.value, self.known):
+                self.known.add(stmt.target.id)
+                return stmt, "constant"
+        if isinstance(stmt, ast.If):
+            if _is_main_guard(stmt.test):
+                self.drop(stmt, "script entry point: the kit calls your definitions itself")
+                return None
+            if not _calls_nothing(stmt.test):
+                self.drop(stmt, "the condition runs code, so the whole if block was skipped")
+                return None
+            return self._block(stmt, ("body", "orelse"))
+        if isinstance(stmt, ast.Try):
+            return self._block(stmt, ("body", "orelse", "finalbody"), handlers=True)
+        self.drop(stmt, "not a definition, import or constant")
+        return None
+
+    def _filter(self, body: list[ast.stmt]) -> tuple[list[ast.stmt], set[str]]:
+        kept, kinds = [], set()
+        for stmt in body:
+            result = self.keep(stmt)
+            if result is not None:
+                kept.append(result[0])
+                kinds.add(result[1])
+        return kept, kinds
+
+    def _block(self, stmt: ast.stmt, fields: tuple[str, ...], handlers: bool = False):
+        """A copy of an if/try statement with only the kept statements inside; None (the whole
+        statement dropped and listed as one) when its body keeps nothing worth running."""
+        before = len(self.dropped)
+        new, kinds = ast.copy_location(type(stmt)(**{f: getattr(stmt, f) for f in stmt._fields}), stmt), set()
+        for name in fields:
+            kept, found = self._filter(getattr(stmt, name))
+            if name == "body" and handlers and found <= _INERT:
+                kinds = set()  # a try whose body keeps nothing must not run its except branch
+                break
+            kinds |= found
+            setattr(new, name, kept or ([ast.Pass()] if name == "body" else []))
+        if handlers and kinds:
+            new.handlers = []
+            for handler in stmt.handlers:
+                kept, found = self._filter(handler.body)
+                kinds |= found
+                new.handlers.append(ast.copy_location(
+                    ast.ExceptHandler(handler.type, handler.name, kept or [ast.Pass()]), handler))
+        if kinds <= _INERT:
+            del self.dropped[before:]
+            self.drop(stmt, f"nothing inside this {type(stmt).__name__.lower()} block is a definition, import or constant")
+            return None
+        ast.fix_missing_locations(new)
+        return new, "block_with_definition" if kinds & {"definition", "block_with_definition"} else "block"
 
 
 def _load_notebook(path: Path) -> LoadedImpl:
@@ -319,17 +415,17 @@ def _run_cells(path, code_cells, namespace, dropped, constants) -> bool:
             continue
         filename = f"{path} [cell {index}]"
         lines = source.splitlines()
-        for stmt in tree.body:
-            first = lines[stmt.lineno - 1].strip()
-            kind = _classify(stmt, constants)
-            if kind is None:
-                dropped.append(Dropped(index, stmt.lineno, "statement", first, "not a definition, import or constant"))
+        extractor = _Extractor(index, lines, constants, dropped)
+        for original in tree.body:
+            result = extractor.keep(original)
+            if result is None:
                 continue
+            stmt, kind = result
             try:
                 exec(compile(ast.Module([stmt], type_ignores=[]), filename, "exec"), namespace)
             except Exception as exc:
                 failed = "import_failed" if kind == "import" else "definition_failed"
-                dropped.append(Dropped(index, stmt.lineno, failed, first, f"{type(exc).__name__}: {exc}"))
+                extractor.drop(original, f"{type(exc).__name__}: {exc}", failed)
                 continue
-            kept_any = kept_any or kind == "definition"
+            kept_any = kept_any or kind in ("definition", "block_with_definition")
     return kept_any

@@ -7,7 +7,12 @@ prints the summary table and writes ``--report``.
 
 Without ``--impl`` and without the environment variable, conformance tests are skipped with the
 reason "no --impl given" (the summary shows every component ``missing``). ``make test`` passes
-``--impl reference`` so the kit's CI gates the reference.
+``--impl reference`` so the kit's CI gates the reference. An implementation that cannot be
+loaded stops the run after collection (exit code 4) with one sentence; the table and ``--report``
+still follow, every component ``error``.
+
+Hypothesis: property checks use the kit's ``grading`` profile (derandomized) unless
+``--hypothesis-profile explore`` or ``BACKPROP_KIT_PROFILE=explore`` chooses ``explore``.
 
 The grader installs its own runner before collection::
 
@@ -23,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checking import RECORD, Check
+from conformance.checking import ENV_PROFILE, PROFILES, RECORD, Check, active_profile
 from conformance.components import COMPONENTS
 
 ENV_IMPL = "BACKPROP_KIT_IMPL"
@@ -60,6 +65,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "component(id): the SPEC.md component a conformance check belongs to")
     config.addinivalue_line("markers", "slow: training checks and other long runs (deselect with -m 'not slow')")
     config.addinivalue_line("markers", "needs_data: needs an optional data set")
+    profile = os.environ.get(ENV_PROFILE)
+    if profile and profile not in PROFILES:
+        raise pytest.UsageError(f"{ENV_PROFILE}={profile!r} is not a profile of the kit: use one of {', '.join(PROFILES)}.")
     config.stash[_STATE_KEY] = state = _State()
     config.pluginmanager.register(_Recorder(state), "backprop_kit_recorder")
 
@@ -123,7 +131,8 @@ def check(request, runner):
     """The glue of one conformance test (``conformance.checking.Check``)."""
     state = _state(request.config)
     impl = impl_spec(request.config)
-    return Check(runner, request.node, impl, state.cache)
+    return Check(runner, request.node, impl, state.cache, style=request.config.getoption("--style"),
+                 adapter_file=request.config.getoption("--adapter"))
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -140,12 +149,15 @@ def pytest_collection_finish(session):
     if not state.active:
         return
     _build_runner(session.config)
+    if state.load_error:
+        # One sentence, once: running every check only to repeat it would bury it. The summary
+        # table and --report still follow, every component `error` with this diagnosis.
+        pytest.exit(f"backprop-kit: could not load {impl_spec(session.config)}: {state.load_error}",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if tr is None:
         return
-    if state.load_error:
-        tr.write_line(f"backprop-kit: could not load {impl_spec(session.config)}: {state.load_error}", red=True)
-    elif state.runner is None:
+    if state.runner is None:
         tr.write_line(f"backprop-kit: {NO_IMPL}; conformance checks are skipped.", yellow=True)
     else:
         style = getattr(state.runner, "style", "unknown")
@@ -153,6 +165,8 @@ def pytest_collection_finish(session):
                       f"as style {style!r}")
         for reason in state.because:
             tr.write_line(f"backprop-kit:   because {reason}")
+        tr.write_line(f"backprop-kit: hypothesis profile {active_profile()!r} "
+                      + ("(fresh random examples)" if active_profile() == "explore" else "(derandomized)"))
         if state.dropped:
             tr.write_line(f"backprop-kit: {len(state.dropped)} notebook statements were not run "
                           f"(first: cell {state.dropped[0]['cell']}: {state.dropped[0]['text']!r}); "
@@ -174,7 +188,7 @@ def _record(state: _State, report) -> None:
         return
     records = [v for k, v in report.user_properties if k == RECORD]
     if records:
-        entry = {k: records[-1].get(k) for k in ("outcome", "message", "cause", "convention")}
+        entry = dict(records[-1])  # conformance.checking.report_entry
     elif report.skipped:
         entry = {"outcome": "missing", "message": _skip_reason(report), "cause": None}
     elif report.failed:
@@ -213,6 +227,9 @@ def build_report(config) -> dict:
     reason = NO_IMPL if state.runner is None and not state.load_error else None
     inventory = state.notes.get("inventory") or {}
     components = {c: summarise(checks, reason) for c, checks in by_component.items()}
+    if state.load_error:  # nothing ran: every component is an error, for the one reason
+        components = {c: {"verdict": "error", "diagnosis": f"could not load the implementation: {state.load_error}",
+                          "checks": []} for c in by_component}
     for comp, entry in components.items():
         found = inventory.get(comp) or {}
         if not entry["checks"] and found.get("detail"):
@@ -221,6 +238,7 @@ def build_report(config) -> dict:
         "impl": impl_spec(config) or ("(installed runner)" if state.runner is not None else ""),
         "style": getattr(state.runner, "style", "unknown") if state.runner is not None else "none",
         "because": state.because,
+        "hypothesis_profile": active_profile(),
         "load_error": state.load_error,
         "components": components,
         "inventory": inventory,
@@ -238,6 +256,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_sep("=", "backprop-kit summary")
     for line in table(report):
         terminalreporter.write_line(line)
+    if state.notes.get("dataset"):  # training_mnist's data set, printed as well as in the report (issue #5)
+        terminalreporter.write_line(f"backprop-kit: {state.notes['dataset']}")
     path = config.getoption("--report")
     if path:
         Path(path).write_text(json.dumps(report, indent=2))

@@ -17,9 +17,14 @@ def _first_sentence(text: str) -> str:
 
 
 def summarise(checks: list[dict], reason: str | None = None) -> dict:
-    """{"verdict", "diagnosis", "checks": [{"name", "outcome", "message"}]} for one component."""
+    """{"verdict", "diagnosis", "checks": [{"name", "outcome", "message", ...}]} for one component.
+
+    Each check keeps the extra keys its record has (``cause``, ``convention``, and for a check
+    that did not pass ``likely_cause``, ``expected``, ``got``, ``where``, ``snippet``,
+    ``evidence``: see ``conformance.checking.report_entry``)."""
     public = [{"name": c["name"], "outcome": c["outcome"], "message": c.get("message") or "",
-               **({"cause": c["cause"]} if c.get("cause") else {})} for c in checks]
+               **{k: v for k, v in c.items() if k not in ("name", "outcome", "message") and v is not None}}
+              for c in checks]
     if not checks:
         return {"verdict": "missing", "diagnosis": reason or NOT_COLLECTED, "checks": []}
     worst = max(checks, key=lambda c: SEVERITY.index(c["outcome"]))

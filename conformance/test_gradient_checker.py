@@ -12,14 +12,20 @@ pytestmark = pytest.mark.component("gradient_checker")
 
 
 def own_gradients_wrong(runner) -> bool:
-    single = runner.style == "single_sample"
-    case = models.build_single_sample(0) if single else models.build_gradcheck(0)
-    try:
-        out = runner.call("model_gradcheck.single_sample" if single else "model_gradcheck.pipeline", case, timeout=30)
-    except ProbeFailure:
-        return False
-    judge = models.judge_single_sample if single else models.judge_pipeline
-    return judge(case, out).verdict == "fail"
+    """The kit's model_gradcheck fails on the student's code (single-sample models: with any of the
+    activations the checker's model may use)."""
+    if runner.style != "single_sample":
+        cases = [("model_gradcheck.pipeline", models.build_gradcheck(0), models.judge_pipeline)]
+    else:
+        cases = [("model_gradcheck.single_sample", models.build_single_sample(0, activation=a),
+                  models.judge_single_sample) for a in ("relu", "tanh")]
+    for probe, case, judge in cases:
+        try:
+            if judge(case, runner.call(probe, case, timeout=30)).verdict == "fail":
+                return True
+        except ProbeFailure:
+            pass
+    return False
 
 
 def test_gradient_checker(check):

@@ -126,3 +126,15 @@ def torch_oracle(name: str, arrays: dict) -> dict:
 def missing_data():
     """``skip_or_fail``, for tests that find out only while running that a data set is missing."""
     return skip_or_fail
+
+
+# --- the mutation library's catch rate (tests/test_mutants.py fills mutants.RESULTS) ---------------
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import sys
+
+    results = getattr(sys.modules.get("mutants"), "RESULTS", None)
+    if results:
+        caught = sum(results.values())
+        terminalreporter.write_line(f"mutants caught with the intended diagnosis: {caught}/{len(results)} "
+                                    f"({100.0 * caught / len(results):.1f}%)")

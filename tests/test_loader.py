@@ -162,3 +162,53 @@ def test_package_with_a_broken_submodule_keeps_the_rest(tmp_path):
     impl = load_impl(str(pkg))
     assert "Linear" in impl.namespace
     assert len(impl.notes) == 1 and "student_pkg_q8.plots was skipped" in impl.notes[0]
+
+
+# (cell source, names the notebook must define, (line, reason fragment) of what is dropped)
+BLOCKS = [
+    ("try:\n    import cupy_not_here as xp\nexcept ImportError:\n    import numpy as xp\n    GPU = False\n"
+     "def relu(x):\n    return xp.maximum(x, 0)",
+     {"xp", "GPU", "relu"}, []),
+    ("import numpy as np\nDTYPE = np.float64\nif DTYPE is np.float64:\n    def relu(x):\n        return x\n"
+     "    print('defined')\nelse:\n    relu = None",
+     {"DTYPE", "relu"}, [(6, "not a definition")]),
+    ("def main():\n    return 1\n\nif __name__ == '__main__':\n    main()",
+     {"main"}, [(4, "script entry point")]),
+    ("def f():\n    return 1\ntry:\n    train()\nexcept KeyboardInterrupt:\n    STOPPED = True",
+     {"f"}, [(3, "nothing inside this try block")]),
+    ("def f():\n    return 1\nif load_flag():\n    def g():\n        return 2",
+     {"f"}, [(3, "the condition runs code")]),
+    ("def relu(x):\n    return x\nACTIVATIONS = {'relu': relu}\nDense = relu\nrng = make_rng(0)",
+     {"relu", "ACTIVATIONS", "Dense"}, [(5, "not a definition")]),
+]
+
+
+@pytest.mark.parametrize("source, defined, dropped", BLOCKS, ids=["try_import", "if_constant", "main_guard",
+                                                                  "try_training", "if_call", "aliases"])
+def test_blocks_keep_their_definitions_and_list_the_rest(tmp_path, source, defined, dropped):
+    impl = load_impl(write_notebook(tmp_path / "nb.ipynb", source))
+    assert defined <= set(impl.namespace), sorted(impl.namespace)
+    assert not {"g", "rng", "STOPPED"} & set(impl.namespace)
+    got = [(d.line, d.reason) for d in impl.dropped]
+    assert len(got) == len(dropped) and all(line == g[0] and part in g[1] for (line, part), g in zip(dropped, got)), got
+
+
+def test_notebook_without_cell_ids_loads_without_warnings(tmp_path, recwarn):
+    nb = new_notebook(cells=[new_code_cell("def relu(x):\n    return x")])
+    for cell in nb.cells:
+        del cell["id"]  # as hand-made and older generated notebooks are
+    path = tmp_path / "no_ids.ipynb"
+    path.write_text(json.dumps(nb))
+    assert load_impl(str(path)).namespace["relu"](3) == 3
+    assert [str(w.message) for w in recwarn] == []
+
+
+def test_folder_holding_one_notebook_loads_it(tmp_path):
+    folder = tmp_path / "fay"
+    folder.mkdir()
+    write_notebook(folder / "homework.ipynb", "def relu(x):\n    return max(x, 0)")
+    impl = load_impl(str(folder))
+    assert impl.kind == "notebook" and impl.origin.endswith("homework.ipynb") and impl.namespace["relu"](-1) == 0
+    write_notebook(folder / "draft.ipynb", "def relu(x):\n    return x")
+    with pytest.raises(LoadError, match="fay holds 2 notebooks and no .py file: pass the notebook to check.$"):
+        load_impl(str(folder))

@@ -1,6 +1,8 @@
 """The conformance suite run as a student runs it (pytester, a fresh pytest process each time):
-verdicts, causes, the summary table, the JSON report, --impl / $BACKPROP_KIT_IMPL, --pyargs."""
+verdicts, causes, the summary table, the JSON report, --impl / $BACKPROP_KIT_IMPL, --pyargs,
+--style, --adapter, the hypothesis profiles, the inventory, missing and unloadable code."""
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,11 +175,11 @@ def test_student_conventions_pass_and_are_named(pytester):
     assert report["components"]["cross_entropy"]["verdict"] == "pass"
 
 
-@pytest.mark.parametrize("bug, component, cause", [
-    ("transposed", "linear", "transposed_gradient"),
-    ("unstable_softmax", "softmax", "unstable_softmax"),
+@pytest.mark.parametrize("bug, component, cause, evidence", [
+    ("transposed", "linear", "transposed_gradient", {"expected", "got", "where"}),
+    ("unstable_softmax", "softmax", "unstable_softmax", set()),  # NaN: nothing to subtract
 ])
-def test_planted_bug_fails_with_its_cause(pytester, bug, component, cause):
+def test_planted_bug_fails_with_its_cause(pytester, bug, component, cause, evidence):
     path = student(pytester, bug=bug)
     result, report = run(pytester, "--impl", str(path), modules=[component])
     entry = report["components"][component]
@@ -185,6 +187,15 @@ def test_planted_bug_fails_with_its_cause(pytester, bug, component, cause):
     assert cause in entry["diagnosis"]
     assert any(c.get("cause") == cause for c in entry["checks"])
     result.stdout.fnmatch_lines(["*Reproduce with:*", f"*{component}*fail*{cause}*"])
+    failing = next(c for c in entry["checks"] if c.get("cause") == cause)
+    assert {"snippet", "likely_cause"} | evidence <= set(failing), failing
+    assert cause.split("_")[-1] in failing["likely_cause"].lower()
+    if "where" in evidence:
+        assert failing["where"]["abs_error"] > 0 and len(failing["expected"]) == len(failing["got"])
+    # The snippet, pasted into a fresh interpreter, reproduces the failure's message.
+    pytester.makepyfile(repro=failing["snippet"])
+    rerun = pytester.run(sys.executable, "repro.py")
+    assert rerun.ret == 0 and failing["message"] in rerun.stdout.str(), rerun.stderr.str()
 
 
 def test_missing_class_is_missing_not_error(pytester):
@@ -260,3 +271,176 @@ def test_component_verdict_is_the_worst_check(outcomes, verdict):
 
     checks = [{"name": f"c{i}", "outcome": o, "message": "m", "cause": None} for i, o in enumerate(outcomes)]
     assert summarise(checks)["verdict"] == verdict
+
+
+def test_detected_style_and_inventory_are_shown(pytester):
+    path = student(pytester, drop="Tanh")
+    result, report = run(pytester, "--impl", str(path), modules=["inventory", "relu"])
+    result.stdout.fnmatch_lines(["*checking * as style 'layer_dicts'*",
+                                 "*because SGD.step takes (params, grads) lists*",
+                                 "*hypothesis profile 'grading' (derandomized)*"])
+    assert report["style"] == "layer_dicts" and any("get_params_and_grads" in b for b in report["because"])
+    inventory = report["inventory"]
+    assert inventory["linear"]["name"] == "Linear" and inventory["relu"]["name"] == "ReLU"
+    assert inventory["tanh"]["name"] is None and inventory["conv2d"]["name"] is None
+    assert "tanh" in inventory["tanh"]["detail"].lower() or "Tanh" in inventory["tanh"]["detail"]
+
+
+@pytest.mark.parametrize("style, expected", [("canonical", "canonical"), ("attr_grads", "attr_grads")])
+def test_style_option_overrides_detection(pytester, style, expected):
+    path = student(pytester)
+    result, report = run(pytester, "--impl", str(path), "--style", style, modules=["relu"])
+    assert report["style"] == expected and report["because"] == [f"style {style} was chosen with --style"]
+    result.stdout.fnmatch_lines([f"*as style '{expected}'*"])
+
+
+def test_unknown_style_is_one_sentence(pytester):
+    path = student(pytester)
+    result, report = run(pytester, "--impl", str(path), "--style", "keras", modules=["relu"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert report["load_error"] == ("unknown style 'keras': choose one of canonical, layer_dicts, attr_grads, "
+                                    "dense_net, single_sample.")
+
+
+def test_adapter_file_maps_an_unusual_api(pytester):
+    """The worked example of ADAPTERS.md on a course that renamed Linear and CrossEntropyLoss."""
+    source = (Path(__file__).parent / "impls" / "attr_grads.py").read_text()
+    course = pytester.makepyfile(course=source.replace("CrossEntropyLoss", "NLLLoss").replace("Linear", "FullyConnected"))
+    modules = ["inventory", "linear", "cross_entropy"]
+    _, without = run(pytester, "--impl", str(course), modules=modules)
+    assert without["style"] == "attr_grads"
+    assert [without["components"][c]["verdict"] for c in modules[1:]] == ["missing", "missing"]
+    example = SUITE / "adapters" / "example_adapter.py"
+    result, report = run(pytester, "--impl", str(course), "--adapter", str(example), modules=modules)
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    assert report["style"] == "fully_connected_course"
+    assert [report["components"][c]["verdict"] for c in modules[1:]] == ["pass", "pass"]
+    assert report["inventory"]["linear"]["name"] == "FullyConnected"
+    assert "W stored (in, out)" in report["components"]["linear"]["diagnosis"]
+
+
+@pytest.mark.parametrize("args, env, profile, examples", [
+    ([], None, "grading", 6),
+    (["--hypothesis-profile", "explore"], None, "explore", 60),
+    ([], "explore", "explore", 60),
+], ids=["default", "option", "env"])
+def test_hypothesis_profiles(pytester, monkeypatch, args, env, profile, examples):
+    if env:
+        monkeypatch.setenv("BACKPROP_KIT_PROFILE", env)
+    else:
+        monkeypatch.delenv("BACKPROP_KIT_PROFILE", raising=False)
+    result, report = run(pytester, "--impl", "reference", "--hypothesis-show-statistics", *args, modules=["relu"])
+    assert result.ret == 0 and report["hypothesis_profile"] == profile
+    result.stdout.fnmatch_lines([f"*{examples} passing, 0 failing*"])
+
+
+def test_unknown_profile_in_the_environment_is_refused(pytester, monkeypatch):
+    monkeypatch.setenv("BACKPROP_KIT_PROFILE", "fast")
+    result = pytester.runpytest_subprocess(str(SUITE / "test_relu.py"), "--impl", "reference", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*BACKPROP_KIT_PROFILE='fast' is not a profile of the kit: use one of grading, explore.*"])
+
+
+def test_an_implementation_defining_almost_nothing_is_missing_everywhere(pytester):
+    path = pytester.makepyfile(almost="import numpy as np\n\ndef helper(x):\n    return np.asarray(x)\n")
+    result, report = run(pytester, "--impl", str(path), modules=None)
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    assert {e["verdict"] for e in report["components"].values()} == {"missing"}
+    assert report["components"]["linear"]["diagnosis"].endswith("no linear layer (looked for Linear)")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 1 and not {"failed", "error", "errors"} & set(outcomes)  # the inventory
+
+
+def test_an_implementation_that_fails_to_import_stops_with_one_sentence(pytester):
+    path = pytester.makepyfile(broken="import numpy as np\nX = np.load('mnist_train.npy')\n")
+    result, report = run(pytester, "--impl", str(path), modules=None)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    sentence = (f"{path} raised FileNotFoundError: [Errno 2] No such file or directory: 'mnist_train.npy' while "
+                "being imported: move top-level experiments under `if __name__ == \"__main__\":`.")
+    assert report["load_error"] == sentence
+    assert result.stdout.str().count(sentence) == 2  # the exit line, and the summary's load error line
+    assert {e["verdict"] for e in report["components"].values()} == {"error"}
+    assert all(sentence in e["diagnosis"] for e in report["components"].values())
+
+
+def test_notebook_dropped_cells_are_listed(pytester):
+    notebook = Path(__file__).parent / "impls" / "layer_dicts.ipynb"
+    result, report = run(pytester, "--impl", str(notebook), modules=["relu"])
+    assert report["components"]["relu"]["verdict"] == "pass"
+    dropped = {(d["kind"], d["text"]) for d in report["dropped"]}
+    assert ("magic", "%matplotlib inline") in dropped and ("statement", "np.random.seed(0)") in dropped
+    assert all(d["reason"] for d in report["dropped"])
+    result.stdout.fnmatch_lines([f"*{len(report['dropped'])} notebook statements were not run*"])
+    assert "MissingIDFieldWarning" not in result.stdout.str()
+
+
+# --- SPEC.md is the spine: its ids, causes and figures agree with the code -------------------------
+
+SPEC = (SUITE / "SPEC.md").read_text()
+
+
+def _section(component: str) -> str:
+    number = COMPONENTS.index(component) + 1
+    start = SPEC.index(f"\n## {number}. {component}\n")
+    end = SPEC.find("\n## ", start + 1)
+    return SPEC[start:end if end > 0 else None]
+
+
+def test_spec_sections_are_the_component_ids_in_order():
+    import re
+
+    headings = re.findall(r"^## (\d+)\. (\w+)$", SPEC, flags=re.M)  # "## 0. Rules common ..." has more words
+    assert headings == [(str(i), c) for i, c in enumerate(COMPONENTS, 1)]
+    assert "\n## 0. Rules common to every section\n" in SPEC
+
+
+def test_every_component_has_its_module_and_marker():
+    for component in COMPONENTS:
+        module = SUITE / f"test_{component}.py"
+        assert module.is_file(), module
+        assert f'pytest.mark.component("{component}")' in module.read_text(), module
+
+
+def test_spec_causes_are_the_catalogue():
+    import re
+
+    from conformance.adapters import STYLES
+    from conformance.diagnoses import CAUSES
+
+    named = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", SPEC)) - set(COMPONENTS) - set(STYLES) - {"detect_style"}
+    assert sorted(named - set(CAUSES)) == []  # every cause SPEC.md names exists
+    assert sorted(c for c in CAUSES if f"`{c}`" not in SPEC) == []  # and every cause is documented
+
+
+def test_rubrics_use_component_ids():
+    import tomllib
+
+    rubrics = sorted((SUITE.parent / "graders" / "rubrics").glob("*.toml"))
+    assert rubrics
+    for path in rubrics:
+        points = tomllib.loads(path.read_text()).get("points", {})
+        assert points and set(points) <= set(COMPONENTS), (path.name, sorted(set(points) - set(COMPONENTS)))
+
+
+@pytest.mark.parametrize("task, component", [("xor", "training_xor"), ("spiral", "training_spiral"),
+                                             ("mnist", "training_mnist"), ("mnist-5k", "training_mnist"),
+                                             ("fashion-mnist", "training_mnist")])
+def test_spec_training_figures_match_the_tasks(task, component):
+    from conformance.judges.training import TASKS
+
+    t, text = TASKS[task], _section(component)
+    if component == "training_mnist":
+        text = next(line for line in text.splitlines() if line.startswith(f"| {task} "))
+    for figure in ("-".join(map(str, t.sizes)), f"{t.epochs} epochs", f"batch {t.batch_size}", f"lr {t.lr:g}",
+                   f"budget {t.budget_s:g} s", f"{t.threshold:.2f}"):
+        assert figure in text, (task, figure, text)
+
+
+def test_pyargs_with_a_module_name_from_another_directory(pytester):
+    """`pytest --pyargs conformance --impl student` in the student's folder, far from the kit."""
+    student(pytester)
+    assert not str(pytester.path).startswith(str(SUITE.parent))
+    result, report = run(pytester, "--impl", "student", modules=None)
+    assert report["impl"] == "student" and report["style"] == "layer_dicts"
+    assert report["components"]["relu"]["verdict"] == "pass" and report["components"]["conv2d"]["verdict"] == "missing"
+    result.stdout.fnmatch_lines(["*checking student as style 'layer_dicts'*"])

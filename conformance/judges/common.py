@@ -111,9 +111,11 @@ def which_scale(got: np.ndarray, base: np.ndarray, factors: dict[str, float],
     return None
 
 
-def match_bug(got: np.ndarray, predictions: dict[str, np.ndarray], tol: Tolerance = GRADIENT) -> str | None:
-    """The cause whose predicted (buggy) answer ``got`` matches, trying them in order."""
-    for cause, predicted in predictions.items():
+def match_bug(got: np.ndarray, predictions, tol: Tolerance = GRADIENT) -> str | None:
+    """The cause whose predicted (buggy) answer ``got`` matches, trying them in order.
+    ``predictions``: {cause: array} or [(cause, array), ...] (one cause may predict several answers)."""
+    pairs = predictions.items() if isinstance(predictions, dict) else predictions
+    for cause, predicted in pairs:
         if predicted is not None and np.shape(predicted) == np.shape(got) and close(got, predicted, tol):
             return cause
     return None

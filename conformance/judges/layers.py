@@ -116,9 +116,13 @@ def golden_forward(case: dict, out: dict) -> Outcome:
     import fixtures
 
     who, expected = _who(case, out), fixtures.load(case["fixture"])["y"]
-    got = read_array(out, "y", f"{who}.forward output", expected.shape)
+    got = read_array(out, "y", f"{who}.forward output", expected.shape, finite=False)
     if isinstance(got, Outcome):
         return got
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+        return failed(f"{who}.forward returns NaN or inf on the golden fixture {case['fixture']} (inputs up to "
+                      f"{np.abs(np.asarray(case['x'])).max():g}).", UNSTABLE.get(case["kind"]) or "wrong_forward",
+                      where=where_largest(np.nan_to_num(got), expected))
     if close(got, expected, FORWARD):
         return passed(f"{who}.forward matches the golden fixture {case['fixture']}.")
     return failed(f"{who}.forward differs from the golden fixture {case['fixture']}.", "wrong_forward",
@@ -128,22 +132,23 @@ def golden_forward(case: dict, out: dict) -> Outcome:
 # --- 3. input gradient ------------------------------------------------------------------------
 
 
-def _input_bugs(case: dict, ref: dict) -> dict:
-    """What dx would be under each known bug (computed with the reference's values)."""
+def _input_bugs(case: dict, ref: dict) -> list[tuple[str, np.ndarray]]:
+    """What dx would be under each known bug (computed with the reference's values), in order."""
     x, dy, y = np.asarray(case["x"], dtype=float), np.asarray(case["dy"], dtype=float), ref["y"]
     kind, batch = case["kind"], x.shape[0]
-    bugs: dict[str, np.ndarray] = {}
+    bugs: list[tuple[str, np.ndarray]] = []
     if kind == "linear" and batch > 1:
-        bugs["input_gradient_scaled"] = ref["dx"] / batch
+        bugs.append(("input_gradient_scaled", ref["dx"] / batch))
     if kind == "relu":
-        bugs["wrong_relu_mask"] = dy  # no mask at all
+        bugs += [("wrong_relu_mask", dy),  # no mask at all
+                 ("wrong_relu_mask", dy * y),  # multiplied by the output instead of the 0/1 mask
+                 ("wrong_relu_mask", dy * (x < 0))]  # the mask inverted
     if kind == "sigmoid":
-        bugs["derivative_from_input"] = dy * x * (1 - x)
+        bugs.append(("derivative_from_input", dy * x * (1 - x)))
     if kind == "tanh":
-        bugs["derivative_from_input"] = dy * (1 - x ** 2)
+        bugs.append(("derivative_from_input", dy * (1 - x ** 2)))
     if kind == "softmax":
-        bugs["softmax_diagonal_jacobian"] = dy * y * (1 - y)
-        bugs["softmax_backward_passthrough"] = dy
+        bugs += [("softmax_diagonal_jacobian", dy * y * (1 - y)), ("softmax_backward_passthrough", dy)]
     return bugs
 
 
@@ -194,7 +199,7 @@ def parameter_gradient(case: dict, out: dict) -> Outcome:
         numerical = numerical_vjp(values, dy, param.shape)
         got = np.asarray(out["grads"][name], dtype=float)
         bugs = {"transposed_gradient": numerical.T.reshape(param.shape) if name == "W" and param.ndim == 2
-                and param.shape[0] != param.shape[1] else None,
+                and not np.allclose(numerical, numerical.T.reshape(param.shape)) else None,
                 "zero_bias_gradient": np.zeros_like(param) if name == "b" else None}
         if got.shape != param.shape:
             cause = "transposed_gradient" if name == "W" and got.shape == param.T.shape else \
@@ -207,12 +212,16 @@ def parameter_gradient(case: dict, out: dict) -> Outcome:
             c = fit_scale(got, numerical)
             if c is None or c == 0:
                 bug = match_bug(got, bugs) or match_bug(got, {k: v / batch for k, v in bugs.items() if v is not None})
-                return failed(f"{who}'s gradient for {name} does not match the numerical derivative of your own "
-                              f"forward, at any scale.", bug or "wrong_parameter_gradient",
+                what = {"transposed_gradient": "is the transpose of", "zero_bias_gradient": "is zero instead of"}
+                return failed(f"{who}'s gradient for {name} {what.get(bug, 'does not match')} the numerical derivative "
+                              f"of your own forward{'' if bug else ', at any scale'}.", bug or "wrong_parameter_gradient",
                               where=where_largest(got, numerical), **excerpt(numerical, got))
             return failed(f"{who}'s gradient for {name} is {c:.4g} times the true gradient; allowed are 1 "
                           f"(summed over the batch) and 1/B = {1 / batch:.4g} (averaged).", "wrong_gradient_scale")
         named[name] = found
+    if named["W"] == SCALINGS[0] and named["b"] == SCALINGS[1] and batch > 1:
+        return failed(f"{who}'s dW is summed over the batch but db is averaged (1/B = {1 / batch:.4g} of the "
+                      f"true gradient): db must be dY summed over axis 0.", "bias_gradient_averaged")
     if named["W"] != named["b"]:
         return failed(f"{who}'s dW is {named['W']} but db is {named['b']}: use one convention for both.",
                       "wrong_gradient_scale")

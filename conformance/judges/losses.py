@@ -68,13 +68,25 @@ def golden_value(case: dict, out: dict) -> Outcome:
     if not isinstance(value, (int, float)) or not np.isfinite(value):
         return failed(f"{who}.forward returned {value!r} on the golden fixture {case['fixture']}, expected "
                       f"{expected:.6g}.", "unstable_cross_entropy")
-    if np.isclose(value, expected, **VALUE_TOL):
+    on_probs = (out.get("conventions") or {}).get("input") == "probs"
+
+    def clip_found(mean: float) -> float | None:
+        """0.0 if ``mean`` is the fixture's loss, the clip level if it is with clipped probabilities, else None."""
+        if np.isclose(mean, expected, **VALUE_TOL):
+            return 0.0
+        return _clip_level(case, mean) if on_probs else None
+
+    clip, batch = clip_found(value), len(case["labels"])
+    if clip == 0.0:
         return passed(f"{who}.forward matches the golden fixture {case['fixture']}.")
-    clip = _clip_level(case, value) if (out.get("conventions") or {}).get("input") == "probs" else None
     if clip is not None:
         return passed(f"{who}.forward matches the golden fixture {case['fixture']} with probabilities clipped "
                       f"at {clip:.0e} (a loss on probabilities cannot see below its clip).",
                       convention=f"probabilities clipped at {clip:.0e}")
+    if batch > 1 and clip_found(value / batch) is not None:
+        return failed(f"{who}.forward returned {value:.6g} on the golden fixture {case['fixture']}, {batch} times "
+                      f"the batch mean {value / batch:.6g}: it sums over the batch.", "loss_not_averaged",
+                      expected=expected, got=value)
     return failed(f"{who}.forward returned {value:.6g} on the golden fixture {case['fixture']}, expected "
                   f"{expected:.6g}.", "wrong_loss_value", expected=expected, got=value)
 
@@ -130,9 +142,11 @@ def loss_gradient(case: dict, out: dict) -> Outcome:
         c = fit_scale(got, numerical)
         if c is None:
             continue
-        cause = "missing_half_factor" if np.isclose(c, 2.0) or np.isclose(c, 0.5) else "inconsistent_loss_scaling"
+        per_feature = case["kind"] == "mse" and shape[1] > 1 and np.isclose(c, shape[1])
+        cause = "missing_half_factor" if (np.isclose(c, 2.0) or np.isclose(c, 0.5)) and not per_feature \
+            else "inconsistent_loss_scaling"
         extra = ""
-        if case["kind"] == "mse" and np.isclose(c, shape[1]):
+        if per_feature:
             extra = f" (= the number of features {shape[1]}: the value averages over all elements, the gradient over the batch only)"
         return failed(f"{who}.backward is {c:.4g} times the derivative of your own loss value{extra}; allowed are 1 and "
                       f"the batch size {batch}.", cause)

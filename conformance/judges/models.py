@@ -263,18 +263,19 @@ def judge_pipeline(inputs: dict, outputs: dict) -> Outcome:
 # --- single-sample style (assignment 004): L = (f - y)^2 / 2 -------------------------------------------
 
 
-def reference_single(params: dict, x: np.ndarray, y: float) -> tuple[np.ndarray, dict]:
+def reference_single(params: dict, x: np.ndarray, y: float, activation: str = "relu") -> tuple[np.ndarray, dict]:
     """a1 and the gradients {W1, b1, W2, b2} of the reference OneHiddenLayerMLP at ``params``."""
     import reference as ref
 
-    model = ref.OneHiddenLayerMLP(len(x), len(params["b1"]), "relu", rng=np.random.default_rng(0))
+    model = ref.OneHiddenLayerMLP(len(x), len(params["b1"]), activation, rng=np.random.default_rng(0))
     model.set_parameters(params)
     f = model.forward(np.asarray(x, float))
     grads = model.backward(np.asarray(x, float), y, f)
     return model.a1_cache, {k[4:]: v for k, v in grads.items()}
 
 
-def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, directions: int = 3) -> dict:
+def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, directions: int = 3,
+                        activation: str = "relu") -> dict:
     rng = np.random.default_rng(seed)
     while True:
         params = {"W1": rng.standard_normal((hidden_dim, input_dim)) * np.sqrt(2.0 / input_dim),
@@ -282,10 +283,10 @@ def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, 
                   "W2": rng.standard_normal((1, hidden_dim)) * np.sqrt(1.0 / hidden_dim),
                   "b2": rng.standard_normal(1) * 0.1}
         x = rng.standard_normal(input_dim)
-        if np.min(np.abs(reference_single(params, x, 0.0)[0])) > KINK_MARGIN:
+        if np.min(np.abs(params["W1"] @ x + params["b1"])) > KINK_MARGIN:  # a1 away from the ReLU kink
             break
     dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": "relu", "x": x,
+    return {"seed": seed, "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": activation, "x": x,
             "y": float(rng.standard_normal()), "params": params, "directions": dirs,
             "points": plus_minus(params, dirs)}
 
@@ -295,8 +296,12 @@ def single_sample_loss(inputs: dict):
 
 
 def single_sample_bugs(inputs: dict) -> dict:
-    """The sign error (gradient of -L, from using y - f) is the one bug worth naming here."""
-    _, true = reference_single(inputs["params"], np.asarray(inputs["x"], float), float(inputs["y"]))
+    """The sign error (gradient of -L, from using y - f) is the one bug worth naming here (with
+    activations the reference has; others, e.g. tanh, are judged without naming)."""
+    if inputs.get("activation", "relu") not in ("relu", "sigmoid"):
+        return {}
+    _, true = reference_single(inputs["params"], np.asarray(inputs["x"], float), float(inputs["y"]),
+                               inputs.get("activation", "relu"))
     return {"correct": true, "sign_error_in_gradient": {k: -v for k, v in true.items()}}
 
 

@@ -96,7 +96,9 @@ def candidates(inputs: dict) -> dict[str, tuple[str, dict]]:
         return {"classical": ("pass", replay_reference(inputs, lambda g: ref.SGD(g, lr, beta, form="classical"))),
                 "ema_vs_classical_momentum": ("pass", replay_reference(inputs, lambda g: ref.SGD(g, lr, beta, form="ema"))),
                 "sign_error_in_update": ("fail", variant(heavy_ball(lr, beta, sign=-1.0))),
-                "momentum_not_applied": ("fail", variant(heavy_ball(lr, 0.0)))}
+                "momentum_not_applied": ("fail", variant(heavy_ball(lr, 0.0))),
+                # EMA form with a velocity that restarts at 0 every step: plain SGD at lr * (1 - beta)
+                "momentum_not_applied_ema": ("fail", variant(heavy_ball(lr * (1 - beta), 0.0)))}
     return {"adam": ("pass", replay_reference(inputs, lambda g: ref.Adam(g, h["lr"], tuple(h["betas"]), h["eps"]))),
             "adam_missing_bias_correction": ("fail", variant(adam(h["lr"], h["betas"], h["eps"], bias_correction=False))),
             "sign_error_in_update": ("fail", variant(adam(h["lr"], h["betas"], h["eps"], sign=-1.0)))}
@@ -118,9 +120,16 @@ MESSAGES = {
                                  "momentum 0 it must be theta <- theta - lr * grad.",
     "momentum_not_applied": "your momentum optimizer takes plain SGD steps: the velocity is not carried over "
                             "between steps (keep it in the optimizer, keyed per parameter).",
+    "momentum_not_applied_ema": "your momentum optimizer takes plain SGD steps of lr * (1 - beta) * grad: the "
+                                "EMA velocity restarts from 0 every step (keep it in the optimizer, keyed per "
+                                "parameter, and create it once).",
     "adam_missing_bias_correction": "your Adam has no bias correction: divide m by (1 - beta1^t) and v by "
                                     "(1 - beta2^t) (t counts steps from 1), or its first steps are ~3x too long.",
 }
+
+
+CAUSE_OF = {"momentum_not_applied_ema": "momentum_not_applied",  # candidate name -> catalogue id
+            "ema_momentum_in_plain_sgd": "momentum_in_plain_sgd"}
 
 
 def _close(a: dict, b: dict) -> bool:
@@ -143,7 +152,7 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
     expected = candidates(inputs)
     for name, (verdict, want) in expected.items():
         if _close(got, want):
-            cause = None if name in ("sgd", "classical", "adam") else name
+            cause = None if name in ("sgd", "classical", "adam") else CAUSE_OF.get(name, name)
             return Outcome(verdict, MESSAGES[name].format(n=n), cause, {"matched": name, "snippet": snip})
     right = next(iter(expected.values()))[1]
     first = min(int(np.argmax(np.any(~np.isclose(got[k], right[k], rtol=1e-6, atol=1e-9).reshape(n, -1), axis=1)))

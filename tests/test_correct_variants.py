@@ -1,0 +1,106 @@
+"""The kit never penalises correct code: every correct implementation in tests/impls (one per API
+style) and every allowed-convention variant of them passes the conformance suite: no component
+`fail`, `error` or `timeout` (a component a style lacks is `missing`). The bases, and variants that
+change training, run the slow (training) tier too.
+
+A variant is a correct base with a few exact replacements (tests/mutants.plant) that switch one
+allowed convention; ``expect`` names the component whose diagnosis must report that convention,
+so a variant that silently stopped exercising it is noticed.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+
+from conformance.components import COMPONENTS, TRAINING_COMPONENTS
+from mutants import WORKERS, plant, run_suite
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    base: str
+    edits: tuple[tuple[str, str], ...] = ()
+    expect: tuple[str, str] | None = None  # (component, text its passing diagnosis must contain)
+    slow: bool = False  # run the training tier too (the bases, and variants that change training)
+
+
+LAYER_MEAN_CANONICAL = (  # batch mean inside Linear, per-sample (summed) loss gradients
+    ('self.grads["W"] = dy.T @ self.x  # (out, B) @ (B, in)', 'self.grads["W"] = dy.T @ self.x / len(dy)'),
+    ('self.grads["b"] = dy.sum(axis=0)', 'self.grads["b"] = dy.mean(axis=0)'),
+    ("        grad = self.probs - self.onehot\n        return grad / batch_size",
+     "        grad = self.probs - self.onehot\n        return grad"),
+    ("        grad = -self.onehot / self.probs\n        return grad / batch_size",
+     "        grad = -self.onehot / self.probs\n        return grad"),
+    # the student's own checker then compares batch-mean parameter gradients, consistently
+    ('analytical = {"x": dx, **{k: np.array(v) for k, v in layer.grads.items()}}',
+     'analytical = {"x": dx, **{k: np.array(v) * len(x) for k, v in layer.grads.items()}}'),
+)
+
+VARIANTS = [
+    # the five correct bases, as they are
+    Variant("canonical", "canonical.py", expect=("linear", "W stored (out, in); gradients summed over the batch"),
+            slow=True),
+    Variant("layer_dicts", "layer_dicts.ipynb", expect=("cross_entropy", "gradient w.r.t. the logits"), slow=True),
+    Variant("attr_grads", "attr_grads.py", expect=("linear", "W stored (in, out); gradients averaged over the batch"),
+            slow=True),
+    Variant("dense_net", "dense_net.ipynb", expect=("cross_entropy", "gradient w.r.t. the probs"), slow=True),
+    Variant("single_sample", "single_sample/activations.py", expect=("sigmoid", "activation derivative()"),
+            slow=True),
+    # allowed conventions
+    Variant("canonical-relu-prime-at-0-is-1", "canonical.py", (("self.mask = x > 0", "self.mask = x >= 0"),),
+            ("relu", "ReLU'(0) = 1")),
+    Variant("attr_grads-relu-prime-at-0-is-1", "attr_grads.py",
+            (("mask = (Z > 0).astype(float)", "mask = (Z >= 0).astype(float)"),), ("relu", "ReLU'(0) = 1")),
+    Variant("single_sample-relu-prime-at-0-is-1", "single_sample/activations.py",
+            (("return (z > 0).astype(float)", "return (z >= 0).astype(float)"),), ("relu", "ReLU'(0) = 1")),
+    Variant("canonical-batch-mean-in-layer", "canonical.py", LAYER_MEAN_CANONICAL,
+            ("linear", "gradients averaged over the batch"), slow=True),
+    Variant("canonical-mse-with-half", "canonical.py",
+            (("return float(np.mean(self.diff ** 2))", "return float(0.5 * np.mean(self.diff ** 2))"),
+             ("grad = 2 * self.diff", "grad = self.diff")), ("mse", "1/2 * mean over all elements")),
+    Variant("canonical-mse-per-sample-sum", "canonical.py",
+            (("return float(np.mean(self.diff ** 2))", "return float(np.sum(self.diff ** 2) / len(self.diff))"),
+             ("return grad / self.diff.size", "return grad / len(self.diff)")),
+            ("mse", "mean over the batch of the per-sample sum")),
+    Variant("dense_net-mse-without-half", "dense_net.ipynb",
+            (("return 0.5 * np.mean((y_pred - y_true) ** 2)", "return np.mean((y_pred - y_true) ** 2)"),
+             ("return diff / diff.size", "return 2 * diff / diff.size")), ("mse", "value: mean over all elements")),
+    Variant("canonical-sigmoid-clipped-exp", "canonical.py",
+            (("self.y = 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic",
+              "self.y = 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))"),), ("sigmoid", "all 12 checks pass")),
+]
+
+
+@pytest.fixture(scope="session")
+def variant_runs(request, tmp_path_factory):
+    """Futures of every collected variant's full-suite report, WORKERS at a time."""
+    selected = {item.callspec.params["variant"].id for item in request.session.items
+                if getattr(item, "callspec", None) and "variant" in item.callspec.params}
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+
+    def run(v: Variant):
+        workdir = tmp_path_factory.mktemp(v.id)
+        components = [c for c in COMPONENTS if v.slow or c not in TRAINING_COMPONENTS]
+        return run_suite(plant(v.base, list(v.edits), workdir), components, workdir)
+
+    futures = {v.id: pool.submit(run, v) for v in VARIANTS if v.id in selected}
+    yield futures
+    pool.shutdown(cancel_futures=True)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_correct_variant_passes(variant, variant_runs):
+    report = variant_runs[variant.id].result()
+    assert "crash" not in report, report.get("crash")
+    assert not report.get("load_error"), report["load_error"]
+    bad = {c: e["diagnosis"] for c, e in report["components"].items() if e["verdict"] not in ("pass", "missing")}
+    assert not bad, f"the correct {variant.id} is penalised: {bad}"
+    passing = [c for c, e in report["components"].items() if e["verdict"] == "pass"]
+    assert len(passing) >= 8, f"only {passing} pass: the variant is not being exercised"
+    component, text = variant.expect
+    entry = report["components"][component]
+    assert entry["verdict"] == "pass" and text in entry["diagnosis"], \
+        f"{variant.id}: expected {component} to pass reporting {text!r}, got {entry['verdict']}: {entry['diagnosis']}"
