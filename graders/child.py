@@ -1,8 +1,9 @@
 """The sandboxed child: loads one submission and runs probes on request, nothing else.
 
-Started by ``graders.sandbox`` as ``python -I -S -c <stub>`` with a JSON config. In order:
+Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON config. In order:
 
 1. resource limits (address space, CPU seconds, processes, file size, open files, no core);
+   after step 2 it also asks to be killed when the worker that started it dies;
 2. isolation: a new network namespace (no network at all) and a new mount namespace where the
    kit, its virtualenv, the submissions, the output folder and the home folder are covered
    by empty tmpfs mounts, /tmp is a fresh tmpfs holding only this child's working folder and
@@ -22,6 +23,7 @@ import os
 import resource
 import signal
 import sys
+import traceback
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 4096, 8192, 16384, 1 << 18
@@ -71,6 +73,9 @@ def isolate(cfg: dict) -> dict:
     # /tmp is replaced wholesale, so folders under it are hidden already (and /tmp's parents can't be)
     hide = [h for h in cfg["hide"] if not (_under(h, "/tmp") or _under("/tmp", h))]
     keep = [k for k in cfg["keep"] if any(_under(k, h) for h in hide)]
+    if not cfg["limits"].get("namespaces", True):
+        done["fallback_reason"] = "namespaces turned off (Limits.namespaces)"
+        return done
     try:
         libc = _Libc()
         flags = CLONE_NEWNS | CLONE_NEWNET
@@ -121,12 +126,29 @@ def isolate(cfg: dict) -> dict:
     return done
 
 
+def die_with_parent(parent: int) -> None:
+    """Be killed when the worker that started us dies (e.g. the grader stopped it at its hard
+    limit), so that no submission outlives its grading; exit now if it is gone already."""
+    PR_SET_PDEATHSIG = 1
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the rlimits still bound the orphan
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 _REFUSED = {
     "socket.__new__", "socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo",
     "subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
     "os.spawn", "os.kill", "os.killpg", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
     "pty.spawn", "os.chroot",
 }
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
 def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
@@ -137,12 +159,26 @@ def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
             path = os.path.abspath(os.fsdecode(args[0]))
             if any(_under(path, h) for h in hidden) and not any(_under(path, k) for k in keep):
                 raise PermissionError(f"the grading sandbox hides {path}")
+            mode, flags = (list(args) + [None, None])[1:3]
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS)
+            if writes and not _under(path, work):
+                raise PermissionError(f"the grading sandbox only lets code write files in its working folder, not {path}")
         if event in ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.truncate") and args:
-            target = args[0]
-            if isinstance(target, (str, bytes)) and not _under(os.path.abspath(os.fsdecode(target)), work):
-                raise PermissionError(f"the grading sandbox only lets code change files in {work}")
+            target = os.path.abspath(os.fsdecode(args[0])) if isinstance(args[0], (str, bytes)) else None
+            if target is not None and not _under(target, work):
+                raise PermissionError(f"the grading sandbox only lets code change files in its working folder, not {target}")
 
     sys.addaudithook(hook)
+
+
+def describe(exc: BaseException, kit: tuple[str, ...]) -> str:
+    """One sentence naming the exception and the innermost frame of the student's own code
+    (frames of numpy, the kit and this sandbox, all under ``kit``, name nothing a student can fix)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not any(_under(os.path.abspath(f.filename), k) for k in kit)]
+    where = f" (in {frames[-1].name}, {frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 class CappedWriter:
@@ -171,7 +207,9 @@ def main(argv: list[str]) -> None:
     cfg = json.loads(argv[0])
     set_limits(cfg["limits"])
     req_fd, ans_fd = cfg["req_fd"], cfg["ans_fd"]
+    kit = (cfg["lib"], cfg["links"], os.path.dirname(os.__file__))  # frames that are not the student's
     isolation = isolate(cfg)
+    die_with_parent(cfg["parent"])  # after isolate: a change of user clears the setting
     os.chdir(cfg["work"])
     sys.path[:] = [cfg["lib"]] + [p for p in sys.path if p and "site-packages" not in p]
     sys.modules["bpk_sandbox"].__path__ = [os.path.join(cfg["lib"], "bpk_sandbox")]  # it moved
@@ -188,7 +226,6 @@ def main(argv: list[str]) -> None:
     from conformance.adapters.base import Missing
     from conformance.loader import LoadError, load_impl
     from conformance.probes import PROBES, load_all
-    from conformance.runner import describe_exception
     import importlib
 
     load_all()
@@ -214,7 +251,7 @@ def main(argv: list[str]) -> None:
         loaded = load_impl(cfg["submission"])
         adapter = build_adapter(loaded, style=cfg["style"])
     except BaseException as exc:  # LoadError, AdapterError, or anything a class body raised
-        message = str(exc) if isinstance(exc, LoadError) else describe_exception(exc)
+        message = str(exc) if isinstance(exc, LoadError) else describe(exc, (cfg["lib"], *kit))
         answer({"ok": False, "kind": "error", "message": message, "isolation": isolation})
         return
     answer({
@@ -235,7 +272,7 @@ def main(argv: list[str]) -> None:
         except Missing as exc:
             answer({"ok": False, "kind": "missing", "message": str(exc)})
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code too
-            answer({"ok": False, "kind": "error", "message": describe_exception(exc)})
+            answer({"ok": False, "kind": "error", "message": describe(exc, (cfg["lib"], *kit))})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -55,14 +56,7 @@ def feedback_md(r: dict) -> str:
         pts = f"{_num(e['score'])} / {_num(e['points'])}" if e["points"] else "not scored"
         diagnosis = (e.get("policy") or e["diagnosis"]).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {c} | {e['verdict']} | {pts} | {diagnosis} |")
-    problems = [(c, ch) for c in COMPONENTS for ch in r["components"][c]["checks"] if ch["outcome"] != "pass"]
-    if problems:
-        lines += ["", "## What to fix", ""]
-        for c, ch in problems[:40]:
-            message = (ch.get("message") or "").strip().replace("\n", "\n  ")
-            lines.append(f"- **{c}** `{ch['name']}` ({ch['outcome']}): {message}")
-        if len(problems) > 40:
-            lines.append(f"- ... and {len(problems) - 40} more checks that did not pass.")
+    lines += _what_to_fix(r)
     if r.get("dropped"):
         lines += ["", "## Notebook cells that were not run", "",
                   "Only imports, definitions and constants are kept; everything else is dropped:", ""]
@@ -74,6 +68,50 @@ def feedback_md(r: dict) -> str:
     if r.get("events"):
         lines += ["", "## Time limits and crashes", ""] + [f"- {e}" for e in r["events"][:20]]
     return "\n".join(lines) + "\n"
+
+
+def _indented(text: str, max_lines: int = 25) -> list[str]:
+    body = text.splitlines()
+    more = [f"... ({len(body) - max_lines} more lines)"] if len(body) > max_lines else []
+    return ["  ```"] + [f"  {line}" for line in body[:max_lines] + more] + ["  ```"]
+
+
+def _short_json(value, cap: int = 400) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= cap else text[: cap - 4] + " ..."
+
+
+def check_evidence(ch: dict) -> str:
+    """The evidence the report carries for one check (conformance.checking.report_entry), as text."""
+    parts = [f"Likely cause: {ch['likely_cause']}"] if ch.get("likely_cause") else []
+    parts += [f"{k}: {_short_json(ch[k])}" for k in ("expected", "got", "where") if k in ch]
+    parts += [f"{k}: {_short_json(v)}" for k, v in (ch.get("evidence") or {}).items()]
+    if ch.get("snippet"):
+        parts.append("Reproduce with:\n    " + str(ch["snippet"]).replace("\n", "\n    "))
+    return "\n".join(parts)
+
+
+def _what_to_fix(r: dict, per_component: int = 4) -> list[str]:
+    """Per component that lost points or did not pass: each failing check's sentence and its
+    evidence (expected vs got, where the largest error is, how to reproduce it). A check that
+    is only `missing` is listed when the component carries points."""
+    out = []
+    for c in COMPONENTS:
+        e = r["components"][c]
+        bad = [ch for ch in e["checks"] if ch["outcome"] != "pass" and (ch["outcome"] != "missing" or e["points"])]
+        if not bad:
+            continue
+        out += ["", f"### {c}: {e['verdict']} ({_num(e['score'])} / {_num(e['points'])} points)"
+                if e["points"] else f"### {c}: {e['verdict']} (not scored)", ""]
+        for ch in bad[:per_component]:
+            message = (ch.get("message") or "").strip().replace("\n", "\n  ")
+            out.append(f"- `{ch['name']}` ({ch['outcome']}): {message}")
+            evidence = check_evidence(ch)
+            if evidence:
+                out += _indented(evidence)
+        if len(bad) > per_component:
+            out.append(f"- ... and {len(bad) - per_component} more checks of {c} that did not pass.")
+    return ["", "## What to fix"] + out if out else []
 
 
 def gradescope_results(r: dict) -> dict:
@@ -93,6 +131,15 @@ def gradescope_results(r: dict) -> dict:
             "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
+def diagnosis_key(component: str, entry: dict) -> str:
+    """What a class-wide count groups by: the component and the most frequent cause of its worst
+    checks (the same bug reads the same for every student), else its diagnosis without the counts."""
+    causes = Counter(ch["cause"] for ch in entry["checks"] if ch["outcome"] == entry["verdict"] and ch.get("cause"))
+    if causes:
+        return f"{component}: {causes.most_common(1)[0][0]}"
+    return f"{component}: {re.sub(r'^[0-9]+ of [0-9]+ checks [a-z]+: ', '', entry['diagnosis'])}"
+
+
 def summary(records: list[dict], top: int = 10) -> dict:
     n = len(records)
     pass_rate = {c: (sum(r["components"][c]["verdict"] == "pass" for r in records) / n if n else 0.0)
@@ -102,7 +149,7 @@ def summary(records: list[dict], top: int = 10) -> dict:
         for c in COMPONENTS:
             e = r["components"][c]
             if e["verdict"] in ("fail", "error", "timeout") and r["status"] != "error":
-                diagnoses[f"{c}: {e['diagnosis']}"] += 1
+                diagnoses[diagnosis_key(c, e)] += 1
     return {
         "submissions": n,
         "status": dict(Counter(r["status"] for r in records)),

@@ -49,9 +49,16 @@ class Options:
 
 
 def discover(folder: Path) -> list[tuple[str, Path | None, str | None]]:
-    """(submission id, file, problem) per submission: a file, or a folder holding one notebook."""
+    """(submission id, file, problem) per submission: a file, or a folder holding one notebook.
+    One id, one submission: when ``ada.ipynb``, ``ada.py`` and ``ada/`` are all there, the
+    notebook wins, then the script, then the folder."""
     found = []
-    for entry in sorted(Path(folder).iterdir()):
+    rank = {".ipynb": 0, ".py": 1}
+    entries = sorted(Path(folder).iterdir(), key=lambda e: (e.stem if e.is_file() else e.name,
+                                                            rank.get(e.suffix, 2) if e.is_file() else 3))
+    for entry in entries:
+        if found and found[-1][0] == (entry.stem if entry.is_file() else entry.name):
+            continue
         if entry.name.startswith((".", "_")):
             continue
         if entry.is_file() and entry.suffix in SUFFIXES:
@@ -74,9 +81,10 @@ def kit_version() -> str:
         version = "unknown"
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
-    for pkg in ("conformance", "graders", "reference"):
-        for path in sorted((root / pkg).rglob("*.py")):
-            digest.update(path.read_bytes())
+    for pkg, pattern in (("conformance", "*.py"), ("graders", "*.py"), ("reference", "*.py"), ("fixtures", "*")):
+        for path in sorted((root / pkg).rglob(pattern)):  # golden data changes a grade too
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.read_bytes())
     return f"{version}+{digest.hexdigest()[:12]}"
 
 
@@ -91,7 +99,8 @@ def submission_key(path: Path | None, options: Options, rubric: rubrics.Rubric |
 def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, str | None, float]:
     """Run one worker; (its result, or None with the reason, elapsed seconds)."""
     hard = options.worker_timeout or max(300.0, 30 * options.timeout)
-    with tempfile.TemporaryDirectory(prefix="bpk-grade-") as tmp:
+    # Everything the worker and its sandboxes write goes under tmp, removed even after a kill.
+    with tempfile.TemporaryDirectory(prefix="bpk-grade-", ignore_cleanup_errors=True) as tmp:
         result_path = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "graders.worker", str(Path(path).resolve()), str(result_path),
                "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
@@ -104,7 +113,7 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
             cmd += ["--extra-probes", p]
         for h in options.hide:
             cmd += ["--hide", h]
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "TMPDIR": tmp}
         start = time.monotonic()
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as log_fh:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class Limits:
     open_files: int = 64
     output_cap: int = 64 * 1024  # characters of student print output kept
     answer_cap_mb: int = 512  # largest answer the worker reads
+    namespaces: bool = True  # False: the audit hook alone (what a kernel without user namespaces gets)
 
 
 def default_hidden(*extra: str | os.PathLike) -> list[str]:
@@ -72,7 +73,10 @@ def stage_library(dest: Path, extra_probes: tuple[Path, ...] = ()) -> tuple[Path
     (lib / "bpk_sandbox" / "__init__.py").write_text("")
     for name in ("child.py", "wire.py"):
         shutil.copy(Path(__file__).with_name(name), lib / "bpk_sandbox" / name)
-    shutil.copy(Path(__file__).with_name("nbformat_shim.py"), lib / "nbformat.py")
+    (lib / "nbformat").mkdir()  # a package, as the real one is (the loader imports nbformat.warnings)
+    shutil.copy(Path(__file__).with_name("nbformat_shim.py"), lib / "nbformat" / "__init__.py")
+    (lib / "nbformat" / "warnings.py").write_text(
+        "class MissingIDFieldWarning(UserWarning):\n    pass\n\n\nclass DuplicateCellId(UserWarning):\n    pass\n")
     names = []
     for i, path in enumerate(extra_probes):
         names.append(f"bpk_extra_probes_{i}")
@@ -95,10 +99,14 @@ def normalise_notebook(path: Path) -> bytes:
     raw = path.read_bytes()
     if path.suffix != ".ipynb":
         return raw
+    import warnings
+
     import nbformat
 
     try:
-        return nbformat.writes(nbformat.reads(raw.decode("utf-8"), as_version=4)).encode()
+        with warnings.catch_warnings():  # e.g. MissingIDFieldWarning: noise in every student's log
+            warnings.simplefilter("ignore")
+            return nbformat.writes(nbformat.reads(raw.decode("utf-8"), as_version=4)).encode()
     except Exception:  # whatever nbformat refuses, the child's loader explains
         return raw
 
@@ -182,7 +190,7 @@ class SandboxRunner:
         req_r, self._req_w = os.pipe()
         self._ans_r, ans_w = os.pipe()
         cfg = {
-            "req_fd": req_r, "ans_fd": ans_w, "limits": asdict(self.limits), "style": self.requested_style,
+            "req_fd": req_r, "ans_fd": ans_w, "parent": os.getpid(), "limits": asdict(self.limits), "style": self.requested_style,
             "box": str(box / "box"), "lib": str(self.lib), "work": str(box / "work"),
             "submission": str(box / "work" / self.submission.name), "submission_name": self.submission.name,
             "bind_into_lib": {p.name: str(p.resolve()) for p in (self.root / "links").iterdir()},
@@ -194,7 +202,7 @@ class SandboxRunner:
         self._stderr_path = box / "stderr.txt"
         with open(self._stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [os.path.realpath(sys.executable), "-I", "-S", "-c", stub, json.dumps(cfg)],
+                [os.path.realpath(sys.executable), "-I", "-S", "-B", "-c", stub, json.dumps(cfg)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, pass_fds=(req_r, ans_w),
                 cwd=box / "work", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                                        "OPENBLAS_NUM_THREADS": "1"},

@@ -10,6 +10,8 @@ They are derived from the kit's test implementations (``tests/impls``), with a s
     eli   canonical API: bias gradient averaged instead of summed, sigmoid backward forgets dy
     fay/  a folder holding her notebook: correct, with a cell that has a syntax error
     gus   an empty notebook (nothing to grade)
+    hana  single-sample style (004) as a plain .py script: sigmoid derivative taken from the input
+    ivy   layer-dicts style (000): weight gradient transposed; compares with PyTorch (torch import reported)
 
     python examples/submissions/_generate.py
 """
@@ -77,7 +79,31 @@ def edit_notebook(path: Path, replacements: tuple[tuple[str, str], ...]) -> dict
     return nb
 
 
-def build() -> dict[str, dict]:
+def single_sample_script() -> str:
+    """The single-sample package as one script, the way a student would hand it in."""
+    parts = []
+    for name in ("activations", "models", "gradient_check", "optimization", "data"):
+        text = (IMPLS / "single_sample" / f"{name}.py").read_text()
+        parts.append("\n".join(line for line in text.splitlines() if not line.startswith("from .")))
+    return "\n\n".join(parts) + "\n"
+
+
+TORCH_COMPARISON = """import torch
+
+
+def compare_with_torch(layer, x):
+    \"\"\"Part 4 of the assignment: the same forward in PyTorch.\"\"\"
+    W = torch.tensor(layer.params["W"])
+    return (torch.tensor(x) @ W.T).numpy()
+"""
+
+
+def with_cell(nb: dict, source: str) -> dict:
+    nb["cells"].append(notebook([("code", source)])["cells"][0])
+    return nb
+
+
+def build() -> dict[str, dict | str]:
     # A notebook keeps only imports, definitions and constants: a module-level table of
     # functions would be dropped, so these students look their initialiser up inside __init__.
     canonical = (IMPLS / "canonical.py").read_text().replace(
@@ -101,6 +127,11 @@ def build() -> dict[str, dict]:
                                   ("return dy * self.y * (1 - self.y)", "return self.y * (1 - self.y)"))),
         "fay/homework.ipynb": fay,
         "gus.ipynb": notebook([]),
+        "hana.py": single_sample_script().replace(
+            "        s = self.forward(z)\n        return s * (1 - s)", "        return z * (1 - z)"),
+        "ivy.ipynb": with_cell(edit_notebook(IMPLS / "layer_dicts.ipynb",
+                                             (('self.grads["W"] = grad_output.T @ x', 'self.grads["W"] = x.T @ grad_output'),)),
+                               TORCH_COMPARISON),
     }
 
 
@@ -110,7 +141,7 @@ def main() -> None:
         if path.parent != HERE and path.parent.exists():
             shutil.rmtree(path.parent)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(nb, indent=1) + "\n")
+        path.write_text(nb if isinstance(nb, str) else json.dumps(nb, indent=1) + "\n")
         print(f"wrote {path.relative_to(HERE)}")
 
 

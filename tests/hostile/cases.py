@@ -27,6 +27,7 @@ class Case:
     extra: str = ""  # a code cell appended to the correct implementation ({port}, {canary}, {kit} filled in)
     raw: str | None = None  # the whole file instead ("{base_v3}" = the implementation as nbformat v3)
     score_zero: bool = False
+    says: str = ""  # a phrase the record must contain (linear's diagnosis, the dropped cells or the error)
 
 
 def forward(body: str) -> str:
@@ -39,33 +40,46 @@ CASES = (
     Case("correct", "ok", "pass"),
     Case("loop_top_level", "ok", "pass", extra="while True:\n    pass"),
     Case("loop_in_class_body", "timeout", "timeout", relu="timeout",
-         extra="class Stuck:\n    while True:\n        pass"),
-    Case("loop_in_forward", "timeout", "timeout", extra=forward("while True:\n    pass")),
-    Case("alloc_50gb", "ok", "error", extra=forward("big = np.ones(50 * 1024**3 // 8)\nreturn big[:1]")),
-    Case("fork_bomb", "ok", "error", extra=forward("import os\nwhile True:\n    os.fork()")),
-    Case("sys_exit_in_method", "ok", "error", extra=forward("import sys\nsys.exit(3)")),
-    Case("os_exit_in_method", "ok", "error", extra=forward("import os\nos._exit(3)")),
+         extra="class Stuck:\n    while True:\n        pass", says="loading the submission ran longer than"),
+    Case("loop_in_forward", "timeout", "timeout", extra=forward("while True:\n    pass"), says="ran longer than"),
+    Case("alloc_50gb", "ok", "error", extra=forward("big = np.ones(50 * 1024**3 // 8)\nreturn big[:1]"), says="MemoryError"),
+    Case("fork_bomb", "ok", "error", extra=forward("import os\nwhile True:\n    os.fork()"), says="does not allow os.fork"),
+    Case("sys_exit_in_method", "ok", "error", extra=forward("import sys\nsys.exit(3)"), says="SystemExit"),
+    Case("os_exit_in_method", "ok", "error", extra=forward("import os\nos._exit(3)"), says="exited (code 3)"),
     Case("print_100mb", "ok", "pass",
          extra=forward("if not Linear.spoke:\n    Linear.spoke = True\n    print('x' * 100_000_000)\n"
                        "return super().forward(x)").replace("(Linear):\n", "(Linear):\n    spoke = False\n")),
     Case("socket_connect", "ok", "error",
          extra=forward("import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
-                       "s.sendall(b'leak')\nreturn super().forward(x)")),
+                       "s.sendall(b'leak')\nreturn super().forward(x)"), says="does not allow socket"),
     Case("read_fixtures", "ok", "error",
-         extra=forward("open('{kit}/pyproject.toml').read()\nreturn super().forward(x)")),
+         extra=forward("open('{kit}/fixtures/appendix_a.json').read()\nreturn super().forward(x)"), says="hides"),
     Case("import_reference", "ok", "error", relu="pass",
-         extra="import reference\n\n" + forward("return reference.Linear.forward(self, x)"), score_zero=True),
+         extra="import reference\n\n" + forward("return reference.Linear.forward(self, x)"), score_zero=True,
+         says="No module named 'reference'"),
     Case("patch_numpy", "ok", "fail",
          extra=forward("np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
                        "np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), bool)\n"
                        "np.array_equal = lambda *a, **k: True\n"
-                       "self.x = x\nreturn np.zeros((x.shape[0], self.params['W'].shape[0]))")),
+                       "self.x = x\nreturn np.zeros((x.shape[0], self.params['W'].shape[0]))"), says="wrong_forward"),
+    # the kit's judges and verdict type are out of reach: patching them in the child changes nothing
+    # (and importing the kit's own packages is a policy violation: the shipped rubrics zero it)
+    Case("patch_judges", "ok", "fail",
+         extra=forward("import conformance.outcome as o, conformance.runner as r\n"
+                       "o.Outcome.passed = property(lambda self: True)\n"
+                       "r.ProbeFailure = None\n"
+                       "try:\n    import conformance.judges.layers as j\n    j.forward = lambda case, out: o.Outcome('pass')\n"
+                       "except ImportError:\n    pass\n"
+                       "self.x = x\nreturn np.zeros((x.shape[0], self.params['W'].shape[0]))"), says="wrong_forward", score_zero=True),
     Case("delete_canary", "ok", "error",
-         extra=forward("import os, shutil\nos.remove('{canary}')\nshutil.rmtree(os.path.dirname('{canary}'))")),
-    Case("invalid_json", "error", "error", relu="error", raw='{"cells": [ this is not json'),
+         extra=forward("import os, shutil\nos.remove('{canary}')\nshutil.rmtree(os.path.dirname('{canary}'))"),
+         says="only lets code change files in its working folder"),
+    Case("overwrite_canary", "ok", "error",
+         extra=forward("open('{canary}', 'w').write('gone')\nreturn super().forward(x)"), says="only lets code write files"),
+    Case("invalid_json", "error", "error", relu="error", raw='{"cells": [ this is not json', says="not valid notebook JSON"),
     Case("empty_notebook", "error", "error", relu="error",
-         raw='{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
-    Case("syntax_error_cell", "ok", "pass", extra="def broken(:\n    return 1"),
+         raw='{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', says="has no code cells"),
+    Case("syntax_error_cell", "ok", "pass", extra="def broken(:\n    return 1", says="syntax error"),
     Case("nbformat_v3", "ok", "pass", raw="{base_v3}"),
 )
 
@@ -92,10 +106,11 @@ def notebook_v3(cells: list[str]) -> dict:
                  "input": c.splitlines(keepends=True)} for c in cells]}]}
 
 
-def write_all(folder: Path, *, port: int, canary: Path) -> dict[str, Case]:
+def write_all(folder: Path, *, port: int, canary: Path, only: tuple[str, ...] | None = None) -> dict[str, Case]:
     folder.mkdir(parents=True, exist_ok=True)
     fill = {"port": port, "canary": str(canary), "kit": str(KIT)}
-    for case in CASES:
+    cases = [c for c in CASES if only is None or c.name in only]
+    for case in cases:
         if case.raw is None:
             text = json.dumps(notebook_v4(base_cells() + ([case.extra.format(**fill)] if case.extra else [])))
         elif case.raw == "{base_v3}":
@@ -103,4 +118,4 @@ def write_all(folder: Path, *, port: int, canary: Path) -> dict[str, Case]:
         else:
             text = case.raw
         (folder / f"{case.name}.ipynb").write_text(text)
-    return {c.name: c for c in CASES}
+    return {c.name: c for c in cases}

@@ -1,0 +1,268 @@
+"""The sandbox boundary: the wire format, SandboxRunner against misbehaving student code, what
+the runner sends (never validation labels), and fail-closed scoring of bad answers.
+
+Student code here is a tiny .py file called through the toy probes of tests/hostile/toy_probes.py
+(staged into the child only for these tests).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conformance.components import COMPONENTS
+from conformance.judges import training
+from conformance.runner import ProbeFailure
+from graders import grade, wire
+from graders.sandbox import Limits, SandboxRunner
+from graders.worker import BudgetedRunner, _InstallRunner
+
+HERE = Path(__file__).resolve().parent
+KIT = HERE.parent
+TOY_PROBES = HERE / "hostile" / "toy_probes.py"
+
+TOY = '''
+import os
+import time
+
+import numpy as np
+
+
+def double(x):
+    return 2 * np.asarray(x)
+
+
+def chatty(x):
+    print("noise " * 200_000)
+    os.write(1, b"raw bytes on stdout")
+    os.write(2, b"raw bytes on stderr")
+    return x
+
+
+def try_import(name):
+    __import__(name)
+    return 0
+
+
+def slow(seconds):
+    time.sleep(seconds)
+    return 1
+
+
+def crash():
+    os._exit(3)
+
+
+def zeros(n):
+    return np.zeros(n)
+
+
+def corrupt():
+    for fd in range(3, 64):  # whatever the answer pipe is, garbage goes into it first
+        try:
+            os.write(fd, b"\\xff" * 8 + b"not a message")
+        except OSError:
+            pass
+    return 1
+
+
+def objects():
+    return {"y": np.array([object()], dtype=object)}
+
+
+def not_a_dict():
+    return [1, 2]
+
+
+def world():
+    import resource
+    limits = [resource.getrlimit(getattr(resource, f"RLIMIT_{n}"))[0] for n in ("AS", "CPU", "NOFILE", "FSIZE", "NPROC")]
+    return {"env": sorted(os.environ), "cwd": sorted(os.listdir(".")), "limits": limits,
+            "kit_visible": os.path.exists(KIT_PATH)}
+'''
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    path = tmp_path_factory.mktemp("toy") / "toy.py"
+    path.write_text(TOY.replace("KIT_PATH", repr(str(KIT / "reference"))))
+    runner = SandboxRunner(path, style="canonical", limits=Limits(answer_cap_mb=1, cpu_seconds=60),
+                           extra_probes=(TOY_PROBES,), load_timeout=20)
+    yield runner
+    runner.close()
+
+
+# --- the wire ---------------------------------------------------------------------------------
+
+def test_wire_round_trip_keeps_arrays_exact():
+    payload = {"x": np.arange(6.0).reshape(2, 3), "n": 3, "s": "ok", "l": [np.float32(1.5), None, True],
+               "d": {"i": np.arange(3, dtype=np.int64)}}
+    back = wire.decode_bytes(wire.encode(payload))
+    assert back["x"].dtype == np.float64 and np.array_equal(back["x"], payload["x"])
+    assert back["d"]["i"].dtype == np.int64 and back["l"] == [1.5, None, True] and back["n"] == 3
+
+
+def _message(header: bytes, *arrays: bytes) -> bytes:
+    return wire.HEADER.pack(len(header)) + header + b"".join(arrays)
+
+
+def _npy(array) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("blob, error", [
+    (b"\xff" * 8 + b"junk", wire.WireError),  # a header length over the cap
+    (_message(b"{not json"), wire.WireError),
+    (_message(b'{"y": {"__ndarray__": 0, "nbytes": 99}}', _npy(np.array([object()], dtype=object))),
+     (wire.WireError, EOFError)),  # a pickle in disguise (object array) is never loaded
+    (_message(b'{"y": {"__ndarray__": 5, "nbytes": 8}}'), wire.WireError),  # a bad array reference
+    (_message(b'{"y": {"__ndarray__": 0, "nbytes": 1000000000}}'), wire.WireError),  # over the size cap
+    (_message(b'{"y": 1}')[:-2], EOFError),  # cut short
+])
+def test_wire_refuses_malformed_messages(blob, error):
+    with pytest.raises(error):
+        wire.decode_bytes(blob, max_message=1 << 20)
+
+
+def test_wire_refuses_object_arrays_even_with_matching_sizes():
+    data = _npy(np.array([object()], dtype=object))
+    header = b'{"y": {"__ndarray__": 0, "nbytes": %d}}' % len(data)
+    with pytest.raises(wire.WireError, match="not a plain .npy"):
+        wire.decode_bytes(_message(header, data))
+    with pytest.raises(wire.WireError):
+        wire.encode({"y": np.array([object()], dtype=object)})
+
+
+def test_reader_gives_up_at_its_deadline_on_a_half_sent_message():
+    r, w = os.pipe()
+    try:
+        os.write(w, wire.encode({"y": np.ones(4)})[:20])
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            wire.Reader(r).read(deadline=time.monotonic() + 0.3)
+        assert time.monotonic() - start < 2
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+# --- SandboxRunner against student code -------------------------------------------------------
+
+def test_toy_call_round_trip_and_prints_do_not_corrupt_the_protocol(toy):
+    assert toy.call("toy.call", {"fn": "double", "args": [[1.0, 2.5]]}, timeout=10)["y"].tolist() == [2.0, 5.0]
+    assert toy.call("toy.call", {"fn": "chatty", "args": [[7.0]]}, timeout=10)["y"].tolist() == [7.0]
+
+
+@pytest.mark.parametrize("module", ["reference", "fixtures", "tests", "graders", "pytest", "conformance.judges"])
+def test_kit_answer_key_and_test_tooling_cannot_be_imported_in_the_child(toy, module):
+    with pytest.raises(ProbeFailure) as info:
+        toy.call("toy.call", {"fn": "try_import", "args": [module]}, timeout=10)
+    assert info.value.kind == "error" and "ModuleNotFoundError" in info.value.message
+
+
+@pytest.mark.parametrize("fn, args, kind, says", [
+    ("slow", [30], "timeout", "ran longer than 1 s"),  # a late answer
+    ("crash", [], "error", "exited (code 3)"),
+    ("corrupt", [], "error", "malformed"),
+    ("zeros", [1_000_000], "error", "cap"),  # 8 MB answer, 1 MB cap
+])
+def test_late_dead_or_malformed_answers_fail_and_a_fresh_child_serves_the_next_call(toy, fn, args, kind, says):
+    started = toy.children_started
+    with pytest.raises(ProbeFailure) as info:
+        toy.call("toy.call", {"fn": fn, "args": args}, timeout=1)
+    assert info.value.kind == kind and says in info.value.message
+    assert toy.call("toy.call", {"fn": "double", "args": [[1.0]]}, timeout=10)["y"].tolist() == [2.0]
+    assert toy.children_started == started + 1
+
+
+@pytest.mark.parametrize("fn, says", [("objects", "Python objects"), ("not_a_dict", "not a dict")])
+def test_answers_that_are_not_plain_data_are_errors(toy, fn, says):
+    with pytest.raises(ProbeFailure) as info:
+        toy.call("toy.raw", {"fn": fn}, timeout=10)
+    assert info.value.kind == "error" and says in info.value.message
+
+
+def test_child_runs_with_limits_a_scrubbed_environment_and_an_empty_private_folder(toy):
+    out = toy.call("toy.raw", {"fn": "world"}, timeout=10)
+    assert out["env"] == ["HOME", "LANG", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+    assert out["cwd"] == ["toy.py"]
+    mb = 1024 * 1024
+    assert out["limits"] == [3072 * mb, 60, 64, 16 * mb, 256]
+    if toy.hello["isolation"]["filesystem"].startswith("mount namespace"):
+        assert out["kit_visible"] is False  # the kit folder is an empty mount in the child
+
+
+# --- what the runner sends: training data and test inputs, never the validation labels --------
+
+class _SentCheck:
+    """The part of conformance.checking.Check that judges.training.run_task uses."""
+
+    def __init__(self, runner):
+        self.runner, self.style = runner, runner.style
+
+    def probe(self, name, case, timeout):
+        return self.runner.call(name, case, timeout)
+
+    def expect(self, outcome):
+        return outcome
+
+
+@pytest.mark.parametrize("task", ["xor", "spiral"])
+def test_training_sends_inputs_never_validation_labels(monkeypatch, task):
+    sent = []
+    real_send = wire.send
+    monkeypatch.setattr(wire, "send", lambda fd, payload: (sent.append(payload), real_send(fd, payload))[1])
+    with SandboxRunner(KIT / "tests" / "impls" / "canonical.py") as runner:
+        outcome = training.run_task(_SentCheck(runner), task)
+    assert outcome.verdict == "pass", outcome.message  # the correct implementation trains through the sandbox
+    (request,) = [p for p in sent if p["probe"] == "training.fit"]
+    inputs = request["inputs"]
+    assert set(inputs) == {"sizes", "hidden", "X", "y", "X_val", "epochs", "batch_size", "lr", "seed", "budget_s"}
+    X, y, Xv, yv = training.load_data(training.TASKS[task])
+    assert np.array_equal(inputs["y"], y) and np.allclose(inputs["X_val"], Xv, atol=1e-6)
+    blob = wire.encode(request)
+    for dtype in (np.int64, np.int32, np.uint8, np.float32, np.float64):
+        assert yv.astype(dtype).tobytes() not in blob
+
+
+# --- fail closed: bad answers score 0 through the real suite and the rubric -------------------
+
+class _BadRunner:
+    style = "canonical"
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def call(self, probe, inputs, timeout=None):
+        if isinstance(self.answer, ProbeFailure):
+            raise self.answer
+        return self.answer(inputs)
+
+
+@pytest.mark.parametrize("answer", [
+    lambda inputs: {},
+    lambda inputs: {"y": "not an array", "dx": None, "grads": 3},
+    lambda inputs: {k: np.full(np.shape(v), np.nan) for k, v in inputs.items() if isinstance(v, np.ndarray)},
+    lambda inputs: {k: v for k, v in inputs.items()},  # echoes the inputs back
+    ProbeFailure("timeout", "late"),
+    ProbeFailure("error", "the sandbox answered with malformed data"),
+], ids=["empty", "wrong_types", "nan", "echo", "timeout", "malformed"])
+def test_bad_answers_never_pass_and_score_zero(tmp_path, answer):
+    report = tmp_path / "report.json"
+    runner = BudgetedRunner(_BadRunner(answer), cap=1.0)
+    pytest.main([str(KIT / "conformance"), "-q", "-p", "no:cacheprovider", "--rootdir", str(KIT),
+                 "-k", "linear or relu", "--report", str(report)], plugins=[_InstallRunner(runner)])
+    result = {"hello": {"ok": True, "style": "canonical"}, "report": json.loads(report.read_text())}
+    record = grade.make_record("bad", result, None, None, 0.0)
+    for c in ("linear", "relu"):
+        assert record["components"][c]["verdict"] in ("fail", "error", "timeout")
+        assert record["components"][c]["checks"] and not any(
+            ch["outcome"] == "pass" for ch in record["components"][c]["checks"])
+    assert record["score"] == 0 and set(record["components"]) == set(COMPONENTS)
