@@ -7,10 +7,11 @@
 Both frameworks train 784-256-128-10 (ReLU) with softmax cross-entropy and plain SGD (lr 0.1,
 batch 128) from the same initial weights, on the same batches: one index permutation per epoch,
 drawn from a seeded numpy Generator, and the arrays/tensors sliced with it directly (no DataLoader).
-Epoch time is the median over the epochs after the first (warm-up). The matrix-product share is the
-time of the same 9 products per batch (3 forward, 3 weight gradients, 3 input gradients) run alone,
-on arrays of the same shapes and layouts, divided by the reference's epoch time (fastest epoch of
-each, the least disturbed by other processes).
+Epoch time is the median over the epochs after the first (warm-up). Like autograd, the reference
+computes no gradient for the data (``model.backward(dy, input_grad=False)``), so a step has 8
+matrix products (3 forward, 3 weight gradients, 2 input gradients). The matrix-product share is the
+time of those 8 products run alone, on arrays of the same shapes and layouts, divided by the
+reference's epoch time (fastest epoch of each, the least disturbed by other processes).
 
 Not a test: numbers depend on the machine. The last line is always
 ``reference/torch epoch-time ratio: X.XX`` (reference epoch time / torch epoch time; below 1 means
@@ -60,7 +61,7 @@ def reference_epoch(parts, X, y, epoch_batches) -> float:
     start = time.perf_counter()
     for idx in epoch_batches:
         loss_fn.forward(model.forward(X[idx]), y[idx])
-        model.backward(loss_fn.backward())
+        model.backward(loss_fn.backward(), input_grad=False)
         optimizer.step()
     return time.perf_counter() - start
 
@@ -80,7 +81,7 @@ def linear_weights(model):
 
 
 def matmul_epoch(weights, X, epoch_batches) -> float:
-    """Time the 9 matrix products of one epoch alone (same shapes, dtypes and transposes)."""
+    """Time the 8 matrix products of one epoch alone (same shapes, dtypes and transposes)."""
     start = time.perf_counter()
     for idx in epoch_batches:
         x = X[idx]
@@ -88,9 +89,10 @@ def matmul_epoch(weights, X, epoch_batches) -> float:
         for W, _ in weights:
             acts.append(acts[-1] @ W.T)  # (B, in) @ (in, out)
         dy = np.ones_like(acts[-1])
-        for (W, _), a in zip(reversed(weights), reversed(acts[:-1])):
+        for i, (W, _), a in zip(range(len(weights) - 1, -1, -1), reversed(weights), reversed(acts[:-1])):
             _ = dy.T @ a  # dW: (out, B) @ (B, in)
-            dy = dy @ W  # dx: (B, out) @ (out, in)
+            if i > 0:  # like the reference in training (input_grad=False), no dx for the data
+                dy = dy @ W  # dx: (B, out) @ (out, in)
     return time.perf_counter() - start
 
 

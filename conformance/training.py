@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 
+FIRST_STEPS = 20
+
 
 def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.Generator,
         budget_s: float, X_val=None, clock=time.perf_counter) -> dict:
@@ -17,12 +19,17 @@ def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.G
 
     Each step is the student's own forward + loss + backward (``loss_and_grads``) followed by
     the student's own update (``sgd_step(lr)``). Returns
-    {"losses": [mean batch loss per epoch], "epoch_times": [s], "epochs_done": int,
-     "stopped": "done" | "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None}.
+    {"losses": [mean batch loss per epoch, the unfinished one included], "first_losses": [the first
+     FIRST_STEPS batch losses, to tell a loss that climbs from the start], "epoch_times": [s of each
+     finished epoch], "epochs_done": int, "seconds_per_epoch": float | None, "stopped": "done" |
+     "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None}.
+    ``seconds_per_epoch`` is the mean finished epoch, or, when the budget ran out inside the first
+    epoch, that epoch's time extrapolated from the steps it ran (what a too-slow verdict reports).
     """
     start = clock()
-    losses, times, stopped = [], [], "done"
+    losses, first, times, stopped, estimate = [], [], [], "done", None
     n = len(X)
+    steps_per_epoch = -(-n // batch_size)
     for _ in range(epochs):
         t0, batch_losses = clock(), []
         order = rng.permutation(n)
@@ -31,15 +38,22 @@ def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.G
             loss, _ = pipe.loss_and_grads(X[idx], y[idx])
             pipe.sgd_step(lr)
             batch_losses.append(float(loss))
+            if len(first) < FIRST_STEPS:
+                first.append(batch_losses[-1])
             if clock() - start > budget_s:
                 stopped = "budget"
                 break
-        times.append(clock() - t0)
         losses.append(float(np.mean(batch_losses)))
+        if stopped == "budget" and len(batch_losses) < steps_per_epoch:
+            # an unfinished epoch does not count; if it is the first, extrapolate its time from its steps
+            estimate = (clock() - t0) * steps_per_epoch / len(batch_losses)
+        else:
+            times.append(clock() - t0)
         if not np.isfinite(losses[-1]):
             stopped = "non_finite"
         if stopped != "done":
             break
     val = None if X_val is None else np.asarray(pipe.predict(X_val), dtype=float)
-    return {"losses": losses, "epoch_times": times, "epochs_done": len(times), "stopped": stopped,
+    return {"losses": losses, "first_losses": first, "epoch_times": times, "epochs_done": len(times),
+            "seconds_per_epoch": float(np.mean(times)) if times else estimate, "stopped": stopped,
             "elapsed_s": clock() - start, "val_outputs": val}

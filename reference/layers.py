@@ -78,10 +78,12 @@ class Linear(Module):
         y += self.params["b"]
         return y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         x = self._saved()
         self.grads["W"] = dy.T @ x           # (out, B) @ (B, in) -> (out, in)
         self.grads["b"] = dy.sum(axis=0)     # (out,)
+        if not input_grad:                   # x is the data: nobody needs dL/dx (see Sequential.backward)
+            return None
         return dy @ self.params["W"]         # (B, out) @ (out, in) -> (B, in)
 
 
@@ -168,10 +170,22 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        for layer in reversed(self.layers):
+    def backward(self, dy, input_grad=True):
+        """dL/dx of the whole stack; with ``input_grad=False`` (training) None, and a first Linear
+        skips dx = dy @ W: the data needs no gradient (autograd skips it too), and for a 784-wide
+        input it is the largest matrix product of an MLP's step (~28% of its FLOPs)."""
+        if not self.layers:
+            return dy
+        first, *rest = self.layers
+        for layer in reversed(rest):
             dy = layer.backward(dy)
-        return dy
+        if input_grad:
+            return first.backward(dy)
+        if isinstance(first, Linear):
+            first.backward(dy, input_grad=False)
+        else:
+            first.backward(dy)
+        return None
 
     def parameters(self):
         """[(params, grads), ...] for every layer that has parameters (what optimizers take)."""

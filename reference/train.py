@@ -48,7 +48,7 @@ def train(model, loss_fn, optimizer, X, y, *, epochs, batch_size, rng, X_val=Non
             batch = order[start:start + batch_size]
             scores = model.forward(X[batch])
             losses.append(loss_fn.forward(scores, y[batch]))
-            model.backward(loss_fn.backward())
+            model.backward(loss_fn.backward(), input_grad=False)   # the data needs no gradient
             for name, layer in layers.items():
                 norms[name].append(float(np.sqrt(sum(np.sum(g * g) for g in layer.grads.values()))))
             optimizer.step()

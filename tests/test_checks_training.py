@@ -1,5 +1,6 @@
 """training_*: the kit's loop (budget, non-finite stop), the judge's verdicts on hand-made answers,
 MNIST-class data resolution, and one real run of the XOR task on a hand-made pipeline."""
+import dataclasses
 import itertools
 
 import numpy as np
@@ -99,3 +100,174 @@ def test_spiral_task_separates_a_correct_pipeline_from_a_b_times_gradient(pipeli
     case = training.build_training(task, X, y, Xv)
     out = InProcessRunner(FakeAdapter(pipeline=pipeline)).call("training.fit", case)
     assert training.judge_training(task, case, out, yv, threshold=task.threshold).verdict == verdict
+
+
+# --- training_mnist: the too-slow verdict, the user's settings, a real run on mnist-5k ----------------
+
+class StepClock:
+    """A clock that only moves when the pipeline works: each training step costs ``step_s`` seconds."""
+
+    def __init__(self, step_s):
+        self.now, self.step_s = 0.0, step_s
+
+    def __call__(self):
+        return self.now
+
+    def slow(self, pipe):
+        inner = pipe.loss_and_grads
+
+        def step(x, labels):
+            self.now += self.step_s
+            return inner(x, labels)
+        pipe.loss_and_grads = step
+        return pipe
+
+
+@pytest.mark.parametrize("budget_s, epochs_done, pace", [
+    (3.0, 0, "about 4.00 s per epoch, so 10 epochs need about 40 s"),   # stopped inside the first epoch
+    (5.0, 1, "about 4.00 s per epoch, so 10 epochs need about 40 s"),   # one epoch finished, then stopped
+])
+def test_too_slow_pipeline_times_out_with_its_epoch_time_and_a_hint(budget_s, epochs_done, pace):
+    clock = StepClock(0.5)                                               # 8 steps of 0.5 s: 4 s per epoch
+    X, y = np.random.default_rng(0).standard_normal((64, 2)), np.zeros(64, int)
+    out = fit(clock.slow(FakePipeline([2, 3, 2])), X, y, epochs=10, batch_size=8, lr=0.1,
+              rng=np.random.default_rng(0), budget_s=budget_s, X_val=X[:4], clock=clock)
+    assert (out["stopped"], out["epochs_done"], out["seconds_per_epoch"]) == ("budget", epochs_done, 4.0)
+    task = dataclasses.replace(training.TASKS["xor"], epochs=10, budget_s=budget_s)
+    outcome = training.judge_training(task, {}, out, np.zeros(4, int), threshold=0.5)
+    assert (outcome.verdict, outcome.cause) == ("timeout", "too_slow")
+    assert f"budget after {epochs_done} of 10 epochs ({pace}): vectorise the batch" in outcome.message
+
+
+SETTINGS = training.MNIST_ENV
+
+
+@pytest.mark.parametrize("environ, changed, note", [
+    ({}, {}, ""),
+    ({SETTINGS + "SIZES": "784,256,10", SETTINGS + "LR": "0.05"}, {"sizes": (784, 256, 10), "lr": 0.05},
+     f"Settings from the environment: {SETTINGS}SIZES=784,256,10, {SETTINGS}LR=0.05."),
+    ({SETTINGS + "EPOCHS": "5", SETTINGS + "BATCH_SIZE": "128", SETTINGS + "BUDGET_S": "600"},
+     {"epochs": 5, "batch_size": 128, "budget_s": 600.0}, "EPOCHS=5"),
+])
+def test_mnist_hyper_parameters_are_the_tasks_unless_the_user_sets_them(environ, changed, note):
+    for name in training.MNIST_ORDER:
+        default = training.TASKS[name]
+        task, said = training.mnist_settings(default, environ)
+        for field in ("sizes", "epochs", "batch_size", "lr", "budget_s"):
+            assert getattr(task, field) == changed.get(field, getattr(default, field)), field
+        assert task.threshold == default.threshold and note in said and bool(said) == bool(environ)
+
+
+@pytest.mark.parametrize("var, raw", [("SIZES", "784,128"), ("SIZES", "100,10"), ("LR", "fast"), ("EPOCHS", "0"),
+                                      ("BATCH_SIZE", "2.5")])
+def test_malformed_mnist_settings_are_refused_with_the_fix(var, raw):
+    with pytest.raises(ValueError, match=rf"{SETTINGS}{var}='{raw}' is not a valid setting .* set it like "
+                                         rf"{SETTINGS}{var}=\S+ .*or unset it"):
+        training.mnist_settings(training.TASKS["mnist"], {SETTINGS + var: raw})
+
+
+def test_the_user_can_ask_for_one_mnist_data_set_and_gets_no_other(monkeypatch):
+    from reference import datasets
+
+    have = {"mnist": True, "mnist-5k": True, "fashion-mnist": False}
+    monkeypatch.setattr(datasets, "available",
+                        lambda name, **kw: datasets.Availability(name, have[name], fix=f"fetch {name}"))
+    assert training.resolve_mnist(environ={})[0] == "mnist"
+    name, note = training.resolve_mnist(environ={SETTINGS + "DATASET": "mnist-5k"})
+    assert name == "mnist-5k" and "as BACKPROP_KIT_MNIST_DATASET asks" in note
+    name, note = training.resolve_mnist(environ={SETTINGS + "DATASET": "fashion-mnist"})
+    assert name is None and "asks for fashion-mnist only" in note and "fetch fashion-mnist" in note
+    name, note = training.resolve_mnist(environ={SETTINGS + "DATASET": "cifar"})
+    assert name is None and "use one of mnist, mnist-5k, fashion-mnist" in note
+
+
+class _Check:
+    """The part of conformance.checking.Check that run_task uses: probe through a runner, return the outcome."""
+
+    def __init__(self, runner, style="canonical"):
+        self.runner, self.style = runner, style
+
+    def probe(self, name, case, timeout):
+        return self.runner.call(name, case, timeout)
+
+    def expect(self, outcome):
+        return outcome
+
+
+def _sgd_climbs_the_loss(self):
+    for _, p, g in self.pairs():
+        p += self.lr * g          # the planted bug: + instead of -
+
+
+@pytest.mark.needs_data("mnist-5k")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the sign error overflows on purpose
+@pytest.mark.parametrize("bug, verdict, says", [
+    (None, "pass", "training on mnist-5k: validation accuracy"),
+    ("sgd_sign", "fail", "the update climbs the loss, check its sign"),
+])
+def test_mnist_5k_passes_the_reference_and_fails_an_sgd_sign_error(monkeypatch, bug, verdict, says):
+    import reference
+    from conformance.adapters import build_adapter
+    from conformance.loader import load_impl
+
+    if bug == "sgd_sign":
+        monkeypatch.setattr(reference.SGD, "step", _sgd_climbs_the_loss)
+    for var in [SETTINGS + s for s in (*training.MNIST_SETTINGS, "DATASET")]:
+        monkeypatch.delenv(var, raising=False)
+    runner = InProcessRunner(build_adapter(load_impl("reference"), style="canonical"))
+    outcome = training.run_task(_Check(runner), "mnist-5k", data_note="training_mnist used mnist-5k.")
+    assert outcome.verdict == verdict and says in outcome.message, outcome.message
+    assert outcome.message.startswith("training_mnist used mnist-5k.") and outcome.evidence["dataset"] == "mnist-5k"
+    assert (outcome.cause, outcome.evidence["threshold"]) == (None if bug is None else "did_not_learn", 0.89)
+
+
+def test_user_settings_reach_the_probe_and_the_message(monkeypatch):
+    monkeypatch.setenv(SETTINGS + "EPOCHS", "1")
+    monkeypatch.setenv(SETTINGS + "SIZES", "784,16,10")
+    sent = []
+
+    class Recorder:
+        def call(self, probe, case, timeout=None):
+            sent.append(case)
+            return {"val_outputs": np.eye(10)[[0, 0]], "losses": [1.0], "epoch_times": [0.1], "epochs_done": 1,
+                    "stopped": "done"}
+    monkeypatch.setattr(training, "load_data", lambda task: (np.zeros((4, 784)), np.zeros(4, int),
+                                                             np.zeros((2, 784)), np.zeros(2, int)))
+    outcome = training.run_task(_Check(Recorder()), "fashion-mnist", data_note="training_mnist used fashion-mnist.")
+    assert sent[0]["epochs"] == 1 and sent[0]["sizes"] == [784, 16, 10]
+    assert outcome.verdict == "pass" and outcome.message.startswith(
+        f"training_mnist used fashion-mnist. Settings from the environment: {SETTINGS}SIZES=784,16,10, "
+        f"{SETTINGS}EPOCHS=1.")
+    monkeypatch.setenv(SETTINGS + "LR", "-1")
+    outcome = training.run_task(_Check(Recorder()), "mnist", data_note="")
+    assert outcome.verdict == "error" and f"{SETTINGS}LR='-1' is not a valid setting" in outcome.message
+
+
+@pytest.mark.needs_data("mnist-5k")
+def test_the_data_set_used_is_printed_and_in_the_report(tmp_path):
+    """End to end through pytest: the user's settings apply, the data set is named on screen and in the report."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    suite = Path(training.__file__).resolve().parents[1] / "test_training_mnist.py"
+    env = {**os.environ, SETTINGS + "DATASET": "mnist-5k", SETTINGS + "EPOCHS": "2", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "pytest", str(suite), "--impl", "reference", "--report", "r.json",
+                           "-p", "no:cacheprovider", "-q"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    said = "training_mnist used mnist-5k (as BACKPROP_KIT_MNIST_DATASET asks)."
+    assert done.returncode == 0 and f"backprop-kit: {said}" in done.stdout, done.stdout[-2000:]
+    (check,) = json.loads((tmp_path / "r.json").read_text())["components"]["training_mnist"]["checks"]
+    assert check["outcome"] == "pass" and check["message"].startswith(
+        f"{said} Settings from the environment: {SETTINGS}EPOCHS=2. training on mnist-5k")
+
+
+@pytest.mark.parametrize("junk", [{"first_losses": "abc"}, {"first_losses": [None, "x"]}, {"losses": 3},
+                                  {"epoch_times": ["slow"], "stopped": "budget"}, {"seconds_per_epoch": "?",
+                                                                                  "stopped": "budget"}])
+def test_malformed_loss_and_time_lists_do_not_crash_the_judge(junk):
+    out, y_val = answer(0.9)
+    outcome = training.judge_training(TASK, {}, {**out, **junk}, y_val, threshold=0.85)
+    assert outcome.verdict in ("pass", "timeout") and outcome.message

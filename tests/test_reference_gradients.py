@@ -187,3 +187,21 @@ def test_check_gradients_restores_parameters_and_leaves_inputs_alone():
 ])
 def test_relative_error(a, b, expected):
     assert relative_error(a, b) == pytest.approx(expected)
+
+
+def test_training_backward_skips_only_the_data_gradient():
+    """Sequential.backward(dy, input_grad=False) returns None and fills exactly the same parameter
+    gradients as the full backward (it only drops the first Linear's dx = dy @ W)."""
+    rng = np.random.default_rng(11)
+    model, loss = make_model(rng), ref.SoftmaxCrossEntropy()
+    x, labels = rng.normal(size=(8, 4)), rng.integers(0, 3, size=8)
+    grads = []
+    for input_grad in (True, False):
+        loss.forward(model.forward(x), labels)
+        dx = model.backward(loss.backward(), input_grad=input_grad)
+        assert (dx is None) == (not input_grad)
+        grads.append([{k: g.copy() for k, g in layer_grads.items()} for _, layer_grads in model.parameters()])
+    for full, training in zip(*grads):
+        assert sorted(full) == sorted(training)
+        for key in full:
+            np.testing.assert_array_equal(full[key], training[key])

@@ -7,7 +7,8 @@ same loop, budget and epochs: threshold = measured accuracy - margin) and record
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,6 +51,45 @@ MNIST_ORDER = ("mnist", "mnist-5k", "fashion-mnist")  # real digits first; Fashi
 STYLE_MNIST_THRESHOLD = {"layer_dicts": 0.90, "attr_grads": 0.95}  # the assignments' own bars, full MNIST only
 
 
+# training_mnist settings a user may change, as environment variables (so they reach the grader's
+# worker too): the data set (no fallback then) and the hyper-parameters of TASKS; thresholds stay.
+MNIST_ENV = "BACKPROP_KIT_MNIST_"
+MNIST_SETTINGS = {"SIZES": ("sizes", "784,128,10"), "EPOCHS": ("epochs", "5"),
+                  "BATCH_SIZE": ("batch_size", "64"), "LR": ("lr", "0.05"), "BUDGET_S": ("budget_s", "300")}
+
+
+def mnist_settings(task: Task, environ=None) -> tuple[Task, str]:
+    """``task`` with the user's BACKPROP_KIT_MNIST_<SIZES|EPOCHS|BATCH_SIZE|LR|BUDGET_S> applied, and a
+    sentence naming them ("" when none are set); a malformed value raises ValueError saying the fix.
+
+        BACKPROP_KIT_MNIST_SIZES=784,256,10 BACKPROP_KIT_MNIST_EPOCHS=5 pytest conformance --impl mypkg
+    """
+    environ = os.environ if environ is None else environ
+    changes, said = {}, []
+    for suffix, (name, example) in MNIST_SETTINGS.items():
+        raw = environ.get(MNIST_ENV + suffix, "").strip()
+        if not raw:
+            continue
+        try:
+            if name == "sizes":
+                value = tuple(int(v) for v in raw.split(","))
+                ok = len(value) >= 2 and value[0] == 784 and value[-1] == 10 and min(value) > 0
+            else:
+                value = float(raw) if name in ("lr", "budget_s") else int(raw)
+                ok = value > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            shape = ", 784 inputs to 10 classes" if name == "sizes" else ""
+            raise ValueError(f"{MNIST_ENV}{suffix}={raw!r} is not a valid setting for training_mnist: set it "
+                             f"like {MNIST_ENV}{suffix}={example} (positive{shape}) or unset it.")
+        changes[name] = value
+        said.append(f"{MNIST_ENV}{suffix}={raw}")
+    if not changes:
+        return task, ""
+    return replace(task, **changes), f"Settings from the environment: {', '.join(said)}."
+
+
 def load_data(task: Task, data_dir=None):
     """(X_train, y_train, X_val, y_val) float64/int64; raises reference.datasets.DataUnavailable."""
     from reference import datasets
@@ -60,17 +100,26 @@ def load_data(task: Task, data_dir=None):
     return np.asarray(X, float), np.asarray(y, int), np.asarray(Xv, float), np.asarray(yv, int)
 
 
-def resolve_mnist(data_dir=None) -> tuple[str | None, str]:
-    """The first MNIST-class data set of MNIST_ORDER that is here, and a sentence saying so (or why none)."""
+def resolve_mnist(data_dir=None, environ=None) -> tuple[str | None, str]:
+    """The first MNIST-class data set of MNIST_ORDER that is here, and a sentence saying so (or why none).
+    BACKPROP_KIT_MNIST_DATASET=<name> asks for one data set: that one or none, never another."""
     from reference import datasets
 
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(MNIST_ENV + "DATASET", "").strip()
+    if chosen and chosen not in MNIST_ORDER:
+        return None, (f"{MNIST_ENV}DATASET={chosen!r} is not an MNIST-class data set: use one of "
+                      f"{', '.join(MNIST_ORDER)} or unset it.")
     tried = []
-    for name in MNIST_ORDER:
+    for name in (chosen,) if chosen else MNIST_ORDER:
         report = datasets.available(name, data_dir=data_dir)
         if report:
             skipped = f" ({'; '.join(tried)})" if tried else ""
-            return name, f"training_mnist used {name}{skipped}."
+            asked = f" (as {MNIST_ENV}DATASET asks)" if chosen else ""
+            return name, f"training_mnist used {name}{asked}{skipped}."
         tried.append(f"{name} not available, fix: {report.fix}")
+    if chosen:
+        return None, f"{MNIST_ENV}DATASET={chosen} asks for {chosen} only, and it is not here: {tried[0]}."
     return None, ("no MNIST-class data set is available here: " + "; ".join(tried) + ".")
 
 
@@ -87,6 +136,14 @@ def threshold_for(task: Task, style: str) -> float:
     return task.threshold
 
 
+def _numbers(values) -> list[float]:
+    """A list of floats from the probe's answer, or [] when it is not one (the judge fails closed elsewhere)."""
+    try:
+        return [float(v) for v in values]
+    except (TypeError, ValueError):
+        return []
+
+
 def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *, threshold: float,
                    data_note: str = "") -> Outcome:
     name = f"training on {task.dataset}"
@@ -99,8 +156,7 @@ def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *
     if out.ndim != 2 or out.shape[0] != len(y_val):
         return failed(f"{name}: validation outputs have shape {out.shape}, expected ({len(y_val)}, classes).",
                       "malformed_answer")
-    times = [float(t) for t in outputs.get("epoch_times", [])]
-    losses = [float(v) for v in outputs.get("losses", [])]
+    times, losses = _numbers(outputs.get("epoch_times")), _numbers(outputs.get("losses"))
     pred = (out[:, 0] >= 0.5).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
     acc = float(np.mean(pred == y_val)) if np.all(np.isfinite(out)) else 0.0
     evidence = {"dataset": task.dataset, "accuracy": acc, "threshold": threshold, "epochs_done":
@@ -110,19 +166,35 @@ def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *
     prefix = f"{data_note} " if data_note else ""
     stopped = outputs.get("stopped")
     if stopped == "budget":
-        per_epoch = f"{np.mean(times):.2f} s per epoch" if times else "no epoch finished"
+        given = _numbers([outputs.get("seconds_per_epoch")])
+        per_epoch = given[0] if given else float(np.mean(times)) if times else None
+        evidence["seconds_per_epoch"] = per_epoch
+        pace = ("no epoch time measured" if per_epoch is None else
+                f"about {per_epoch:.2f} s per epoch, so {task.epochs} epochs need about {per_epoch * task.epochs:.0f} s")
         return Outcome("timeout", f"{prefix}{name} ran out of its {task.budget_s:g} s budget after "
-                       f"{outputs.get('epochs_done')} of {task.epochs} epochs ({per_epoch}): vectorise the "
+                       f"{outputs.get('epochs_done')} of {task.epochs} epochs ({pace}): vectorise the "
                        f"batch (no Python loop over samples) and avoid copying weights every step.",
                        "too_slow", evidence)
+    head = [v for v in _numbers(outputs.get("first_losses")) if np.isfinite(v)]
+    climbed = len(head) >= 5 and all(b > a for a, b in zip(head, head[1:5]))  # up at each of the first steps
+    if (stopped == "non_finite" or not np.all(np.isfinite(out))) and climbed:
+        return failed(f"{prefix}{name}: the loss rose at every one of the first steps ({head[0]:.3f} -> "
+                      f"{head[4]:.3f} after 4 steps, {head[-1]:.3g} after {len(head) - 1}) until it became NaN or "
+                      f"inf: the update climbs the loss, check its sign (theta -= lr * grad) and the sgd and "
+                      f"model_gradcheck checks.", "did_not_learn", **evidence)
     if stopped == "non_finite" or not np.all(np.isfinite(out)):
         return failed(f"{prefix}{name}: the loss became NaN or inf (losses {losses[-3:]}): look for an "
                       f"unstable softmax/log or a gradient scaled B times too large.", "diverged", **evidence)
     if acc >= threshold:
         return passed(f"{prefix}{name}: validation accuracy {acc:.1%} >= {threshold:.0%} in "
                       f"{sum(times):.1f} s.", **evidence)
-    trend = "the loss did not decrease" if len(losses) > 1 and losses[-1] >= losses[0] else \
-        f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f}" if losses else "no loss was recorded"
+    if len(losses) > 1 and losses[-1] > losses[0]:
+        trend = (f"the loss rose from {losses[0]:.3f} to {losses[-1]:.3f}: the update climbs the loss, check "
+                 f"its sign (theta -= lr * grad)")
+    elif len(losses) > 1 and losses[-1] == losses[0]:
+        trend = "the loss did not decrease"
+    else:
+        trend = f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f}" if losses else "no loss was recorded"
     return failed(f"{prefix}{name}: validation accuracy {acc:.1%} < {threshold:.0%} after {task.epochs} epochs "
                   f"at lr {task.lr:g} ({trend}); if model_gradcheck passes, compare your update step with "
                   f"the sgd check.", "did_not_learn", **evidence)
@@ -133,6 +205,12 @@ def run_task(check, name: str, data_note: str = "") -> Outcome:
     from reference.datasets import DataUnavailable
 
     task = TASKS[name]
+    if name in MNIST_ORDER:
+        try:
+            task, settings = mnist_settings(task)
+        except ValueError as exc:
+            return check.expect(Outcome("error", str(exc)))
+        data_note = " ".join(filter(None, (data_note, settings)))
     try:
         X, y, Xv, yv = load_data(task)
     except DataUnavailable as exc:
