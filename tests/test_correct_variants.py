@@ -77,8 +77,8 @@ VARIANTS = [
 @pytest.fixture(scope="session")
 def variant_runs(request, tmp_path_factory):
     """Futures of every collected variant's full-suite report, WORKERS at a time."""
-    selected = {item.callspec.params["variant"].id for item in request.session.items
-                if getattr(item, "callspec", None) and "variant" in item.callspec.params}
+    params = (item.callspec.params.get("variant") for item in request.session.items if hasattr(item, "callspec"))
+    selected = {v.id for v in params if isinstance(v, Variant)}  # other modules use "variant" too
     pool = ThreadPoolExecutor(max_workers=WORKERS)
 
     def run(v: Variant):

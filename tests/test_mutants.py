@@ -53,8 +53,8 @@ def problems(mutant: Mutant, report: dict) -> list[str]:
 @pytest.fixture(scope="session")
 def mutant_runs(request, tmp_path_factory):
     """Futures of every collected mutant's report, started at once and run WORKERS at a time."""
-    selected = {item.callspec.params["mutant"].id for item in request.session.items
-                if getattr(item, "callspec", None) and "mutant" in item.callspec.params}
+    params = (item.callspec.params.get("mutant") for item in request.session.items if hasattr(item, "callspec"))
+    selected = {m.id for m in params if isinstance(m, Mutant)}
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     futures = {m.id: pool.submit(run_mutant, m, tmp_path_factory.mktemp(m.id)) for m in MUTANTS if m.id in selected}
     yield futures
