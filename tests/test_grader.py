@@ -19,6 +19,7 @@ import pytest
 from conformance.components import COMPONENTS, VERDICTS
 from graders import cli, grade, rubric as rubrics
 from graders.grade import Options, grade_all
+from hostile.cases import processes_mentioning
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
 FAST = ["-k", "linear or sigmoid or model_gradcheck or inventory"]
@@ -212,21 +213,10 @@ def test_a_submission_that_outlives_the_hard_limit_is_stopped_with_its_sandbox(t
     results = json.loads((tmp_path / "out" / "stuck" / "results.json").read_text())
     assert "longer than 3 s" in results["output"]
     deadline = time.monotonic() + 5  # the sandboxed child dies with its worker (parent-death signal)
-    while _processes_mentioning(str(private_tmp)) and time.monotonic() < deadline:
+    while processes_mentioning(str(private_tmp)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _processes_mentioning(str(private_tmp)) == []
+    assert processes_mentioning(str(private_tmp)) == []
     assert list(private_tmp.iterdir()) == []
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            pass
-    return found
 
 
 # --- rubrics --------------------------------------------------------------------------------

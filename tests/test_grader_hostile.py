@@ -22,20 +22,9 @@ import pytest
 
 from conformance.components import COMPONENTS
 from graders.grade import Options, grade_all
-from hostile.cases import CASES, write_all
+from hostile.cases import CASES, processes_mentioning, write_all
 
 LIMITS = {"address_space_mb": 1024, "cpu_seconds": 30, "processes": 64}
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            pass
-    return found
 
 
 def _grade_hostile(root: Path, limits: dict, only: tuple[str, ...] | None = None) -> dict:
@@ -118,7 +107,7 @@ def test_hostile_batch_has_no_effect_outside_the_sandbox(request, which):
     batch = request.getfixturevalue(which)
     assert batch["canary"].read_text() == "still here"
     assert not batch["connection"], "a sandboxed submission reached a socket on 127.0.0.1"
-    assert _processes_mentioning(str(batch["private_tmp"])) == []
+    assert processes_mentioning(str(batch["private_tmp"])) == []
     assert list(batch["private_tmp"].iterdir()) == []  # every sandbox folder was removed
     assert batch["after"] == batch["before"]
 

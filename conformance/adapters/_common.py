@@ -102,6 +102,30 @@ def plant_bug(obj, transform: Callable):
     return obj
 
 
+def scale_backward(result, layer, factor=1.5):
+    """The kit's planted bug for a params/grads-dict layer: every gradient its backward produced,
+    scaled by 1.5."""
+    for k, g in list(getattr(layer, "grads", {}).items()):
+        layer.grads[k] = np.asarray(g) * factor
+    return np.asarray(result) * factor
+
+
+def layer_checker(check, Linear, bug=scale_backward, *, in_features=5, out_features=3, batch=2):
+    """``Adapter.gradient_checker``'s callable for a student checker called as ``check(layer, x, dy)``:
+    the student's own Linear, correct or with ``bug`` planted, on inputs drawn from ``seed``."""
+
+    def run(planted_bug: bool, seed: int) -> dict:
+        rng = np.random.default_rng(seed)
+        layer = construct(Linear, in_features, out_features, seed=seed)
+        if planted_bug:
+            plant_bug(layer, bug)
+        x, dy = rng.normal(size=(batch, in_features)), rng.normal(size=(batch, out_features))
+        with quiet():
+            return interpret_check(check(layer, x, dy))
+
+    return run
+
+
 def interpret_check(result) -> dict:
     """Read what a student's gradient checker returned: a number (an error), a bool (passed),
     a dict (per-parameter dicts with "error"/"passed", or those keys directly) or a tuple."""

@@ -5,17 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters._common import (
-    ACTIVATION_NAMES, DictState, HolderOptimizer, ObjLoss, SlotPipeline, TableAdapter, construct,
-    find, hyper_kwargs, interpret_check, need, pick_arg, plant_bug, quiet,
+    ACTIVATION_NAMES, DictState, HolderOptimizer, ObjLoss, SlotPipeline, TableAdapter, construct, find,
+    hyper_kwargs, layer_checker, need, pick_arg, quiet,
 )
 from conformance.adapters.base import Missing
-
-
-def scale_backward(result, layer, factor=1.5):
-    """The kit's planted bug: every gradient the backward produced, scaled by 1.5."""
-    for k, g in list(getattr(layer, "grads", {}).items()):
-        layer.grads[k] = np.asarray(g) * factor
-    return np.asarray(result) * factor
 
 
 class CanonicalAdapter(TableAdapter):
@@ -104,17 +97,7 @@ class CanonicalAdapter(TableAdapter):
     def gradient_checker(self):
         name, check = need(self.namespace, "gradient-checking function", "check_gradients", "gradient_check")
         _, Linear = need(self.namespace, "Linear layer", "Linear")
-
-        def run(planted_bug: bool, seed: int):
-            rng = np.random.default_rng(seed)
-            layer = construct(Linear, 4, 3, seed=seed)
-            if planted_bug:
-                plant_bug(layer, scale_backward)
-            x, dy = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
-            with quiet():
-                return interpret_check(check(layer, x, dy))
-
-        return run
+        return layer_checker(check, Linear, in_features=4, batch=5)
 
     def init_weights(self, kind, fan_in, fan_out, seed):
         candidates = {"he": ("he_normal", "he_uniform"), "xavier": ("xavier_normal", "xavier_uniform")}.get(kind, (kind,))

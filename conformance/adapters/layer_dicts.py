@@ -4,14 +4,11 @@ argument, ``Sequential``, ``SGD(lr, momentum).step(params_list, grads_list)`` wi
 (v = beta v + (1 - beta) g), and ``numerical_gradient_check(layer, x, grad_output, epsilon)``."""
 from __future__ import annotations
 
-import numpy as np
-
 from conformance.adapters._common import (
-    ACTIVATION_NAMES, DictState, HolderOptimizer, ObjLoss, SlotPipeline, TableAdapter, construct,
-    find, hyper_kwargs, interpret_check, need, quiet, plant_bug,
+    ACTIVATION_NAMES, DictState, HolderOptimizer, ObjLoss, SlotPipeline, TableAdapter, construct, find,
+    hyper_kwargs, layer_checker, need,
 )
 from conformance.adapters.base import Missing
-from conformance.adapters.canonical import scale_backward
 
 
 class LayerDictsAdapter(TableAdapter):
@@ -96,17 +93,7 @@ class LayerDictsAdapter(TableAdapter):
         name, check = need(self.namespace, "gradient-checking function", "numerical_gradient_check",
                            "gradient_check", "check_gradients")
         _, Linear = need(self.namespace, "Linear layer", "Linear")
-
-        def run(planted_bug: bool, seed: int):
-            rng = np.random.default_rng(seed)
-            layer = construct(Linear, 5, 3, seed=seed)
-            if planted_bug:
-                plant_bug(layer, scale_backward)
-            x, dy = rng.normal(size=(2, 5)), rng.normal(size=(2, 3))
-            with quiet():
-                return interpret_check(check(layer, x, dy))
-
-        return run
+        return layer_checker(check, Linear)
 
     def init_weights(self, kind, fan_in, fan_out, seed):
         if kind != "xavier":
