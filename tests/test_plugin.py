@@ -177,7 +177,7 @@ def test_student_conventions_pass_and_are_named(pytester):
 
 @pytest.mark.parametrize("bug, component, cause, evidence", [
     ("transposed", "linear", "transposed_gradient", {"expected", "got", "where"}),
-    ("unstable_softmax", "softmax", "unstable_softmax", set()),  # NaN: nothing to subtract
+    ("unstable_softmax", "softmax", "unstable_softmax", {"where"}),  # where the first NaN is
 ])
 def test_planted_bug_fails_with_its_cause(pytester, bug, component, cause, evidence):
     path = student(pytester, bug=bug)
@@ -190,8 +190,10 @@ def test_planted_bug_fails_with_its_cause(pytester, bug, component, cause, evide
     failing = next(c for c in entry["checks"] if c.get("cause") == cause)
     assert {"snippet", "likely_cause"} | evidence <= set(failing), failing
     assert cause.split("_")[-1] in failing["likely_cause"].lower()
-    if "where" in evidence:
+    if {"expected", "got"} <= evidence:
         assert failing["where"]["abs_error"] > 0 and len(failing["expected"]) == len(failing["got"])
+    if "where" in evidence:
+        assert len(failing["where"]["index"]) == 2  # a (row, column) of the batch
     # The snippet, pasted into a fresh interpreter, reproduces the failure's message.
     pytester.makepyfile(repro=failing["snippet"])
     rerun = pytester.run(sys.executable, "repro.py")

@@ -244,14 +244,21 @@ def stability(case: dict, out: dict) -> Outcome:
     who = _who(case, out)
     x = np.asarray(case["x"])
     if out.get("x_mutated") or out.get("dy_mutated"):
-        what = "the input x passed to forward" if out.get("x_mutated") else "the gradient dy passed to backward"
-        return failed(f"{who} modified {what} in place.", "in_place_mutation")
+        key = "x" if out.get("x_mutated") else "dy"
+        what = "the input x passed to forward" if key == "x" else "the gradient dy passed to backward"
+        before = np.asarray(case[key], dtype=float)
+        after = np.asarray(out.get(f"{key}_after", before), dtype=float)
+        where = where_largest(after, before) if after.shape == before.shape else {}
+        return failed(f"{who} modified {what} in place: the caller's array changed.", "in_place_mutation", where=where)
     y = read_array(out, "y", f"{who}.forward output", None, finite=False)
     if isinstance(y, Outcome):
         return y
     cause = UNSTABLE.get(case["kind"]) if x.dtype == np.float64 else "float32_promoted"
-    if not np.all(np.isfinite(y)) or ("dx" in out and not np.all(np.isfinite(np.asarray(out["dx"], dtype=float)))):
-        return failed(f"{who} returns NaN or inf for inputs of {_describe(case)}.", cause)
+    dx = np.asarray(out["dx"], dtype=float) if "dx" in out else None
+    for key, got in (("y", y), ("dx", dx)):
+        if got is not None and not np.all(np.isfinite(got)):
+            return failed(f"{who} returns NaN or inf for inputs of {_describe(case)}.", cause,
+                          where=_first_non_finite(case, key, got))
     if out.get("warnings"):
         return failed(f"{who} raises warnings for inputs of {_describe(case)}: {out['warnings'][0]}.", cause,
                       warnings=out["warnings"][:3])
@@ -261,6 +268,20 @@ def stability(case: dict, out: dict) -> Outcome:
         return failed(f"{who}.forward is finite but wrong for inputs of {_describe(case)}.", cause,
                       where=where_largest(y, ref["y"]) if y.shape == ref["y"].shape else {})
     return passed(f"{who} is finite, warning-free and leaves its inputs alone for {_describe(case)}.")
+
+
+def _first_non_finite(case: dict, key: str, got: np.ndarray) -> dict:
+    """Where the first NaN/inf of ``got`` (the student's y or dx) is, with the input there and the
+    reference's finite value."""
+    idx = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
+    where = {"output": "forward y" if key == "y" else "backward dx", "index": list(idx), "got": float(got[idx])}
+    ref = reference_pass(case)[key]
+    if ref.shape == got.shape:
+        where["expected"] = float(ref[idx])
+    x = np.asarray(case["x"], dtype=float)
+    if x.shape == got.shape:
+        where["x"] = float(x[idx])
+    return where
 
 
 def _describe(case: dict) -> str:

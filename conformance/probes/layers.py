@@ -98,6 +98,9 @@ def layer_stability(adapter, case: dict) -> dict:
         else:
             dx = None
         out["dy_mutated"] = not np.array_equal(dy, dy0, equal_nan=True)
+    for key, now in (("x", x), ("dy", dy)):
+        if out[f"{key}_mutated"]:
+            out[f"{key}_after"] = now  # what the student's code left in the caller's array
     out.update(y=y, y_dtype=str(y.dtype), warnings=warning_texts(caught))
     if dx is not None:
         dx = np.asarray(dx)
