@@ -503,6 +503,20 @@ class TableAdapter(Adapter):
                       and callable(getattr(obj, "derivative", None)))
         return ObjLayer(obj, kind, name, slot, conventions, derivative)
 
+    def _mse_loss(self):
+        name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
+        return ObjLoss(construct(cls), "mse", name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})
+
+    def _stack(self, Sequential, Linear, sizes, hidden):
+        """Sequential(Linear, act, ..., Linear) of the student's classes: (model, [its Linears])."""
+        layers, linears = [], []
+        for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            linears.append(construct(Linear, a, b, seed=k))
+            layers.append(linears[-1])
+            if k < len(sizes) - 2:
+                layers.append(self._activation(hidden))
+        return construct(Sequential, *layers), linears
+
     def _activation(self, hidden: str):
         name, cls = need(self.namespace, f"{hidden} activation", *ACTIVATION_NAMES[hidden])
         return construct(cls)

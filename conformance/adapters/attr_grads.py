@@ -69,8 +69,7 @@ class AttrGradsAdapter(TableAdapter):
                            **probe_ce_grad(obj.forward, obj.backward, wants_onehot=False)}
             return ObjLoss(obj, kind, name, conventions)
         if kind == "mse":
-            name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
-            return ObjLoss(construct(cls), kind, name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})
+            return self._mse_loss()
         raise Missing(f"the attr_grads style has no {kind} loss")
 
     def make_pipeline(self, sizes, hidden="relu", task="classification"):

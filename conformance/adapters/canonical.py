@@ -50,20 +50,13 @@ class CanonicalAdapter(TableAdapter):
             name, cls = need(self.namespace, "cross-entropy loss", "SoftmaxCrossEntropy", "CrossEntropy", "CrossEntropyLoss")
             return ObjLoss(construct(cls), "cross_entropy", name, {"input": "probs", "targets": "int", "grad_wrt": "probs"})
         if kind == "mse":
-            name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
-            return ObjLoss(construct(cls), kind, name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})
+            return self._mse_loss()
         raise Missing(f"the canonical style has no {kind} loss")
 
     def make_pipeline(self, sizes, hidden="relu", task="classification"):
         seq_name, Sequential = need(self.namespace, "Sequential container", "Sequential")
         _, Linear = need(self.namespace, "Linear layer", "Linear")
-        layers, linears = [], []
-        for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            linears.append(construct(Linear, a, b, seed=k))
-            layers.append(linears[-1])
-            if k < len(sizes) - 2:
-                layers.append(self._activation(hidden))
-        model = construct(Sequential, *layers)
+        model, linears = self._stack(Sequential, Linear, sizes, hidden)
         loss = self.make_loss("cross_entropy" if task == "classification" else "mse")
         _, SGD = need(self.namespace, "SGD optimizer", "SGD")
         slots, layout = self._slots(linears, sizes)

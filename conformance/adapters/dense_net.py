@@ -68,8 +68,7 @@ class DenseNetAdapter(TableAdapter):
                            **probe_ce_grad(obj.forward, obj.backward, wants_onehot=True)}
             return ObjLoss(obj, kind, name, conventions)
         if kind == "mse":
-            name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
-            return ObjLoss(construct(cls), kind, name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})
+            return self._mse_loss()
         raise Missing(f"the dense_net style has no {kind} loss")
 
     def _network(self, sizes, hidden, task, seed=0):

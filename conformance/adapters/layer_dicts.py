@@ -45,8 +45,7 @@ class LayerDictsAdapter(TableAdapter):
             name, cls = need(self.namespace, "cross-entropy loss", "SoftmaxCrossEntropy")
             return ObjLoss(construct(cls), kind, name, {"input": "logits", "targets": "int", "grad_wrt": "logits"})
         if kind == "mse":
-            name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
-            return ObjLoss(construct(cls), kind, name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})
+            return self._mse_loss()
         raise Missing(f"the layer_dicts style has no {kind} loss")
 
     def make_pipeline(self, sizes, hidden="relu", task="classification"):
@@ -54,13 +53,7 @@ class LayerDictsAdapter(TableAdapter):
         _, Linear = need(self.namespace, "Linear layer", "Linear")
         _, SGD = need(self.namespace, "SGD optimizer", "SGD")
         loss = self.make_loss("cross_entropy" if task == "classification" else "mse")
-        layers, linears = [], []
-        for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            linears.append(construct(Linear, a, b, seed=k))
-            layers.append(linears[-1])
-            if k < len(sizes) - 2:
-                layers.append(self._activation(hidden))
-        model = construct(Sequential, *layers)
+        model, linears = self._stack(Sequential, Linear, sizes, hidden)
         slots, layout = self._slots(linears, sizes)
 
         def step(lr):
