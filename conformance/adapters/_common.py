@@ -503,6 +503,11 @@ class TableAdapter(Adapter):
                       and callable(getattr(obj, "derivative", None)))
         return ObjLayer(obj, kind, name, slot, conventions, derivative)
 
+    def single_sample_model(self, input_dim, hidden_dim, activation):
+        """A batched style may also define the single-sample MLP of assignment 004 (appendix_a)."""
+        _, cls = need(self.namespace, "single-sample one-hidden-layer MLP", "OneHiddenLayerMLP")
+        return construct(cls, input_dim, hidden_dim, activation)
+
     def _mse_loss(self):
         name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
         return ObjLoss(construct(cls), "mse", name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})

@@ -135,9 +135,3 @@ class AttrGradsAdapter(TableAdapter):
             raise Missing("Linear takes no init= argument, so no choice of initialiser")
         layer = construct(Linear, fan_in, fan_out, init=kind, seed=seed)
         return f64(layer.W).T if np.shape(layer.W) == (fan_in, fan_out) else f64(layer.W)
-
-    def single_sample_model(self, input_dim, hidden_dim, activation):
-        hit = find(self.namespace, "OneHiddenLayerMLP")
-        if hit is None:
-            raise Missing("no single-sample one-hidden-layer MLP (looked for OneHiddenLayerMLP)")
-        return construct(hit[1], input_dim, hidden_dim, activation)

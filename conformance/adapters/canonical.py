@@ -97,7 +97,3 @@ class CanonicalAdapter(TableAdapter):
         name, fn = need(self.namespace, f"{kind} initialiser", *candidates)
         with quiet():
             return np.asarray(fn(fan_in, fan_out, np.random.default_rng(seed)), dtype=float)
-
-    def single_sample_model(self, input_dim, hidden_dim, activation):
-        _, cls = need(self.namespace, "single-sample one-hidden-layer MLP", "OneHiddenLayerMLP")
-        return construct(cls, input_dim, hidden_dim, activation)

@@ -121,9 +121,3 @@ class DenseNetAdapter(TableAdapter):
         if kind != "he":
             raise Missing(f"the dense_net style's Dense only initialises He-normal, not {kind}")
         return self.make_layer("linear", in_features=fan_in, out_features=fan_out, seed=seed).get_params()["W"]
-
-    def single_sample_model(self, input_dim, hidden_dim, activation):
-        hit = find(self.namespace, "OneHiddenLayerMLP")
-        if hit is None:
-            raise Missing("no single-sample one-hidden-layer MLP (looked for OneHiddenLayerMLP)")
-        return construct(hit[1], input_dim, hidden_dim, activation)

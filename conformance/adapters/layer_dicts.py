@@ -5,7 +5,7 @@ argument, ``Sequential``, ``SGD(lr, momentum).step(params_list, grads_list)`` wi
 from __future__ import annotations
 
 from conformance.adapters._common import (
-    ACTIVATION_NAMES, DictState, HolderOptimizer, ObjLoss, SlotPipeline, TableAdapter, construct, find,
+    ACTIVATION_NAMES, DictState, HolderOptimizer, ObjLoss, SlotPipeline, TableAdapter, construct,
     hyper_kwargs, layer_checker, need,
 )
 from conformance.adapters.base import Missing
@@ -93,9 +93,3 @@ class LayerDictsAdapter(TableAdapter):
             raise Missing(f"the layer_dicts style's Linear only initialises Xavier-uniform, not {kind}")
         layer = self.make_layer("linear", in_features=fan_in, out_features=fan_out, seed=seed)
         return layer.get_params()["W"]
-
-    def single_sample_model(self, input_dim, hidden_dim, activation):
-        hit = find(self.namespace, "OneHiddenLayerMLP")
-        if hit is None:
-            raise Missing("no single-sample one-hidden-layer MLP (looked for OneHiddenLayerMLP)")
-        return construct(hit[1], input_dim, hidden_dim, activation)
