@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--rubric", type=Path)
         p.add_argument("--style")
         p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+        p.add_argument("--retry-failed", action="store_true",
+                       help="regrade the submissions whose row is error or timeout, keep the ok ones")
     a = parser.parse_args(argv)
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
-                      style=a.style, force=a.force)
+                      style=a.style, force=a.force, retry_failed=a.retry_failed)
     return _grade(options, show_gradebook=a.command == "demo")

@@ -7,7 +7,8 @@
 Each submission is graded by its own worker process (``graders.worker``) with a hard wall-clock
 limit; whatever happens to it, it gets a record. ``record.json`` is written last and carries the
 key (submission content hash + kit version + options), so a re-run skips finished submissions
-unless ``force`` is set.
+unless ``force`` is set; ``retry_failed`` regrades only those whose row is ``error`` or ``timeout``
+(after the machine was overloaded or out of disk, say), keeping every ``ok`` row.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Options:
     rubric: Path | None = None
     style: str | None = None
     force: bool = False
+    retry_failed: bool = False  # regrade rows whose status is error/timeout, keep the ok ones
     max_timeouts: int = 8
     worker_timeout: float | None = None  # hard limit on one submission; default from timeout
     limits: dict = field(default_factory=dict)  # overrides of graders.sandbox.Limits
@@ -97,7 +99,8 @@ def submission_key(path: Path | None, options: Options, rubric: rubrics.Rubric |
 
 
 def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, str | None, float]:
-    """Run one worker; (its result, or None with the reason, elapsed seconds)."""
+    """Run one worker; (its result, or None with the reason, elapsed seconds). A worker that outlives
+    the hard limit is killed with its sandboxes and comes back as a ``timeout`` load failure."""
     hard = options.worker_timeout or max(300.0, 30 * options.timeout)
     # Everything the worker and its sandboxes write goes under tmp, removed even after a kill.
     with tempfile.TemporaryDirectory(prefix="bpk-grade-", ignore_cleanup_errors=True) as tmp:
@@ -124,7 +127,9 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                return None, f"grading took longer than {hard:g} s and was stopped", time.monotonic() - start
+                # recorded like a load that timed out: nothing of the submission was graded
+                stopped = {"kind": "timeout", "message": f"grading took longer than {hard:g} s and was stopped"}
+                return {"load_failure": stopped}, None, time.monotonic() - start
         elapsed = time.monotonic() - start
         if proc.returncode != 0 or not result_path.exists():
             return None, f"the grader's worker failed (exit code {proc.returncode}); see {log.name}", elapsed
@@ -187,7 +192,7 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
         if not options.force and saved.exists():
             try:
                 record = json.loads(saved.read_text())
-                if record.get("key") == key:
+                if record.get("key") == key and not (options.retry_failed and record.get("status") != "ok"):
                     records[sub_id] = record
                     continue
             except (OSError, json.JSONDecodeError):

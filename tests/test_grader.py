@@ -156,7 +156,7 @@ def test_grading_twice_gives_an_identical_gradebook(graded):
         assert (again.out / name).read_bytes() == (graded["out"] / name).read_bytes()
 
 
-def test_rerun_resumes_regrades_changed_submissions_and_force_regrades_all(tmp_path):
+def test_rerun_resumes_regrades_changed_submissions_force_regrades_all_retry_failed_the_failed(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
     for name in ("ada.ipynb", "gus.ipynb"):
@@ -182,6 +182,10 @@ def test_rerun_resumes_regrades_changed_submissions_and_force_regrades_all(tmp_p
     state, fourth = run(force=True)
     assert state["skipped"] == 0 and state["done"] == 2
     assert all(fourth[s] != third[s] for s in fourth)
+    # gus (an empty notebook) is an error row: --retry-failed regrades it and keeps ada's ok row
+    state, fifth = run(retry_failed=True)
+    assert (state["skipped"], state["last"], state["status"]) == (1, "gus", "error")
+    assert fifth["ada"] == fourth["ada"] and fifth["gus"] != fourth["gus"]
 
 
 def test_a_crash_in_one_submission_never_stops_the_batch(tmp_path, monkeypatch):
@@ -209,7 +213,8 @@ def test_a_submission_that_outlives_the_hard_limit_is_stopped_with_its_sandbox(t
     monkeypatch.setenv("TMPDIR", str(private_tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)
     records, _ = grade_all(Options(subs, tmp_path / "out", timeout=30, worker_timeout=3))
-    assert records[0]["status"] == "error" and "longer than 3 s" in records[0]["error"]
+    assert records[0]["status"] == "timeout" and "longer than 3 s" in records[0]["error"]
+    assert {c["verdict"] for c in records[0]["components"].values()} == {"timeout"}
     results = json.loads((tmp_path / "out" / "stuck" / "results.json").read_text())
     assert "longer than 3 s" in results["output"]
     deadline = time.monotonic() + 5  # the sandboxed child dies with its worker (parent-death signal)
@@ -282,6 +287,15 @@ def test_bad_rubric_is_one_sentence_naming_the_file(tmp_path, capsys, text, says
 def test_cli_refuses_a_missing_folder(tmp_path, capsys):
     assert cli.main(["grade", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, force, retry", [([], False, False), (["--force"], True, False),
+                                                  (["--retry-failed"], False, True)])
+def test_cli_passes_the_rerun_flags_to_grading(tmp_path, monkeypatch, flags, force, retry):
+    seen = []
+    monkeypatch.setattr(cli, "_grade", lambda options, show_gradebook: seen.append(options) or 0)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), *flags]) == 0
+    assert (seen[0].force, seen[0].retry_failed) == (force, retry)
 
 
 def test_discover_gives_one_submission_per_id(tmp_path):
