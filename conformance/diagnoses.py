@@ -41,6 +41,8 @@ CAUSES: dict[str, str] = {
     "positive and 0 elsewhere.",
     "derivative_from_input": "Your derivative is computed from the layer's input where the formula "
     "needs its output (sigmoid: y*(1-y), tanh: 1-y**2 with y the forward output), or the reverse.",
+    "derivative_missing_factor": "Your activation's derivative drops a factor: sigmoid' = y*(1-y) "
+    "(both factors), tanh' = 1-y**2 (squared), with y the forward output.",
     "softmax_diagonal_jacobian": "Your softmax backward uses only the diagonal of the Jacobian "
     "(dY * p * (1 - p)): the VJP is p * (dY - sum(dY * p, axis=1, keepdims=True)).",
     "softmax_backward_passthrough": "Your softmax backward returns dY unchanged, as if the "

@@ -110,7 +110,10 @@ MUTANTS: list[Mutant] = [
       also=("appendix_a",)),  # the reference-style single-sample model's a1 cache is zeroed by it
     M("canonical-sigmoid-derivative-missing-term", "canonical.py",
       "return dy * self.y * (1 - self.y)", "return dy * self.y",
-      "sigmoid", unit("sigmoid", "input_gradient"), "wrong_input_gradient"),
+      "sigmoid", unit("sigmoid", "input_gradient"), "derivative_missing_factor"),
+    M("canonical-tanh-derivative-not-squared", "canonical.py",
+      "return dy * (1 - self.y ** 2)", "return dy * (1 - self.y)",
+      "tanh", unit("tanh", "input_gradient"), "derivative_missing_factor"),
     M("canonical-tanh-overflow", "canonical.py",
       "self.y = np.tanh(x)", "self.y = (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)",
       "tanh", ("test_tanh" + STABILITY_1E3, "test_tanh_golden[tanh-extreme]"), "unstable_tanh"),

@@ -144,9 +144,11 @@ def _input_bugs(case: dict, ref: dict) -> list[tuple[str, np.ndarray]]:
                  ("wrong_relu_mask", dy * y),  # multiplied by the output instead of the 0/1 mask
                  ("wrong_relu_mask", dy * (x < 0))]  # the mask inverted
     if kind == "sigmoid":
-        bugs.append(("derivative_from_input", dy * x * (1 - x)))
+        bugs += [("derivative_from_input", dy * x * (1 - x)),
+                 ("derivative_missing_factor", dy * y), ("derivative_missing_factor", dy * (1 - y))]
     if kind == "tanh":
-        bugs.append(("derivative_from_input", dy * (1 - x ** 2)))
+        bugs += [("derivative_from_input", dy * (1 - x ** 2)),
+                 ("derivative_missing_factor", dy * (1 - y)), ("derivative_missing_factor", dy * y ** 2)]
     if kind == "softmax":
         bugs += [("softmax_diagonal_jacobian", dy * y * (1 - y)), ("softmax_backward_passthrough", dy)]
     return bugs
