@@ -138,6 +138,8 @@ CAUSES: dict[str, str] = {
     "batchnorm_momentum_convention": "Your running statistics use momentum the other way round: "
     "PyTorch's running = (1 - momentum) * running + momentum * batch.",
     "batchnorm_eval": "Your batchnorm's eval-mode output matches no running-statistics convention.",
+    "conv_kernel_transposed": "Your conv2d reads the kernel transposed (W[o, c, kw, kh]): window row i "
+    "must meet kernel row i, window column j kernel column j.",
     "conv_flipped_kernel": "Your conv2d flips the kernel (true convolution); the specification is "
     "cross-correlation, as in every deep-learning library.",
     "conv2d_forward": "Your conv2d output differs from the cross-correlation of the padded input "

@@ -287,10 +287,15 @@ def conv_values(case: dict, out: dict) -> Outcome:
     c, h, got, tag = _conv(case, out)
     W, b = c["params"]["W"], c["params"]["b"]
     flipped = reference_pass("conv2d", h, {"W": W[:, :, ::-1, ::-1], "b": b}, c["x"], c["dy"])[0]
+    variants = {"conv_flipped_kernel": (flipped, "you flip the kernel (true convolution); the specification "
+                                                 "is cross-correlation.")}
+    if W.shape[2] == W.shape[3]:  # a square kernel read as W[..., col, row] still has the right shape
+        swapped = reference_pass("conv2d", h, {"W": W.swapaxes(2, 3), "b": b}, c["x"], c["dy"])[0]
+        variants["conv_kernel_transposed"] = (swapped, "you index the kernel as W[o, c, kw, kh]: the window's "
+                                              "row i meets W[o, c, i, :], its column j meets W[o, c, :, j].")
     return _compare(case, f"{tag} forward", reference_pass("conv2d", h, c["params"], c["x"], c["dy"])[0], got, "y",
                     "conv2d_forward", "cross-correlate the padded NCHW input with W (out, in, kh, kw), plus b.",
-                    {"conv_flipped_kernel": (flipped, "you flip the kernel (true convolution); the specification "
-                                                      "is cross-correlation.")})
+                    variants)
 
 
 def conv_gradients(case: dict, out: dict) -> Outcome:
