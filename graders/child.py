@@ -8,7 +8,8 @@ Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON conf
    kit, its virtualenv, the submissions, the output folder and the home folder are covered
    by empty tmpfs mounts, /tmp is a fresh tmpfs holding only this child's working folder and
    its library folder (the kit's probe/adapter/loader modules and numpy), then the user is
-   dropped to ``nobody`` when started as root. Where namespaces are unavailable the audit hook
+   dropped to ``nobody`` when started as root, or every capability the new user namespace gave
+   is dropped when not. Where namespaces are unavailable the audit hook
    below is the only fence, and the hello message says so;
 3. imports numpy and the kit pieces, then installs an audit hook refusing sockets,
    subprocesses, fork/exec, signals to other processes, ctypes and opening hidden paths;
@@ -60,6 +61,16 @@ class _Libc:
     def mount(self, source, target, fstype, flags, data=None) -> None:
         enc = lambda s: None if s is None else str(s).encode()  # noqa: E731
         self.call("mount", enc(source), enc(target), enc(fstype), self.ctypes.c_ulong(flags), enc(data))
+
+    def drop_capabilities(self) -> None:
+        """Empty the effective, permitted and inheritable sets and set no_new_privs. Creating a user
+        namespace hands its creator every capability in it (CAP_SYS_ADMIN included: enough to unmount
+        the tmpfs that hides the kit, the submissions and the output folder); root's path to nobody
+        drops them by changing user, this is the unprivileged path's equivalent."""
+        PR_SET_NO_NEW_PRIVS, LINUX_CAPABILITY_VERSION_3 = 38, 0x20080522
+        header = (self.ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)  # version, pid 0 = this process
+        self.call("capset", header, (self.ctypes.c_uint32 * 6)())  # two all-zero {eff, perm, inh} words
+        self.call("prctl", *map(self.ctypes.c_ulong, (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)))  # unused args must be 0
 
 
 def _under(path: str, root: str) -> bool:
@@ -123,6 +134,9 @@ def isolate(cfg: dict) -> dict:
         os.setgid(NOBODY)
         os.setuid(NOBODY)
         done["user"] = "nobody"
+    else:
+        libc.drop_capabilities()
+        done["user"] += " (no capabilities)"
     return done
 
 

@@ -41,7 +41,9 @@ class Limits:
 
     address_space_mb: int = 3072
     cpu_seconds: int = 600
-    processes: int = 256  # counted per user (all children run as nobody); fork is refused anyway
+    # RLIMIT_NPROC counts every process of the child's uid: nobody's when the grader runs as root,
+    # the instructor's own (their shell and editor included) when not. Fork is refused anyway.
+    processes: int = 256
     file_size_mb: int = 16
     open_files: int = 64
     output_cap: int = 64 * 1024  # characters of student print output kept

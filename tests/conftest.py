@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 REQUIRE_DATA_ENV = "BACKPROP_KIT_REQUIRE_DATA"
+REQUIRE_SANDBOX_ENV = "BACKPROP_KIT_REQUIRE_SANDBOX"  # the same, for the grader's namespaces (user ns, setpriv)
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"  # the genuine MNIST test files, beside the repo
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip with ``reason`` on a user machine; fail instead when BACKPROP_KIT_REQUIRE_DATA=1."""
-    if os.environ.get(REQUIRE_DATA_ENV) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_DATA_ENV}=1 turns this skip into a failure)", pytrace=False)
+def skip_or_fail(reason: str, require: str = REQUIRE_DATA_ENV) -> None:
+    """Skip with ``reason`` on a user machine; fail instead when the variable ``require`` is 1."""
+    if os.environ.get(require) == "1":
+        pytest.fail(f"{reason} ({require}=1 turns this skip into a failure)", pytrace=False)
     pytest.skip(reason)
 
 
