@@ -9,8 +9,13 @@ Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON conf
    by empty tmpfs mounts, /tmp is a fresh tmpfs holding only this child's working folder and
    its library folder (the kit's probe/adapter/loader modules and numpy), then the user is
    dropped to ``nobody`` when started as root, or every capability the new user namespace gave
-   is dropped when not. Where namespaces are unavailable the audit hook
-   below is the only fence, and the hello message says so;
+   is dropped when not. A new PID namespace too: this process stays outside as a *keeper* that
+   only waits and passes on the exit status, its child is the namespace's process 1 and does
+   everything below, with a fresh /proc. Whatever it starts (the audit hook is a Python-level
+   fence: ``_posixsubprocess`` forks without an audit event) can signal or see no process
+   outside, and dies with it. Every mount is then made read-only but the working folder.
+   Where namespaces are unavailable the audit hook below is the only fence, and the hello
+   message says so;
 3. imports numpy and the kit pieces, then installs an audit hook refusing sockets,
    subprocesses, fork/exec, signals to other processes, ctypes and opening hidden paths;
 4. loads the submission, answers ``hello``, then serves ``{"probe", "inputs"}`` requests.
@@ -26,7 +31,9 @@ import signal
 import sys
 import traceback
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS_MOUNT_SETATTR = -100, 0x8000, 0x1, 442  # 442 on every arch
 MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 4096, 8192, 16384, 1 << 18
 NOBODY = 65534
 
@@ -62,6 +69,16 @@ class _Libc:
         enc = lambda s: None if s is None else str(s).encode()  # noqa: E731
         self.call("mount", enc(source), enc(target), enc(fstype), self.ctypes.c_ulong(flags), enc(data))
 
+    def set_read_only(self, path: str, read_only: bool, recursive: bool) -> None:
+        """mount_setattr(2) (Linux 5.12+): set or clear MOUNT_ATTR_RDONLY on the mount at ``path``,
+        and on every mount below it when ``recursive``."""
+        attr = (self.ctypes.c_uint64 * 4)(*((MOUNT_ATTR_RDONLY, 0) if read_only else (0, MOUNT_ATTR_RDONLY)), 0, 0)
+        flags = AT_RECURSIVE if recursive else 0  # struct mount_attr {attr_set, attr_clr, propagation, userns_fd}
+        if self.libc.syscall(self.ctypes.c_long(SYS_MOUNT_SETATTR), self.ctypes.c_int(AT_FDCWD), path.encode(),
+                             self.ctypes.c_uint(flags), attr, self.ctypes.c_size_t(32)) != 0:
+            errno = self.ctypes.get_errno()
+            raise OSError(errno, f"mount_setattr {path}: {os.strerror(errno)}")
+
     def drop_capabilities(self) -> None:
         """Empty the effective, permitted and inheritable sets and set no_new_privs. Creating a user
         namespace hands its creator every capability in it (CAP_SYS_ADMIN included: enough to unmount
@@ -89,19 +106,26 @@ def isolate(cfg: dict) -> dict:
         return done
     try:
         libc = _Libc()
-        flags = CLONE_NEWNS | CLONE_NEWNET
         root = os.getuid() == 0
+        flags = CLONE_NEWNS | CLONE_NEWNET | (0 if root else CLONE_NEWUSER)
+        uid, gid = os.getuid(), os.getgid()
+        try:
+            libc.call("unshare", flags | CLONE_NEWPID)
+            flags |= CLONE_NEWPID
+        except OSError as exc:  # e.g. a kernel built without PID namespaces: the rest still holds
+            libc.call("unshare", flags)
+            done["processes"] = f"shared with the grader ({exc})"
         if not root:
-            uid, gid = os.getuid(), os.getgid()
-            libc.call("unshare", flags | CLONE_NEWUSER)
             for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
                 with open(f"/proc/self/{name}", "w") as fh:
                     fh.write(text)
-        else:
-            libc.call("unshare", flags)
         done["network"] = "network namespace (no interfaces)"
+        if flags & CLONE_NEWPID:
+            become_process_one(cfg)
         # Nothing we mount may propagate back to the host: make every mount private first.
         libc.mount("none", "/", None, MS_REC | MS_PRIVATE)
+        if flags & CLONE_NEWPID:
+            done["processes"] = "PID namespace (process 1, " + mount_proc(libc) + ")"
         libc.mount("tmpfs", box, "tmpfs", 0, "mode=0755,size=64m")
         for d in ("lib", "work", "keep"):
             os.mkdir(f"{box}/{d}")
@@ -127,7 +151,8 @@ def isolate(cfg: dict) -> dict:
         os.makedirs(k, exist_ok=True)
         libc.mount(f"/tmp/keep/{i}", k, None, MS_BIND | MS_REC)
     cfg.update(lib="/tmp/lib", work="/tmp/work", submission=f"/tmp/work/{cfg['submission_name']}")
-    done["filesystem"] = "mount namespace (kit, submissions, output and home hidden; fresh /tmp)"
+    done["filesystem"] = "mount namespace (kit, submissions, output and home hidden; fresh /tmp; " + read_only_but(
+        libc, "/tmp/work") + ")"
     if root:
         os.chown("/tmp/work", NOBODY, NOBODY)
         os.setgroups([])
@@ -140,7 +165,50 @@ def isolate(cfg: dict) -> dict:
     return done
 
 
-def die_with_parent(parent: int) -> None:
+def become_process_one(cfg: dict) -> None:
+    """Fork after unshare(CLONE_NEWPID): the child, process 1 of the new namespace, returns and
+    goes on; this process becomes the keeper, the pid the worker knows. The keeper holds no end of
+    the wire (the worker must see EOF when the child dies), waits, and ends as the child ended.
+    The worker's killpg reaches both (same process group); a child that left the group still
+    dies with the keeper (parent-death signal), and every process of the namespace with the child."""
+    pid = os.fork()
+    if pid == 0:
+        cfg["parent"] = None  # outside our namespace: getppid() is 0 from here on
+        return
+    die_with_parent(cfg["parent"])
+    for fd in (cfg["req_fd"], cfg["ans_fd"]):
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):  # a CPU-time SIGKILL must read as one to the worker
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def mount_proc(libc: _Libc) -> str:
+    """A /proc of the new PID namespace, which lists only its own processes. Refused where the
+    host's /proc has hidden parts (some container runtimes): then the host's stays, which shows
+    the grader's processes but, from inside the namespace, no way to signal them."""
+    try:
+        libc.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        return "fresh /proc"
+    except OSError as exc:
+        return f"host /proc kept: {exc.strerror}"
+
+
+def read_only_but(libc: _Libc, writable: str) -> str:
+    """Make every mount read-only except ``writable`` (bound onto itself to be a mount of its own):
+    nothing, whatever runs past the audit hook, writes to /var/tmp, /dev/shm or the user's files."""
+    try:
+        libc.mount(writable, writable, None, MS_BIND)
+        libc.set_read_only("/", True, recursive=True)
+        libc.set_read_only(writable, False, recursive=False)
+        return f"read-only but {writable}"
+    except OSError as exc:  # before Linux 5.12 there is no mount_setattr
+        return f"not read-only: {exc.strerror}"
+
+
+def die_with_parent(parent: int | None) -> None:
     """Be killed when the worker that started us dies (e.g. the grader stopped it at its hard
     limit), so that no submission outlives its grading; exit now if it is gone already."""
     PR_SET_PDEATHSIG = 1
@@ -150,7 +218,7 @@ def die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: the rlimits still bound the orphan
         pass
-    if os.getppid() != parent:
+    if parent is not None and os.getppid() != parent:
         os._exit(1)
 
 

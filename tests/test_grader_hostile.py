@@ -22,7 +22,7 @@ import pytest
 
 from conformance.components import COMPONENTS
 from graders.grade import Options, grade_all
-from hostile.cases import CASES, processes_mentioning, write_all
+from hostile.cases import CASES, escaped_files, orphans, processes_mentioning, write_all
 
 LIMITS = {"address_space_mb": 1024, "cpu_seconds": 30, "processes": 64}
 
@@ -37,7 +37,8 @@ def _grade_hostile(root: Path, limits: dict, only: tuple[str, ...] | None = None
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.setblocking(False)
-    cases = write_all(root / "submissions", port=listener.getsockname()[1], canary=canary, only=only)
+    port = listener.getsockname()[1]
+    cases = write_all(root / "submissions", port=port, canary=canary, only=only)
     before = {"cwd": os.getcwd(), "env": dict(os.environ), "allclose": np.allclose}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TMPDIR", str(private_tmp))
@@ -53,7 +54,7 @@ def _grade_hostile(root: Path, limits: dict, only: tuple[str, ...] | None = None
     finally:
         listener.close()
     return {"cases": cases, "records": {r["submission"]: r for r in records}, "summary": summary, "root": root,
-            "canary": canary, "connection": connection, "before": before, "private_tmp": private_tmp,
+            "canary": canary, "connection": connection, "port": port, "before": before, "private_tmp": private_tmp,
             "after": {"cwd": os.getcwd(), "env": dict(os.environ), "allclose": np.allclose}}
 
 
@@ -108,6 +109,8 @@ def test_hostile_batch_has_no_effect_outside_the_sandbox(request, which):
     assert batch["canary"].read_text() == "still here"
     assert not batch["connection"], "a sandboxed submission reached a socket on 127.0.0.1"
     assert processes_mentioning(str(batch["private_tmp"])) == []
+    assert orphans(batch["port"]) == [], "a process started past the audit hook outlived its grading"
+    assert escaped_files(batch["canary"], batch["port"]) == [], "code past the audit hook wrote outside its folder"
     assert list(batch["private_tmp"].iterdir()) == []  # every sandbox folder was removed
     assert batch["after"] == batch["before"]
 
@@ -132,3 +135,5 @@ def test_hostile_children_were_isolated(batch):
     if any(i["network"].startswith("network namespace") for i in isolation):
         assert all(i["network"].startswith("network namespace") for i in isolation)
         assert all(i["filesystem"].startswith("mount namespace") for i in isolation)
+        assert all("; read-only but /tmp/work)" in i["filesystem"] for i in isolation)
+        assert all(i["processes"].startswith("PID namespace (process 1, fresh /proc") for i in isolation)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from conformance.runner import ProbeFailure
 from graders import grade, wire
 from graders.sandbox import Limits, SandboxRunner
 from graders.worker import BudgetedRunner, _InstallRunner
+
+from conftest import REQUIRE_SANDBOX_ENV, skip_or_fail
 
 HERE = Path(__file__).resolve().parent
 KIT = HERE.parent
@@ -197,6 +201,44 @@ def test_child_runs_with_limits_a_scrubbed_environment_and_an_empty_private_fold
     assert out["limits"] == [3072 * mb, 60, 64, 16 * mb, 256]
     if toy.hello["isolation"]["filesystem"].startswith("mount namespace"):
         assert out["kit_visible"] is False  # the kit folder is an empty mount in the child
+
+
+PROPAGATION = """
+import json, sys
+from graders.sandbox import SandboxRunner
+
+def mounts():
+    with open('/proc/self/mountinfo') as fh:
+        return [line.split() for line in fh]
+
+before = mounts()
+with SandboxRunner(sys.argv[1], load_timeout=20) as runner:
+    hello = runner.ensure_started()
+    during = mounts()
+print(json.dumps({"isolation": hello and hello["isolation"], "shared_root": any(
+    m[4] == '/' and any(f.startswith('shared:') for f in m[6:m.index('-')]) for m in before),
+    "new": [' '.join(m) for m in during if m not in before]}))
+"""
+
+
+def test_child_mounts_never_propagate_to_the_grader(tmp_path):
+    """Where / is a shared mount (systemd makes it so), a mount the child makes before turning its
+    copies private would appear in the grader's own namespace (a /proc of the child's PID namespace
+    over the grader's, say). The grader runs here in a namespace whose mounts are shared on purpose."""
+    if os.geteuid() != 0:
+        skip_or_fail("only root can give the grader a mount namespace with shared mounts here",
+                     require=REQUIRE_SANDBOX_ENV)
+    submission = tmp_path / "toy.py"
+    submission.write_text("import numpy as np\n")
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "shared", sys.executable, "-c", PROPAGATION,
+                           str(submission)], capture_output=True, text=True, timeout=120, cwd=KIT)
+    if proc.returncode and "unshare" in proc.stderr[:200]:
+        skip_or_fail(f"unshare --mount failed here ({proc.stderr.strip()[:200]})", require=REQUIRE_SANDBOX_ENV)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.splitlines()[-1])
+    assert seen["shared_root"], "the test's namespace was meant to have a shared root mount"
+    assert seen["isolation"]["filesystem"].startswith("mount namespace")
+    assert seen["new"] == []
 
 
 # --- what the runner sends: training data and test inputs, never the validation labels --------

@@ -30,14 +30,16 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, REQUIRE_SANDBOX_ENV, skip_or_fail
-from hostile.cases import CASES, Case, base_cells, forward, notebook_v4, processes_mentioning, write_all
+from hostile.cases import (CASES, ESCAPES, Case, base_cells, escaped_files, forward, notebook_v4, orphans,
+                           processes_mentioning, write_all)
 from test_grader_hostile import _assert_row
 
 NOBODY = 65534
 AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 NAMESPACES = ["unshare", "--user", "--map-root-user", "--net", "--mount", "true"]
-# network, reading the instructor's files, writing outside the box, fork bomb, memory hog
-PICKED = ("correct", "socket_connect", "read_fixtures", "overwrite_canary", "fork_bomb", "alloc_50gb")
+# network, reading the instructor's files, writing outside the box, fork bomb, memory hog, and
+# what runs past the audit hook (on this path `kill -9 -1` would reach the grader itself)
+PICKED = ("correct", "socket_connect", "read_fixtures", "overwrite_canary", "fork_bomb", "alloc_50gb", *ESCAPES)
 # The fence must not rest on the audit hook alone: a child holding CAP_SYS_ADMIN in its user
 # namespace could unmount the tmpfs that hides the kit, the submissions and the output folder.
 NO_CAPABILITIES = Case("no_capabilities", "ok", "pass", extra=forward(
@@ -46,11 +48,16 @@ NO_CAPABILITIES = Case("no_capabilities", "ok", "pass", extra=forward(
     "if int(effective.split()[1], 16):\n"
     "    raise PermissionError('the sandbox left this submission capabilities: ' + effective)\n"
     "return super().forward(x)"))
-# The child runs as the grader's own uid, so a same-uid path into the worker's mount namespace
-# (its /proc/<pid>/root) must be refused too: there the kit and the submissions are not hidden.
-WORKER_ROOT = Case("worker_root", "ok", "error", says="Permission denied", extra=forward(
+# The child runs as the grader's own uid, so no same-uid path into another mount namespace (a
+# /proc/<pid>/root of the worker or the grader, where the kit is not hidden) may be open to it.
+WORKER_ROOT = Case("worker_root", "ok", "pass", extra=forward(
     "import os\n"
-    "open('/proc/%d/root{kit}/fixtures/appendix_a.json' % os.getppid()).read()\n"
+    "for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "    try:\n"
+    "        open('/proc/%s/root{kit}/fixtures/appendix_a.json' % pid).read()\n"
+    "    except OSError:\n"
+    "        continue\n"
+    "    raise RuntimeError('read the kit through /proc/%s/root' % pid)\n"
     "return super().forward(x)").format(kit=REPO))
 GRADED = [c for c in CASES if c.name in PICKED] + [NO_CAPABILITIES, WORKER_ROOT]
 # The grader re-runs its interpreter for each worker and for each child (realpath, -I -S):
@@ -136,8 +143,9 @@ def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.setblocking(False)
+    port = listener.getsockname()[1]
     subs = root / "submissions"
-    write_all(subs, port=listener.getsockname()[1], canary=canary, only=PICKED)
+    write_all(subs, port=port, canary=canary, only=PICKED)
     for case in (NO_CAPABILITIES, WORKER_ROOT):
         (subs / f"{case.name}.ipynb").write_text(json.dumps(notebook_v4(base_cells() + [case.extra])))
     private_tmp = root / "tmp"  # every temporary folder of the grader, its workers and sandboxes
@@ -170,7 +178,7 @@ def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
         _grade([], sys.executable, alone, root / "out-root", {**os.environ, "OMP_NUM_THREADS": "1"})
         as_root_record = _records(root / "out-root").get("correct")
     return {"proc": proc, "records": _records(out), "out": out, "uid": uid, "as_root_record": as_root_record,
-            "canary": canary, "connection": connection, "private_tmp": private_tmp, "root": root,
+            "canary": canary, "connection": connection, "port": port, "private_tmp": private_tmp, "root": root,
             "submissions_changed": _tree_digest(subs) != submitted}
 
 
@@ -207,6 +215,8 @@ def test_unprivileged_children_were_in_namespaces_without_capabilities(batch):
         assert iso["network"].startswith("network namespace"), (name, iso)
         assert iso["filesystem"].startswith("mount namespace"), (name, iso)
         assert iso["user"] == f"{batch['uid']} (no capabilities)", (name, iso)
+        assert iso["processes"] == "PID namespace (process 1, fresh /proc)", (name, iso)
+        assert iso["filesystem"].endswith("; read-only but /tmp/work)"), (name, iso)
 
 
 def test_unprivileged_batch_has_no_effect_outside_the_sandbox(batch):
@@ -214,6 +224,8 @@ def test_unprivileged_batch_has_no_effect_outside_the_sandbox(batch):
     assert not batch["connection"], "a sandboxed submission reached a socket on 127.0.0.1"
     assert not batch["submissions_changed"], "the submissions folder changed during grading"
     assert processes_mentioning(str(batch["root"])) == []
+    assert orphans(batch["port"]) == [], "a process started past the audit hook outlived its grading"
+    assert escaped_files(batch["canary"], batch["port"]) == [], "code past the audit hook wrote outside its folder"
     assert list(batch["private_tmp"].iterdir()) == []  # every worker and sandbox folder was removed
     assert sorted(p.name for p in batch["out"].iterdir()) == sorted(
         ["gradebook.csv", "summary.json", *(c.name for c in GRADED)])

@@ -36,6 +36,31 @@ def forward(body: str) -> str:
     return f"class Linear(Linear):\n    def forward(self, x):\n{lines}\n"
 
 
+def shell(script: str) -> str:
+    """A cell whose Linear.forward runs ``script`` with /bin/sh (on its first call) past the audit
+    hook, as any student could: swapping the ``sys`` that subprocess calls ``audit`` on silences its
+    audit event, and Popen then forks through _posixsubprocess, which raises none. Only the
+    kernel's fences remain."""
+    return forward(
+        "if not Linear.shelled:\n"
+        "    Linear.shelled = True\n"
+        "    import subprocess, sys\n"
+        "    class Unaudited:\n"
+        "        def __getattr__(self, name):\n"
+        "            return getattr(sys, name)\n"
+        "        def audit(self, *args):\n"
+        "            pass\n"
+        "    subprocess.sys = Unaudited()\n"
+        f"    subprocess.run(['/bin/sh', '-c', {'exec </dev/null >/dev/null 2>&1; ' + script!r}])\n"
+        "return super().forward(x)").replace("(Linear):\n", "(Linear):\n    shelled = False\n")
+
+
+# Past the audit hook, files outside the working folder (shared /dev/shm and /var/tmp too), a
+# process that outlives grading, and SIGKILL to every process the uid may signal (as nobody on
+# the root path: the other students' sandboxes; as the instructor otherwise: the grader).
+# The shell's failures are silent, so each row is ok/pass: the batch test looks outside.
+ESCAPES = ("escape_write", "escape_orphan", "escape_kill_all")
+
 CASES = (
     Case("correct", "ok", "pass"),
     Case("loop_top_level", "ok", "pass", extra="while True:\n    pass"),
@@ -81,7 +106,22 @@ CASES = (
          raw='{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', says="has no code cells"),
     Case("syntax_error_cell", "ok", "pass", extra="def broken(:\n    return 1", says="syntax error"),
     Case("nbformat_v3", "ok", "pass", raw="{base_v3}"),
+    Case("escape_write", "ok", "pass", extra=shell("touch {canary}.escaped /dev/shm/bpk-escape-{port} "
+                                                   "/var/tmp/bpk-escape-{port}")),
+    Case("escape_orphan", "ok", "pass", extra=shell("setsid sleep {port} &")),
+    Case("escape_kill_all", "ok", "pass", extra=shell("kill -9 -1")),
 )
+
+
+def escaped_files(canary: Path, port: int) -> list[Path]:
+    """What escape_write tried to create: none of it may exist after grading."""
+    return [p for p in (Path(f"{canary}.escaped"), Path(f"/dev/shm/bpk-escape-{port}"),
+                        Path(f"/var/tmp/bpk-escape-{port}")) if p.exists()]
+
+
+def orphans(port: int) -> list[int]:
+    """Processes escape_orphan started (``sleep <port>``): none may outlive grading."""
+    return processes_mentioning(f"sleep\0{port}\0")
 
 
 def base_cells() -> list[str]:
