@@ -2,22 +2,24 @@
 
 Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON config. In order:
 
-1. resource limits (address space, CPU seconds, processes, file size, open files, no core);
-   after step 2 it also asks to be killed when the worker that started it dies;
-2. isolation: a new network namespace (no network at all) and a new mount namespace where the
-   kit, its virtualenv, the submissions, the output folder and the home folder are covered
+1. resource limits (address space, CPU seconds, file size, open files, no core; the process
+   count after step 2); after step 2 it also asks to be killed when the worker that started it dies;
+2. isolation: new network (no network at all), IPC and mount namespaces; in the mount namespace
+   the kit, its virtualenv, the submissions, the output folder and the home folder are covered
    by empty tmpfs mounts, /tmp is a fresh tmpfs holding only this child's working folder and
    its library folder (the kit's probe/adapter/loader modules and numpy), then the user is
    dropped to ``nobody`` when started as root, or every capability the new user namespace gave
    is dropped when not. A new PID namespace too: this process stays outside as a *keeper* that
    only waits and passes on the exit status, its child is the namespace's process 1 and does
-   everything below, with a fresh /proc. Whatever it starts (the audit hook is a Python-level
-   fence: ``_posixsubprocess`` forks without an audit event) can signal or see no process
+   everything below, with a fresh /proc: whatever it starts can signal or see no process
    outside, and dies with it. Every mount is then made read-only but the working folder.
-   Where namespaces are unavailable the audit hook below is the only fence, and the hello
-   message says so;
-3. imports numpy and the kit pieces, then installs an audit hook refusing sockets,
-   subprocesses, fork/exec, signals to other processes, ctypes and opening hidden paths;
+   This fails closed: if the namespaces can't be had, the child says why on stderr and exits
+   before any student code runs, unless the grader turned them off (``--audit-hook-only``);
+3. imports numpy and the kit pieces, then a seccomp filter (no new processes or programs, no
+   sockets, keyrings, mounts or ptrace: the audit hook is a Python-level fence, which
+   ``_posixsubprocess`` passes without an audit event), then an audit hook refusing sockets,
+   subprocesses, fork/exec, signals to other processes, ctypes, links, folder fds and opening
+   hidden paths, with messages a student can read;
 4. loads the submission, answers ``hello``, then serves ``{"probe", "inputs"}`` requests.
 
 Only stdlib, numpy and the staged ``conformance`` modules are importable here.
@@ -31,11 +33,13 @@ import signal
 import sys
 import traceback
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
+CLONE_THREAD = 0x10000
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS_MOUNT_SETATTR = -100, 0x8000, 0x1, 442  # 442 on every arch
 MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 4096, 8192, 16384, 1 << 18
 NOBODY = 65534
+SETUP_FAILED = 2  # exit code: the sandbox itself could not be set up (its reason: stderr's last line)
 
 
 def set_limits(limits: dict) -> None:
@@ -45,12 +49,81 @@ def set_limits(limits: dict) -> None:
         resource.RLIMIT_CPU: limits["cpu_seconds"],
         resource.RLIMIT_FSIZE: limits["file_size_mb"] * mb,
         resource.RLIMIT_NOFILE: limits["open_files"],
-        resource.RLIMIT_NPROC: limits["processes"],
         resource.RLIMIT_CORE: 0,
-    }
+    }  # RLIMIT_NPROC comes after isolation: it counts every process of the uid, and the fork into
+    # the PID namespace must not fail because the instructor runs many (see limit_processes)
     for which, value in pairs.items():
         resource.setrlimit(which, (value, value))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing us
+
+
+def limit_processes(limits: dict) -> None:
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+
+
+# Refused with EPERM by the syscall filter. A numpy program needs none of them; the namespaces
+# already fence most, the filter stops what they don't (Unix sockets are paths, keyrings are
+# shared by the uid) and what a program started past the audit hook would need.
+REFUSED_SYSCALLS = (
+    "fork", "vfork", "execve", "execveat",  # new processes and programs (threads stay allowed)
+    "socket", "socketpair",  # any family: the network namespace leaves Unix sockets reachable
+    "keyctl", "add_key", "request_key",  # the grader's session keyring; nobody's outlives the batch
+    "ptrace", "process_vm_readv", "process_vm_writev",  # other processes' memory
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "mount_setattr", "move_mount",
+    "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",  # the sandbox's own namespaces and mounts
+    "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "name_to_handle_at", "open_by_handle_at",  # kernel interfaces with a history of escapes
+)
+
+
+def install_syscall_filter() -> str:
+    """A seccomp filter built with libseccomp (the library behind systemd's and podman's filters,
+    which knows each architecture's syscall numbers): REFUSED_SYSCALLS and ``clone`` without
+    CLONE_THREAD fail with EPERM, ``clone3`` with ENOSYS (its flags are out of a filter's reach;
+    the C library then falls back to ``clone``). A syscall of another architecture's ABI kills the
+    process (libseccomp's default). Returns what is in force; raises if the filter won't load."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        return "none (libseccomp.so.2 is not installed)"
+
+    class ArgCmp(ctypes.Structure):  # struct scmp_arg_cmp
+        _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
+                    ("datum_b", ctypes.c_uint64)]
+
+    allow, masked_eq = 0x7FFF0000, 7  # SCMP_ACT_ALLOW, SCMP_CMP_MASKED_EQ
+    refuse = lambda errno: 0x00050000 | errno  # noqa: E731  (SCMP_ACT_ERRNO)
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint,
+                                           ctypes.POINTER(ArgCmp)]
+    lib.seccomp_load.argtypes = lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    ctx = lib.seccomp_init(allow)
+    if not ctx:
+        raise OSError("seccomp_init failed")
+
+    def rule(action: int, name: str, *compare: ArgCmp) -> None:
+        number = lib.seccomp_syscall_resolve_name(name.encode())
+        if number < 0:  # not a syscall of this architecture (fork on arm64, say)
+            return
+        rc = lib.seccomp_rule_add_array(ctx, action, number, len(compare), (ArgCmp * len(compare))(*compare))
+        if rc < 0:
+            raise OSError(-rc, f"seccomp rule for {name}: {os.strerror(-rc)}")
+
+    try:
+        for name in REFUSED_SYSCALLS:
+            rule(refuse(1), name)
+        rule(refuse(1), "clone", ArgCmp(0, masked_eq, CLONE_THREAD, 0))  # flags & CLONE_THREAD == 0: a process
+        rule(refuse(38), "clone3")  # ENOSYS
+        rc = lib.seccomp_load(ctx)  # sets no_new_privs first
+        if rc < 0:
+            raise OSError(-rc, f"seccomp_load: {os.strerror(-rc)}")
+    finally:
+        lib.seccomp_release(ctx)
+    return "seccomp (no new processes or programs, sockets, keyrings, mounts, ptrace)"
 
 
 class _Libc:
@@ -94,32 +167,50 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+class IsolationError(Exception):
+    """Namespaces were asked for and could not be had: the child stops before any student code."""
+
+
 def isolate(cfg: dict) -> dict:
-    """Namespaces, mounts and a user drop; returns what is in force. Falls back quietly."""
+    """Namespaces, mounts and a user drop; returns what is in force. Fails closed: the audit hook
+    alone only when the grader asked for it (Limits.namespaces False, ``--audit-hook-only``)."""
     done = {"network": "audit hook only", "filesystem": "audit hook only", "user": str(os.getuid())}
+    root = os.getuid() == 0
+    if not cfg["limits"].get("namespaces", True):
+        done["fallback_reason"] = "namespaces turned off (Limits.namespaces)"
+        if root:  # not as root where nobody can run this Python; else say so
+            needed = [os.path.dirname(os.__file__), cfg["lib"], cfg["work"], *cfg["bind_into_lib"].values()]
+            shut = [p for p in needed if not _others_can_enter(p)]
+            if shut:
+                done["user"] = f"0 (root: nobody cannot enter {shut[0]})"
+            else:
+                os.chown(cfg["work"], NOBODY, NOBODY)
+                drop_to_nobody(done)
+        return done
     box, lib = cfg["box"], cfg["lib"]
     # /tmp is replaced wholesale, so folders under it are hidden already (and /tmp's parents can't be)
     hide = [h for h in cfg["hide"] if not (_under(h, "/tmp") or _under("/tmp", h))]
     keep = [k for k in cfg["keep"] if any(_under(k, h) for h in hide)]
-    if not cfg["limits"].get("namespaces", True):
-        done["fallback_reason"] = "namespaces turned off (Limits.namespaces)"
-        return done
+    libc = _Libc()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | (0 if root else CLONE_NEWUSER)
+    uid, gid = os.getuid(), os.getgid()
     try:
-        libc = _Libc()
-        root = os.getuid() == 0
-        flags = CLONE_NEWNS | CLONE_NEWNET | (0 if root else CLONE_NEWUSER)
-        uid, gid = os.getuid(), os.getgid()
         try:
             libc.call("unshare", flags | CLONE_NEWPID)
             flags |= CLONE_NEWPID
         except OSError as exc:  # e.g. a kernel built without PID namespaces: the rest still holds
             libc.call("unshare", flags)
             done["processes"] = f"shared with the grader ({exc})"
+    except OSError as exc:
+        raise IsolationError(  # the README's instructors section says how to allow them
+            f"the grading sandbox could not create its namespaces ({exc.strerror}): grade as root, "
+            f"allow unprivileged user namespaces, or pass --audit-hook-only for a weaker fence") from None
+    try:
         if not root:
             for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
                 with open(f"/proc/self/{name}", "w") as fh:
                     fh.write(text)
-        done["network"] = "network namespace (no interfaces)"
+        done["network"] = "network namespace (no interfaces; System V IPC of its own)"
         if flags & CLONE_NEWPID:
             become_process_one(cfg)
         # Nothing we mount may propagate back to the host: make every mount private first.
@@ -138,31 +229,49 @@ def isolate(cfg: dict) -> dict:
             os.mkdir(f"{box}/keep/{i}")
             libc.mount(k, f"{box}/keep/{i}", None, MS_BIND | MS_REC)
         libc.mount(box, "/tmp", None, MS_MOVE)
+        # From here the old /tmp is gone.
+        for h in hide:
+            if os.path.isdir(h) and not any(_under(h, k) for k in keep):
+                libc.mount("tmpfs", h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
+        for i, k in enumerate(keep):  # e.g. the Python install lives under a hidden home folder
+            host = next(h for h in hide if _under(k, h))
+            libc.mount("tmpfs", host, "tmpfs", 0, "mode=0755,size=64k")
+            os.makedirs(k, exist_ok=True)
+            libc.mount(f"/tmp/keep/{i}", k, None, MS_BIND | MS_REC)
+        for h in hide:  # what must stay hidden inside a kept folder (its site-packages, say)
+            if os.path.isdir(h) and any(_under(h, k) for k in keep):
+                libc.mount("tmpfs", h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
+        cfg.update(lib="/tmp/lib", work="/tmp/work", submission=f"/tmp/work/{cfg['submission_name']}")
+        done["filesystem"] = ("mount namespace (kit, submissions, output and home hidden; fresh /tmp; "
+                              + read_only_but(libc, "/tmp/work") + ")")
+        if root:
+            os.chown("/tmp/work", NOBODY, NOBODY)
+            drop_to_nobody(done)
+        else:
+            libc.drop_capabilities()
+            groups = sorted(set(os.getgroups()) - {gid})
+            done["user"] += " (no capabilities" + (f"; keeps groups {', '.join(map(str, groups))}" if groups else "") + ")"
     except OSError as exc:
-        done["fallback_reason"] = str(exc)
-        return done
-    # Past this point the old /tmp is gone: a failure is fatal, never a silent fallback.
-    for h in hide:
-        if os.path.isdir(h):
-            libc.mount("tmpfs", h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
-    for i, k in enumerate(keep):  # e.g. the Python install lives under a hidden home folder
-        host = next(h for h in hide if _under(k, h))
-        libc.mount("tmpfs", host, "tmpfs", 0, "mode=0755,size=64k")
-        os.makedirs(k, exist_ok=True)
-        libc.mount(f"/tmp/keep/{i}", k, None, MS_BIND | MS_REC)
-    cfg.update(lib="/tmp/lib", work="/tmp/work", submission=f"/tmp/work/{cfg['submission_name']}")
-    done["filesystem"] = "mount namespace (kit, submissions, output and home hidden; fresh /tmp; " + read_only_but(
-        libc, "/tmp/work") + ")"
-    if root:
-        os.chown("/tmp/work", NOBODY, NOBODY)
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-        done["user"] = "nobody"
-    else:
-        libc.drop_capabilities()
-        done["user"] += " (no capabilities)"
+        raise IsolationError(f"the grading sandbox could not be set up ({exc})") from None
     return done
+
+
+def _others_can_enter(path: str) -> bool:
+    """Whether every folder from / down to ``path`` lets other users through (o+x)."""
+    path = os.path.realpath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        if path == os.path.dirname(path):
+            return True
+        path = os.path.dirname(path)
+
+
+def drop_to_nobody(done: dict) -> None:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+    done["user"] = "nobody"
 
 
 def become_process_one(cfg: dict) -> None:
@@ -226,7 +335,7 @@ _REFUSED = {
     "socket.__new__", "socket.connect", "socket.bind", "socket.sendto", "socket.getaddrinfo",
     "subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
     "os.spawn", "os.kill", "os.killpg", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
-    "pty.spawn", "os.chroot",
+    "pty.spawn", "os.chroot", "ctypes.call_function",
 }
 
 
@@ -246,6 +355,11 @@ def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
                 isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writes and not _under(path, work):
                 raise PermissionError(f"the grading sandbox only lets code write files in its working folder, not {path}")
+            if isinstance(flags, int) and not _under(path, work) and os.path.isdir(path):
+                # os.open of a folder: its fd would let later calls (dir_fd=) reach past this hook
+                raise PermissionError(f"the grading sandbox does not let code open the folder {path}")
+        if event in ("os.symlink", "os.link"):  # a link in the working folder could point anywhere
+            raise PermissionError(f"the grading sandbox does not allow {event}")
         if event in ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.truncate") and args:
             target = os.path.abspath(os.fsdecode(args[0])) if isinstance(args[0], (str, bytes)) else None
             if target is not None and not _under(target, work):
@@ -290,7 +404,12 @@ def main(argv: list[str]) -> None:
     set_limits(cfg["limits"])
     req_fd, ans_fd = cfg["req_fd"], cfg["ans_fd"]
     kit = (cfg["lib"], cfg["links"], os.path.dirname(os.__file__))  # frames that are not the student's
-    isolation = isolate(cfg)
+    try:
+        isolation = isolate(cfg)
+    except IsolationError as exc:  # before any student code: the worker shows this line (stderr)
+        print(exc, file=sys.stderr, flush=True)
+        os._exit(SETUP_FAILED)
+    limit_processes(cfg["limits"])
     die_with_parent(cfg["parent"])  # after isolate: a change of user clears the setting
     os.chdir(cfg["work"])
     sys.path[:] = [cfg["lib"]] + [p for p in sys.path if p and "site-packages" not in p]
@@ -315,6 +434,14 @@ def main(argv: list[str]) -> None:
         importlib.import_module(name)
     hidden = [h for h in cfg["hide"] + cfg["hide_extra"]
               if not (_under(cfg["work"], h) or _under(cfg["lib"], h) or _under("/tmp", h))]
+    if cfg["limits"].get("syscall_filter", True):
+        try:
+            isolation["syscalls"] = install_syscall_filter()
+        except OSError as exc:  # libseccomp is there and the filter still won't load: fail closed
+            print(f"the grading sandbox could not load its syscall filter ({exc})", file=sys.stderr, flush=True)
+            os._exit(SETUP_FAILED)
+    else:
+        isolation["syscalls"] = "none (turned off: Limits.syscall_filter)"
     install_audit_hook(hidden, cfg["keep"], cfg["work"])
     out = CappedWriter(cfg["output_cap"])
     sys.stdout = sys.stderr = out

@@ -53,27 +53,55 @@ class Options:
 def discover(folder: Path) -> list[tuple[str, Path | None, str | None]]:
     """(submission id, file, problem) per submission: a file, or a folder holding one notebook.
     One id, one submission: when ``ada.ipynb``, ``ada.py`` and ``ada/`` are all there, the
-    notebook wins, then the script, then the folder."""
-    found = []
+    notebook wins, then the script, then the folder. Links are refused, never followed: the
+    grader may read what the student cannot (another student's notebook, a root-only file), so
+    a link, anywhere in a submission, or a path leading out of ``folder`` is a row with a problem."""
+    folder = Path(folder)
     rank = {".ipynb": 0, ".py": 1}
-    entries = sorted(Path(folder).iterdir(), key=lambda e: (e.stem if e.is_file() else e.name,
-                                                            rank.get(e.suffix, 2) if e.is_file() else 3))
-    for entry in entries:
-        if found and found[-1][0] == (entry.stem if entry.is_file() else entry.name):
-            continue
+    candidates = []
+    for entry in folder.iterdir():
         if entry.name.startswith((".", "_")):
             continue
-        if entry.is_file() and entry.suffix in SUFFIXES:
-            found.append((entry.stem, entry, None))
-        elif entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                           and ".ipynb_checkpoints" not in p.parts)
-            notebooks = [p for p in files if p.suffix == ".ipynb"] or files
-            if notebooks:
-                found.append((entry.name, notebooks[0], None))
-            else:
-                found.append((entry.name, None, f"the folder {entry.name} holds no .ipynb or .py file"))
+        if entry.is_dir():  # follows a link to learn the type only; the link is refused below
+            candidates.append((entry.name, 3, entry))
+        elif entry.suffix in SUFFIXES and (entry.is_file() or entry.is_symlink()):
+            candidates.append((entry.stem, rank[entry.suffix], entry))
+    found = []
+    for sub_id, _, entry in sorted(candidates):
+        if found and found[-1][0] == sub_id:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            path, problem = _submission_in(entry, folder)
+        else:
+            path, problem = entry, None
+        problem = problem or _escape_problem(path, folder)
+        found.append((sub_id, None if problem else path, problem))
     return found
+
+
+def _submission_in(student: Path, folder: Path) -> tuple[Path | None, str | None]:
+    """The first notebook (else script) anywhere in a student's folder, or why there is none."""
+    links, files = [], []
+    for dirpath, dirnames, filenames in os.walk(student):  # never descends into a linked folder
+        links += [Path(dirpath, n) for n in dirnames + filenames if Path(dirpath, n).is_symlink()]
+        dirnames[:] = [d for d in dirnames if d != ".ipynb_checkpoints"]
+        files += [Path(dirpath, n) for n in filenames if Path(n).suffix in SUFFIXES and Path(dirpath, n).is_file()]
+    if links:
+        return None, _escape_problem(sorted(links)[0], folder, more=len(links) - 1)
+    notebooks = sorted(p for p in files if p.suffix == ".ipynb") or sorted(files)
+    if not notebooks:
+        return None, f"the folder {student.name} holds no .ipynb or .py file"
+    return notebooks[0], None
+
+
+def _escape_problem(path: Path | None, folder: Path, more: int = 0) -> str | None:
+    """The sentence refusing ``path`` when it is a link or resolves outside ``folder``, else None."""
+    if path is None or not path.is_symlink() and path.resolve().is_relative_to(folder.resolve()):
+        return None
+    name = path.relative_to(folder).as_posix()
+    also = f" (and {more} more link{'s' * (more > 1)})" if more else ""
+    what = "is a link" if path.is_symlink() else "leads outside the submissions folder"
+    return f"{name}{also} {what}, which the grader does not follow: submit the file itself, not a link."
 
 
 def kit_version() -> str:
@@ -107,7 +135,8 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
         result_path = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "graders.worker", str(Path(path).resolve()), str(result_path),
                "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
-               "--hide", str(options.out.resolve()), "--hide", str(options.submissions.resolve())]
+               "--hide", str(options.out.resolve()), "--hide", str(options.submissions.resolve()),
+               "--hide", str(Path(tmp).resolve().parent)]  # the other workers' folders
         cmd += ["--timeout", str(options.timeout)] if options.timeout else []
         cmd += ["--style", options.style] if options.style else []
         for a in options.pytest_args:

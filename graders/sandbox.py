@@ -10,6 +10,10 @@ waits for a plain-data answer (``graders/wire.py``). Student prints never touch 
   the judge then scores the check 0 (fail closed).
 * A submission that cannot be loaded at all raises the same ``ProbeFailure`` for every call
   (``load_failure`` keeps it), without restarting the child each time.
+* The child can forge anything it sends: every string in its answers is cut to ``MESSAGE_CAP``
+  characters (one exception message must not fill the output folder), sending waits no longer
+  than the call's timeout, and the isolation its hello reports is checked from outside
+  (``observed_isolation``).
 
 >>> with SandboxRunner("examples/submissions/alice.ipynb") as runner:   # doctest: +SKIP
 ...     runner.call("init.draw", {"kind": "he", "fan_in": 4, "fan_out": 3, "seed": 0}, timeout=5)
@@ -22,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -30,9 +35,15 @@ from typing import Any
 
 from conformance.runner import ProbeFailure
 from graders import wire
+from graders.child import SETUP_FAILED
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
+NOBODY = 65534  # the user graders/child.py becomes when the grader runs as root
 _SKIPPED_FROM_CHILD = {"judges", "plugin.py", "conftest.py", "__pycache__"}
+MESSAGE_CAP = 2000  # characters kept of any one string the child sends
+HELLO_LIST_CAP = 200  # entries kept of each list in the hello (dropped cells, notes, ...)
+HELLO_KEYS = {"ok", "kind", "message", "style", "detected_because", "dropped", "notes", "isolation",
+              "output_dropped_chars"}  # graders/child.py's hello; anything else is dropped
 
 
 @dataclass(frozen=True)
@@ -48,13 +59,29 @@ class Limits:
     open_files: int = 64
     output_cap: int = 64 * 1024  # characters of student print output kept
     answer_cap_mb: int = 512  # largest answer the worker reads
-    namespaces: bool = True  # False: the audit hook alone (what a kernel without user namespaces gets)
+    namespaces: bool = True  # False: the audit hook alone (opt-in: --audit-hook-only); True fails closed
+    syscall_filter: bool = True  # the child's seccomp filter (graders.child.REFUSED_SYSCALLS)
+
+
+def base_site_packages() -> list[Path]:
+    """The base Python's site-packages/dist-packages folders (scipy, IPython, ... live there; the
+    child needs only the standard library and the numpy bound into its library folder)."""
+    schemes = {sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("prefix"), "posix_prefix"}
+    schemes |= {"posix_local", "deb_system"} & set(sysconfig.get_scheme_names())  # Debian's Pythons
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
+    found = {Path(sysconfig.get_paths(scheme, vars=base)[key]).resolve()
+             for scheme in schemes for key in ("purelib", "platlib")}
+    venv = Path(sys.prefix).resolve() if sys.prefix != sys.base_prefix else None  # hidden already
+    return sorted(p for p in found if p.is_dir() and not (venv and p.is_relative_to(venv)))
 
 
 def default_hidden(*extra: str | os.PathLike) -> list[str]:
-    """Folders the child must not see: the kit, its virtualenv, home, data folders, ``extra``."""
-    candidates = [KIT_ROOT, sys.prefix, Path.home(), "/usr/share/datasets",
-                  os.environ.get("BACKPROP_KIT_DATA"), os.environ.get("XDG_CACHE_HOME"), *extra]
+    """Folders the child must not see: the kit, its virtualenv, home, data folders, the temporary
+    folder (other workers' sandboxes hold other students' notebooks), the base Python's
+    site-packages, ``extra``."""
+    candidates = [KIT_ROOT, sys.prefix, Path.home(), "/usr/share/datasets", tempfile.gettempdir(),
+                  os.environ.get("BACKPROP_KIT_DATA"), os.environ.get("XDG_CACHE_HOME"),
+                  *base_site_packages(), *extra]
     out = []
     for c in candidates:
         if c and Path(c).resolve() != Path("/"):
@@ -113,6 +140,98 @@ def normalise_notebook(path: Path) -> bytes:
         return raw
 
 
+def clip_text(text: str, cap: int = MESSAGE_CAP) -> str:
+    """``text`` cut to about ``cap`` characters: its beginning (the exception and its message) and
+    its last 200 (where ``describe`` names the student's line), with a marker saying what was cut."""
+    if len(text) <= cap:
+        return text
+    head, tail = cap - 200, 200
+    return f"{text[:head]} ... [{len(text) - head - tail} characters cut] ... {text[-tail:]}"
+
+
+def _clip_strings(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return clip_text(obj)
+    if isinstance(obj, dict):
+        return {clip_text(k): _clip_strings(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clip_strings(v) for v in obj]
+    return obj
+
+
+def _ns(pid: int | str, name: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/{name}")
+    except OSError:  # gone, or not ours to inspect
+        return None
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:
+        return {}
+
+
+def observed_isolation(pid: int) -> dict:
+    """What the grader sees from outside of the sandboxed child ``pid`` (the keeper) through /proc.
+
+    network / filesystem / processes: True when it has a network / mount / PID-for-children
+    namespace of its own, False when it shares the grader's, None when that cannot be read.
+    ``runner``: the process that runs the submission (the keeper's child in a PID namespace, else
+    ``pid``), with its ``uid`` and effective ``capabilities`` (an int; None when unreadable).
+    """
+    def differs(theirs: str | None, ours: str | None) -> bool | None:
+        return None if theirs is None or ours is None else theirs != ours
+
+    seen = {"network": differs(_ns(pid, "net"), _ns("self", "net")),
+            "filesystem": differs(_ns(pid, "mnt"), _ns("self", "mnt")),
+            "processes": differs(_ns(pid, "pid_for_children"), _ns("self", "pid"))}
+    runner = pid
+    if seen["processes"]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as fh:
+                runner = int(fh.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            runner = None
+    status = _status(runner) if runner is not None else {}
+    uid = status.get("Uid", "").split()
+    seen.update(runner=runner, uid=int(uid[1]) if uid else None,  # the effective uid
+                capabilities=int(status["CapEff"], 16) if "CapEff" in status else None)
+    return seen
+
+
+def reconcile_isolation(reported: Any, seen: dict) -> tuple[dict, list[str]]:
+    """The child's isolation report with every claim that ``seen`` (``observed_isolation``)
+    contradicts replaced by what the grader saw, and one sentence per replacement."""
+    items = list(reported.items())[:20] if isinstance(reported, dict) else []
+    report = {clip_text(str(k)): clip_text(str(v)) for k, v in items}
+    fixes = []
+
+    def settle(key: str, claim_prefix: str, truth: bool | None, own: str, shared: str) -> None:
+        claimed = report.get(key, "").startswith(claim_prefix)
+        if truth is not None and claimed != truth:
+            fixes.append(f"the sandbox reported {key} {report.get(key, '(nothing)')!r} but the grader sees "
+                         f"{own if truth else shared}")
+            report[key] = f"{own if truth else shared} (seen by the grader)"
+
+    settle("network", "network namespace", seen["network"], "network namespace", "the grader's network")
+    settle("filesystem", "mount namespace", seen["filesystem"], "mount namespace", "the grader's filesystem")
+    settle("processes", "PID namespace", seen["processes"], "PID namespace", "the grader's processes")
+    if seen["uid"] is not None:
+        uid, caps, claimed = seen["uid"], seen["capabilities"], report.get("user", "")
+        first = claimed.split(" ")[0]
+        claimed_uid = NOBODY if first == "nobody" else int(first) if first.isdigit() else None
+        if claimed_uid != uid or ("no capabilities" in claimed and caps not in (None, 0)):
+            user = ("nobody" if uid == NOBODY else str(uid)) + (
+                "" if caps is None else " (no capabilities)" if caps == 0 else f" (capabilities {caps:#x})")
+            fixes.append(f"the sandbox reported user {claimed or '(nothing)'!r} but the grader sees {user}"
+                         + (": the submission ran as root" if uid == 0 else ""))
+            report["user"] = f"{user} (seen by the grader)"
+    return report, fixes
+
+
 class SandboxRunner:
     """Runs probes in a sandboxed child process; see the module docstring."""
 
@@ -143,13 +262,19 @@ class SandboxRunner:
         if self.ensure_started() is None:
             raise self.load_failure
         timeout = timeout or self.default_timeout
+        deadline = time.monotonic() + timeout  # sending and answering, together
         try:
-            wire.send(self._req_w, {"probe": probe, "inputs": inputs})
+            wire.send(self._req_w, {"probe": probe, "inputs": inputs}, deadline=deadline)
+        except TimeoutError:  # e.g. the child filled its own request pipe (reopened via /proc/self/fd)
+            self._kill()
+            message = f"{probe} was stopped: the submission's process took no inputs for {timeout:g} s"
+            self.events.append(message)
+            raise ProbeFailure("timeout", message) from None
         except (BrokenPipeError, OSError):
             raise self._died(probe) from None
         except wire.WireError as exc:
             raise ProbeFailure("error", f"the kit could not send inputs for {probe}: {exc}") from None
-        answer = self._read(timeout, probe)
+        answer = self._read(timeout, probe, deadline)
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             self._kill()
             raise ProbeFailure("error", f"the sandbox sent a malformed answer for {probe}")
@@ -159,7 +284,7 @@ class SandboxRunner:
                 raise ProbeFailure("error", f"{probe} returned {type(outputs).__name__}, not a dict of outputs")
             return outputs
         kind = answer.get("kind") if answer.get("kind") in ("missing", "error") else "error"
-        raise ProbeFailure(kind, str(answer.get("message", "")))
+        raise ProbeFailure(kind, clip_text(str(answer.get("message", ""))))
 
     # --- child management ---------------------------------------------------------------
     def ensure_started(self) -> dict | None:
@@ -174,13 +299,31 @@ class SandboxRunner:
         except ProbeFailure as exc:
             self.load_failure = exc
             return None
-        if not (isinstance(hello, dict) and hello.get("ok") is True):
-            message = hello.get("message") if isinstance(hello, dict) else None
-            self.load_failure = ProbeFailure("error", str(message or "the submission could not be loaded"))
-            self.hello = hello if isinstance(hello, dict) else None
+        hello = self._checked_hello(hello)
+        if hello.get("ok") is not True:
+            message = clip_text(str(hello.get("message") or "the submission could not be loaded"))
+            self.load_failure = ProbeFailure("error", message)
+            self.hello = hello
             self._kill()
             return None
         self.hello = hello
+        return hello
+
+    def _checked_hello(self, hello: Any) -> dict:
+        """The hello with only its known keys, lists cut to ``HELLO_LIST_CAP`` entries, and the
+        isolation it reports checked against what the grader sees of the child (``observed_isolation``)."""
+        if not isinstance(hello, dict):
+            hello = {"ok": False, "message": "the sandbox's hello is not a dict"}
+        hello = {k: v for k, v in hello.items() if k in HELLO_KEYS}
+        if not isinstance(hello.get("style"), str):
+            hello.pop("style", None)  # then the requested style, or "unknown"
+        for key, value in list(hello.items()):
+            if isinstance(value, list) and len(value) > HELLO_LIST_CAP:
+                hello[key] = value[:HELLO_LIST_CAP]
+                self.events.append(f"the sandbox listed {len(value)} {key}; the first {HELLO_LIST_CAP} are kept")
+        if self.proc is not None:
+            hello["isolation"], fixes = reconcile_isolation(hello.get("isolation"), observed_isolation(self.proc.pid))
+            self.events += fixes
         return hello
 
     def _spawn(self) -> None:
@@ -211,43 +354,48 @@ class SandboxRunner:
                 start_new_session=True, close_fds=True)
         os.close(req_r)
         os.close(ans_w)
+        os.set_blocking(self._req_w, False)  # wire.send waits for room only until the call's deadline
         self._box = box
 
-    def _read(self, timeout: float, what: str) -> Any:
+    def _read(self, timeout: float, what: str, deadline: float | None = None) -> Any:
+        """The child's next message, every string in it cut to ``MESSAGE_CAP`` characters."""
         reader = wire.Reader(self._ans_r, self.limits.answer_cap_mb * 1024 * 1024)
         try:
-            return reader.read(deadline=time.monotonic() + timeout)
+            return _clip_strings(reader.read(deadline=deadline or time.monotonic() + timeout))
         except TimeoutError:
             self._kill()
             self.events.append(f"{what} ran longer than {timeout:g} s and was stopped")
             raise ProbeFailure("timeout", f"{what} ran longer than {timeout:g} s and was stopped") from None
         except EOFError:
             raise self._died(what) from None
-        except (wire.WireError, ValueError) as exc:
+        except (wire.WireError, ValueError, RecursionError) as exc:
             self._kill()
             raise ProbeFailure("error", f"the sandbox answered {what} with malformed data ({exc})") from None
 
     def _died(self, what: str) -> ProbeFailure:
         if self.proc is not None:
             self.proc.wait()
-        tail = self._stderr_tail()
-        code = self._kill()
-        if code in (-signal.SIGXCPU, -signal.SIGKILL) and code is not None:
-            kind, how = "timeout", "ran out of CPU time"
+        tail, last = self._stderr_tail(), self._stderr_tail(MESSAGE_CAP, lines=1)
+        code = self._kill()  # removes the box, stderr.txt with it
+        if code == SETUP_FAILED and last.startswith("the grading sandbox"):
+            kind, message = "error", last  # no student code ran: the sentence says what to change
         else:
-            kind, how = "error", f"exited (code {code}) without answering"
-        message = f"the submission's process {how} during {what}" + (f": {tail}" if tail else "")
+            if code in (-signal.SIGXCPU, -signal.SIGKILL) and code is not None:
+                kind, how = "timeout", "ran out of CPU time"
+            else:
+                kind, how = "error", f"exited (code {code}) without answering"
+            message = f"the submission's process {how} during {what}" + (f": {tail}" if tail else "")
         self.events.append(message)
         failure = ProbeFailure(kind, message)
         failure.crashed = True  # the worker's budget counts these (a restart per call adds up)
         return failure
 
-    def _stderr_tail(self, n: int = 300) -> str:
+    def _stderr_tail(self, n: int = 300, lines: int = 6) -> str:
         try:
             text = self._stderr_path.read_bytes()[-4096:].decode(errors="replace").strip()
         except OSError:
             return ""
-        return " ".join(text.splitlines()[-6:])[-n:]
+        return " ".join(text.splitlines()[-lines:])[-n:]
 
     def _kill(self) -> int | None:
         proc, self.proc = self.proc, None

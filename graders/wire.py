@@ -111,9 +111,11 @@ class Reader:
             raise WireError(f"header of {length} bytes is over the cap")
         try:
             header = json.loads(self._read_exact(length, deadline))
+            sizes = _array_sizes(header, [])
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise WireError(f"header is not JSON ({exc})") from None
-        sizes = _array_sizes(header, [])
+        except RecursionError:  # e.g. "[" * 100000: plain data is never nested that deep
+            raise WireError("header is nested too deeply") from None
         if sum(sizes) + length > self.max_message:
             raise WireError(f"message of {sum(sizes) + length} bytes is over the {self.max_message}-byte cap")
         arrays = []
@@ -122,7 +124,10 @@ class Reader:
                 arrays.append(np.load(io.BytesIO(self._read_exact(nbytes, deadline)), allow_pickle=False))
             except (ValueError, OSError) as exc:
                 raise WireError(f"array data is not a plain .npy array ({exc})") from None
-        return _rebuild(header, arrays)
+        try:
+            return _rebuild(header, arrays)
+        except RecursionError:
+            raise WireError("header is nested too deeply") from None
 
 
 def decode_bytes(blob: bytes, max_message: int = MAX_MESSAGE) -> Any:
@@ -140,11 +145,20 @@ def _read_stream(stream: io.BytesIO, n: int) -> bytes:
     return data
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes, deadline: float | None) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        if deadline is not None:  # fd is non-blocking: wait until the other side makes room
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise TimeoutError("the other side stopped reading")
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:  # the room went to someone else writing to the same pipe
+            continue
 
 
-def send(fd: int, payload: Any) -> None:
-    _write_all(fd, encode(payload))
+def send(fd: int, payload: Any, deadline: float | None = None) -> None:
+    """Write one message. With a ``deadline`` (``time.monotonic()`` seconds; ``fd`` set non-blocking),
+    raise ``TimeoutError`` when the reader has not taken it all by then, instead of blocking forever."""
+    _write_all(fd, encode(payload), deadline)

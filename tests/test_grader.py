@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conformance.components import COMPONENTS, VERDICTS
-from graders import cli, grade, rubric as rubrics
+from graders import cli, exports, grade, policy, rubric as rubrics
 from graders.grade import Options, grade_all
 from hostile.cases import processes_mentioning
 
@@ -298,6 +298,14 @@ def test_cli_passes_the_rerun_flags_to_grading(tmp_path, monkeypatch, flags, for
     assert (seen[0].force, seen[0].retry_failed) == (force, retry)
 
 
+@pytest.mark.parametrize("flags, limits", [([], {}), (["--audit-hook-only"], {"namespaces": False})])
+def test_cli_turns_namespaces_off_only_when_asked(tmp_path, monkeypatch, flags, limits):
+    seen = []
+    monkeypatch.setattr(cli, "_grade", lambda options, show_gradebook: seen.append(options) or 0)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), *flags]) == 0
+    assert seen[0].limits == limits
+
+
 def test_discover_gives_one_submission_per_id(tmp_path):
     for name in ("ada.ipynb", "ada.py", "ada/work.ipynb", "bo/src/net.py", "bo/notes.txt", "cy/README",
                  ".hidden.ipynb", "_generate.py", "notes.txt", "dee/.ipynb_checkpoints/x.ipynb", "dee/x.py"):
@@ -307,3 +315,100 @@ def test_discover_gives_one_submission_per_id(tmp_path):
              for sub, path, problem in grade.discover(tmp_path)]
     assert found == [("ada", "ada.ipynb", None), ("bo", "bo/src/net.py", None),
                      ("cy", None, "the folder cy holds no .ipynb or .py file"), ("dee", "dee/x.py", None)]
+
+
+# --- links: never followed, since the grader may read what the student cannot ---------------
+
+LINK_REFUSED = "is a link, which the grader does not follow: submit the file itself, not a link."
+
+
+@pytest.mark.parametrize("links, files, named", [
+    ({"carol/carol.ipynb": "../alice/alice.ipynb"}, [], "carol/carol.ipynb"),  # another student's work
+    ({"carol.ipynb": "alice/alice.ipynb"}, [], "carol.ipynb"),
+    ({"carol.ipynb": "{outside}/secret.ipynb"}, [], "carol.ipynb"),  # a file the student cannot read
+    ({"carol.ipynb": "{outside}/gone.ipynb"}, [], "carol.ipynb"),  # dangling
+    ({"carol.ipynb": "{outside}/secret.ipynb"}, ["carol.py"], "carol.ipynb"),  # the notebook wins, refused
+    ({"carol": "{outside}"}, [], "carol"),  # a linked folder
+    ({"carol/data": "{outside}"}, ["carol/carol.ipynb"], "carol/data"),  # a linked folder inside
+    ({"carol/notes.txt": "{outside}/secret.ipynb"}, ["carol/carol.ipynb"], "carol/notes.txt"),
+    ({"carol/b.py": "{outside}/secret.ipynb", "carol/a.py": "../alice/alice.ipynb"}, ["carol/c.py"],
+     "carol/a.py (and 1 more link)"),
+])
+def test_discover_refuses_links_with_a_sentence_naming_them(tmp_path, links, files, named):
+    subs, outside = tmp_path / "subs", tmp_path / "outside"
+    for name in ["alice/alice.ipynb", *files]:
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        (subs / name).write_text("{}")
+    outside.mkdir()
+    (outside / "secret.ipynb").write_text("{}")
+    for name, target in links.items():
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        (subs / name).symlink_to(target.format(outside=outside))
+    assert grade.discover(subs) == [("alice", subs / "alice" / "alice.ipynb", None),
+                                    ("carol", None, f"{named} {LINK_REFUSED}")]
+    (tmp_path / "linked").symlink_to(subs)  # the instructor's own link to the folder is followed
+    assert grade.discover(tmp_path / "linked")[0] == ("alice", tmp_path / "linked" / "alice" / "alice.ipynb", None)
+
+
+def test_a_linked_submission_never_reaches_a_worker_and_its_row_says_why(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text("x = 1\n")
+    (subs / "carol.py").symlink_to(subs / "alice.py")
+    seen = []
+    monkeypatch.setattr(grade, "run_worker", lambda path, options, log: seen.append(path) or (None, "stub", 0.0))
+    records, summary = grade_all(Options(subs, tmp_path / "out"))
+    assert seen == [subs / "alice.py"] and summary["errors"] == ["alice", "carol"]
+    carol = records[1]
+    assert (carol["submission"], carol["status"], carol["score"]) == ("carol", "error", 0)
+    assert carol["error"] == f"carol.py {LINK_REFUSED}"
+    assert f"could not be graded: carol.py {LINK_REFUSED}" in (tmp_path / "out" / "carol" / "feedback.md").read_text()
+    assert LINK_REFUSED in json.loads((tmp_path / "out" / "carol" / "results.json").read_text())["output"]
+
+
+# --- the policy scan: imports by statement, by a constant name, by a computed name ----------
+
+COMPUTED_IMPORT, COMPUTED_MODULE = policy.DYNAMIC["__import__"], policy.DYNAMIC["import_module"]
+
+
+@pytest.mark.parametrize("suffix", [".py", ".ipynb"])
+@pytest.mark.parametrize("source, flagged", [
+    ("import torch.nn as nn\nfrom reference import Linear", ["reference", "torch"]),
+    ("nn = __import__('torch.nn')", ["torch"]),
+    ("nn = __import__('tor' + 'ch')", ["torch"]),
+    ("t = f\"{'tor'}ch\"\nnn = __import__(f\"{'tor'}ch\")", ["torch"]),
+    ("import importlib\nnn = importlib.import_module('torch.nn')", ["torch"]),
+    ("from importlib import import_module as load\nnn = load('.nn', package='jax')", ["jax"]),
+    ("def load(name):\n    return __import__(name)", [COMPUTED_IMPORT]),
+    ("import builtins\nm = builtins.__import__(*names)", [COMPUTED_IMPORT]),
+    ("import importlib\nm = importlib.import_module(NAME)", [COMPUTED_MODULE]),
+    ("exec('from reference import Linear')", ["reference"]),
+    ("exec(open('helper.py').read())", [policy.DYNAMIC_CODE]),
+    ("m = __import__('numpy')\nmodel.eval()\nimport_module(name)", []),  # unwatched, a method, their own function
+])
+def test_policy_flags_imports_by_statement_and_by_name(tmp_path, suffix, source, flagged):
+    path = tmp_path / f"sub{suffix}"
+    if suffix == ".py":
+        path.write_text(source)
+    else:
+        cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}]
+        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert policy.flagged_imports(path) == flagged
+
+
+@pytest.mark.parametrize("source, zero_rule, zeroed", [
+    ("nn = __import__('tor' + 'ch')", None, True),  # a constant name counts as `import torch`
+    ("nn = __import__(name)", None, False),  # a computed name is reported, not zeroed
+    ("nn = __import__(name)", f'"{COMPUTED_IMPORT}" = ["*"]', True),  # unless the rubric says so
+])
+def test_a_dynamic_import_is_reported_and_the_rubric_decides(tmp_path, source, zero_rule, zeroed):
+    (tmp_path / "sub.py").write_text(source)
+    rubric = rubrics.default_for("attr_grads")  # zeroes torch
+    if zero_rule:
+        (tmp_path / "r.toml").write_text(RUBRIC.format(partial="fraction") + zero_rule + "\n")
+        rubric = rubrics.load(tmp_path / "r.toml")
+    imports = policy.flagged_imports(tmp_path / "sub.py")
+    record = grade.make_record("s", {**_result(), "imports": imports}, None, rubric, 1.0)
+    assert record["imports"] == imports and len(imports) == 1
+    assert ("policy" in record["components"]["relu"]) == zeroed and (record["score"] == 0) == zeroed
+    assert f"Imports noted by the grader: {imports[0]}." in exports.feedback_md(record)

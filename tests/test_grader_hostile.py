@@ -22,7 +22,7 @@ import pytest
 
 from conformance.components import COMPONENTS
 from graders.grade import Options, grade_all
-from hostile.cases import CASES, escaped_files, orphans, processes_mentioning, write_all
+from hostile.cases import CASES, ESCAPES, escaped_files, orphans, processes_mentioning, write_all
 
 LIMITS = {"address_space_mb": 1024, "cpu_seconds": 30, "processes": 64}
 
@@ -74,6 +74,15 @@ def fallback_batch(tmp_path_factory):
     return _grade_hostile(tmp_path_factory.mktemp("fallback"), {**LIMITS, "namespaces": False}, only=FENCED)
 
 
+# The escapes are refused by the syscall filter; graded without it, the namespaces must hold alone.
+UNFILTERED = ("correct", *ESCAPES)
+
+
+@pytest.fixture(scope="module")
+def unfiltered_batch(tmp_path_factory):
+    return _grade_hostile(tmp_path_factory.mktemp("unfiltered"), {**LIMITS, "syscall_filter": False}, only=UNFILTERED)
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_hostile_case_gets_its_expected_row(batch, case):
     _assert_row(batch["records"][case.name], case)
@@ -103,7 +112,18 @@ def _assert_row(record: dict, case) -> None:
         assert linear["score"] < linear["points"]
 
 
-@pytest.mark.parametrize("which", ["batch", "fallback_batch"])
+@pytest.mark.parametrize("name", UNFILTERED)
+def test_escape_without_the_syscall_filter_runs_and_changes_nothing_outside(unfiltered_batch, name):
+    """The shell runs (its failures are silent), so the row is ok and linear passes; what it
+    tried is checked by the no-effect test below."""
+    record = unfiltered_batch["records"][name]
+    assert record["isolation"]["syscalls"].startswith("none")
+    assert record["isolation"]["processes"].startswith("PID namespace")
+    assert (record["status"], record["components"]["linear"]["verdict"], record["components"]["relu"]["verdict"]) == (
+        "ok", "pass", "pass")
+
+
+@pytest.mark.parametrize("which", ["batch", "fallback_batch", "unfiltered_batch"])
 def test_hostile_batch_has_no_effect_outside_the_sandbox(request, which):
     batch = request.getfixturevalue(which)
     assert batch["canary"].read_text() == "still here"
@@ -137,3 +157,5 @@ def test_hostile_children_were_isolated(batch):
         assert all(i["filesystem"].startswith("mount namespace") for i in isolation)
         assert all("; read-only but /tmp/work)" in i["filesystem"] for i in isolation)
         assert all(i["processes"].startswith("PID namespace (process 1, fresh /proc") for i in isolation)
+        assert all(i["network"].endswith("System V IPC of its own)") for i in isolation)
+    assert all(i["syscalls"].startswith("seccomp") for i in isolation)  # namespaces or not

@@ -9,8 +9,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +25,8 @@ from conformance.components import COMPONENTS
 from conformance.judges import training
 from conformance.runner import ProbeFailure
 from graders import grade, wire
-from graders.sandbox import Limits, SandboxRunner
+from graders.sandbox import (MESSAGE_CAP, Limits, SandboxRunner, base_site_packages, default_hidden,
+                             observed_isolation, reconcile_isolation)
 from graders.worker import BudgetedRunner, _InstallRunner
 
 from conftest import REQUIRE_SANDBOX_ENV, skip_or_fail
@@ -83,6 +88,40 @@ def not_a_dict():
     return [1, 2]
 
 
+def shout(n):
+    raise RuntimeError("A" * n)
+
+
+def deep():
+    """Answers with a JSON header nested 100000 deep (then its real answer)."""
+    import json
+    import sys
+    header = b"[" * 100_000
+    os.write(json.loads(sys.argv[-1])["ans_fd"], len(header).to_bytes(8, "big") + header)
+    return 1
+
+
+def read(path):
+    with open(path) as fh:
+        return fh.read()
+
+
+def import_from(folder, name):
+    import sys
+    sys.path.insert(0, folder)
+    __import__(name)
+    return 0
+
+
+def answer_early_and_stall():
+    """Sends its own answer, then never reads a request again: the worker's next send of more than
+    a pipe's worth blocks (the red team reopened the request pipe through /proc/self/fd and filled it)."""
+    import json
+    import sys
+    sys.modules["bpk_sandbox.wire"].send(json.loads(sys.argv[-1])["ans_fd"], {"ok": True, "outputs": {}})
+    time.sleep(600)
+
+
 def world():
     import resource
     limits = [resource.getrlimit(getattr(resource, f"RLIMIT_{n}"))[0] for n in ("AS", "CPU", "NOFILE", "FSIZE", "NPROC")]
@@ -129,6 +168,7 @@ def _npy(array) -> bytes:
     (_message(b'{"y": {"__ndarray__": 5, "nbytes": 8}}'), wire.WireError),  # a bad array reference
     (_message(b'{"y": {"__ndarray__": 0, "nbytes": 1000000000}}'), wire.WireError),  # over the size cap
     (_message(b'{"y": 1}')[:-2], EOFError),  # cut short
+    (_message(b"[" * 100_000), wire.WireError),  # nested past Python's recursion limit
 ])
 def test_wire_refuses_malformed_messages(blob, error):
     with pytest.raises(error):
@@ -176,6 +216,7 @@ def test_kit_answer_key_and_test_tooling_cannot_be_imported_in_the_child(toy, mo
     ("crash", [], "error", "exited (code 3)"),
     ("corrupt", [], "error", "malformed"),
     ("zeros", [1_000_000], "error", "cap"),  # 8 MB answer, 1 MB cap
+    ("deep", [], "error", "nested too deeply"),
 ])
 def test_late_dead_or_malformed_answers_fail_and_a_fresh_child_serves_the_next_call(toy, fn, args, kind, says):
     started = toy.children_started
@@ -201,6 +242,217 @@ def test_child_runs_with_limits_a_scrubbed_environment_and_an_empty_private_fold
     assert out["limits"] == [3072 * mb, 60, 64, 16 * mb, 256]
     if toy.hello["isolation"]["filesystem"].startswith("mount namespace"):
         assert out["kit_visible"] is False  # the kit folder is an empty mount in the child
+
+
+def test_a_huge_student_message_is_cut_keeping_its_start_and_the_students_line(toy):
+    """A 7 MB exception message once made a 441 MB output folder (every file of the record carries it)."""
+    with pytest.raises(ProbeFailure) as info:
+        toy.call("toy.call", {"fn": "shout", "args": [500_000]}, timeout=10)
+    message = info.value.message
+    assert len(message) < MESSAGE_CAP + 50 and "characters cut]" in message
+    line = TOY.splitlines().index('    raise RuntimeError("A" * n)') + 1
+    assert message.startswith("RuntimeError: AAAA") and message.endswith(f"(in shout, toy.py, line {line})")
+
+
+def test_a_huge_load_failure_message_is_cut(tmp_path):
+    path = tmp_path / "loud.py"
+    path.write_text("raise RuntimeError('B' * 500_000)\n")
+    with SandboxRunner(path, style="canonical", load_timeout=20) as runner:
+        assert runner.ensure_started() is None
+        message = runner.load_failure.message
+    assert len(message) < MESSAGE_CAP + 50 and "characters cut]" in message
+    assert message.startswith("loud.py raised RuntimeError: BBBB")
+
+
+# A submission that rewrites the isolation its child reports (it may patch the child's wire.send)
+FORGER = """
+import sys
+
+_wire = sys.modules["bpk_sandbox.wire"]
+_send = _wire.send
+
+
+def _forged(fd, payload, **kw):
+    if "isolation" in payload:
+        payload["isolation"] = {"network": "network namespace (no interfaces)", "user": "nobody",
+                                "filesystem": "mount namespace (all hidden)", "processes": "PID namespace (process 1)"}
+    return _send(fd, payload, **kw)
+
+
+_wire.send = _forged
+"""
+
+
+@pytest.fixture(scope="module")
+def unfenced(tmp_path_factory):
+    """The toy submission, forging its isolation report, in a child without namespaces (the audit
+    hook alone), so that every fence it claims is one the grader can see is missing."""
+    path = tmp_path_factory.mktemp("unfenced") / "toy.py"
+    path.write_text(TOY.replace("KIT_PATH", repr(str(KIT / "reference"))) + FORGER)
+    runner = SandboxRunner(path, style="canonical", limits=Limits(answer_cap_mb=1, namespaces=False),
+                           extra_probes=(TOY_PROBES,), load_timeout=20)
+    yield runner
+    runner.close()
+
+
+def test_a_child_that_stops_taking_inputs_times_out_the_call(toy):
+    assert toy.call("toy.call", {"fn": "answer_early_and_stall"}, timeout=10) == {}
+    failures = []
+
+    def next_call():  # 1.6 MB of inputs: more than the pipe holds
+        try:
+            toy.call("toy.call", {"fn": "double", "args": [np.zeros(200_000)]}, timeout=1)
+        except ProbeFailure as exc:
+            failures.append(exc)
+
+    caller = threading.Thread(target=next_call, daemon=True)
+    caller.start()
+    caller.join(timeout=30)
+    assert not caller.is_alive(), "sending the next request blocked past the call's 1 s timeout"
+    assert [f.kind for f in failures] == ["timeout"] and "took no inputs for 1 s" in failures[0].message
+    assert toy.call("toy.call", {"fn": "double", "args": [[1.0]]}, timeout=10)["y"].tolist() == [2.0]
+
+
+def test_a_forged_isolation_report_is_replaced_by_what_the_grader_sees(unfenced):
+    isolation = unfenced.ensure_started()["isolation"]
+    assert isolation["network"] == "the grader's network (seen by the grader)"
+    assert isolation["filesystem"] == "the grader's filesystem (seen by the grader)"
+    assert isolation["processes"] == "the grader's processes (seen by the grader)"
+    uid = observed_isolation(unfenced.proc.pid)["uid"]
+    if uid == 65534:  # the lie about the user happens to be true
+        assert isolation["user"] == "nobody"
+    else:
+        assert isolation["user"].startswith(f"{uid} (") and isolation["user"].endswith("(seen by the grader)")
+    assert any(e.startswith("the sandbox reported network 'network namespace") for e in unfenced.events)
+
+
+def test_observed_isolation_agrees_with_an_honest_child(toy):
+    ours = observed_isolation(os.getpid())
+    assert (ours["network"], ours["filesystem"], ours["processes"], ours["uid"]) == (False, False, False, os.geteuid())
+    reported, seen = toy.ensure_started()["isolation"], observed_isolation(toy.proc.pid)
+    for key, claim in (("network", "network namespace"), ("filesystem", "mount namespace"), ("processes", "PID")):
+        assert seen[key] == reported.get(key, "").startswith(claim), (key, reported, seen)
+    assert "seen by the grader" not in json.dumps(reported)
+    assert not [e for e in toy.events if e.startswith("the sandbox reported")]
+    if os.geteuid() == 0 and seen["processes"]:
+        assert seen["runner"] != toy.proc.pid and seen["uid"] == 65534 and reported["user"] == "nobody"
+
+
+FENCED = {"network": "network namespace (no interfaces)", "filesystem": "mount namespace (...)",
+          "processes": "PID namespace (process 1, fresh /proc)"}
+SEEN_FENCED = {"network": True, "filesystem": True, "processes": True}
+SEEN_OPEN = {"network": False, "filesystem": False, "processes": False}
+
+
+@pytest.mark.parametrize("reported, seen, replaced", [
+    ({**FENCED, "user": "nobody"}, {**SEEN_FENCED, "uid": 65534, "capabilities": 0}, {}),  # root path
+    ({**FENCED, "user": "1000 (no capabilities; keeps groups 27)"},
+     {**SEEN_FENCED, "uid": 1000, "capabilities": 0}, {}),  # the unprivileged path
+    ({"network": "audit hook only", "filesystem": "audit hook only", "user": "0 (root: ...)"},
+     {**SEEN_OPEN, "uid": 0, "capabilities": 0x1ff}, {}),  # an honest fallback
+    ({**FENCED, "user": "nobody"}, {**SEEN_OPEN, "uid": 0, "capabilities": 0x1ff},
+     {"network": "the grader's network (seen by the grader)",
+      "filesystem": "the grader's filesystem (seen by the grader)",
+      "processes": "the grader's processes (seen by the grader)",
+      "user": "0 (capabilities 0x1ff) (seen by the grader)"}),
+    ({**FENCED, "user": "1000 (no capabilities)"}, {**SEEN_FENCED, "uid": 1000, "capabilities": 0x200000},
+     {"user": "1000 (capabilities 0x200000) (seen by the grader)"}),
+    ({**FENCED, "user": "nobody"}, {"network": None, "filesystem": None, "processes": None, "uid": None,
+                                    "capabilities": None}, {}),  # nothing readable: the report stands
+    (None, {**SEEN_FENCED, "uid": 65534, "capabilities": 0},
+     {"network": "network namespace (seen by the grader)", "filesystem": "mount namespace (seen by the grader)",
+      "processes": "PID namespace (seen by the grader)", "user": "nobody (no capabilities) (seen by the grader)"}),
+], ids=["root_path", "unprivileged", "fallback", "forged_fences", "forged_capabilities", "unreadable", "no_report"])
+def test_reconcile_isolation_replaces_only_what_the_grader_sees_otherwise(reported, seen, replaced):
+    report, fixes = reconcile_isolation(reported, seen)
+    assert report == {**(reported or {}), **replaced}
+    assert len(fixes) == len(replaced) and all(f.startswith("the sandbox reported ") for f in fixes)
+
+
+def test_default_hidden_covers_the_temporary_folder_and_the_base_pythons_packages(monkeypatch, tmp_path):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    hidden = default_hidden()
+    assert str(tmp_path.resolve()) in hidden
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
+    purelib = Path(sysconfig.get_paths(vars=base)["purelib"]).resolve()
+    if sys.prefix != sys.base_prefix and purelib.is_dir():
+        assert str(purelib) in hidden
+    venv = Path(sys.prefix).resolve()
+    assert not any(p.is_relative_to(venv) for p in base_site_packages()) or sys.prefix == sys.base_prefix
+
+
+def test_other_workers_folders_stay_hidden_with_a_temporary_folder_outside_tmp(monkeypatch, tmp_path):
+    """With TMPDIR outside /tmp (which the child replaces wholesale) every worker's sandbox folder,
+    another student's notebook included, lies in a folder the child could otherwise read."""
+    tmpdir = Path(tempfile.mkdtemp(prefix="bpk-tmpdir-", dir="/var/tmp"))
+    try:
+        other = tmpdir / "bpk-sandbox-other" / "child-1" / "work"
+        other.mkdir(parents=True)
+        secret = other / "bob.ipynb"
+        secret.write_text("another student's notebook")
+        for path in (tmpdir, *other.parents[:3], other, secret):  # readable by nobody: only the fence stops it
+            path.chmod(0o644 if path.is_file() else 0o755)
+        monkeypatch.setenv("TMPDIR", str(tmpdir))
+        monkeypatch.setattr(tempfile, "tempdir", None)
+        submission = tmp_path / "toy.py"
+        submission.write_text(TOY.replace("KIT_PATH", repr(str(KIT / "reference"))))
+        with SandboxRunner(submission, style="canonical", extra_probes=(TOY_PROBES,), load_timeout=20) as runner:
+            assert runner.root.parent == tmpdir
+            assert runner.call("toy.call", {"fn": "double", "args": [[1.0]]}, timeout=10)["y"].tolist() == [2.0]
+            with pytest.raises(ProbeFailure) as info:
+                runner.call("toy.call", {"fn": "read", "args": [str(secret)]}, timeout=10)
+        assert info.value.kind == "error" and ("FileNotFoundError" in info.value.message
+                                               or "PermissionError" in info.value.message), info.value.message
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+SNOOP = """
+
+class Linear(Linear):
+    def forward(self, x):
+        try:
+            with open(SECRET) as fh:
+                fh.read()
+        except OSError:
+            return super().forward(x)
+        raise RuntimeError("read another worker's folder")
+"""
+
+
+def test_a_worker_of_the_grader_hides_its_sibling_workers_folders(monkeypatch, tmp_path):
+    """grade.run_worker gives each worker its own TMPDIR inside the grader's: the sibling folders
+    (other workers' sandboxes, other students' notebooks) must be hidden too."""
+    tmpdir = Path(tempfile.mkdtemp(prefix="bpk-tmpdir-", dir="/var/tmp"))
+    try:
+        secret = tmpdir / "bpk-grade-other" / "bob.ipynb"
+        secret.parent.mkdir()
+        secret.write_text("another student's notebook")
+        for path in (tmpdir, secret.parent, secret):  # readable by nobody: only the fence stops it
+            path.chmod(0o644 if path.is_file() else 0o755)
+        submission = tmp_path / "snoop.py"
+        snoop = SNOOP.replace("SECRET", repr(str(secret)))
+        submission.write_text((HERE / "impls" / "canonical.py").read_text() + snoop)
+        monkeypatch.setenv("TMPDIR", str(tmpdir))
+        monkeypatch.setattr(tempfile, "tempdir", None)
+        options = grade.Options(tmp_path, tmp_path / "out", timeout=10, pytest_args=["-k", "linear"])
+        result, error, _ = grade.run_worker(submission, options, tmp_path / "grading.log")
+        assert error is None, error
+        linear = result["report"]["components"]["linear"]
+        assert linear["verdict"] == "pass" and "another worker" not in json.dumps(linear), linear
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def test_base_python_site_packages_cannot_be_imported_from(toy):
+    found = [(str(folder), name) for folder in base_site_packages()
+             for name in ("scipy", "IPython", "packaging") if (folder / name).is_dir()]
+    if not found:
+        pytest.skip("the base Python has none of scipy, IPython, packaging in its site-packages")
+    with pytest.raises(ProbeFailure) as info:
+        toy.call("toy.call", {"fn": "import_from", "args": list(found[0])}, timeout=20)
+    assert "ModuleNotFoundError" in info.value.message
 
 
 PROPAGATION = """
@@ -260,7 +512,7 @@ class _SentCheck:
 def test_training_sends_inputs_never_validation_labels(monkeypatch, task):
     sent = []
     real_send = wire.send
-    monkeypatch.setattr(wire, "send", lambda fd, payload: (sent.append(payload), real_send(fd, payload))[1])
+    monkeypatch.setattr(wire, "send", lambda fd, payload, **kw: (sent.append(payload), real_send(fd, payload, **kw))[1])
     with SandboxRunner(KIT / "tests" / "impls" / "canonical.py") as runner:
         outcome = training.run_task(_SentCheck(runner), task)
     assert outcome.verdict == "pass", outcome.message  # the correct implementation trains through the sandbox

@@ -216,6 +216,7 @@ def test_unprivileged_children_were_in_namespaces_without_capabilities(batch):
         assert iso["filesystem"].startswith("mount namespace"), (name, iso)
         assert iso["user"] == f"{batch['uid']} (no capabilities)", (name, iso)
         assert iso["processes"] == "PID namespace (process 1, fresh /proc)", (name, iso)
+        assert iso["syscalls"].startswith("seccomp"), (name, iso)
         assert iso["filesystem"].endswith("; read-only but /tmp/work)"), (name, iso)
 
 
@@ -229,3 +230,29 @@ def test_unprivileged_batch_has_no_effect_outside_the_sandbox(batch):
     assert list(batch["private_tmp"].iterdir()) == []  # every worker and sandbox folder was removed
     assert sorted(p.name for p in batch["out"].iterdir()) == sorted(
         ["gradebook.csv", "summary.json", *(c.name for c in GRADED)])
+
+
+@pytest.mark.parametrize("audit_hook_only", [False, True], ids=["fails_closed", "audit_hook_only"])
+def test_without_namespaces_rows_are_errors_unless_the_weaker_fence_is_asked_for(tmp_path, audit_hook_only):
+    """Root without CAP_SYS_ADMIN (a container's default, say) cannot unshare: no student code may
+    then run behind the audit hook alone unless the instructor said --audit-hook-only."""
+    if os.getuid() != 0 or shutil.which("setpriv") is None:
+        skip_or_fail("needs root and setpriv to take CAP_SYS_ADMIN away from the grader", require=REQUIRE_SANDBOX_ENV)
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    (subs / "correct.ipynb").write_text(json.dumps(notebook_v4(base_cells())))
+    out = tmp_path / "out"
+    cmd = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-m", "graders", "grade",
+           str(subs), "--out", str(out), "--jobs", "1", "--timeout", "5"] + (["--audit-hook-only"] if audit_hook_only else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = _records(out)["correct"]
+    if audit_hook_only:
+        assert record["status"] == "ok" and record["score"] == record["max_score"]
+        assert record["isolation"]["network"] == "audit hook only"
+        assert record["isolation"]["syscalls"].startswith("seccomp")
+    else:
+        assert record["status"] == "error" and record["score"] == 0
+        assert record["error"].startswith("the grading sandbox could not create its namespaces")
+        assert "--audit-hook-only" in record["error"]

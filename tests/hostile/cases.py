@@ -37,13 +37,12 @@ def forward(body: str) -> str:
 
 
 def shell(script: str) -> str:
-    """A cell whose Linear.forward runs ``script`` with /bin/sh (on its first call) past the audit
+    """A cell whose Linear.forward runs ``script`` with /bin/sh (until it once ran) past the audit
     hook, as any student could: swapping the ``sys`` that subprocess calls ``audit`` on silences its
     audit event, and Popen then forks through _posixsubprocess, which raises none. Only the
     kernel's fences remain."""
     return forward(
         "if not Linear.shelled:\n"
-        "    Linear.shelled = True\n"
         "    import subprocess, sys\n"
         "    class Unaudited:\n"
         "        def __getattr__(self, name):\n"
@@ -52,14 +51,18 @@ def shell(script: str) -> str:
         "            pass\n"
         "    subprocess.sys = Unaudited()\n"
         f"    subprocess.run(['/bin/sh', '-c', {'exec </dev/null >/dev/null 2>&1; ' + script!r}])\n"
+        "    Linear.shelled = True\n"
         "return super().forward(x)").replace("(Linear):\n", "(Linear):\n    shelled = False\n")
 
 
 # Past the audit hook, files outside the working folder (shared /dev/shm and /var/tmp too), a
 # process that outlives grading, and SIGKILL to every process the uid may signal (as nobody on
 # the root path: the other students' sandboxes; as the instructor otherwise: the grader).
-# The shell's failures are silent, so each row is ok/pass: the batch test looks outside.
+# The syscall filter refuses the fork (linear: error). Graded again without the filter
+# (UNFILTERED), the shell runs and fails silently (linear: pass): the namespaces must hold alone,
+# which the batch tests check outside the sandbox.
 ESCAPES = ("escape_write", "escape_orphan", "escape_kill_all")
+REFUSED_FORK = "PermissionError: [Errno 1] Operation not permitted"
 
 CASES = (
     Case("correct", "ok", "pass"),
@@ -106,10 +109,10 @@ CASES = (
          raw='{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', says="has no code cells"),
     Case("syntax_error_cell", "ok", "pass", extra="def broken(:\n    return 1", says="syntax error"),
     Case("nbformat_v3", "ok", "pass", raw="{base_v3}"),
-    Case("escape_write", "ok", "pass", extra=shell("touch {canary}.escaped /dev/shm/bpk-escape-{port} "
-                                                   "/var/tmp/bpk-escape-{port}")),
-    Case("escape_orphan", "ok", "pass", extra=shell("setsid sleep {port} &")),
-    Case("escape_kill_all", "ok", "pass", extra=shell("kill -9 -1")),
+    Case("escape_write", "ok", "error", says=REFUSED_FORK,
+         extra=shell("touch {canary}.escaped /dev/shm/bpk-escape-{port} /var/tmp/bpk-escape-{port}")),
+    Case("escape_orphan", "ok", "error", says=REFUSED_FORK, extra=shell("setsid sleep {port} &")),
+    Case("escape_kill_all", "ok", "error", says=REFUSED_FORK, extra=shell("kill -9 -1")),
 )
 
 
