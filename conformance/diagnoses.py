@@ -43,6 +43,10 @@ CAUSES: dict[str, str] = {
     "needs its output (sigmoid: y*(1-y), tanh: 1-y**2 with y the forward output), or the reverse.",
     "derivative_missing_factor": "Your activation's derivative drops a factor: sigmoid' = y*(1-y) "
     "(both factors), tanh' = 1-y**2 (squared), with y the forward output.",
+    "ignores_upstream_gradient": "Your activation's backward returns its local derivative f'(x) "
+    "without multiplying by the incoming gradient: the chain rule needs dX = dY * f'(x).",
+    "derivative_sign_error": "Your activation's derivative has a sign wrong: sigmoid' = y*(1-y), "
+    "tanh' = 1-y**2 (both with minus signs), relu' = 1 where x > 0, with y the forward output.",
     "softmax_diagonal_jacobian": "Your softmax backward uses only the diagonal of the Jacobian "
     "(dY * p * (1 - p)): the VJP is p * (dY - sum(dY * p, axis=1, keepdims=True)).",
     "softmax_backward_passthrough": "Your softmax backward returns dY unchanged, as if the "

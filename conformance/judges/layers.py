@@ -151,6 +151,11 @@ def _input_bugs(case: dict, ref: dict) -> list[tuple[str, np.ndarray]]:
                  ("derivative_missing_factor", dy * (1 - y)), ("derivative_missing_factor", dy * y ** 2)]
     if kind == "softmax":
         bugs += [("softmax_diagonal_jacobian", dy * y * (1 - y)), ("softmax_backward_passthrough", dy)]
+    local = {"relu": (x > 0).astype(float), "sigmoid": y * (1 - y), "tanh": 1 - y ** 2}.get(kind)
+    if local is not None:  # f'(x) alone: dY never multiplied in; f'(x) with a sign wrong
+        bugs.append(("ignores_upstream_gradient", local))
+        flipped = {"sigmoid": [y * (1 + y), -local], "tanh": [1 + y ** 2, -local], "relu": [-local]}[kind]
+        bugs += [("derivative_sign_error", dy * f) for f in flipped]
     return bugs
 
 
