@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 
 from conformance.components import COMPONENTS
 from graders.grade import Options, grade_all
-from hostile.cases import CASES, ESCAPES, escaped_files, orphans, processes_mentioning, write_all
+from hostile.cases import CASES, ESCAPES, Listener, escaped_files, orphans, processes_mentioning, write_all
 
 LIMITS = {"address_space_mb": 1024, "cpu_seconds": 30, "processes": 64}
 
@@ -33,11 +32,8 @@ def _grade_hostile(root: Path, limits: dict, only: tuple[str, ...] | None = None
     canary.write_text("still here")
     private_tmp = root / "tmp"  # every temporary folder of the grader and its sandboxes lands here
     private_tmp.mkdir()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
+    listener = Listener()
+    port = listener.port
     cases = write_all(root / "submissions", port=port, canary=canary, only=only)
     before = {"cwd": os.getcwd(), "env": dict(os.environ), "allclose": np.allclose}
     with pytest.MonkeyPatch.context() as mp:
@@ -46,13 +42,7 @@ def _grade_hostile(root: Path, limits: dict, only: tuple[str, ...] | None = None
         options = Options(root / "submissions", root / "out", jobs=2, timeout=5, limits=limits,
                           pytest_args=["-k", "linear or relu"])
         records, summary = grade_all(options)
-    try:
-        listener.accept()
-        connection = True
-    except BlockingIOError:
-        connection = False
-    finally:
-        listener.close()
+    connection = listener.reached()
     return {"cases": cases, "records": {r["submission"]: r for r in records}, "summary": summary, "root": root,
             "canary": canary, "connection": connection, "port": port, "before": before, "private_tmp": private_tmp,
             "after": {"cwd": os.getcwd(), "env": dict(os.environ), "allclose": np.allclose}}

@@ -20,7 +20,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -30,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, REQUIRE_SANDBOX_ENV, skip_or_fail
-from hostile.cases import (CASES, ESCAPES, Case, base_cells, escaped_files, forward, notebook_v4, orphans,
+from hostile.cases import (CASES, ESCAPES, Case, Listener, base_cells, escaped_files, forward, notebook_v4, orphans,
                            processes_mentioning, write_all)
 from test_grader_hostile import _assert_row
 
@@ -139,11 +138,8 @@ def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
     canary = root / "outside" / "canary.txt"
     canary.parent.mkdir()
     canary.write_text("still here")
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
+    listener = Listener()
+    port = listener.port
     subs = root / "submissions"
     write_all(subs, port=port, canary=canary, only=PICKED)
     for case in (NO_CAPABILITIES, WORKER_ROOT):
@@ -163,13 +159,7 @@ def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
     if as_root:
         os.chown(out, uid, uid)
     proc = _grade(prefix, python, subs, out, env)
-    try:
-        listener.accept()
-        connection = True
-    except BlockingIOError:
-        connection = False
-    finally:
-        listener.close()
+    connection = listener.reached()
     as_root_record = None
     if as_root:  # the same correct submission graded on the root path, for the score to match
         alone = root / "correct-alone"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +163,27 @@ def write_all(folder: Path, *, port: int, canary: Path, only: tuple[str, ...] | 
             text = case.raw
         (folder / f"{case.name}.ipynb").write_text(text)
     return {c.name: c for c in cases}
+
+
+class Listener:
+    """A socket listening on 127.0.0.1 for a batch: ``port`` goes into the cases (socket_connect),
+    ``reached()`` says afterwards whether any sandboxed code connected, and closes it."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(8)
+        self.socket.setblocking(False)
+        self.port = self.socket.getsockname()[1]
+
+    def reached(self) -> bool:
+        try:
+            self.socket.accept()
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            self.socket.close()
 
 
 def processes_mentioning(text: str) -> list[int]:
