@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--force", action="store_true", help="regrade submissions already graded")
         p.add_argument("--retry-failed", action="store_true",
                        help="regrade the submissions whose row is error or timeout, keep the ok ones")
+        p.add_argument("--hide", action="append", default=[], metavar="FOLDER",
+                       help="another folder student code must not see (your solutions, say); repeatable")
         p.add_argument("--audit-hook-only", action="store_true",
                        help="where the kernel refuses namespaces, grade behind a Python audit hook and the "
                             "syscall filter only (a weaker fence; by default every row is then an error)")
@@ -68,5 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
                       style=a.style, force=a.force, retry_failed=a.retry_failed,
-                      limits={"namespaces": False} if a.audit_hook_only else {})
+                      limits={"namespaces": False} if a.audit_hook_only else {},
+                      hide=[str(Path(h).resolve()) for h in a.hide])
     return _grade(options, show_gradebook=a.command == "demo")

@@ -298,6 +298,14 @@ def test_cli_passes_the_rerun_flags_to_grading(tmp_path, monkeypatch, flags, for
     assert (seen[0].force, seen[0].retry_failed) == (force, retry)
 
 
+def test_cli_hides_the_folders_it_is_given(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(cli, "_grade", lambda options, show_gradebook: seen.append(options) or 0)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["grade", str(tmp_path), "--out", "out", "--hide", "solutions", "--hide", "/srv/keys"]) == 0
+    assert seen[0].hide == [str(tmp_path / "solutions"), "/srv/keys"]
+
+
 @pytest.mark.parametrize("flags, limits", [([], {}), (["--audit-hook-only"], {"namespaces": False})])
 def test_cli_turns_namespaces_off_only_when_asked(tmp_path, monkeypatch, flags, limits):
     seen = []

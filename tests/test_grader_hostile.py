@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,7 +22,8 @@ import pytest
 
 from conformance.components import COMPONENTS
 from graders.grade import Options, grade_all
-from hostile.cases import CASES, ESCAPES, Listener, escaped_files, orphans, processes_mentioning, write_all
+from hostile.cases import (CASES, ESCAPES, Listener, base_cells, escaped_files, forward, notebook_v4, orphans,
+                           processes_mentioning, write_all)
 
 LIMITS = {"address_space_mb": 1024, "cpu_seconds": 30, "processes": 64}
 
@@ -149,3 +151,25 @@ def test_hostile_children_were_isolated(batch):
         assert all(i["processes"].startswith("PID namespace (process 1, fresh /proc") for i in isolation)
         assert all(i["network"].endswith("System V IPC of its own)") for i in isolation)
     assert all(i["syscalls"].startswith("seccomp") for i in isolation)  # namespaces or not
+
+
+@pytest.mark.parametrize("hidden", [True, False], ids=["hidden", "not_hidden"])
+def test_hide_option_covers_an_instructor_folder_outside_tmp(tmp_path, hidden):
+    """--hide FOLDER: a world-readable folder outside /tmp (the child's /tmp is its own) is readable
+    from the sandbox unless hidden; hidden, the read fails and says so."""
+    solutions = Path(tempfile.mkdtemp(prefix="bpk-solutions-", dir="/var/tmp"))
+    try:
+        solutions.chmod(0o755)
+        (solutions / "key.txt").write_text("ANSWER")
+        (solutions / "key.txt").chmod(0o644)
+        subs = tmp_path / "submissions"
+        subs.mkdir()
+        cell = forward(f"raise RuntimeError('read: ' + open({str(solutions / 'key.txt')!r}).read())")
+        (subs / "peek.ipynb").write_text(json.dumps(notebook_v4(base_cells() + [cell])))
+        options = Options(subs, tmp_path / "out", jobs=1, timeout=5, pytest_args=["-k", "linear"],
+                          hide=[str(solutions)] if hidden else [])
+        records, _ = grade_all(options)
+        text = json.dumps(records[0]["components"]["linear"])
+        assert ("hides" in text and "ANSWER" not in text) if hidden else "read: ANSWER" in text
+    finally:
+        shutil.rmtree(solutions)
