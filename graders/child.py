@@ -16,7 +16,8 @@ Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON conf
    This fails closed: if the namespaces can't be had, the child says why on stderr and exits
    before any student code runs, unless the grader turned them off (``--audit-hook-only``);
 3. imports numpy and the kit pieces, then a seccomp filter (no new processes or programs, no
-   sockets, keyrings, mounts or ptrace: the audit hook is a Python-level fence, which
+   leaving the process group, no sockets, keyrings, shared memory, mounts or ptrace: the audit
+   hook is a Python-level fence, which
    ``_posixsubprocess`` passes without an audit event), then an audit hook refusing sockets,
    subprocesses, fork/exec, signals to other processes, ctypes, links, folder fds and opening
    hidden paths, with messages a student can read;
@@ -34,7 +35,7 @@ import sys
 import traceback
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
-CLONE_THREAD = 0x10000
+CLONE_THREAD, PR_SET_PDEATHSIG = 0x10000, 1
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS_MOUNT_SETATTR = -100, 0x8000, 0x1, 442  # 442 on every arch
 MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 4096, 8192, 16384, 1 << 18
@@ -74,6 +75,8 @@ REFUSED_SYSCALLS = (
     "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
     "name_to_handle_at", "open_by_handle_at",  # kernel interfaces with a history of escapes
+    "setsid", "setpgid",  # leaving the process group the worker kills
+    "shmget", "shmat", "msgget", "semget", "memfd_create",  # memory outside RLIMIT_AS's reach
 )
 
 
@@ -94,7 +97,7 @@ def install_syscall_filter() -> str:
         _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
                     ("datum_b", ctypes.c_uint64)]
 
-    allow, masked_eq = 0x7FFF0000, 7  # SCMP_ACT_ALLOW, SCMP_CMP_MASKED_EQ
+    allow, equal, masked_eq = 0x7FFF0000, 4, 7  # SCMP_ACT_ALLOW, SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ
     refuse = lambda errno: 0x00050000 | errno  # noqa: E731  (SCMP_ACT_ERRNO)
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
@@ -117,13 +120,14 @@ def install_syscall_filter() -> str:
         for name in REFUSED_SYSCALLS:
             rule(refuse(1), name)
         rule(refuse(1), "clone", ArgCmp(0, masked_eq, CLONE_THREAD, 0))  # flags & CLONE_THREAD == 0: a process
+        rule(refuse(1), "prctl", ArgCmp(0, equal, PR_SET_PDEATHSIG, 0))  # the death signal set above stays
         rule(refuse(38), "clone3")  # ENOSYS
         rc = lib.seccomp_load(ctx)  # sets no_new_privs first
         if rc < 0:
             raise OSError(-rc, f"seccomp_load: {os.strerror(-rc)}")
     finally:
         lib.seccomp_release(ctx)
-    return "seccomp (no new processes or programs, sockets, keyrings, mounts, ptrace)"
+    return "seccomp (no new processes or programs, sockets, keyrings, mounts, ptrace, shared memory)"
 
 
 class _Libc:
@@ -178,14 +182,14 @@ def isolate(cfg: dict) -> dict:
     root = os.getuid() == 0
     if not cfg["limits"].get("namespaces", True):
         done["fallback_reason"] = "namespaces turned off (Limits.namespaces)"
-        if root:  # not as root where nobody can run this Python; else say so
+        if root:  # never as root: nobody, where nobody can run this Python; else no grading
             needed = [os.path.dirname(os.__file__), cfg["lib"], cfg["work"], *cfg["bind_into_lib"].values()]
             shut = [p for p in needed if not _others_can_enter(p)]
             if shut:
-                done["user"] = f"0 (root: nobody cannot enter {shut[0]})"
-            else:
-                os.chown(cfg["work"], NOBODY, NOBODY)
-                drop_to_nobody(done)
+                raise IsolationError(f"the grading sandbox will not run student code as root, and nobody cannot "
+                                     f"enter {shut[0]}: grade as another user, or with namespaces")
+            os.chown(cfg["work"], NOBODY, NOBODY)
+            drop_to_nobody(done)
         return done
     box, lib = cfg["box"], cfg["lib"]
     # /tmp is replaced wholesale, so folders under it are hidden already (and /tmp's parents can't be)
@@ -320,7 +324,6 @@ def read_only_but(libc: _Libc, writable: str) -> str:
 def die_with_parent(parent: int | None) -> None:
     """Be killed when the worker that started us dies (e.g. the grader stopped it at its hard
     limit), so that no submission outlives its grading; exit now if it is gone already."""
-    PR_SET_PDEATHSIG = 1
     try:
         import ctypes
 
@@ -343,26 +346,32 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
 def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
+    """Refusals with sentences a student can read. A courtesy fence: code in this process can
+    undo any Python-level hook (the namespaces and the syscall filter are the fences that hold).
+    It reads only names bound here, so patching this module or ``os.path`` does not switch it off."""
+    refused, hidden, keep, write_flags = frozenset(_REFUSED), tuple(hidden), tuple(keep), _WRITE_FLAGS
+    under, abspath, fsdecode, isdir = _under, os.path.abspath, os.fsdecode, os.path.isdir
+
     def hook(event: str, args: tuple) -> None:
-        if event in _REFUSED:
+        if event in refused:
             raise PermissionError(f"the grading sandbox does not allow {event}")
         if event == "open" and args and isinstance(args[0], (str, bytes)):
-            path = os.path.abspath(os.fsdecode(args[0]))
-            if any(_under(path, h) for h in hidden) and not any(_under(path, k) for k in keep):
+            path = abspath(fsdecode(args[0]))
+            if any(under(path, h) for h in hidden) and not any(under(path, k) for k in keep):
                 raise PermissionError(f"the grading sandbox hides {path}")
             mode, flags = (list(args) + [None, None])[1:3]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and flags & _WRITE_FLAGS)
-            if writes and not _under(path, work):
+                isinstance(flags, int) and flags & write_flags)
+            if writes and not under(path, work):
                 raise PermissionError(f"the grading sandbox only lets code write files in its working folder, not {path}")
-            if isinstance(flags, int) and not _under(path, work) and os.path.isdir(path):
+            if isinstance(flags, int) and not under(path, work) and isdir(path):
                 # os.open of a folder: its fd would let later calls (dir_fd=) reach past this hook
                 raise PermissionError(f"the grading sandbox does not let code open the folder {path}")
         if event in ("os.symlink", "os.link"):  # a link in the working folder could point anywhere
             raise PermissionError(f"the grading sandbox does not allow {event}")
         if event in ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.truncate") and args:
-            target = os.path.abspath(os.fsdecode(args[0])) if isinstance(args[0], (str, bytes)) else None
-            if target is not None and not _under(target, work):
+            target = abspath(fsdecode(args[0])) if isinstance(args[0], (str, bytes)) else None
+            if target is not None and not under(target, work):
                 raise PermissionError(f"the grading sandbox only lets code change files in its working folder, not {target}")
 
     sys.addaudithook(hook)

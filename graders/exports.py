@@ -32,13 +32,19 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def _text_cell(value) -> str:
+    """A text cell no spreadsheet reads as a formula (a file named ``=HYPERLINK(...).ipynb``, say)."""
+    value = "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def gradebook_csv(records: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(GRADEBOOK_COLUMNS)
     for r in sorted(records, key=lambda r: r["submission"]):
-        writer.writerow([r["submission"], r["status"], _num(r["score"]), _num(r["max_score"]), r["style"],
-                         *(r["components"][c]["verdict"] for c in COMPONENTS)])
+        writer.writerow([_text_cell(r["submission"]), r["status"], _num(r["score"]), _num(r["max_score"]),
+                         _text_cell(r["style"]), *(r["components"][c]["verdict"] for c in COMPONENTS)])
     return out.getvalue()
 
 

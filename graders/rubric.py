@@ -67,8 +67,8 @@ def load(path: str | Path) -> Rubric:
 
 def default_for(style: str | None) -> Rubric:
     """The shipped rubric of an assignment style (canonical when the style has none)."""
-    path = RUBRICS / f"{style}.toml"
-    return load(path if style and path.exists() else RUBRICS / "canonical.toml")
+    shipped = {p.stem: p for p in RUBRICS.glob("*.toml")}  # a style is a name, never a path
+    return load(shipped.get(style or "", RUBRICS / "canonical.toml"))
 
 
 def score_component(rubric: Rubric, component: str, entry: dict) -> float:

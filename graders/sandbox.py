@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.adapters import STYLES
 from conformance.runner import ProbeFailure
 from graders import wire
 from graders.child import SETUP_FAILED
@@ -176,6 +177,14 @@ def _status(pid: int) -> dict[str, str]:
         return {}
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(c) for c in fh.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def observed_isolation(pid: int) -> dict:
     """What the grader sees from outside of the sandboxed child ``pid`` (the keeper) through /proc.
 
@@ -192,15 +201,12 @@ def observed_isolation(pid: int) -> dict:
             "processes": differs(_ns(pid, "pid_for_children"), _ns("self", "pid"))}
     runner = pid
     if seen["processes"]:
-        try:
-            with open(f"/proc/{pid}/task/{pid}/children") as fh:
-                runner = int(fh.read().split()[0])
-        except (OSError, IndexError, ValueError):
-            runner = None
+        runner = (_children(pid) or [None])[0]
     status = _status(runner) if runner is not None else {}
     uid = status.get("Uid", "").split()
     seen.update(runner=runner, uid=int(uid[1]) if uid else None,  # the effective uid
-                capabilities=int(status["CapEff"], 16) if "CapEff" in status else None)
+                capabilities=int(status["CapEff"], 16) if "CapEff" in status else None,
+                syscall_filter=status["Seccomp"].strip() == "2" if "Seccomp" in status else None)
     return seen
 
 
@@ -221,6 +227,7 @@ def reconcile_isolation(reported: Any, seen: dict) -> tuple[dict, list[str]]:
     settle("network", "network namespace", seen["network"], "network namespace", "the grader's network")
     settle("filesystem", "mount namespace", seen["filesystem"], "mount namespace", "the grader's filesystem")
     settle("processes", "PID namespace", seen["processes"], "PID namespace", "the grader's processes")
+    settle("syscalls", "seccomp", seen.get("syscall_filter"), "seccomp filter", "none")
     if seen["uid"] is not None:
         uid, caps, claimed = seen["uid"], seen["capabilities"], report.get("user", "")
         first = claimed.split(" ")[0]
@@ -317,7 +324,9 @@ class SandboxRunner:
         if not isinstance(hello, dict):
             hello = {"ok": False, "message": "the sandbox's hello is not a dict"}
         hello = {k: v for k, v in hello.items() if k in HELLO_KEYS}
-        if not isinstance(hello.get("style"), str):
+        if hello.get("style") not in (*STYLES, self.requested_style):  # it names a rubric file and a CSV cell
+            if "style" in hello:
+                self.events.append(f"the sandbox named an unknown style {clip_text(str(hello['style']), 80)!r}; ignored")
             hello.pop("style", None)  # then the requested style, or "unknown"
         for key, value in list(hello.items()):
             if isinstance(value, list) and len(value) > HELLO_LIST_CAP:
@@ -403,6 +412,14 @@ class SandboxRunner:
         proc, self.proc = self.proc, None
         if proc is None:
             return None
+        # The keeper's child first (process 1 of the sandbox's PID namespace: all the rest die with
+        # it), by pid: it may have left the process group. While the keeper lives, its child's pid
+        # can't be reused.
+        for pid in _children(proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

@@ -8,6 +8,7 @@ the feedback a student needs, the intended diagnoses of the planted bugs, determ
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import tempfile
@@ -420,3 +421,13 @@ def test_a_dynamic_import_is_reported_and_the_rubric_decides(tmp_path, source, z
     assert record["imports"] == imports and len(imports) == 1
     assert ("policy" in record["components"]["relu"]) == zeroed and (record["score"] == 0) == zeroed
     assert f"Imports noted by the grader: {imports[0]}." in exports.feedback_md(record)
+
+
+def test_gradebook_cells_never_start_a_spreadsheet_formula():
+    from graders.exports import gradebook_csv
+
+    verdicts = {c: {"verdict": "pass"} for c in COMPONENTS}
+    records = [{"submission": sub, "status": "ok", "score": 1.0, "max_score": 2.0, "style": style, "components": verdicts}
+               for sub, style in (("=cmd()", "canonical"), ("+1", "@SUM(A1)"), ("ada", "-x"))]
+    rows = list(csv.reader(io.StringIO(gradebook_csv(records))))[1:]
+    assert [(r[0], r[4]) for r in rows] == [("'+1", "'@SUM(A1)"), ("'=cmd()", "canonical"), ("ada", "'-x")]

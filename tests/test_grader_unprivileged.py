@@ -31,7 +31,7 @@ import pytest
 from conftest import REPO, REQUIRE_SANDBOX_ENV, skip_or_fail
 from hostile.cases import (CASES, ESCAPES, Case, Listener, base_cells, escaped_files, forward, notebook_v4, orphans,
                            processes_mentioning, write_all)
-from test_grader_hostile import _assert_row
+from test_grader_hostile import FENCED, _assert_row
 
 NOBODY = 65534
 AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
@@ -104,9 +104,10 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _grade(prefix: list[str], python: str, submissions: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
+def _grade(prefix: list[str], python: str, submissions: Path, out: Path, env: dict,
+           args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     cmd = prefix + [python, "-m", "graders", "grade", str(submissions), "--out", str(out), "--jobs", "1",
-                    "--timeout", "5"]
+                    "--timeout", "5", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=submissions.parent, env=env)
 
 
@@ -114,8 +115,8 @@ def _records(out: Path) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/record.json")}
 
 
-@pytest.fixture(scope="module")
-def batch():
+def _grading_user() -> tuple[list[str], int, bool]:
+    """(command prefix, uid, whether pytest runs as root) to grade as an unprivileged user."""
     as_root = os.getuid() == 0
     if as_root and shutil.which("setpriv") is None:
         skip_or_fail("setpriv (util-linux) is not installed, so the grader cannot be run as an unprivileged "
@@ -125,15 +126,31 @@ def batch():
     if failed:
         skip_or_fail(f"{failed}: this kernel refuses user namespaces to unprivileged users",
                      require=REQUIRE_SANDBOX_ENV)
-    uid = NOBODY if as_root else os.getuid()
+    return prefix, NOBODY if as_root else os.getuid(), as_root
+
+
+@pytest.fixture(scope="module")
+def batch():
     root = Path(tempfile.mkdtemp(prefix="bpk-unprivileged-"))
     try:
-        yield _run_batch(root, prefix, uid, as_root)
+        yield _run_batch(root, *_grading_user())
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
+@pytest.fixture(scope="module")
+def fallback_batch():
+    """The cases only a fence stops, graded with --audit-hook-only: the audit hook and the syscall
+    filter alone, as on a kernel that refuses user namespaces."""
+    root = Path(tempfile.mkdtemp(prefix="bpk-unprivileged-"))
+    try:
+        yield _run_batch(root, *_grading_user(), only=FENCED, extra=(), args=("--audit-hook-only",))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool, only: tuple[str, ...] = PICKED,
+               extra: tuple[Case, ...] = (NO_CAPABILITIES, WORKER_ROOT), args: tuple[str, ...] = ()) -> dict:
     root.chmod(0o755)  # mkdtemp's 0700 would shut the grading user out
     canary = root / "outside" / "canary.txt"
     canary.parent.mkdir()
@@ -141,8 +158,8 @@ def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
     listener = Listener()
     port = listener.port
     subs = root / "submissions"
-    write_all(subs, port=port, canary=canary, only=PICKED)
-    for case in (NO_CAPABILITIES, WORKER_ROOT):
+    write_all(subs, port=port, canary=canary, only=only)
+    for case in extra:
         (subs / f"{case.name}.ipynb").write_text(json.dumps(notebook_v4(base_cells() + [case.extra])))
     private_tmp = root / "tmp"  # every temporary folder of the grader, its workers and sandboxes
     private_tmp.mkdir()
@@ -158,10 +175,10 @@ def _run_batch(root: Path, prefix: list[str], uid: int, as_root: bool) -> dict:
     out.mkdir()
     if as_root:
         os.chown(out, uid, uid)
-    proc = _grade(prefix, python, subs, out, env)
+    proc = _grade(prefix, python, subs, out, env, args)
     connection = listener.reached()
     as_root_record = None
-    if as_root:  # the same correct submission graded on the root path, for the score to match
+    if as_root and not args:  # the same correct submission graded on the root path, for the score to match
         alone = root / "correct-alone"
         alone.mkdir()
         shutil.copy(subs / "correct.ipynb", alone)
@@ -223,9 +240,10 @@ def test_unprivileged_batch_has_no_effect_outside_the_sandbox(batch):
 
 
 @pytest.mark.parametrize("audit_hook_only", [False, True], ids=["fails_closed", "audit_hook_only"])
-def test_without_namespaces_rows_are_errors_unless_the_weaker_fence_is_asked_for(tmp_path, audit_hook_only):
-    """Root without CAP_SYS_ADMIN (a container's default, say) cannot unshare: no student code may
-    then run behind the audit hook alone unless the instructor said --audit-hook-only."""
+def test_root_without_namespaces_never_runs_student_code(tmp_path, audit_hook_only):
+    """Root without CAP_SYS_ADMIN (a container's default, say) cannot unshare: no student code runs
+    behind the audit hook alone unless the instructor said --audit-hook-only, and then not as root
+    either (nobody cannot enter the grader's 0700 temporary folders here): each row says which."""
     if os.getuid() != 0 or shutil.which("setpriv") is None:
         skip_or_fail("needs root and setpriv to take CAP_SYS_ADMIN away from the grader", require=REQUIRE_SANDBOX_ENV)
     subs = tmp_path / "submissions"
@@ -238,11 +256,24 @@ def test_without_namespaces_rows_are_errors_unless_the_weaker_fence_is_asked_for
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = _records(out)["correct"]
+    assert record["status"] == "error" and record["score"] == 0
     if audit_hook_only:
-        assert record["status"] == "ok" and record["score"] == record["max_score"]
-        assert record["isolation"]["network"] == "audit hook only"
-        assert record["isolation"]["syscalls"].startswith("seccomp")
+        assert record["error"].startswith("the grading sandbox will not run student code as root")
     else:
-        assert record["status"] == "error" and record["score"] == 0
         assert record["error"].startswith("the grading sandbox could not create its namespaces")
         assert "--audit-hook-only" in record["error"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name in FENCED], ids=lambda c: c.name)
+def test_unprivileged_case_behind_the_audit_hook_only_gets_its_row(fallback_batch, case):
+    record = fallback_batch["records"][case.name]
+    assert record["isolation"]["network"] == "audit hook only"
+    assert record["isolation"]["syscalls"].startswith("seccomp")
+    _assert_row(record, case)
+
+
+def test_audit_hook_only_batch_has_no_effect_outside(fallback_batch):
+    assert fallback_batch["proc"].returncode == 0, fallback_batch["proc"].stderr[-2000:]
+    assert fallback_batch["canary"].read_text() == "still here"
+    assert not fallback_batch["connection"]
+    assert processes_mentioning(str(fallback_batch["root"])) == []
