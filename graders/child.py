@@ -288,9 +288,11 @@ def become_process_one(cfg: dict) -> None:
     if pid == 0:
         cfg["parent"] = None  # outside our namespace: getppid() is 0 from here on
         return
-    die_with_parent(cfg["parent"])
     for fd in (cfg["req_fd"], cfg["ans_fd"]):
         os.close(fd)
+    if os.getuid() == 0:  # it only waits: nothing it does needs root
+        drop_to_nobody({})
+    die_with_parent(cfg["parent"])  # after the change of user, which clears it
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):  # a CPU-time SIGKILL must read as one to the worker
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)

@@ -59,7 +59,7 @@ class Limits:
     file_size_mb: int = 16
     open_files: int = 64
     output_cap: int = 64 * 1024  # characters of student print output kept
-    answer_cap_mb: int = 512  # largest answer the worker reads
+    answer_cap_mb: int = 64  # largest answer the worker reads (the kit's own probes send under 2 MB)
     namespaces: bool = True  # False: the audit hook alone (opt-in: --audit-hook-only); True fails closed
     syscall_filter: bool = True  # the child's seccomp filter (graders.child.REFUSED_SYSCALLS)
 
