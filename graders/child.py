@@ -5,9 +5,10 @@ Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON conf
 1. resource limits (address space, CPU seconds, file size, open files, no core; the process
    count after step 2); after step 2 it also asks to be killed when the worker that started it dies;
 2. isolation: new network (no network at all), IPC and mount namespaces; in the mount namespace
-   the kit, its virtualenv, the submissions, the output folder and the home folder are covered
-   by empty tmpfs mounts, /tmp is a fresh tmpfs holding only this child's working folder and
-   its library folder (the kit's probe/adapter/loader modules and numpy), then the user is
+   a root of its own (``build_root``): the system folders, the Python install, five devices,
+   /proc, and /tmp holding only this child's working folder and its library folder (the kit's
+   probe/adapter/loader modules and numpy); hidden folders visible there even so (data sets
+   under /usr/share, the Python's site-packages) are covered by empty tmpfs mounts; then the user is
    dropped to ``nobody`` when started as root, or every capability the new user namespace gave
    is dropped when not. A new PID namespace too: this process stays outside as a *keeper* that
    only waits and passes on the exit status, its child is the namespace's process 1 and does
@@ -191,10 +192,8 @@ def isolate(cfg: dict) -> dict:
             os.chown(cfg["work"], NOBODY, NOBODY)
             drop_to_nobody(done)
         return done
-    box, lib = cfg["box"], cfg["lib"]
-    # /tmp is replaced wholesale, so folders under it are hidden already (and /tmp's parents can't be)
+    # /tmp is the child's own, so folders under it are hidden already (and /tmp's parents can't be)
     hide = [h for h in cfg["hide"] if not (_under(h, "/tmp") or _under("/tmp", h))]
-    keep = [k for k in cfg["keep"] if any(_under(k, h) for h in hide)]
     libc = _Libc()
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | (0 if root else CLONE_NEWUSER)
     uid, gid = os.getuid(), os.getgid()
@@ -219,35 +218,12 @@ def isolate(cfg: dict) -> dict:
             become_process_one(cfg)
         # Nothing we mount may propagate back to the host: make every mount private first.
         libc.mount("none", "/", None, MS_REC | MS_PRIVATE)
+        proc = build_root(libc, cfg, hide, pid_namespace=bool(flags & CLONE_NEWPID))
         if flags & CLONE_NEWPID:
-            done["processes"] = "PID namespace (process 1, " + mount_proc(libc) + ")"
-        libc.mount("tmpfs", box, "tmpfs", 0, "mode=0755,size=64m")
-        for d in ("lib", "work", "keep"):
-            os.mkdir(f"{box}/{d}")
-        libc.mount(lib, f"{box}/lib", None, MS_BIND | MS_REC)
-        for name, real in cfg["bind_into_lib"].items():
-            libc.mount(real, f"{box}/lib/{name}", None, MS_BIND | MS_REC)
-        with open(cfg["submission"], "rb") as src, open(f"{box}/work/{cfg['submission_name']}", "wb") as dst:
-            dst.write(src.read())
-        for i, k in enumerate(keep):
-            os.mkdir(f"{box}/keep/{i}")
-            libc.mount(k, f"{box}/keep/{i}", None, MS_BIND | MS_REC)
-        libc.mount(box, "/tmp", None, MS_MOVE)
-        # From here the old /tmp is gone.
-        for h in hide:
-            if os.path.isdir(h) and not any(_under(h, k) for k in keep):
-                libc.mount("tmpfs", h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
-        for i, k in enumerate(keep):  # e.g. the Python install lives under a hidden home folder
-            host = next(h for h in hide if _under(k, h))
-            libc.mount("tmpfs", host, "tmpfs", 0, "mode=0755,size=64k")
-            os.makedirs(k, exist_ok=True)
-            libc.mount(f"/tmp/keep/{i}", k, None, MS_BIND | MS_REC)
-        for h in hide:  # what must stay hidden inside a kept folder (its site-packages, say)
-            if os.path.isdir(h) and any(_under(h, k) for k in keep):
-                libc.mount("tmpfs", h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
+            done["processes"] = f"PID namespace (process 1, {proc})"
         cfg.update(lib="/tmp/lib", work="/tmp/work", submission=f"/tmp/work/{cfg['submission_name']}")
-        done["filesystem"] = ("mount namespace (kit, submissions, output and home hidden; fresh /tmp; "
-                              + read_only_but(libc, "/tmp/work") + ")")
+        done["filesystem"] = ("mount namespace (a root of its own: system folders, Python, numpy and its "
+                              "folders; " + read_only_but(libc, "/tmp/work") + ")")
         if root:
             os.chown("/tmp/work", NOBODY, NOBODY)
             drop_to_nobody(done)
@@ -300,15 +276,69 @@ def become_process_one(cfg: dict) -> None:
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
-def mount_proc(libc: _Libc) -> str:
-    """A /proc of the new PID namespace, which lists only its own processes. Refused where the
-    host's /proc has hidden parts (some container runtimes): then the host's stays, which shows
-    the grader's processes but, from inside the namespace, no way to signal them."""
-    try:
-        libc.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        return "fresh /proc"
-    except OSError as exc:
-        return f"host /proc kept: {exc.strerror}"
+# What a Python and numpy run on: bound read-only into the child's root, where nothing else of
+# the host is (/etc only lends the dynamic linker's cache, /dev five devices).
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+def build_root(libc: _Libc, cfg: dict, hide: list[str], pid_namespace: bool) -> str:
+    """Build the child's filesystem on a fresh tmpfs and make it the root (as switch_root does:
+    move it onto / and chroot): SYSTEM, the Python install (``cfg["keep"]``), /etc/ld.so.cache,
+    DEVICES, a /proc, and /tmp with the library folder and the working folder. Of the folders in
+    ``hide``, those that are visible there even so (data sets under /usr/share, the Python's
+    site-packages, ...) get an empty read-only tmpfs. Returns which /proc the child has."""
+    box = cfg["box"]
+    libc.mount("tmpfs", box, "tmpfs", 0, "mode=0755,size=64m")
+
+    def bind(source: str, target: str | None = None) -> None:
+        target = box + (target or source)
+        if os.path.isdir(source):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()
+        libc.mount(source, target, None, MS_BIND | MS_REC)
+
+    for folder in SYSTEM:
+        if os.path.islink(folder):  # merged /usr: /bin -> usr/bin
+            os.symlink(os.readlink(folder), box + folder)
+        elif os.path.isdir(folder):
+            bind(folder)
+    system = [f for f in SYSTEM if os.path.isdir(f) and not os.path.islink(f)]
+    keep = sorted({os.path.realpath(k) for k in cfg["keep"]})
+    for k in keep:
+        if not any(_under(k, f) for f in system):
+            bind(k)
+    if os.path.isfile("/etc/ld.so.cache"):
+        bind("/etc/ld.so.cache")
+    for device in DEVICES:
+        if os.path.exists(f"/dev/{device}"):
+            bind(f"/dev/{device}")
+    os.makedirs(f"{box}/proc")
+    proc = "host /proc"
+    if pid_namespace:
+        try:  # a /proc of the new PID namespace lists only its own processes
+            libc.mount("proc", f"{box}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            proc = "fresh /proc"
+        except OSError as exc:  # refused where the host's /proc has hidden parts (some containers)
+            proc = f"host /proc kept: {exc.strerror}"
+    if proc != "fresh /proc":  # shows the grader's processes, but gives no way to signal them
+        bind("/proc")
+    bind(cfg["lib"], "/tmp/lib")
+    for name, real in cfg["bind_into_lib"].items():
+        libc.mount(real, f"{box}/tmp/lib/{name}", None, MS_BIND | MS_REC)
+    os.makedirs(f"{box}/tmp/work")
+    with open(cfg["submission"], "rb") as src, open(f"{box}/tmp/work/{cfg['submission_name']}", "wb") as dst:
+        dst.write(src.read())
+    for h in hide:  # a hidden folder that contains a kept one (home, say) is absent already
+        if os.path.isdir(box + h) and not any(_under(k, h) for k in keep):
+            libc.mount("tmpfs", box + h, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
+    os.chdir(box)
+    libc.mount(box, "/", None, MS_MOVE)
+    os.chroot(".")
+    os.chdir("/")
+    return proc
 
 
 def read_only_but(libc: _Libc, writable: str) -> str:

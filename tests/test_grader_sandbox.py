@@ -126,7 +126,8 @@ def world():
     import resource
     limits = [resource.getrlimit(getattr(resource, f"RLIMIT_{n}"))[0] for n in ("AS", "CPU", "NOFILE", "FSIZE", "NPROC")]
     return {"env": sorted(os.environ), "cwd": sorted(os.listdir(".")), "limits": limits,
-            "kit_visible": os.path.exists(KIT_PATH)}
+            "kit_visible": os.path.exists(KIT_PATH), "root": sorted(os.listdir("/")),
+            "etc": sorted(os.listdir("/etc")) if os.path.isdir("/etc") else []}
 '''
 
 
@@ -241,7 +242,12 @@ def test_child_runs_with_limits_a_scrubbed_environment_and_an_empty_private_fold
     mb = 1024 * 1024
     assert out["limits"] == [3072 * mb, 60, 64, 16 * mb, 256]
     if toy.hello["isolation"]["filesystem"].startswith("mount namespace"):
-        assert out["kit_visible"] is False  # the kit folder is an empty mount in the child
+        assert out["kit_visible"] is False
+        # a root of its own: the system folders, the Python install's top folder, devices, /proc, /tmp
+        python_top = Path(os.path.realpath(sys.base_prefix)).parts[1]
+        assert set(out["root"]) <= {"usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc", "dev", "proc",
+                                    "tmp", python_top}, out["root"]
+        assert out["etc"] == ["ld.so.cache"]
 
 
 def test_a_huge_student_message_is_cut_keeping_its_start_and_the_students_line(toy):
