@@ -38,7 +38,7 @@ import traceback
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 CLONE_THREAD, PR_SET_PDEATHSIG = 0x10000, 1
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
-AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, SYS_MOUNT_SETATTR = -100, 0x8000, 0x1, 442  # 442 on every arch
+AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, SYS_MOUNT_SETATTR = -100, 0x8000, 0x1, 0x2, 442
 MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 4096, 8192, 16384, 1 << 18
 NOBODY = 65534
 SETUP_FAILED = 2  # exit code: the sandbox itself could not be set up (its reason: stderr's last line)
@@ -148,9 +148,11 @@ class _Libc:
         self.call("mount", enc(source), enc(target), enc(fstype), self.ctypes.c_ulong(flags), enc(data))
 
     def set_read_only(self, path: str, read_only: bool, recursive: bool) -> None:
-        """mount_setattr(2) (Linux 5.12+): set or clear MOUNT_ATTR_RDONLY on the mount at ``path``,
-        and on every mount below it when ``recursive``."""
-        attr = (self.ctypes.c_uint64 * 4)(*((MOUNT_ATTR_RDONLY, 0) if read_only else (0, MOUNT_ATTR_RDONLY)), 0, 0)
+        """mount_setattr(2) (Linux 5.12+, syscall 442 on every architecture): set MOUNT_ATTR_RDONLY
+        and MOUNT_ATTR_NOSUID, or clear MOUNT_ATTR_RDONLY, on the mount at ``path``, and on every
+        mount below it when ``recursive``."""
+        attr = (self.ctypes.c_uint64 * 4)(*((MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0) if read_only
+                                            else (0, MOUNT_ATTR_RDONLY)), 0, 0)
         flags = AT_RECURSIVE if recursive else 0  # struct mount_attr {attr_set, attr_clr, propagation, userns_fd}
         if self.libc.syscall(self.ctypes.c_long(SYS_MOUNT_SETATTR), self.ctypes.c_int(AT_FDCWD), path.encode(),
                              self.ctypes.c_uint(flags), attr, self.ctypes.c_size_t(32)) != 0:
@@ -198,12 +200,8 @@ def isolate(cfg: dict) -> dict:
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | (0 if root else CLONE_NEWUSER)
     uid, gid = os.getuid(), os.getgid()
     try:
-        try:
-            libc.call("unshare", flags | CLONE_NEWPID)
-            flags |= CLONE_NEWPID
-        except OSError as exc:  # e.g. a kernel built without PID namespaces: the rest still holds
-            libc.call("unshare", flags)
-            done["processes"] = f"shared with the grader ({exc})"
+        flags |= CLONE_NEWPID  # without it, kill(-1) would reach every process of the uid
+        libc.call("unshare", flags)
     except OSError as exc:
         raise IsolationError(  # the README's instructors section says how to allow them
             f"the grading sandbox could not create its namespaces ({exc.strerror}): grade as root, "
@@ -214,13 +212,10 @@ def isolate(cfg: dict) -> dict:
                 with open(f"/proc/self/{name}", "w") as fh:
                     fh.write(text)
         done["network"] = "network namespace (no interfaces; System V IPC of its own)"
-        if flags & CLONE_NEWPID:
-            become_process_one(cfg)
+        become_process_one(cfg)
         # Nothing we mount may propagate back to the host: make every mount private first.
         libc.mount("none", "/", None, MS_REC | MS_PRIVATE)
-        proc = build_root(libc, cfg, hide, pid_namespace=bool(flags & CLONE_NEWPID))
-        if flags & CLONE_NEWPID:
-            done["processes"] = f"PID namespace (process 1, {proc})"
+        done["processes"] = f"PID namespace (process 1, {build_root(libc, cfg, hide)})"
         cfg.update(lib="/tmp/lib", work="/tmp/work", submission=f"/tmp/work/{cfg['submission_name']}")
         done["filesystem"] = ("mount namespace (a root of its own: system folders, Python, numpy and its "
                               "folders; " + read_only_but(libc, "/tmp/work") + ")")
@@ -266,8 +261,10 @@ def become_process_one(cfg: dict) -> None:
         return
     for fd in (cfg["req_fd"], cfg["ans_fd"]):
         os.close(fd)
-    if os.getuid() == 0:  # it only waits: nothing it does needs root
+    if os.getuid() == 0:  # it only waits: nothing it does needs root, or capabilities
         drop_to_nobody({})
+    else:
+        _Libc().drop_capabilities()
     die_with_parent(cfg["parent"])  # after the change of user, which clears it
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):  # a CPU-time SIGKILL must read as one to the worker
@@ -282,7 +279,7 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
-def build_root(libc: _Libc, cfg: dict, hide: list[str], pid_namespace: bool) -> str:
+def build_root(libc: _Libc, cfg: dict, hide: list[str]) -> str:
     """Build the child's filesystem on a fresh tmpfs and make it the root (as switch_root does:
     move it onto / and chroot): SYSTEM, the Python install (``cfg["keep"]``), /etc/ld.so.cache,
     DEVICES, a /proc, and /tmp with the library folder and the working folder. Of the folders in
@@ -316,15 +313,11 @@ def build_root(libc: _Libc, cfg: dict, hide: list[str], pid_namespace: bool) -> 
         if os.path.exists(f"/dev/{device}"):
             bind(f"/dev/{device}")
     os.makedirs(f"{box}/proc")
-    proc = "host /proc"
-    if pid_namespace:
-        try:  # a /proc of the new PID namespace lists only its own processes
-            libc.mount("proc", f"{box}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-            proc = "fresh /proc"
-        except OSError as exc:  # refused where the host's /proc has hidden parts (some containers)
-            proc = f"host /proc kept: {exc.strerror}"
-    if proc != "fresh /proc":  # shows the grader's processes, but gives no way to signal them
-        bind("/proc")
+    try:  # a /proc of the new PID namespace lists only its own processes
+        libc.mount("proc", f"{box}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        proc = "fresh /proc"
+    except OSError as exc:  # refused where the host's /proc has hidden parts (some containers):
+        proc = f"no /proc: {exc.strerror}"  # then none (the host's would list every process)
     bind(cfg["lib"], "/tmp/lib")
     for name, real in cfg["bind_into_lib"].items():
         libc.mount(real, f"{box}/tmp/lib/{name}", None, MS_BIND | MS_REC)
@@ -371,6 +364,7 @@ _REFUSED = {
     "subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
     "os.spawn", "os.kill", "os.killpg", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
     "pty.spawn", "os.chroot", "ctypes.call_function",
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents",  # the way to this hook's function
 }
 
 
@@ -387,6 +381,8 @@ def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
     def hook(event: str, args: tuple) -> None:
         if event in refused:
             raise PermissionError(f"the grading sandbox does not allow {event}")
+        if event == "object.__setattr__" and len(args) > 1 and args[1] in ("__code__", "__closure__"):
+            raise PermissionError("the grading sandbox does not allow replacing a function's code")
         if event == "open" and args and isinstance(args[0], (str, bytes)):
             path = abspath(fsdecode(args[0]))
             if any(under(path, h) for h in hidden) and not any(under(path, k) for k in keep):
@@ -497,6 +493,7 @@ def main(argv: list[str]) -> None:
         except wire.WireError as exc:
             wire.send(ans_fd, {"ok": False, "kind": "error", "message": str(exc)})
 
+    wire.send(ans_fd, {"ready": True})  # set up: from here on, whatever this process says may be the student's
     try:
         loaded = load_impl(cfg["submission"])
         adapter = build_adapter(loaded, style=cfg["style"])

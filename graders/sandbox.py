@@ -41,6 +41,7 @@ from graders.child import SETUP_FAILED
 KIT_ROOT = Path(__file__).resolve().parent.parent
 NOBODY = 65534  # the user graders/child.py becomes when the grader runs as root
 _SKIPPED_FROM_CHILD = {"judges", "plugin.py", "conftest.py", "__pycache__"}
+SETTING_UP = "setting up the sandbox"  # before the child's "ready": only the kit's code has run
 MESSAGE_CAP = 2000  # characters kept of any one string the child sends
 HELLO_LIST_CAP = 200  # entries kept of each list in the hello (dropped cells, notes, ...)
 HELLO_KEYS = {"ok", "kind", "message", "style", "detected_because", "dropped", "notes", "isolation",
@@ -80,7 +81,8 @@ def default_hidden(*extra: str | os.PathLike) -> list[str]:
     """Folders the child must not see: the kit, its virtualenv, home, data folders, the temporary
     folder (other workers' sandboxes hold other students' notebooks), the base Python's
     site-packages, ``extra``."""
-    candidates = [KIT_ROOT, sys.prefix, Path.home(), "/usr/share/datasets", tempfile.gettempdir(),
+    candidates = [KIT_ROOT, sys.prefix, Path.home(), "/usr/share/datasets", "/usr/share/doc", "/usr/local/etc",
+                  tempfile.gettempdir(),
                   os.environ.get("BACKPROP_KIT_DATA"), os.environ.get("XDG_CACHE_HOME"),
                   *base_site_packages(), *extra]
     out = []
@@ -304,6 +306,10 @@ class SandboxRunner:
             return self.hello
         self._spawn()
         try:
+            ready = self._read(self.load_timeout, SETTING_UP)  # sent before any student code runs
+            if ready != {"ready": True}:
+                self._kill()
+                raise ProbeFailure("error", "the sandbox sent a malformed answer while setting up")
             hello = self._read(self.load_timeout, "loading the submission")
         except ProbeFailure as exc:
             self.load_failure = exc
@@ -388,8 +394,8 @@ class SandboxRunner:
             self.proc.wait()
         tail, last = self._stderr_tail(), self._stderr_tail(MESSAGE_CAP, lines=1)
         code = self._kill()  # removes the box, stderr.txt with it
-        if code == SETUP_FAILED and last.startswith("the grading sandbox"):
-            kind, message = "error", last  # no student code ran: the sentence says what to change
+        if what == SETTING_UP and code == SETUP_FAILED and last.startswith("the grading sandbox"):
+            kind, message = "error", last  # no student code ran yet: the sentence is the sandbox's own
         else:
             if code in (-signal.SIGXCPU, -signal.SIGKILL) and code is not None:
                 kind, how = "timeout", "ran out of CPU time"

@@ -114,6 +114,15 @@ CASES = (
          extra=shell("touch {canary}.escaped /dev/shm/bpk-escape-{port} /var/tmp/bpk-escape-{port}")),
     Case("escape_orphan", "ok", "error", says=REFUSED_FORK, extra=shell("setsid sleep {port} &")),
     Case("escape_kill_all", "ok", "error", says=REFUSED_FORK, extra=shell("kill -9 -1")),
+    # the audit hook's function is reachable through gc, and its code replaceable: both refused
+    Case("hook_through_gc", "ok", "error", extra=forward("import gc\ngc.get_objects()\nreturn super().forward(x)"),
+         says="does not allow gc.get_objects"),
+    Case("swap_code", "ok", "error", extra=forward("def f():\n    pass\nf.__code__ = (lambda: 1).__code__\n"
+                                                   "return super().forward(x)"), says="replacing a function's code"),
+    # after set-up, the sandbox's own sentence on stderr is the student's: never shown as the grader's
+    Case("forged_setup_failure", "ok", "error", extra=forward(
+        "import os\nos.write(2, b'the grading sandbox could not create its namespaces')\nos._exit(2)"),
+        says="the submission's process exited (code 2)"),
 )
 
 
