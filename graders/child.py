@@ -197,10 +197,10 @@ def isolate(cfg: dict) -> dict:
     # /tmp is the child's own, so folders under it are hidden already (and /tmp's parents can't be)
     hide = [h for h in cfg["hide"] if not (_under(h, "/tmp") or _under("/tmp", h))]
     libc = _Libc()
-    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | (0 if root else CLONE_NEWUSER)
+    # CLONE_NEWPID too: without it, kill(-1) would reach every process of the uid
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID | (0 if root else CLONE_NEWUSER)
     uid, gid = os.getuid(), os.getgid()
     try:
-        flags |= CLONE_NEWPID  # without it, kill(-1) would reach every process of the uid
         libc.call("unshare", flags)
     except OSError as exc:
         raise IsolationError(  # the README's instructors section says how to allow them
