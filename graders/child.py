@@ -18,8 +18,8 @@ Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON conf
    before any student code runs, unless the grader turned them off (``--audit-hook-only``);
 3. imports numpy and the kit pieces, then a seccomp filter (no new processes or programs, no
    leaving the process group, no sockets, keyrings, shared memory, mounts or ptrace: the audit
-   hook is a Python-level fence, which
-   ``_posixsubprocess`` passes without an audit event), then an audit hook refusing sockets,
+   hook is a Python-level fence, which ``_posixsubprocess`` passes without an audit event),
+   then an audit hook refusing sockets,
    subprocesses, fork/exec, signals to other processes, ctypes, links, folder fds and opening
    hidden paths, with messages a student can read;
 4. loads the submission, answers ``hello``, then serves ``{"probe", "inputs"}`` requests.
@@ -297,12 +297,12 @@ def build_root(libc: _Libc, cfg: dict, hide: list[str]) -> str:
             open(target, "a").close()
         libc.mount(source, target, None, MS_BIND | MS_REC)
 
+    system = [f for f in SYSTEM if os.path.isdir(f) and not os.path.islink(f)]
     for folder in SYSTEM:
         if os.path.islink(folder):  # merged /usr: /bin -> usr/bin
             os.symlink(os.readlink(folder), box + folder)
-        elif os.path.isdir(folder):
+        elif folder in system:
             bind(folder)
-    system = [f for f in SYSTEM if os.path.isdir(f) and not os.path.islink(f)]
     keep = sorted({os.path.realpath(k) for k in cfg["keep"]})
     for k in keep:
         if not any(_under(k, f) for f in system):
@@ -335,8 +335,8 @@ def build_root(libc: _Libc, cfg: dict, hide: list[str]) -> str:
 
 
 def read_only_but(libc: _Libc, writable: str) -> str:
-    """Make every mount read-only except ``writable`` (bound onto itself to be a mount of its own):
-    nothing, whatever runs past the audit hook, writes to /var/tmp, /dev/shm or the user's files."""
+    """Make every mount read-only (and nosuid) except ``writable`` (bound onto itself to be a mount
+    of its own): whatever runs past the audit hook writes nowhere else, the Python install included."""
     try:
         libc.mount(writable, writable, None, MS_BIND)
         libc.set_read_only("/", True, recursive=True)

@@ -36,10 +36,9 @@ from typing import Any
 from conformance.adapters import STYLES
 from conformance.runner import ProbeFailure
 from graders import wire
-from graders.child import SETUP_FAILED
+from graders.child import NOBODY, SETUP_FAILED
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-NOBODY = 65534  # the user graders/child.py becomes when the grader runs as root
 _SKIPPED_FROM_CHILD = {"judges", "plugin.py", "conftest.py", "__pycache__"}
 SETTING_UP = "setting up the sandbox"  # before the child's "ready": only the kit's code has run
 MESSAGE_CAP = 2000  # characters kept of any one string the child sends
@@ -392,7 +391,8 @@ class SandboxRunner:
     def _died(self, what: str) -> ProbeFailure:
         if self.proc is not None:
             self.proc.wait()
-        tail, last = self._stderr_tail(), self._stderr_tail(MESSAGE_CAP, lines=1)
+        lines = self._stderr_lines()
+        tail, last = " ".join(lines[-6:])[-300:], (lines or [""])[-1][-MESSAGE_CAP:]
         code = self._kill()  # removes the box, stderr.txt with it
         if what == SETTING_UP and code == SETUP_FAILED and last.startswith("the grading sandbox"):
             kind, message = "error", last  # no student code ran yet: the sentence is the sandbox's own
@@ -407,12 +407,12 @@ class SandboxRunner:
         failure.crashed = True  # the worker's budget counts these (a restart per call adds up)
         return failure
 
-    def _stderr_tail(self, n: int = 300, lines: int = 6) -> str:
+    def _stderr_lines(self) -> list[str]:
+        """The last lines of the child's stderr (its last 4 KB)."""
         try:
-            text = self._stderr_path.read_bytes()[-4096:].decode(errors="replace").strip()
+            return self._stderr_path.read_bytes()[-4096:].decode(errors="replace").strip().splitlines()
         except OSError:
-            return ""
-        return " ".join(text.splitlines()[-lines:])[-n:]
+            return []
 
     def _kill(self) -> int | None:
         proc, self.proc = self.proc, None
