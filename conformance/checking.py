@@ -92,13 +92,14 @@ def snippet(probe: str, case: dict, judge: Callable | None, impl: str | None, **
 
 
 def run_probe(probe: str, case: dict, impl: str, style: str | None = None, adapter_file: str | None = None,
+              map_file: str | None = None,
               timeout: float | None = None) -> dict:
     """Run one probe on an implementation, in this process (what the failure snippets call)."""
     from conformance.adapters import build_adapter
     from conformance.loader import load_impl
     from conformance.runner import InProcessRunner
 
-    adapter = build_adapter(load_impl(impl), style=style, adapter_file=adapter_file)
+    adapter = build_adapter(load_impl(impl), style=style, adapter_file=adapter_file, map_file=map_file)
     return InProcessRunner(adapter).call(probe, case, timeout)
 
 
@@ -161,9 +162,9 @@ class Check:
     """What a conformance test uses (the ``check`` fixture): probe calls, judging, recording."""
 
     def __init__(self, runner, item, impl: str | None, cache: dict, style: str | None = None,
-                 adapter_file: str | None = None):
+                 adapter_file: str | None = None, map_file: str | None = None):
         self.runner, self.item, self.impl, self._cache = runner, item, impl, cache
-        self._options = {"style": style, "adapter_file": adapter_file}  # for the reproducing snippet
+        self._options = {"style": style, "adapter_file": adapter_file, "map_file": map_file}  # for the reproducing snippet
 
     @property
     def style(self) -> str:

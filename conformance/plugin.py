@@ -58,6 +58,8 @@ def pytest_addoption(parser):
                          f"(default: ${ENV_IMPL})")
     group.addoption("--style", default=None, help="API style to use instead of detecting it")
     group.addoption("--adapter", default=None, help="path to a .py file defining an Adapter subclass")
+    group.addoption("--map", default=None, dest="api_map",
+                    help="api.toml pinning what discovery gets wrong (conformance/MAP.md)")
     group.addoption("--report", default=None, help="write the per-component verdicts as JSON to this path")
 
 
@@ -100,7 +102,7 @@ def _build_runner(config) -> None:
     try:
         loaded = load_impl(spec)
         adapter = build_adapter(loaded, style=config.getoption("--style"),
-                                adapter_file=config.getoption("--adapter"))
+                                adapter_file=config.getoption("--adapter"), map_file=config.getoption("api_map"))
     except (LoadError, AdapterError) as exc:
         state.load_error = str(exc)
         return
@@ -132,7 +134,7 @@ def check(request, runner):
     state = _state(request.config)
     impl = impl_spec(request.config)
     return Check(runner, request.node, impl, state.cache, style=request.config.getoption("--style"),
-                 adapter_file=request.config.getoption("--adapter"))
+                 adapter_file=request.config.getoption("--adapter"), map_file=request.config.getoption("api_map"))
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -19,6 +19,8 @@ from conformance.adapters.attr_grads import AttrGradsAdapter
 from conformance.adapters.base import Adapter
 from conformance.adapters.canonical import CanonicalAdapter
 from conformance.adapters.dense_net import DenseNetAdapter
+from conformance.adapters.discovery import DiscoveringAdapter, discover
+from conformance.adapters.discovery.apimap import MapError, read_map, validate
 from conformance.adapters.layer_dicts import LayerDictsAdapter
 from conformance.adapters.single_sample import SingleSampleAdapter
 
@@ -123,10 +125,15 @@ def _load_user_adapter(path) -> type[Adapter]:
     return found[0]
 
 
-def build_adapter(loaded, style: str | None = None, adapter_file: str | None = None) -> Adapter:
+def build_adapter(loaded, style: str | None = None, adapter_file: str | None = None, map_file: str | None = None,
+                  pins: dict | None = None, discovery: bool = True) -> Adapter:
     """An adapter over ``loaded`` (a LoadedImpl or a plain namespace dict).
 
-    ``adapter_file`` wins over ``style``, which wins over detection."""
+    ``adapter_file`` wins over ``style``, which wins over detection. The unit components are
+    found by behaviour (``discovery``), narrowed by ``map_file`` (``--map api.toml``) or by
+    ``pins``, the same map already read (what crosses into the grader's sandbox).
+    ``discovery=False`` keeps the style's names only (the grader, until discovery there keeps one
+    hostile class from taking the other components down with it)."""
     namespace = loaded if isinstance(loaded, dict) else loaded.namespace
     impl = None if isinstance(loaded, dict) else loaded
     if adapter_file:
@@ -140,7 +147,19 @@ def build_adapter(loaded, style: str | None = None, adapter_file: str | None = N
         because = [f"style {style} was chosen with --style"]
     else:
         style, because = detect_style(namespace)
-    return STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl)
+    base = STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl)
+    if not discovery:
+        return base
+    if map_file:
+        try:
+            pins = read_map(map_file)
+        except MapError as exc:
+            raise AdapterError(str(exc)) from None
+    try:
+        found = discover(namespace, getattr(impl, "defined", None), validate(pins or {}))
+    except MapError as exc:
+        raise AdapterError(str(exc)) from None
+    return DiscoveringAdapter(base, found)
 
 
 __all__ = ["STYLES", "AdapterError", "build_adapter", "detect_style", "Adapter"]

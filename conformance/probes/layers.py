@@ -81,7 +81,8 @@ def layer_stability(adapter, case: dict) -> dict:
     reporting warnings, output dtypes and whether x or dy were modified in place."""
     layer = adapter.make_layer(case["kind"], **case.get("hyper", {}))
     obj = getattr(layer, "obj", None)
-    if obj is None or not callable(getattr(obj, "forward", None)):
+    raw = callable(getattr(layer, "raw_forward", None))  # a discovered layer: its own calling convention
+    if not raw and (obj is None or not callable(getattr(obj, "forward", None))):
         raise Missing("the adapter does not expose the student's layer object, so the stability check cannot call it directly")
     if case.get("params"):
         layer.set_params(case["params"])
@@ -89,9 +90,14 @@ def layer_stability(adapter, case: dict) -> dict:
     x0, dy0 = x.copy(), dy.copy()
     out = {"student_name": layer.student_name}
     with watched() as caught:
-        y = np.asarray(obj.forward(x))
+        y = np.asarray(layer.raw_forward(x) if raw else obj.forward(x))
         out["x_mutated"] = not np.array_equal(x, x0, equal_nan=True)
-        if callable(getattr(obj, "backward", None)):
+        if raw:
+            try:
+                dx = layer.raw_backward(dy)
+            except Missing:
+                dx = None
+        elif callable(getattr(obj, "backward", None)):
             dx = obj.backward(dy)
         elif callable(getattr(obj, "derivative", None)):
             dx = dy * np.asarray(obj.derivative(x0.copy()))

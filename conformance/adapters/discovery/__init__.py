@@ -1,0 +1,202 @@
+"""Discovery: find the student's components by what they do, whatever they are called.
+
+``discover(namespace, defined)`` enumerates the classes and functions a submission defines,
+builds each candidate with arguments read from its signature, calls it on inputs the kit chose,
+and keeps what comes back (shapes, which arrays a call creates or changes, how close an output is
+to each known function). Names only rank candidates; a buggy component is still found (then it
+fails its checks), so a bug never turns a ``fail`` into ``missing``.
+
+Discovery is a probe: it calls student code, so under the grader it runs in the sandboxed child
+(``build_adapter`` runs there) and only its text crosses. It is deterministic: inputs are fixed,
+numpy's global RNG is seeded before every call and restored afterwards.
+
+>>> from conformance.loader import load_impl                           # doctest: +SKIP
+>>> found = discover(load_impl("tests/impls/attr_grads.py").namespace)  # doctest: +SKIP
+>>> found.text("linear")                                                # doctest: +SKIP
+'Linear: built as Linear(5, 3); forward (forward) matches x W + b with W (in, out) in .W, ...'
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.base import Adapter, Found, Missing
+from conformance.adapters.discovery import activations, apimap, linear, losses
+from conformance.adapters.discovery.candidates import definitions
+from conformance.adapters.discovery.objects import words
+
+UNIT = ("linear", "relu", "sigmoid", "tanh", "softmax", "cross_entropy", "mse")
+LINEAR_WORDS = {"linear", "dense", "affine", "fc", "fully", "connected", "full", "layer", "perceptron", "neuron"}
+MODEL_WORDS = {"net", "network", "model", "mlp", "sequential", "nn", "classifier", "perceptron"}
+
+
+@dataclass
+class Discovery:
+    """What discovery found, how, and what it tried and rejected."""
+
+    linear: Any = None  # LinearRecipe | FunctionalRecipe | None
+    activations: dict = field(default_factory=dict)  # kind -> ActivationRecipe
+    losses: dict = field(default_factory=dict)  # kind -> [LossCandidate, ...] best first
+    rejected: dict = field(default_factory=dict)  # component -> [sentence, ...]
+    data: str = "rows"
+    seconds: float = 0.0
+
+    def name(self, comp: str) -> str | None:
+        if comp == "linear" and self.linear is not None:
+            return self.linear.name
+        if comp in self.activations:
+            return self.activations[comp].name
+        if comp in self.losses:
+            return self.losses[comp][0].name
+        return None
+
+    def text(self, comp: str) -> str:
+        """One sentence: how ``comp`` was found, or what was tried and why each was rejected."""
+        if comp == "linear" and self.linear is not None:
+            return self.linear.describe()
+        if comp in self.activations:
+            return self.activations[comp].describe()
+        if comp in self.losses:
+            best = self.losses[comp]
+            text = losses.describe(best[0])
+            if len(best) > 1:
+                text += f"; also matched: {', '.join(c.name for c in best[1:4])} (pin one with --map)"
+            return text
+        tried = self.rejected.get(comp) or []
+        if not tried:
+            return "nothing in the submission behaves like it (no candidate)"
+        if len(tried) == 1 and tried[0].startswith("no "):
+            return f"not found: {tried[0]}"
+        return "not found; tried " + "; ".join(tried[:6]) + ("; ..." if len(tried) > 6 else "")
+
+
+def _linear_rank(recipe) -> tuple:
+    w = words(recipe.name)
+    return (not recipe.affine, getattr(recipe, "backward", True) is None, not (w & LINEAR_WORDS) or bool(w & MODEL_WORDS))
+
+
+def discover(namespace: dict, defined: list[str] | None = None, pins: dict | None = None) -> Discovery:
+    """Find the unit components of ``namespace`` (see the module docstring); ``pins`` is a
+    validated ``--map`` (``apimap.read_map``)."""
+    started = time.perf_counter()
+    state = np.random.get_state()
+    try:
+        return _discover(namespace, defined, started, pins or {})
+    finally:
+        np.random.set_state(state)
+
+
+def _discover(namespace, defined, started, pins) -> Discovery:
+    found = Discovery()
+    defs = definitions(namespace, defined)
+    pinned_linear = pins.get("linear", {})
+    ldefs = apimap.only(defs, pinned_linear, "linear")
+    classes = [(n, c) for n, c in ldefs if inspect.isclass(c)]
+    functions = [(n, f) for n, f in ldefs if inspect.isfunction(f)]
+    if "backward_function" in pinned_linear:
+        functions += [(n, f) for n, f in defs if n == pinned_linear["backward_function"]]
+    recipes, rejected = [], []
+    for order, (name, cls) in enumerate(classes):
+        try:
+            recipe, why = linear.identify_class(name, cls)
+        except Exception as exc:  # the kit's own failure to read this class: say so, blame no one
+            recipe, why = None, f"the kit could not read it ({type(exc).__name__}: {exc}); pin it with --map"
+        if recipe is not None:
+            recipes.append((order, recipe))
+        elif words(name) & LINEAR_WORDS or "found" in why or "holds W" in why:
+            rejected.append(f"{name} ({why})")
+    if recipes:
+        recipes.sort(key=lambda ov: (_linear_rank(ov[1]), ov[0]))
+        found.linear = recipes[0][1]
+        if len(recipes) > 1:
+            found.linear.notes.append("also: " + ", ".join(r.name for _, r in recipes[1:4]))
+    else:
+        found.linear = linear.identify_functional(functions)
+        if found.linear is None and not rejected:
+            rejected.append("no class holds a (5, 3) or (3, 5) weight array when built for 5 -> 3 features, and no "
+                            "function pair f(x, W, b) -> (out, cache), g(dout, cache) -> (dx, dW, db)")
+    found.rejected["linear"] = rejected
+    if isinstance(found.linear, linear.LinearRecipe) and pinned_linear:
+        found.linear = apimap.pin_linear(found.linear, pinned_linear)
+    found.data = getattr(found.linear, "data", "rows")
+    taken = {found.linear.name} if found.linear is not None else set()
+    found.activations, seen, _ = activations.identify(defs, taken, found.data,
+                                                      {k: pins[k] for k in activations.KINDS if k in pins})
+    for kind in activations.KINDS:
+        if kind not in found.activations:
+            near = sorted(seen, key=lambda c: c.distances[kind])[:4]
+            found.rejected[kind] = [f"{c.name} (nearest to {min(c.distances, key=c.distances.get)}, "
+                                    f"{c.distances[kind]:.0%} from {kind})" for c in near]
+    taken |= {r.name for r in found.activations.values()}
+    found.losses, seen_losses = losses.identify(defs, taken, {k: pins[k] for k in ("cross_entropy", "mse") if k in pins})
+    for kind in ("cross_entropy", "mse"):
+        if kind not in found.losses:
+            near = sorted([c for c in seen_losses if c.kind == kind], key=lambda c: c.error)[:4]
+            found.rejected[kind] = [f"{c.name} (value {c.error:.0%} from any {kind} reading)" for c in near]
+    found.seconds = time.perf_counter() - started
+    return found
+
+
+class DiscoveringAdapter(Adapter):
+    """The unit components by discovery; everything else (whole networks, optimisers, the
+    gradient checker, initialisers, the single-sample model, stretch layers) from the style
+    adapter ``base``."""
+
+    def __init__(self, base: Adapter, found: Discovery):
+        super().__init__(namespace=base.namespace, style=base.style, detected_because=list(base.detected_because),
+                         loaded=base.loaded)
+        self.base, self.found = base, found
+
+    def inventory(self):
+        out = self.base.inventory()
+        for comp in UNIT:
+            name = self.found.name(comp)
+            if name is not None:
+                out[comp] = Found(comp, name, self.found.text(comp))
+            elif out.get(comp) is None or out[comp].name is None:
+                out[comp] = Found(comp, None, self.found.text(comp))
+        return out
+
+    def make_layer(self, kind, **hyper):
+        if kind == "linear" and self.found.linear is not None:
+            handle = linear.FunctionalLinear if isinstance(self.found.linear, linear.FunctionalRecipe) \
+                else linear.DiscoveredLinear
+            return handle(self.found.linear, hyper["in_features"], hyper["out_features"], hyper.get("seed", 0))
+        if kind in self.found.activations:
+            return activations.DiscoveredActivation(self.found.activations[kind])
+        return self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
+
+    def make_loss(self, kind):
+        if kind in self.found.losses:
+            return losses.DiscoveredLoss(self.found.losses[kind][0])
+        return self._fallback(kind, lambda: self.base.make_loss(kind))
+
+    def _fallback(self, kind, make):
+        """Stretch layers come from the style. A unit component discovery did not find is
+        `missing` with what it tried: never a guess by name that could blame the student."""
+        if kind not in UNIT:
+            return make()
+        raise Missing(f"no {kind.replace('_', '-')} found by behaviour: {self.found.text(kind)}; "
+                      "pin it with --map (conformance/MAP.md)")
+
+    def make_pipeline(self, sizes, hidden="relu", task="classification"):
+        return self.base.make_pipeline(sizes, hidden, task)
+
+    def make_optimizer(self, kind, **hyper):
+        return self.base.make_optimizer(kind, **hyper)
+
+    def gradient_checker(self):
+        return self.base.gradient_checker()
+
+    def init_weights(self, kind, fan_in, fan_out, seed):
+        return self.base.init_weights(kind, fan_in, fan_out, seed)
+
+    def single_sample_model(self, input_dim, hidden_dim, activation):
+        return self.base.single_sample_model(input_dim, hidden_dim, activation)
+
+
+__all__ = ["discover", "Discovery", "DiscoveringAdapter", "UNIT", "Missing"]

@@ -1,0 +1,380 @@
+"""Find ReLU, sigmoid, tanh and softmax by what they compute, as classes or as plain functions.
+
+Every class that builds without arguments and every one-argument function is called on the kit's
+3 x 4 probe input. An output of the same shape is compared with each activation and the forms its
+usual bugs take (sigmoid(-x), softmax over the wrong axis...): the nearest family names the kind.
+A name that says the kind (``relu``, ``Sigmoid``) ranks a candidate and settles a broken one that
+behaviour alone cannot place. Functions nearer a derivative (``relu_prime``, ``dsigmoid``) are not
+activations: they are the backward partners of the function they differentiate, found by how
+close they come to its derivative, taking the input ``z`` or the output ``a`` as argument.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.base import LayerHandle, Missing
+from conformance.adapters.discovery import candidates as cand
+from conformance.adapters.discovery.linear import BACKWARD_NAMES, DX_WORDS, FORWARD_NAMES, method_order
+from conformance.adapters.discovery.maths import (
+    DERIVATIVE, DERIVATIVE_OF_OUTPUT, FORWARD, FORWARD_OF, PROBE_X, distance, family_distance,
+)
+from conformance.adapters.discovery.objects import (
+    StudentRaised, attempt, changed, describe, get, required, scan, snapshot, words,
+)
+
+KINDS = ("relu", "sigmoid", "tanh", "softmax")
+NAME_WORDS = {"relu": {"relu", "rectifier", "rectified"}, "sigmoid": {"sigmoid", "logistic", "sigm", "expit"},
+              "tanh": {"tanh", "hyperbolic"}, "softmax": {"softmax", "soft"}}
+DERIVATIVE_WORDS = {"prime", "derivative", "deriv", "grad", "gradient", "backward", "diff", "der", "back", "derivate",
+                    "dx", "bwd", "backprop"}
+DERIVATIVE_METHODS = ("derivative", "prime", "deriv", "gradient", "grad", "derivate", "diff", "df", "d",
+                      "backward_derivative", "derivative_fn", "dfdx")
+CLOSE = 0.35  # relative distance within which an output belongs to a family
+
+
+def name_kind(name: str) -> str | None:
+    w = words(name)
+    low = name.lower()
+    for kind, names in NAME_WORDS.items():
+        if w & names or any(low.startswith(n) or low.endswith(n) for n in names if len(n) > 3):
+            return kind
+    return None
+
+
+def derivative_named(name: str, kind: str | None = None) -> bool:
+    w, low = words(name), name.lower()
+    if w & DERIVATIVE_WORDS:
+        return True
+    stem = {"relu", "sigmoid", "tanh", "softmax", "sig", "sigm"}
+    return any(low in (f"d{s}", f"d_{s}", f"{s}_d", f"{s}d", f"{s}p", f"{s}_p") for s in stem)
+
+
+@dataclass
+class Candidate:
+    name: str
+    obj: Any  # a class or a function
+    is_class: bool
+    y: np.ndarray
+    forward: str | None = None  # method name (classes)
+    out_path: tuple | None = None
+    returns_cache: bool = False
+    order: int = 0
+    distances: dict = field(default_factory=dict)
+
+
+@dataclass
+class ActivationRecipe:
+    kind: str
+    name: str
+    cand: Candidate
+    backward: tuple | None = None  # ("method", name, style, dx_from) | ("derivative", callable-name, arg) | ("cache", fn, name)
+    partner: Any = None
+    data: str = "rows"
+    others: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        c = self.cand
+        what = f"class {c.name}.{c.forward}" if c.is_class else f"function {c.name}"
+        d = c.distances.get(self.kind, float("inf"))
+        how = "matches" if d < 1e-6 else "is nearest to" if d < CLOSE else "is named like"
+        text = f"{c.name}: {what} {how} {self.kind}"
+        if self.backward is None:
+            text += "; no backward or derivative found"
+        elif self.backward[0] == "method":
+            text += f"; backward: {c.name}.{self.backward[1]}"
+        elif self.backward[0] == "derivative":
+            text += f"; derivative: {self.backward[1]}({'a = f(z)' if self.backward[2] == 'output' else 'z'})"
+        else:
+            text += f"; backward: {self.backward[1]}(dout, cache)"
+        if self.data == "cols":
+            text += "; samples are columns"
+        if self.others:
+            text += f"; also matched: {', '.join(self.others)} (pin one with --map)"
+        return text
+
+
+def _class_candidate(name, cls, order) -> Candidate | None:
+    call = cand.no_arg_call(cls)
+    if call is None:
+        return None
+    try:
+        obj = attempt(cls, *call.args, **call.kwargs)
+    except StudentRaised:
+        return None
+    for method in method_order(cls, FORWARD_NAMES, exclude_words=("back", "grad", "deriv", "prime", "update", "step",
+                                                                   "loss", "set", "get", "init", "zero", "save", "load")):
+        if len(required(getattr(obj, method))) != 1:
+            continue
+        before = snapshot(obj)
+        try:
+            y = attempt(getattr(obj, method), PROBE_X.copy())
+        except StudentRaised:
+            continue
+        if isinstance(y, np.ndarray) and y.shape == PROBE_X.shape:
+            return Candidate(name, cls, True, np.asarray(y, dtype=float), method, order=order)
+        if y is None:
+            for path in changed(before, scan(obj)):
+                if np.shape(get(obj, path)) == PROBE_X.shape:
+                    return Candidate(name, cls, True, np.asarray(get(obj, path), float), method, path, order=order)
+    return None
+
+
+def _function_candidate(name, fn, order) -> Candidate | None:
+    if len(required(fn)) != 1:
+        return None
+    try:
+        y = attempt(fn, PROBE_X.copy())
+    except StudentRaised:
+        return None
+    cache = False
+    if isinstance(y, tuple) and len(y) == 2 and isinstance(y[0], np.ndarray):
+        y, cache = y[0], True
+    if isinstance(y, np.ndarray) and y.shape == PROBE_X.shape and y.dtype.kind in "fiub":
+        return Candidate(name, fn, False, np.asarray(y, dtype=float), returns_cache=cache, order=order)
+    return None
+
+
+def gather(defs: list[tuple[str, Any]], exclude: set[str]) -> list[Candidate]:
+    out = []
+    for order, (name, obj) in enumerate(defs):
+        if name in exclude:
+            continue
+        try:
+            c = _class_candidate(name, obj, order) if inspect.isclass(obj) else _function_candidate(name, obj, order)
+        except Exception:  # the kit could not read this definition: it is not a candidate
+            c = None
+        if c is not None:
+            c.distances = {k: family_distance(k, c.y) for k in KINDS}
+            out.append(c)
+    return out
+
+
+def _derivative_distance(y) -> float:
+    with np.errstate(all="ignore"):
+        return min(min(distance(y, d(PROBE_X)), distance(y, DERIVATIVE_OF_OUTPUT[k](FORWARD_OF[k](PROBE_X))))
+                   for k, d in DERIVATIVE.items())
+
+
+def classify(c: Candidate) -> str | None:
+    """The kind ``c`` computes, "derivative" for a derivative function, or None."""
+    named = name_kind(c.name)
+    if not c.is_class and derivative_named(c.name):
+        return "derivative"
+    best = min(KINDS, key=lambda k: c.distances[k])
+    if named and c.distances[named] < 1.5:
+        return named
+    if c.distances[best] < CLOSE and c.distances[best] <= _derivative_distance(c.y):
+        return best
+    if not c.is_class and _derivative_distance(c.y) < CLOSE:
+        return "derivative"
+    return None
+
+
+def _rank(c: Candidate, kind: str):
+    has_backward = c.is_class and any(callable(getattr(c.obj, n, None)) for n in BACKWARD_NAMES + DERIVATIVE_METHODS)
+    return (not has_backward, c.distances[kind] > 1e-6, name_kind(c.name) != kind, not c.is_class, c.order)
+
+
+def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
+             pins: dict | None = None) -> tuple[dict, list[Candidate], list]:
+    """kind -> ActivationRecipe for every activation found, the candidates seen, and the
+    derivative-like functions (partners). ``pins``: kind -> the map's table for it."""
+    from conformance.adapters.discovery import apimap
+
+    pins = pins or {}
+    pinned = {(t.get("class") or t.get("function")): kind for kind, t in pins.items() if t.get("class") or t.get("function")}
+    for kind, table in pins.items():
+        apimap.only(defs, table, kind)  # a name the submission does not define is a map error
+    seen = gather(defs, exclude)
+    groups: dict[str, list[Candidate]] = {k: [] for k in KINDS}
+    partners = []
+    for c in seen:
+        kind = pinned.get(c.name) or classify(c)
+        if kind == "derivative":
+            partners.append(c)
+        elif kind:
+            groups[kind].append(c)
+    found = {}
+    for kind, group in groups.items():
+        if not group:
+            continue
+        group.sort(key=lambda c: (c.name not in pinned, _rank(c, kind)))
+        best = group[0]
+        recipe = ActivationRecipe(kind, best.name, best, data=data if kind == "softmax" else "rows",
+                                  others=[c.name for c in group[1:]])
+        try:
+            recipe.backward = _find_backward(best, kind, defs, partners)
+        except Exception:  # the kit's own failure: no backward found, said in the inventory
+            recipe.backward = None
+        table = pins.get(kind, {})
+        if "derivative" in table:
+            fn = dict(defs).get(table["derivative"])
+            arg = table.get("derivative_of", "input")
+            recipe.backward = ("derivative", table["derivative"], arg, fn) if fn is not None and not best.is_class \
+                else ("derivative", table["derivative"], arg)
+        elif "backward" in table and best.is_class:
+            recipe.backward = ("method", table["backward"], "dy", "return")
+        found[kind] = recipe
+    return found, seen, partners
+
+
+def _derivative_arg(values_at_input, values_at_output, kind: str, param_name: str, names_first: bool) -> str | None:
+    """Does a derivative take z (the input) or a = f(z) (the output)? A method's parameter name
+    is its class's contract (``derivative(self, z)`` is handed z, so ``z * (1 - z)`` there is a
+    bug); a free function is handed whatever its caller chooses, so behaviour decides first."""
+    if kind not in DERIVATIVE:
+        return None
+    low = param_name.lower()
+    named = "input" if low in ("z", "x", "inputs", "input", "pre", "preactivation", "logits") or \
+        words(param_name) & {"input", "inputs", "pre"} else \
+        "output" if low in ("a", "y", "out", "output", "s", "activation", "activated", "act", "sig", "h", "fx") or \
+        words(param_name) & {"output", "activation"} else None
+    if names_first and named:
+        return named
+    true = DERIVATIVE[kind](PROBE_X)
+    d_in, d_out = distance(values_at_input, true), distance(values_at_output, true)
+    if min(d_in, d_out) < CLOSE and abs(d_in - d_out) > 1e-9:
+        return "input" if d_in < d_out else "output"
+    return named or "input"
+
+
+def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
+    if c.is_class:
+        return _class_backward(c, kind)
+    return _function_backward(c, kind, defs, partners)
+
+
+def _class_backward(c: Candidate, kind: str):
+    dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
+    for method in [n for n in BACKWARD_NAMES if callable(getattr(c.obj, n, None))]:
+        fn = getattr(c.obj, method)
+        need = required(fn)
+        if len(need) not in (1, 2):
+            continue
+        styles = {1: ["dy"], 2: ["x_dy"] if need[0].lower() in ("x", "inputs", "input", "z") else ["dy_lr", "x_dy"]}
+        for style in styles.get(len(need), []):
+            try:
+                obj = attempt(c.obj, **(cand.no_arg_call(c.obj).kwargs))
+                attempt(getattr(obj, c.forward), PROBE_X.copy())
+                before = snapshot(obj)
+                args = {"dy": (dy,), "x_dy": (PROBE_X.copy(), dy), "dy_lr": (dy, 0.1)}[style]
+                result = attempt(getattr(obj, method), *args)
+            except StudentRaised:
+                continue
+            if isinstance(result, np.ndarray) and result.shape == PROBE_X.shape:
+                return ("method", method, style, "return")
+            stored = [p for p in changed(before, scan(obj)) if np.shape(get(obj, p)) == PROBE_X.shape]
+            stored.sort(key=lambda p: -(str(p[-1][1]) in DX_WORDS))
+            if stored:
+                return ("method", method, style, stored[0])
+    for method in DERIVATIVE_METHODS:
+        fn = getattr(c.obj, method, None)
+        if not callable(fn) or len(required(fn)) != 1:
+            continue
+        try:
+            obj = attempt(c.obj, **(cand.no_arg_call(c.obj).kwargs))
+            at_in = attempt(getattr(obj, method), PROBE_X.copy())
+            at_out = attempt(getattr(obj, method), FORWARD_OF.get(kind, np.tanh)(PROBE_X))
+        except StudentRaised:
+            continue
+        arg = _derivative_arg(at_in, at_out, kind, required(fn)[0], names_first=True)
+        return ("derivative", method, arg or "input")
+    return None
+
+
+def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate]):
+    stem = c.name.lower()
+    if c.returns_cache:  # relu_forward(x) -> (out, cache) with relu_backward(dout, cache)
+        dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
+        two = sorted([(n, f) for n, f in defs if inspect.isfunction(f) and len(required(f)) == 2 and f is not c.obj],
+                     key=lambda nf: -(stem.replace("forward", "") in nf[0].lower()))
+        for n, f in two:
+            try:
+                _, cache = attempt(c.obj, PROBE_X.copy())
+                dx = attempt(f, dy, cache)
+            except (StudentRaised, TypeError, ValueError):
+                continue
+            if isinstance(dx, np.ndarray) and dx.shape == PROBE_X.shape:
+                return ("cache", n, f)
+    if kind not in DERIVATIVE:
+        return None
+    true = DERIVATIVE[kind](PROBE_X)
+    scored = []
+    for p in partners:
+        try:
+            at_in = np.asarray(p.y, dtype=float)
+            at_out = np.asarray(attempt(p.obj, FORWARD_OF[kind](PROBE_X)), dtype=float)
+        except (StudentRaised, TypeError, ValueError):
+            continue
+        d = min(distance(at_in, true), distance(at_out, true))
+        named = stem in p.name.lower() or name_kind(p.name) == kind
+        if named or d < 1.0:
+            scored.append((not named, d, p.order, p, at_in, at_out))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: s[:3])
+    _, _, _, p, at_in, at_out = scored[0]
+    arg = _derivative_arg(at_in, at_out, kind, required(p.obj)[0], names_first=False)
+    return ("derivative", p.name, arg or "input", p.obj)
+
+
+class DiscoveredActivation(LayerHandle):
+    """A student activation (object or function) driven as a layer in the kit's layout."""
+
+    def __init__(self, recipe: ActivationRecipe):
+        self.recipe, self.kind, self.student_name = recipe, recipe.kind, recipe.name
+        c = recipe.cand
+        self.obj = attempt(c.obj, **cand.no_arg_call(c.obj).kwargs) if c.is_class else None
+        api = "derivative" if recipe.backward and recipe.backward[0] == "derivative" else "backward"
+        self.conventions = {"activation_api": api}
+        if recipe.data == "cols":
+            self.conventions["data_layout"] = "cols"
+        self._z = self._y = self._cache = None
+
+    def _in(self, a):
+        return a.T if self.recipe.data == "cols" else a
+
+    def forward(self, x):
+        return self.raw_forward(np.array(x, dtype=np.float64), copy=True)
+
+    def raw_forward(self, x, copy=False):
+        c = self.recipe.cand
+        xs = self._in(x)
+        self._z = xs.copy()
+        if c.is_class:
+            y = getattr(self.obj, c.forward)(xs)
+            if c.out_path is not None:
+                y = get(self.obj, c.out_path)
+        else:
+            y = c.obj(xs)
+            if c.returns_cache:
+                y, self._cache = y
+        self._y = np.array(y, dtype=float)
+        return self._in(np.asarray(y))
+
+    def backward(self, dy):
+        return self.raw_backward(np.array(dy, dtype=np.float64))
+
+    def raw_backward(self, dy):
+        bw = self.recipe.backward
+        if bw is None:
+            where = "backward or derivative method" if self.recipe.cand.is_class else \
+                f"derivative function of {self.student_name} (like {self.student_name}_prime)"
+            raise Missing(f"{self.student_name} has no backward method: the kit found no {where}")
+        dys = self._in(dy)
+        if bw[0] == "method":
+            _, method, style, dx_from = bw
+            args = {"dy": (dys,), "x_dy": (self._z.copy(), dys), "dy_lr": (dys, 0.1)}[style]
+            result = getattr(self.obj, method)(*args)
+            dx = result if dx_from == "return" else get(self.obj, dx_from)
+        elif bw[0] == "cache":
+            dx = bw[2](dys, self._cache)
+        else:
+            fn = getattr(self.obj, bw[1]) if self.obj is not None else bw[3]
+            arg = self._y.copy() if bw[2] == "output" else self._z.copy()
+            dx = dys * np.asarray(fn(arg))
+        return self._in(np.asarray(dx))

@@ -1,0 +1,163 @@
+"""Which of the submission's definitions could be a component, and how to build them.
+
+Constructor arguments are inferred the way hypothesis's ``st.builds`` reads a signature (names,
+defaults), then confirmed by behaviour: ``size_calls(Cls, 5, 3)`` lists the calls worth trying
+for a layer mapping 5 features to 3, most likely first, and discovery keeps the first whose
+object holds a (5, 3) or (3, 5) weight array.
+
+>>> class Layer_Dense:
+...     def __init__(self, n_inputs, n_neurons): ...
+>>> [c.text for c in size_calls(Layer_Dense, 5, 3)][:2]
+['Layer_Dense(5, 3)', 'Layer_Dense(3, 5)']
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.discovery.objects import parameters, takes_varargs, words
+
+# Modules whose objects are never the student's own definitions.
+_FOREIGN = {"numpy", "scipy", "torch", "pytest", "hypothesis", "nbformat", "conformance", "graders",
+            "matplotlib", "sklearn", "pandas", "tqdm", "typing", "abc", "dataclasses", "enum", "functools",
+            "collections", "builtins"}
+
+IN_WORDS = {"in", "inp", "input", "inputs", "nin", "fan", "prev", "ni", "nx", "incoming", "inputsize", "indim"}
+OUT_WORDS = {"out", "output", "outputs", "nout", "neurons", "units", "no", "ny", "hidden", "nodes", "outgoing",
+             "outputsize", "outdim", "cells", "size"}
+SHAPE_WORDS = {"shape", "dims", "dimensions", "layer_shape"}
+ACTIVATION_WORDS = {"activation", "act", "nonlinearity", "activation_fn", "activation_function", "afunc", "phi"}
+LR_NAMES = {"lr", "learning_rate", "eta", "alpha", "step_size", "learningrate", "rate", "lrate"}
+IDENTITY_ACTIVATIONS = (None, "linear", "identity", "none")
+
+
+def definitions(namespace: dict, defined: list[str] | None = None) -> list[tuple[str, Any]]:
+    """(name, object) of every class and function the submission itself defines, in its order."""
+    if defined:
+        names = [n for n in defined if n in namespace]
+    else:
+        names = list(namespace)
+    out = []
+    for name in names:
+        value = namespace[name]
+        if not (inspect.isclass(value) or inspect.isfunction(value)) or name.startswith("__"):
+            continue
+        module = (getattr(value, "__module__", "") or "").split(".")[0]
+        if module in _FOREIGN or module in getattr(sys, "stdlib_module_names", ()):
+            continue
+        out.append((name, value))
+    return out
+
+
+@dataclass
+class Call:
+    """One way to call a constructor: the arguments and how the inventory writes it."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    text: str = ""
+    lr: float | None = None  # the learning rate handed in, when the constructor takes one
+    order: str = "in_out"  # which size went first: "in_out" or "out_in" (or "shape")
+
+
+def _fill(param: inspect.Parameter, seed: int):
+    """A value for a required argument that is not a size, or ``inspect._empty`` if unknown."""
+    name = param.name.lower()
+    if name in ("rng", "random_state", "generator", "key") or "rng" in words(name):
+        return np.random.default_rng(seed)
+    if name in ("seed",):
+        return seed
+    if name in LR_NAMES:
+        return 0.1
+    if name in ACTIVATION_WORDS or words(name) & {"activation"}:
+        return None
+    if name in ("init", "initializer", "initialization", "init_method", "weight_init", "initialisation"):
+        return "he"
+    return inspect.Parameter.empty
+
+
+def _role(name: str) -> str:
+    w = words(name)
+    if name.lower() in SHAPE_WORDS:
+        return "shape"
+    if w & {"in", "inp", "input", "inputs", "nin", "prev", "incoming"} or name.lower() in IN_WORDS:
+        return "in"
+    if w & {"out", "output", "outputs", "nout", "neurons", "units", "nodes", "hidden", "outgoing"}:
+        return "out"
+    return "size"
+
+
+def size_calls(cls, n_in: int, n_out: int, seed: int = 0) -> list[Call]:
+    """Constructor calls to try for a layer mapping ``n_in`` features to ``n_out``, likeliest first."""
+    params = parameters(cls)
+    name = getattr(cls, "__name__", "layer")
+    need = [p for p in params if p.default is p.empty]
+    sizes, fixed, unknown = [], {}, []
+    for p in need:
+        value = _fill(p, seed)
+        if value is not inspect.Parameter.empty:
+            fixed[p.name] = value
+        elif _role(p.name) == "shape" or len(sizes) < 2:
+            sizes.append(p)
+        else:
+            unknown.append(p)
+    if unknown:
+        return []
+    extra = {}
+    for p in params:  # optional arguments that would change what a plain linear layer does
+        if p.default is not p.empty and p.name not in fixed:
+            low = p.name.lower()
+            if low in ("rng", "random_state") and p.default is None:
+                extra[p.name] = np.random.default_rng(seed)
+    lr = fixed.get(next((p.name for p in need if p.name.lower() in LR_NAMES), ""), None)
+    kw_text = ", ".join(f"{k}={v!r}" if not isinstance(v, np.random.Generator) else f"{k}=<rng>"
+                        for k, v in {**fixed, **extra}.items())
+
+    def call(args, order):
+        pieces = [", ".join(map(repr, args))] + ([kw_text] if kw_text else [])
+        return Call(tuple(args), {**fixed, **extra}, f"{name}({', '.join(p for p in pieces if p)})", lr, order)
+
+    if len(sizes) == 1 and _role(sizes[0].name) == "shape":
+        return [call([(n_in, n_out)], "shape"), call([(n_out, n_in)], "shape_out_in")]
+    if len(sizes) == 1:  # Dense(units): the input size is learnt on the first forward
+        return [call([n_out], "out_only")]
+    if len(sizes) == 2:
+        roles = [_role(p.name) for p in sizes]
+        first = [call([n_in, n_out], "in_out"), call([n_out, n_in], "out_in")]
+        return first[::-1] if roles == ["out", "in"] else first
+    if len(sizes) == 0 and takes_varargs(cls):
+        return [call([n_in, n_out], "in_out"), call([n_out, n_in], "out_in")]
+    if len(sizes) == 0:  # sizes with defaults: pass them by name when the names say which is which
+        named = {}
+        for p in params:
+            role = _role(p.name)
+            if role in ("in", "out") and p.default is not p.empty and isinstance(p.default, int):
+                named.setdefault(role, p.name)
+        if len(named) == 2:
+            c = call([], "in_out")
+            c.kwargs.update({named["in"]: n_in, named["out"]: n_out})
+            c.text = f"{name}({named['in']}={n_in}, {named['out']}={n_out})"
+            return [c]
+    return []
+
+
+def activation_options(cls) -> list[dict]:
+    """Keyword sets that make a layer with an ``activation`` argument a plain linear layer."""
+    name = next((p.name for p in parameters(cls) if p.name.lower() in ACTIVATION_WORDS), None)
+    return [{}] if name is None else [{name: value} for value in IDENTITY_ACTIVATIONS]
+
+
+def no_arg_call(cls) -> Call | None:
+    """How to build a class that needs no size (an activation or a loss), or None."""
+    fixed = {}
+    for p in parameters(cls):
+        if p.default is p.empty:
+            value = _fill(p, 0)
+            if value is inspect.Parameter.empty:
+                return None
+            fixed[p.name] = value
+    return Call((), fixed, f"{getattr(cls, '__name__', 'cls')}()")

@@ -1,0 +1,211 @@
+"""What discovery knows about a student's objects: their arrays, where those live, and safe calls.
+
+A *path* names where an array lives inside an object, as a tuple of steps: ``("a", "weights")``
+is ``obj.weights``, ``("a", "params"), ("k", "W")`` is ``obj.params["W"]``, ``("a", "W"), ("a",
+"data")`` is a parameter object's ``obj.W.data``. ``scan(obj)`` lists every float array an object
+holds, two steps deep, so discovery can see which arrays a constructor creates and which arrays
+a call changes, whatever they are called.
+
+>>> class Layer:
+...     def __init__(self):
+...         self.params = {"W": np.zeros((3, 5))}
+>>> {describe(p): a.shape for p, a in scan(Layer()).items()}
+{".params['W']": (3, 5)}
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import re
+import signal
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+Path = tuple  # tuple[tuple[str, str | int], ...]
+
+CALL_SECONDS = 2.0  # one call into student code while discovering (a constructor that trains is cut off)
+
+
+class StudentRaised(Exception):
+    """The student's code raised (or hung) while discovery called it; ``cause`` is the original."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
+# --- calling student code -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _limit(seconds: float):
+    """Interrupt a call after ``seconds`` when no other timer is running (main thread only)."""
+    usable = hasattr(signal, "setitimer") and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    if usable:
+        try:
+            def _raise(signum, frame):
+                raise TimeoutError(f"took longer than {seconds:g} s while the kit was discovering it")
+
+            old = signal.signal(signal.SIGALRM, _raise)
+        except ValueError:
+            usable = False
+    if usable:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        if usable:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def attempt(fn: Callable, *args, seed: int = 0, **kwargs):
+    """Call student code quietly and deterministically: prints swallowed, numpy warnings silenced,
+    the global numpy RNG seeded; any exception comes back as ``StudentRaised``."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+                np.errstate(all="ignore"), _limit(CALL_SECONDS):
+            warnings.simplefilter("ignore")
+            np.random.seed(seed)
+            return fn(*args, **kwargs)
+    except StudentRaised:
+        raise
+    except (Exception, RecursionError) as exc:  # noqa: B014 - everything a student's code can raise
+        raise StudentRaised(exc) from None
+
+
+def parameters(fn) -> list[inspect.Parameter]:
+    """The parameters a caller fills (no self, no *args/**kwargs); [] when unreadable."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return []
+    return [p for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def required(fn) -> list[str]:
+    return [p.name for p in parameters(fn) if p.default is p.empty]
+
+
+def takes_varargs(fn) -> bool:
+    try:
+        return any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+
+
+def words(name: str) -> set[str]:
+    """``n_inputs`` -> {"n", "inputs"}; ``inputSize`` -> {"input", "size"}."""
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name))
+    return {w for w in re.split(r"[_\W\d]+", name.lower()) if w}
+
+
+# --- arrays inside objects --------------------------------------------------------------------
+
+
+def _is_float_array(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 0
+
+
+def _own_attrs(obj) -> dict:
+    try:
+        return dict(vars(obj))
+    except TypeError:
+        return {}
+
+
+def scan(obj, depth: int = 2) -> dict[Path, np.ndarray]:
+    """Every float array ``obj`` holds: attributes, dict entries, list items and the ``.data`` /
+    ``.grad`` of parameter objects, up to ``depth`` steps, in a stable order."""
+    found: dict[Path, np.ndarray] = {}
+
+    def walk(value, path, left, seen):
+        if _is_float_array(value):
+            found.setdefault(path, value)
+            return
+        if left == 0 or id(value) in seen or isinstance(value, (str, bytes, int, float, type)) or callable(value):
+            return
+        seen = seen | {id(value)}
+        if isinstance(value, dict):
+            items = [(("k", k), v) for k, v in value.items() if isinstance(k, (str, int))]
+        elif isinstance(value, (list, tuple)):
+            items = [(("k", i), v) for i, v in enumerate(value[:8])]
+        else:
+            items = [(("a", k), v) for k, v in _own_attrs(value).items()]
+        for step, v in items:
+            walk(v, path + (step,), left - 1, seen)
+
+    for name, value in _own_attrs(obj).items():
+        walk(value, (("a", name),), depth, {id(obj)})
+    return found
+
+
+def get(obj, path: Path):
+    for kind, key in path:
+        obj = getattr(obj, key) if kind == "a" else obj[key]
+    return obj
+
+
+def put(obj, path: Path, value: np.ndarray) -> None:
+    """Write ``value`` where ``path`` points, in the student's own shape: in place when the array
+    there is float64 (so aliases such as a parameter list stay in step), else rebound."""
+    holder = get(obj, path[:-1])
+    kind, key = path[-1]
+    current = getattr(holder, key) if kind == "a" else holder[key]
+    value = np.asarray(value, dtype=np.float64)
+    if isinstance(current, np.ndarray) and current.size == value.size:
+        value = value.reshape(current.shape)
+        if current.dtype == np.float64 and current.flags.writeable:
+            current[...] = value
+            return
+    value = value.copy()
+    if kind == "a":
+        setattr(holder, key, value)
+    else:
+        holder[key] = value
+
+
+def describe(path: Path) -> str:
+    """``(("a", "params"), ("k", "W"))`` -> ``.params['W']``."""
+    return "".join(f".{k}" if kind == "a" else f"[{k!r}]" for kind, k in path)
+
+
+def leaf(path: Path) -> str:
+    return str(path[-1][1])
+
+
+def snapshot(obj) -> dict[Path, np.ndarray]:
+    return {p: a.copy() for p, a in scan(obj).items()}
+
+
+def changed(before: dict[Path, np.ndarray], after: dict[Path, np.ndarray]) -> list[Path]:
+    """Paths whose array is new, or has a new shape or new values, since ``before``."""
+    out = []
+    for path, now in after.items():
+        old = before.get(path)
+        if old is None or old.shape != now.shape or not np.array_equal(old, now, equal_nan=True):
+            out.append(path)
+    return out
+
+
+def gradient_name_score(grad_path: Path, param_path: Path) -> int:
+    """How much a path's name says "the gradient of this parameter" (higher is likelier):
+    ``dW`` for ``W``, ``dweights`` for ``weights``, ``grads['W']`` for ``params['W']``, ``.grad``
+    for ``.data``. Names only rank candidates that behaviour already allows."""
+    g, p = leaf(grad_path).lower(), leaf(param_path).lower()
+    full = describe(grad_path).lower()
+    score = 0
+    if g in (f"d{p}", f"d_{p}", f"grad_{p}", f"{p}_grad", f"grad{p}", f"{p}grad", f"d{p}s", f"delta_{p}",
+             f"g{p}", f"dl_d{p}", f"{p}_gradient", f"gradient_{p}"):
+        score += 4
+    if g == p and len(grad_path) > 1 and len(param_path) > 1 and grad_path[:-1] != param_path[:-1]:
+        score += 3  # grads["W"] beside params["W"]
+    if g in ("grad", "gradient", "_gradient", "_grad") and grad_path[:-1] == param_path[:-1]:
+        score += 3  # a parameter object's .grad beside its .data
+    if any(w in full for w in ("grad", "delta")) or g.startswith("d"):
+        score += 1
+    return score
