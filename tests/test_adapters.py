@@ -107,7 +107,7 @@ def test_linear_forward_backward_and_layout(adapters, style, n_in):
 
 
 def test_single_sample_has_no_linear_layer(adapters):
-    with pytest.raises(Missing, match="no linear layer"):
+    with pytest.raises(Missing, match="no linear found by behaviour: .*pin it with --map"):
         adapters["single_sample"].make_layer("linear", in_features=4, out_features=3)
 
 

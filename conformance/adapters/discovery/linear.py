@@ -589,7 +589,9 @@ class DiscoveredLinear(LayerHandle):
                 except LookupError as exc:
                     raise Missing(f"{self.student_name}: the map's gradient path {exc} after backward") from None
             g = np.array(get(self.obj, path), dtype=float)
-            out[name] = self._canon_w(g) if name == "W" else g.reshape(self.n_out) if g.size == self.n_out else g
+            g = self._canon_w(g) if name == "W" else g
+            want = (self.n_out, self.n_in) if name == "W" else (self.n_out,)
+            out[name] = g.reshape(want) if g.shape != want and g.size == int(np.prod(want)) else g  # as the style adapters did
         if "b" not in out and self.recipe.b_path:
             raise Missing(f"{self.student_name} stores no gradient for b after backward (looked for an array of "
                           f"the bias's size that backward writes)")
