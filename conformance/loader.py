@@ -3,16 +3,18 @@
 ``load_impl(spec)`` accepts:
 
 * ``"reference"``             the kit's own reference package (canonical style);
-* an importable module name   e.g. ``mypkg`` or ``mypkg.nn``;
-* a path to a ``.py`` file    imported as a module (its folder goes on ``sys.path`` for siblings);
-* a path to a package folder  imported, and the public names of every submodule merged, so that
-                               ``src/models.py`` + ``src/activations.py`` read as one namespace
-                               (a folder with no .py file and one notebook: that notebook);
-* a path to an ``.ipynb``     definitions extracted cell by cell, everything else dropped and listed.
+* an importable module name   e.g. ``mypkg`` or ``mypkg.nn`` (imported as it is: its top level runs);
+* a path to a ``.py`` file    its definitions read as a notebook's are (below);
+* a path to a package folder  every module read the same way, and the public names of every module
+                               merged, so that ``src/models.py`` + ``src/activations.py`` read as one
+                               namespace (a folder with no .py file and one notebook: that notebook);
+* a path to an ``.ipynb``     the same, cell by cell.
 
-What a notebook keeps (top-level statements only):
+What is kept of a file or notebook (top-level statements only):
 
-* ``import`` / ``from ... import`` (an import that fails is dropped and listed, never fatal);
+* ``import`` / ``from ... import``; one that fails (tqdm, matplotlib, a course helper that was not
+  handed in, ``google.colab``) is dropped and listed, never fatal, and each name it would have
+  bound holds an ``Unavailable`` placeholder that raises ``ImportUnavailable`` only when used;
 * ``def`` / ``async def`` / ``class`` (a definition that raises when executed is dropped and listed);
 * constant assignments: every target a plain name, the value built only from literals, names
   kept earlier (constants, imports, definitions), attributes of those (``DTYPE = np.float64``),
@@ -23,47 +25,79 @@ What a notebook keeps (top-level statements only):
   statements inside are dropped and listed (an emptied branch becomes ``pass``).
 
 Everything else (calls such as ``np.random.seed(0)``, training loops, plots, prints, downloads,
-``if __name__ == "__main__":`` blocks) is dropped and listed in ``LoadedImpl.dropped``. Lines starting with ``%`` or ``!`` (IPython
-magics and shell escapes) are removed first; a cell opening with a ``%%`` cell magic other than
-``%%time``/``%%timeit``/``%%capture`` is dropped whole. A cell with a syntax error is dropped and
-the other cells still load.
+``if __name__ == "__main__":`` blocks) is dropped and listed in ``LoadedImpl.dropped`` with its
+file and line. In a notebook, lines starting with ``%`` or ``!`` (IPython magics and shell
+escapes) are removed first; a cell opening with a ``%%`` cell magic other than
+``%%time``/``%%timeit``/``%%capture`` is dropped whole; a cell with a syntax error is dropped and
+the other cells still load. A ``.py`` file with a syntax error is a ``LoadError`` naming the
+line (in a package folder, that module is dropped and the others load).
+
+Imports of the submission's own modules (``from layers import Dense``, ``import activations as
+act``, ``from .layers import Dense``, ``from mypkg.layers import Dense`` inside ``mypkg/``) reach
+the files beside it, read with the same filter under a private package name (``_SourceTree``),
+so two submissions never share a module and nothing of the student's shadows the kit.
 
 >>> impl = load_impl("tests/impls/layer_dicts.ipynb")          # doctest: +SKIP
->>> sorted(impl.namespace)[:3], [d.kind for d in impl.dropped]  # doctest: +SKIP
+>>> impl.defined[:3], [(d.cell, d.line, d.kind) for d in impl.dropped][:2]  # doctest: +SKIP
 """
 from __future__ import annotations
 
+import __future__ as future_features
 import ast
+import builtins
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
+import inspect
 import itertools
 import json
+import os
 import pkgutil
 import sys
 import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 _counter = itertools.count()
 _PASS_THROUGH_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
 _PROTECTED = {"conformance", "reference", "fixtures", "graders", "tests", "numpy", "pytest", "nbformat", "hypothesis"}
+# Student code is compiled with annotations left unevaluated (as it always was here: compile()
+# used to inherit this module's own future import), so a forward reference or a type from a
+# package that is not installed never stops a definition from loading.
+_COMPILE_FLAGS = future_features.annotations.compiler_flag
 
 
 class LoadError(Exception):
     """The implementation cannot be loaded; the message is one sentence saying what to do."""
 
 
+class ImportUnavailable(Exception):
+    """Code of the submission used a name whose import failed while loading (see ``Unavailable``)."""
+
+
+class UnavailableName(ImportUnavailable):
+    """A placeholder was called, iterated, converted, used as a base class, ..."""
+
+
+class UnavailableAttribute(UnavailableName, AttributeError):
+    """An attribute of a placeholder was read. Also an AttributeError, so that ``hasattr`` and
+    ``getattr(obj, name, default)`` (how the adapters, ``inspect``, ``copy`` and numpy probe an
+    object) find nothing there instead of failing."""
+
+
 @dataclass
 class Dropped:
-    """One statement (or line, or cell) of a notebook that was not executed."""
+    """One statement (or line, cell or file) of the submission that was not executed."""
 
-    cell: int | None  # index of the code cell (0-based, counting code cells only)
-    line: int  # line inside the cell (1-based)
+    cell: int | None  # index of the code cell (0-based, counting code cells only); None in a .py file
+    line: int  # line inside the cell or file (1-based)
     kind: str  # "magic" | "statement" | "syntax_error" | "import_failed" | "definition_failed"
     text: str  # first line of the dropped source
     reason: str
+    file: str | None = None  # the notebook or .py file, relative to the folder passed ("src/layers.py")
 
 
 @dataclass
@@ -73,6 +107,9 @@ class LoadedImpl:
     kind: str  # "module" | "file" | "package" | "notebook" | "reference"
     dropped: list[Dropped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Public names of the classes and functions the submission's own code created (not ones it
+    # imported from numpy or elsewhere), each object once under its first name, in source order.
+    defined: list[str] = field(default_factory=list)
 
 
 def load_impl(spec: str) -> LoadedImpl:
@@ -99,12 +136,36 @@ def load_impl(spec: str) -> LoadedImpl:
     return _load_module(spec)
 
 
-# --- modules, files, packages --------------------------------------------------------------
+# --- importable modules and the reference (imported as they are) ---------------------------
 
 
 def _public(module: types.ModuleType) -> dict[str, Any]:
     names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
     return {n: getattr(module, n) for n in names if hasattr(module, n)}
+
+
+def _owned_by(package: str) -> Callable[[str], bool]:
+    """Whether a ``__module__`` is ``package`` or one of its submodules."""
+    return lambda module: module == package or module.startswith(package + ".")
+
+
+def _defined(namespace: dict[str, Any], owns: Callable[[str], bool]) -> list[str]:
+    """``LoadedImpl.defined``: the namespace's classes and functions whose module ``owns`` says is
+    the submission's, each object once (an alias ``Dense = Linear`` adds nothing), in order.
+
+    >>> import reference
+    >>> _defined({"np_mean": __import__("numpy").mean, "Linear": reference.Linear,
+    ...           "Dense": reference.Linear}, _owned_by("reference"))
+    ['Linear']
+    """
+    names, seen = [], set()
+    for name, value in namespace.items():
+        if not (inspect.isclass(value) or inspect.isfunction(value)) or id(value) in seen:
+            continue
+        if owns(getattr(value, "__module__", None) or ""):
+            seen.add(id(value))
+            names.append(name)
+    return names
 
 
 def _load_module(name: str) -> LoadedImpl:
@@ -118,56 +179,12 @@ def _load_module(name: str) -> LoadedImpl:
             ) from None
         raise LoadError(f"module {name!r} failed to import ({exc}): install {exc.name!r} or remove that import.") from None
     except Exception as exc:
-        raise LoadError(f"module {name!r} raised {type(exc).__name__}: {exc} while being imported: fix it so that importing it runs cleanly.") from None
+        raise LoadError(f"module {name!r} raised {type(exc).__name__}: {exc} while being imported: pass the path "
+                        "of its file to --impl instead, so that only its definitions are run.") from None
     if hasattr(module, "__path__"):
         return _load_package_by_name(name, origin=name, kind="module")
-    return LoadedImpl(dict(_public(module)), origin=name, kind="module")
-
-
-def _load_file(path: Path) -> LoadedImpl:
-    if not path.is_file():
-        raise LoadError(f"{path} does not exist: check the path passed to --impl.")
-    name = f"_bpk_impl_{next(_counter)}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    folder = str(path.resolve().parent)
-    added = folder not in sys.path
-    if added:
-        sys.path.insert(0, folder)
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        raise LoadError(f"{path} has a syntax error (line {exc.lineno}): fix it and try again.") from None
-    except Exception as exc:
-        raise LoadError(
-            f"{path} raised {type(exc).__name__}: {exc} while being imported: move top-level "
-            "experiments under `if __name__ == \"__main__\":`."
-        ) from None
-    finally:
-        if added:
-            sys.path.remove(folder)
-    namespace = _public(module)
-    if not namespace:
-        raise LoadError(f"{path} defines nothing importable: put your classes and functions at the top level of the file.")
-    return LoadedImpl(dict(namespace), origin=str(path), kind="file")
-
-
-def _load_package_dir(path: Path) -> LoadedImpl:
-    parent = str(path.resolve().parent)
-    name = path.resolve().name
-    if not name.isidentifier():
-        raise LoadError(f"{path} is not an importable package name: rename the folder to a valid Python identifier.")
-    if name in _PROTECTED or name in sys.stdlib_module_names:
-        raise LoadError(f"{path} has the same name as the module {name!r} the kit needs: rename the folder.")
-    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-        del sys.modules[key]  # another submission's package of the same name must not leak in
-    sys.path.insert(0, parent)
-    try:
-        return _load_package_by_name(name, origin=str(path), kind="package")
-    finally:
-        sys.path.remove(parent)
-        importlib.invalidate_caches()
+    namespace = dict(_public(module))
+    return LoadedImpl(namespace, origin=name, kind="module", defined=_defined(namespace, _owned_by(name.split(".")[0])))
 
 
 def _load_package_by_name(name: str, origin: str, kind: str) -> LoadedImpl:
@@ -194,50 +211,73 @@ def _load_package_by_name(name: str, origin: str, kind: str) -> LoadedImpl:
     namespace.update({k: v for k, v in _public(package).items() if not isinstance(v, types.ModuleType)})
     if not namespace:
         raise LoadError(f"{origin} defines nothing importable: put your classes in its modules or __init__.py.")
-    return LoadedImpl(namespace, origin=origin, kind=kind, notes=notes)
+    return LoadedImpl(namespace, origin=origin, kind=kind, notes=notes,
+                      defined=_defined(namespace, _owned_by(name.split(".")[0])))
 
 
-# --- notebooks ------------------------------------------------------------------------------
+# --- placeholders for imports that failed ----------------------------------------------------
 
 
-def _read_notebook(path: Path):
-    import nbformat
-    from nbformat.warnings import MissingIDFieldWarning
+class Unavailable:
+    """Stands for a name whose import failed while loading: any use raises ``UnavailableName``,
+    reading an attribute ``UnavailableAttribute``; naming it (repr, ``is``, a dict key) is fine.
 
-    if not path.is_file():
-        raise LoadError(f"{path} does not exist: check the path passed to --impl.")
-    try:
-        text = path.read_text(encoding="utf-8")
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"{path} is not valid notebook JSON (line {exc.lineno}): re-save it from Jupyter.") from None
-    except UnicodeDecodeError:
-        raise LoadError(f"{path} is not UTF-8 text: re-save it from Jupyter.") from None
-    try:
-        with warnings.catch_warnings():
-            # Cells without ids (nbformat 4.5) are normal in generated notebooks and the kit never
-            # uses ids: nbformat adds them as normalize() does, without telling every run.
-            warnings.simplefilter("ignore", MissingIDFieldWarning)
-            return nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        raise LoadError(f"{path} is not a notebook nbformat can read ({type(exc).__name__}): re-save it from Jupyter.") from None
+    >>> tqdm = Unavailable("tqdm", "the import `from tqdm import tqdm` failed: ModuleNotFoundError")
+    >>> tqdm(range(3))
+    Traceback (most recent call last):
+    conformance.loader.UnavailableName: tqdm is not available while grading (the import `from tqdm import tqdm` failed: ModuleNotFoundError)
+    >>> getattr(tqdm, "write", None) is None
+    True
+    """
+
+    __slots__ = ("_name", "_why")
+
+    def __init__(self, name: str, why: str):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_why", why)
+
+    def _refuse(self, *args, **kwargs):
+        raise UnavailableName(f"{self._name} is not available while grading ({self._why})")
+
+    def __getattr__(self, attr: str):
+        raise UnavailableAttribute(f"{self._name}.{attr} is not available while grading ({self._why})")
+
+    def __repr__(self) -> str:
+        return f"<unavailable {self._name}: {self._why}>"
+
+    def __reduce__(self):  # copies and pickles stay placeholders
+        return Unavailable, (self._name, self._why)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
 
-def _strip_magics(source: str, cell: int, dropped: list[Dropped]) -> str | None:
-    """Remove magic and shell lines; None when the whole cell is a cell magic."""
-    lines = source.splitlines()
-    first = next((ln.strip() for ln in lines if ln.strip()), "")
-    if first.startswith("%%") and not first.startswith(_PASS_THROUGH_CELL_MAGICS):
-        dropped.append(Dropped(cell, 1, "magic", first, "cell magic: the cell is not Python"))
-        return None
-    kept = []
-    for number, line in enumerate(lines, 1):
-        if line.lstrip().startswith(("%", "!")):
-            dropped.append(Dropped(cell, number, "magic", line.strip(), "IPython magic or shell line"))
-            kept.append("")  # keep line numbers stable
-        else:
-            kept.append(line)
-    return "\n".join(kept)
+# Every other way of using an object; __getattr__ is never consulted for these.
+for _use in ("call", "iter", "next", "len", "getitem", "setitem", "delitem", "contains", "bool", "enter", "exit",
+             "setattr", "delattr", "mro_entries", "instancecheck", "subclasscheck", "array", "index", "int", "float",
+             "complex", "neg", "pos", "abs", "invert", "lt", "le", "gt", "ge",
+             *(f"{r}{op}" for op in ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow")
+               for r in ("", "r"))):
+    setattr(Unavailable, f"__{_use}__", Unavailable._refuse)
+del _use
+
+
+def _bound_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:
+    """The names an import binds: ``import a.b`` binds ``a``; ``from m import x as y`` binds ``y``."""
+    return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
+
+
+def _bind_placeholders(stmt: ast.Import | ast.ImportFrom, reason: str, namespace: dict[str, Any]) -> None:
+    why = f"the import `{ast.unparse(stmt)}` failed: {reason}"
+    for name in _bound_names(stmt):
+        if name not in namespace:  # as in Python, a name bound before (or by `from m import a, b` up to b) keeps its value
+            namespace[name] = Unavailable(name, why)
+
+
+# --- the keep-definitions filter, shared by notebooks, files and package modules -----------------
 
 
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub, ast.UAdd)
@@ -288,21 +328,32 @@ def _calls_nothing(node: ast.AST) -> bool:
     return not any(isinstance(n, (ast.Call, ast.Lambda, ast.NamedExpr, ast.Await)) for n in ast.walk(node))
 
 
-class _Extractor:
-    """Decides, statement by statement, what of one cell is kept; records what is dropped."""
+@dataclass(frozen=True)
+class _Where:
+    """Where a piece of source comes from: ``file`` as ``Dropped`` names it, ``filename`` as
+    tracebacks do (the real path, so that linecache and the student's editor find it)."""
 
-    def __init__(self, cell: int, lines: list[str], known: set[str], dropped: list[Dropped]):
-        self.cell, self.lines, self.known, self.dropped = cell, lines, known, dropped
+    file: str
+    filename: str
+    cell: int | None = None
+
+
+class _Extractor:
+    """Decides, statement by statement, what of one cell or file is kept; records what is dropped."""
+
+    def __init__(self, where: _Where, lines: list[str], known: set[str], dropped: list[Dropped]):
+        self.where, self.lines, self.known, self.dropped = where, lines, known, dropped
 
     def drop(self, stmt: ast.stmt, reason: str, kind: str = "statement") -> None:
-        self.dropped.append(Dropped(self.cell, stmt.lineno, kind, self.lines[stmt.lineno - 1].strip(), reason))
+        text = self.lines[stmt.lineno - 1].strip()
+        self.dropped.append(Dropped(self.where.cell, stmt.lineno, kind, text, reason, self.where.file))
 
     def keep(self, stmt: ast.stmt) -> tuple[ast.stmt, str] | None:
         """(statement to run, kind) or None when it is dropped (and listed).
 
         kind: 'import' | 'definition' | 'constant' | 'docstring' | 'pass' | 'block' | 'block_with_definition'."""
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            self.known.update((a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*")
+            self.known.update(_bound_names(stmt))
             return stmt, "import"
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.known.add(stmt.name)
@@ -369,41 +420,372 @@ class _Extractor:
         return new, "block_with_definition" if kinds & {"definition", "block_with_definition"} else "block"
 
 
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass
+class _Reading:
+    """What reading one module carries from statement to statement (in a notebook, cell to cell)."""
+
+    namespace: dict[str, Any]
+    dropped: list[Dropped]
+    clean: Callable[[str], str] = _as_is  # takes the kit's private module names and folders out of messages
+    known: set[str] = field(default_factory=set)  # names kept so far, for constant assignments
+    defined_any: bool = False  # a def/class (or a block holding one) ran
+
+
+def _run_statements(reading: _Reading, tree: ast.Module, lines: list[str], where: _Where) -> None:
+    """Run the kept top-level statements of ``tree`` one by one; list the others, and the kept
+    ones that raised, in ``reading.dropped``. A failed import leaves placeholders behind."""
+    extractor = _Extractor(where, lines, reading.known, reading.dropped)
+    for original in tree.body:
+        kept = extractor.keep(original)
+        if kept is None:
+            continue
+        stmt, kind = kept
+        try:  # compile() too: `nonlocal x` with no x, say, parses but does not compile
+            exec(compile(ast.Module([stmt], type_ignores=[]), where.filename, "exec", flags=_COMPILE_FLAGS,
+                         dont_inherit=True), reading.namespace)
+        except Exception as exc:
+            reason = reading.clean(f"{type(exc).__name__}: {exc}")
+            if kind == "import":
+                extractor.drop(original, reason, "import_failed")
+                _bind_placeholders(original, reason, reading.namespace)
+            else:
+                extractor.drop(original, reason, "definition_failed")
+            continue
+        reading.defined_any = reading.defined_any or kind in ("definition", "block_with_definition")
+
+
+# --- .py files and package folders ---------------------------------------------------------------
+
+
+def _shadows(name: str) -> bool:
+    """A module name the student's files must never stand for (the kit's, numpy, the stdlib)."""
+    return name in _PROTECTED or name in sys.stdlib_module_names
+
+
+def _is_package_folder(folder: Path) -> bool:
+    return folder.is_dir() and ((folder / "__init__.py").is_file() or any(folder.glob("*.py")))
+
+
+def _read_source(path: Path) -> str:
+    """The text of a .py file (its coding cookie or UTF-8); a SyntaxError naming it if unreadable."""
+    try:
+        return importlib.util.decode_source(path.read_bytes())
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        raise SyntaxError(getattr(exc, "msg", None) or "not UTF-8 text", (str(path), None, None, None)) from None
+
+
+def _syntax_sentence(path: Path | str, exc: SyntaxError) -> str:
+    what = exc.msg.split(". ")[0]  # "invalid syntax. Perhaps you forgot a comma?": one sentence
+    if exc.lineno is None:  # undecodable bytes, null bytes
+        return f"{path} cannot be read as Python source ({what}): save it as UTF-8 text and try again."
+    return f"{path} has a syntax error at line {exc.lineno} ({what}): fix it and try again."
+
+
+class _SourceTree(importlib.abc.Loader):
+    """The submission's folder, whose .py files become modules of a private package
+    ``_bpk_src_<n>`` read with the keep-definitions filter.
+
+    Its modules see a ``__import__`` (in their builtins) that sends the names of the folder's own
+    modules (``layers``, ``activations``; the folder's own name when it is a package) to that
+    private package, and everything else (numpy, tqdm, the stdlib) where Python would.
+    ``package``: the folder is the submission (its ``__init__.py`` runs) rather than the folder
+    around a file or notebook (its ``__init__.py``, if any, does not, as for a script).
+    """
+
+    def __init__(self, root: Path, *, package: bool):
+        self.root = root.resolve()
+        self.package = package
+        self.base = self.root.parent if package else self.root  # Dropped.file is relative to this
+        name = self.root.name
+        importable = package or (self.root / "__init__.py").is_file()
+        self.own_name = name if importable and name.isidentifier() and not _shadows(name) else None
+        self.prefix = f"_bpk_src_{next(_counter)}"
+        self.owns = _owned_by(self.prefix)
+        self.main: dict[str, Path] = {}  # module name -> the file passed (its stem need not be a module name)
+        self.dropped: list[Dropped] = []
+        self.files: list[str] = []  # in the order they were first read: how dropped is grouped
+        self.defined_any = False
+        self._siblings: dict[str, bool] = {}
+        self.builtins = {**vars(builtins), "__import__": self._import}
+        _FINDER.trees[self.prefix] = self
+        _FINDER.install()
+
+    # --- names --------------------------------------------------------------------------------
+    def add_main(self, path: Path) -> str:
+        """The module name ``path`` (the file passed to --impl) is read under."""
+        name = f"{self.prefix}.{_identifier(path.stem)}"
+        self.main[name] = path.resolve()
+        return name
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.base).as_posix()
+        except ValueError:
+            return path.name
+
+    def clean(self, text: str) -> str:
+        """``text`` with the folder's name for the private package name (``mypkg.layers``; in the
+        folder of a file, ``layers`` as it was imported) and paths relative to the submission."""
+        package = f"{self.root.name}." if self.package else ""
+        text = text.replace(f"{self.prefix}.", package).replace(self.prefix, self.root.name)
+        return text.replace(f"{self.base}{os.sep}", "")
+
+    def _is_sibling(self, name: str) -> bool:
+        if name not in self._siblings:
+            self._siblings[name] = not _shadows(name) and (
+                (self.root / f"{name}.py").is_file() or _is_package_folder(self.root / name))
+        return self._siblings[name]
+
+    def _private_name(self, name: str) -> str | None:
+        """``layers.dense`` -> ``_bpk_src_3.layers.dense`` when ``layers`` is the folder's own; else None."""
+        head, _, rest = name.partition(".")
+        if head == self.own_name:
+            base = self.prefix
+        elif self._is_sibling(head):
+            base = f"{self.prefix}.{head}"
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        target = self._private_name(name) if level == 0 else None
+        if target is None:  # relative imports resolve against __package__, which is private already
+            return builtins.__import__(name, globals, locals, fromlist, level)
+        module = builtins.__import__(target, globals, locals, fromlist, 0)
+        # `import layers.dense` binds `layers`: the folder's module, not the private package above it
+        return module if fromlist else sys.modules[self._private_name(name.partition(".")[0])]
+
+    # --- the import system's side (``_TreeFinder`` asks, ``exec_module`` reads) -----------------
+    def find_spec(self, fullname: str) -> importlib.machinery.ModuleSpec | None:
+        if fullname in self.main:
+            return importlib.util.spec_from_file_location(fullname, self.main[fullname], loader=self)
+        parts = fullname.split(".")[1:]
+        folder = self.root.joinpath(*parts)
+        if not parts or _is_package_folder(folder):
+            init = folder / "__init__.py"
+            if init.is_file() and (parts or self.package):
+                return importlib.util.spec_from_file_location(fullname, init, loader=self,
+                                                              submodule_search_locations=[str(folder)])
+            spec = importlib.machinery.ModuleSpec(fullname, self, is_package=True)  # nothing to run
+            spec.submodule_search_locations = [str(folder)]
+            return spec
+        file = folder.with_name(f"{parts[-1]}.py")
+        return importlib.util.spec_from_file_location(fullname, file, loader=self) if file.is_file() else None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__builtins__ = self.builtins
+        if module.__spec__.origin is None:
+            return
+        path = Path(module.__spec__.origin)
+        where = _Where(self.display(path), str(path))
+        if where.file not in self.files:
+            self.files.append(where.file)
+        source = _read_source(path)
+        try:
+            tree = ast.parse(source, str(path))
+        except ValueError as exc:  # null bytes, on Pythons that do not say SyntaxError
+            raise SyntaxError(str(exc), (str(path), None, None, None)) from None
+        reading = _Reading(vars(module), self.dropped, self.clean)
+        _run_statements(reading, tree, source.splitlines(), where)
+        self.defined_any = self.defined_any or reading.defined_any
+
+    # --- results -----------------------------------------------------------------------------
+    def skip_unreadable(self, exc: SyntaxError) -> None:
+        """List a module of a package folder that is not valid Python; the others still load."""
+        file = self.display(Path(exc.filename)) if exc.filename else "?"
+        if file not in self.files:
+            self.files.append(file)
+        what = exc.msg.split(". ")[0]
+        self.dropped.append(Dropped(None, exc.lineno or 1, "syntax_error", (exc.text or "").strip(),
+                                    f"syntax error: {what}; the whole file was skipped", file))
+
+    def require_definitions(self, origin: Path, advice: str) -> None:
+        """Top-level code and not one function or class is a LoadError; an empty submission
+        loads (and every component is then reported missing)."""
+        if self.defined_any:
+            return
+        broken = [d for d in self.dropped if d.kind == "syntax_error"]
+        if broken:
+            raise LoadError(f"{origin} defines no function or class that loads ({broken[0].file} has a syntax "
+                            f"error at line {broken[0].line}): fix it and try again.")
+        runs = [d for d in self.dropped if d.kind == "statement"]
+        if runs:
+            count = f"{len(runs)} top-level statement" + ("s" if len(runs) > 1 else "")
+            raise LoadError(f"{origin} defines no functions or classes ({count} not run): {advice}.")
+
+    def sorted_dropped(self) -> list[Dropped]:
+        """Dropped statements grouped by file, files in the order they were read, lines in order."""
+        return sorted(self.dropped, key=lambda d: self.files.index(d.file) if d.file in self.files else len(self.files))
+
+    def loaded(self, namespace: dict[str, Any], origin: str, kind: str) -> LoadedImpl:
+        dropped = self.sorted_dropped()
+        notes = [f"{len(dropped)} top-level statements/lines were not run (see dropped)"] if dropped else []
+        return LoadedImpl(namespace, origin=origin, kind=kind, dropped=dropped, notes=notes,
+                          defined=_defined(namespace, self.owns))
+
+
+class _TreeFinder(importlib.abc.MetaPathFinder):
+    """One entry in ``sys.meta_path`` for every ``_SourceTree``: it answers only for their private
+    names, and stays, so that an import inside a student's function works after loading too."""
+
+    def __init__(self):
+        self.trees: dict[str, _SourceTree] = {}
+
+    def find_spec(self, fullname, path=None, target=None):
+        tree = self.trees.get(fullname.partition(".")[0])
+        return tree.find_spec(fullname) if tree is not None else None
+
+    def install(self) -> None:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+
+_FINDER = _TreeFinder()
+
+
+def _identifier(stem: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in stem)
+
+
+def _import_main(name: str, path: Path) -> types.ModuleType:
+    """Import the private module ``name`` (read from ``path``); a file that is not Python is a LoadError."""
+    try:
+        return importlib.import_module(name)
+    except SyntaxError as exc:
+        raise LoadError(_syntax_sentence(path, exc)) from None
+    except OSError as exc:
+        raise LoadError(f"{path} cannot be read ({exc.strerror}): check that it is a readable file.") from None
+
+
+def _load_file(path: Path) -> LoadedImpl:
+    if not path.is_file():
+        raise LoadError(f"{path} does not exist: check the path passed to --impl.")
+    tree = _SourceTree(path.parent, package=False)
+    module = _import_main(tree.add_main(path), path)
+    tree.require_definitions(path, "put your classes and functions at the top level of the file")
+    return tree.loaded(dict(_public(module)), origin=str(path), kind="file")
+
+
+def _module_names(folder: Path, dotted: str = "") -> list[str]:
+    """The public modules of a package folder, sorted, each subpackage before its modules (as
+    ``pkgutil.walk_packages`` lists them). Private ones (``_x.py``, ``__main__.py``) are read
+    only when another module imports them."""
+    names = []
+    for entry in sorted(folder.iterdir()):
+        name = entry.stem if entry.suffix == ".py" else entry.name
+        if name.startswith(("_", ".")) or "." in name:
+            continue
+        if entry.suffix == ".py" and entry.is_file():
+            names.append(dotted + name)
+        elif entry.is_dir() and (entry / "__init__.py").is_file():
+            names += [dotted + name, *_module_names(entry, f"{dotted}{name}.")]
+    return names
+
+
+def _merge(namespace: dict[str, Any], public: dict[str, Any], override: bool = False) -> None:
+    """Add a module's public names (not the modules it imported); a real object always beats the
+    placeholder of a failed import, which may stand under the same name in another module."""
+    for key, value in public.items():
+        if isinstance(value, types.ModuleType):
+            continue
+        if key not in namespace or isinstance(namespace[key], Unavailable) or (
+                override and not isinstance(value, Unavailable)):
+            namespace[key] = value
+
+
+def _load_package_dir(path: Path) -> LoadedImpl:
+    tree = _SourceTree(path, package=True)
+    package = _import_main(tree.prefix, path / "__init__.py")
+    namespace: dict[str, Any] = {}
+    for dotted in _module_names(tree.root):  # sorted; a module another imports is read when it does
+        try:
+            module = importlib.import_module(f"{tree.prefix}.{dotted}")
+        except SyntaxError as exc:
+            tree.skip_unreadable(exc)
+            continue
+        _merge(namespace, _public(module))
+    _merge(namespace, _public(package), override=True)  # what __init__.py exports wins, as before
+    tree.require_definitions(path, "put your classes and functions in its modules")
+    return tree.loaded(namespace, origin=str(path), kind="package")
+
+
+# --- notebooks ------------------------------------------------------------------------------
+
+
+def _read_notebook(path: Path):
+    import nbformat
+    from nbformat.warnings import MissingIDFieldWarning
+
+    if not path.is_file():
+        raise LoadError(f"{path} does not exist: check the path passed to --impl.")
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{path} is not valid notebook JSON (line {exc.lineno}): re-save it from Jupyter.") from None
+    except UnicodeDecodeError:
+        raise LoadError(f"{path} is not UTF-8 text: re-save it from Jupyter.") from None
+    try:
+        with warnings.catch_warnings():
+            # Cells without ids (nbformat 4.5) are normal in generated notebooks and the kit never
+            # uses ids: nbformat adds them as normalize() does, without telling every run.
+            warnings.simplefilter("ignore", MissingIDFieldWarning)
+            return nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        raise LoadError(f"{path} is not a notebook nbformat can read ({type(exc).__name__}): re-save it from Jupyter.") from None
+
+
+def _strip_magics(source: str, where: _Where, dropped: list[Dropped]) -> str | None:
+    """Remove magic and shell lines; None when the whole cell is a cell magic."""
+    lines = source.splitlines()
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    if first.startswith("%%") and not first.startswith(_PASS_THROUGH_CELL_MAGICS):
+        dropped.append(Dropped(where.cell, 1, "magic", first, "cell magic: the cell is not Python", where.file))
+        return None
+    kept = []
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith(("%", "!")):
+            dropped.append(Dropped(where.cell, number, "magic", line.strip(), "IPython magic or shell line", where.file))
+            kept.append("")  # keep line numbers stable
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _load_notebook(path: Path) -> LoadedImpl:
     nb = _read_notebook(path)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     if not any(c.source.strip() for c in code_cells):
         raise LoadError(f"{path} has no code cells: add your implementation in code cells and save the notebook.")
 
-    name = f"_bpk_nb_{next(_counter)}_{''.join(ch if ch.isalnum() else '_' for ch in path.stem)}"
-    module = types.ModuleType(name)
-    module.__file__ = str(path)
-    sys.modules[name] = module
-    namespace = module.__dict__
-    dropped: list[Dropped] = []
-    constants: set[str] = set()
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # so `from src.models import ...` finds a src/ beside the notebook
-    try:
-        kept_any = _run_cells(path, code_cells, namespace, dropped, constants)
-    finally:
-        sys.path.remove(folder)
-
-    if not kept_any:
+    tree = _SourceTree(path.parent, package=False)  # `from src.models import X` reads the src/ beside it
+    importlib.import_module(tree.prefix)  # so that pickle finds the notebook's module by its name
+    module = types.ModuleType(f"{tree.prefix}.{_identifier(path.stem)}")
+    module.__file__, module.__package__, module.__builtins__ = str(path), tree.prefix, tree.builtins
+    sys.modules[module.__name__] = module
+    reading = _Reading(module.__dict__, [], tree.clean)
+    _run_cells(path, code_cells, reading)
+    if not reading.defined_any:
         raise LoadError(
-            f"{path} defines no functions or classes ({len(dropped)} statements dropped): put your "
+            f"{path} defines no functions or classes ({len(reading.dropped)} statements dropped): put your "
             "class and function definitions in their own code cells."
         )
-    public = {k: v for k, v in namespace.items() if not k.startswith("_")}
+    dropped = reading.dropped + tree.sorted_dropped()
+    public = {k: v for k, v in module.__dict__.items() if not k.startswith("_")}
     notes = [f"{len(dropped)} notebook statements/lines were not executed (see dropped)"] if dropped else []
-    return LoadedImpl(public, origin=str(path), kind="notebook", dropped=dropped, notes=notes)
+    return LoadedImpl(public, origin=str(path), kind="notebook", dropped=dropped, notes=notes,
+                      defined=_defined(public, tree.owns))
 
 
-def _run_cells(path, code_cells, namespace, dropped, constants) -> bool:
-    """Execute the kept statements of every cell; True when at least one definition ran."""
-    kept_any = False
+def _run_cells(path: Path, code_cells, reading: _Reading) -> None:
+    """Execute the kept statements of every cell, in order, into ``reading.namespace``."""
     for index, cell in enumerate(code_cells):
-        source = _strip_magics(cell.source, index, dropped)
+        where = _Where(path.name, f"{path} [cell {index}]", index)
+        source = _strip_magics(cell.source, where, reading.dropped)
         if source is None or not source.strip():
             continue
         try:
@@ -411,21 +793,7 @@ def _run_cells(path, code_cells, namespace, dropped, constants) -> bool:
         except SyntaxError as exc:
             line = exc.lineno or 1
             text = source.splitlines()[line - 1].strip() if source.splitlines() else ""
-            dropped.append(Dropped(index, line, "syntax_error", text, f"syntax error: {exc.msg}; the whole cell was skipped"))
+            reading.dropped.append(Dropped(index, line, "syntax_error", text,
+                                           f"syntax error: {exc.msg}; the whole cell was skipped", where.file))
             continue
-        filename = f"{path} [cell {index}]"
-        lines = source.splitlines()
-        extractor = _Extractor(index, lines, constants, dropped)
-        for original in tree.body:
-            result = extractor.keep(original)
-            if result is None:
-                continue
-            stmt, kind = result
-            try:
-                exec(compile(ast.Module([stmt], type_ignores=[]), filename, "exec"), namespace)
-            except Exception as exc:
-                failed = "import_failed" if kind == "import" else "definition_failed"
-                extractor.drop(original, f"{type(exc).__name__}: {exc}", failed)
-                continue
-            kept_any = kept_any or kind in ("definition", "block_with_definition")
-    return kept_any
+        _run_statements(reading, tree, source.splitlines(), where)

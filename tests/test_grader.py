@@ -210,7 +210,7 @@ def test_a_submission_that_outlives_the_hard_limit_is_stopped_with_its_sandbox(t
     subs, private_tmp = tmp_path / "subs", tmp_path / "tmp"
     subs.mkdir()
     private_tmp.mkdir()
-    (subs / "stuck.py").write_text("while True:\n    pass\n")
+    (subs / "stuck.py").write_text("class Stuck:  # a class body runs while the file loads\n    while True:\n        pass\n")
     monkeypatch.setenv("TMPDIR", str(private_tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)
     records, _ = grade_all(Options(subs, tmp_path / "out", timeout=30, worker_timeout=3))

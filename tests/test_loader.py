@@ -1,14 +1,19 @@
-"""load_impl: every spec kind, notebook extraction, and the one-sentence LoadErrors."""
+"""load_impl: every spec kind, notebook and file extraction, placeholders for failed imports,
+package folders, ``defined``, and the one-sentence LoadErrors."""
+import copy
 import json
 import pickle
 import sys
+import types
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from conformance.loader import LoadError, load_impl
+from conformance.adapters import build_adapter
+from conformance.loader import ImportUnavailable, LoadError, Unavailable, load_impl
 
 IMPLS = Path(__file__).parent / "impls"
 
@@ -112,10 +117,14 @@ def _errors(tmp_path):
     empty = write_notebook(tmp_path / "empty.ipynb", "")
     only_runs = write_notebook(tmp_path / "runs.ipynb", "x = load()\nprint(x)")
     raising = tmp_path / "raises.py"
-    raising.write_text("raise RuntimeError('training crashed')\n")
-    (tmp_path / "numpy").mkdir()
-    nothing = tmp_path / "nothing.py"
-    nothing.write_text("# just a comment\n")
+    raising.write_text("import numpy as np\nraise RuntimeError('training crashed')\n")
+    broken = tmp_path / "bad.py"
+    broken.write_text("def good():\n    return 1\n\ndef broken(:\n    pass\n")
+    binary = tmp_path / "binary.py"
+    binary.write_bytes(b"def f():\n    return 1\n\x00\x01")
+    package = tmp_path / "pkg_q3"
+    package.mkdir()
+    (package / "layers.py").write_text("class Linear:\n    def forward(self, x)\n        return x\n")
     return [
         (str(bad_json), "alice.ipynb is not valid notebook JSON (line 3): re-save it from Jupyter."),
         (empty, "empty.ipynb has no code cells"),
@@ -123,9 +132,12 @@ def _errors(tmp_path):
         (str(tmp_path / "missing.ipynb"), "missing.ipynb does not exist"),
         (str(tmp_path / "missing_dir/impl.py"), "impl.py does not exist"),
         ("no_such_module_zz9", "no module named 'no_such_module_zz9' can be imported"),
-        (str(raising), "raises.py raised RuntimeError: training crashed while being imported"),
-        (str(nothing), "nothing.py defines nothing importable"),
-        (str(tmp_path / "numpy"), "numpy has the same name as the module 'numpy' the kit needs: rename the folder."),
+        (str(raising), "raises.py defines no functions or classes (1 top-level statement not run): put your "
+                       "classes and functions at the top level of the file."),
+        (str(broken), "bad.py has a syntax error at line 4 (invalid syntax): fix it and try again."),
+        (str(binary), "binary.py cannot be read as Python source (source code string cannot contain null bytes)"),
+        (str(package), "pkg_q3 defines no function or class that loads (pkg_q3/layers.py has a syntax error at "
+                       "line 2): fix it and try again."),
     ]
 
 
@@ -157,11 +169,15 @@ def test_package_with_a_broken_submodule_keeps_the_rest(tmp_path):
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     (pkg / "layers.py").write_text("class Linear:\n    pass\n")
-    (pkg / "plots.py").write_text("import seaborn_not_here\n")
+    (pkg / "plots.py").write_text("import seaborn_not_here\n\ndef plot_loss(history):\n    seaborn_not_here.lineplot(history)\n")
+    (pkg / "broken.py").write_text("class Sigmoid:\n    pass\n\nclass Tanh(\n")
     (pkg / "__main__.py").write_text("raise SystemExit('must not run')\n")
     impl = load_impl(str(pkg))
-    assert "Linear" in impl.namespace
-    assert len(impl.notes) == 1 and "student_pkg_q8.plots was skipped" in impl.notes[0]
+    assert {"Linear", "plot_loss"} <= set(impl.namespace) and "Sigmoid" not in impl.namespace
+    got = [(d.file, d.line, d.kind) for d in impl.dropped]
+    assert got == [("student_pkg_q8/broken.py", 4, "syntax_error"), ("student_pkg_q8/plots.py", 1, "import_failed")], got
+    with pytest.raises(ImportUnavailable, match="seaborn_not_here.lineplot is not available while grading"):
+        impl.namespace["plot_loss"]([1.0])
 
 
 # (cell source, names the notebook must define, (line, reason fragment) of what is dropped)
@@ -212,3 +228,275 @@ def test_folder_holding_one_notebook_loads_it(tmp_path):
     write_notebook(folder / "draft.ipynb", "def relu(x):\n    return x")
     with pytest.raises(LoadError, match="fay holds 2 notebooks and no .py file: pass the notebook to check.$"):
         load_impl(str(folder))
+
+
+# --- .py files and package folders are read as notebooks are -------------------------------------
+
+SCRIPT = '''\
+"""Day 5: a two-layer network, trained when the file runs."""
+import numpy as np
+from tqdm import tqdm
+import matplotlib.pyplot as plt
+from google.colab import drive
+from course_helpers_q9 import load_mnist, plot_history as show
+
+LR = 0.1
+
+
+class Linear:
+    def __init__(self, n_in, n_out):
+        self.W = np.ones((n_in, n_out))
+
+    def forward(self, x):
+        return x @ self.W
+
+    def copy(self) -> Linear:  # a forward reference: loads, annotations are not evaluated
+        return Linear(*self.W.shape)
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def fit(model, X, epochs):
+    for _ in tqdm(range(epochs)):
+        model.forward(X)
+
+
+drive.mount("/content/drive")
+X = load_mnist()
+model = Linear(784, 10)
+for epoch in range(10):
+    fit(model, X, 1)
+plt.plot([1, 2])
+print("done")
+
+if __name__ == "__main__":
+    fit(model, X, 100)
+'''
+
+
+@pytest.fixture
+def not_installed(monkeypatch):
+    """matplotlib and tqdm as the grader's sandbox has them: not installed (matplotlib is in the kit's venv)."""
+    for name in ("matplotlib", "tqdm"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import matplotlib` then raises ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)  # else found before its parent
+
+
+def test_python_file_keeps_definitions_and_lists_top_level_runs_with_their_lines(tmp_path, not_installed, capsys):
+    path = tmp_path / "day5.py"
+    path.write_text(SCRIPT)
+    impl = load_impl(str(path))
+    assert impl.kind == "file" and impl.namespace["LR"] == 0.1
+    assert impl.namespace["relu"](np.array([-1.0, 2.0])).tolist() == [0.0, 2.0]
+    assert impl.namespace["Linear"](2, 3).copy().W.shape == (2, 3)
+    assert not {"X", "model", "epoch"} & set(impl.namespace) and capsys.readouterr().out == ""
+    got = [(d.file, d.cell, d.line, d.kind, d.text) for d in impl.dropped]
+    assert got == [
+        ("day5.py", None, 3, "import_failed", "from tqdm import tqdm"),
+        ("day5.py", None, 4, "import_failed", "import matplotlib.pyplot as plt"),
+        ("day5.py", None, 5, "import_failed", "from google.colab import drive"),
+        ("day5.py", None, 6, "import_failed", "from course_helpers_q9 import load_mnist, plot_history as show"),
+        ("day5.py", None, 31, "statement", 'drive.mount("/content/drive")'),
+        ("day5.py", None, 32, "statement", "X = load_mnist()"),
+        ("day5.py", None, 33, "statement", "model = Linear(784, 10)"),
+        ("day5.py", None, 34, "statement", "for epoch in range(10):"),
+        ("day5.py", None, 36, "statement", "plt.plot([1, 2])"),
+        ("day5.py", None, 37, "statement", 'print("done")'),
+        ("day5.py", None, 39, "statement", 'if __name__ == "__main__":'),
+    ], got
+    assert impl.dropped[0].reason.startswith("ModuleNotFoundError:") and "tqdm" in impl.dropped[0].reason
+    assert "script entry point" in impl.dropped[-1].reason
+    assert impl.notes == ["11 top-level statements/lines were not run (see dropped)"]
+
+
+def _with(placeholder):
+    with placeholder:
+        pass
+
+
+# Every way code can use an object: (label, use)
+USES = [("call", lambda p: p(range(3))), ("attribute", lambda p: p.plot), ("iterate", list), ("index", lambda p: p[0]),
+        ("len", len), ("truth", bool), ("arithmetic", lambda p: p + 1), ("as array", np.asarray),
+        ("base class", lambda p: types.new_class("Net", (p,))), ("isinstance", lambda p: isinstance(3, p)),
+        ("with", _with), ("set attribute", lambda p: setattr(p, "style", "dark"))]
+
+
+@pytest.mark.parametrize("use", [u for _, u in USES], ids=[label for label, _ in USES])
+def test_a_failed_import_leaves_a_placeholder_that_raises_only_when_used(tmp_path, not_installed, use):
+    path = tmp_path / "day5.py"
+    path.write_text(SCRIPT)
+    impl = load_impl(str(path))  # loading used none of them
+    for name, statement, error in [
+            ("tqdm", "from tqdm import tqdm", "tqdm"),
+            ("plt", "import matplotlib.pyplot as plt", "matplotlib"),
+            ("drive", "from google.colab import drive", "No module named 'google"),
+            ("show", "from course_helpers_q9 import load_mnist, plot_history as show", "No module named 'course_helpers_q9'")]:
+        placeholder = impl.namespace[name]
+        assert isinstance(placeholder, Unavailable) and name in repr(placeholder)
+        with pytest.raises(ImportUnavailable) as info:
+            use(placeholder)
+        assert f"is not available while grading (the import `{statement}` failed: ModuleNotFoundError: " in str(info.value)
+        assert str(info.value).startswith(name) and error in str(info.value)
+
+
+def test_placeholders_reach_the_code_that_uses_them_and_nothing_else(tmp_path, not_installed):
+    path = tmp_path / "day5.py"
+    path.write_text(SCRIPT)
+    ns = load_impl(str(path)).namespace
+    with pytest.raises(ImportUnavailable, match="^tqdm is not available while grading"):
+        ns["fit"](ns["Linear"](2, 2), np.ones((1, 2)), epochs=1)
+    assert ns["Linear"](2, 1).forward(np.ones((1, 2))).tolist() == [[2.0]]  # code that does not use them runs
+    assert not hasattr(ns["plt"], "plot") and getattr(ns["plt"], "plot", "absent") == "absent"  # introspection
+    assert copy.deepcopy(ns["plt"]) is ns["plt"] and repr(pickle.loads(pickle.dumps(ns["plt"]))) == repr(ns["plt"])
+
+
+def test_a_class_built_on_a_failed_import_is_dropped_with_the_reason(tmp_path):
+    path = tmp_path / "torch_style.py"
+    path.write_text("import torch_not_here_q2 as torch\nfrom torch_not_here_q2.nn import Module\n\n"
+                    "class Net(torch.nn.Module):\n    pass\n\nclass Other(Module):\n    pass\n\n"
+                    "def relu(x):\n    return max(x, 0)\n")
+    impl = load_impl(str(path))
+    assert impl.namespace["relu"](-1) == 0 and not {"Net", "Other"} & set(impl.namespace)
+    failed = [(d.line, d.reason) for d in impl.dropped if d.kind == "definition_failed"]
+    assert [line for line, _ in failed] == [4, 7]
+    assert failed[0][1].startswith("UnavailableAttribute: torch.nn is not available while grading (the import "
+                                   "`import torch_not_here_q2 as torch` failed: ModuleNotFoundError")
+    assert failed[1][1].startswith("UnavailableName: Module is not available while grading")
+
+
+def test_a_notebook_binds_placeholders_too():
+    impl = load_impl(str(IMPLS / "layer_dicts.ipynb"))
+    assert isinstance(impl.namespace["sns"], Unavailable)
+    with pytest.raises(ImportUnavailable, match="the import `import seaborn as sns` failed"):
+        impl.namespace["sns"].heatmap([[1]])
+
+
+def test_a_name_bound_before_a_failed_import_keeps_its_value(tmp_path):
+    path = tmp_path / "gpu.py"
+    path.write_text("import numpy as np\nimport cupy_not_here_q4 as np\nfrom math import sqrt, no_such_name_q4\n\n"
+                    "def norm(x):\n    return sqrt(np.sum(x * x))\n")
+    ns = load_impl(str(path)).namespace
+    assert ns["np"] is np and ns["norm"](np.array([3.0, 4.0])) == 5.0  # as in Python: np is still numpy
+    assert isinstance(ns["no_such_name_q4"], Unavailable)
+
+
+def write_files(folder, files: dict[str, str]):
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+PACKAGE = {
+    "__init__.py": "from .model import Network\n",
+    "layers.py": "import numpy as np\n\nclass Dense:\n    def __init__(self, n_in, n_out):\n"
+                 "        self.W = np.eye(n_in, n_out)\n\n    def forward(self, x):\n        return x @ self.W\n\n"
+                 "print('layers imported')\n",
+    "activations.py": "import numpy as np\n\ndef relu(x):\n    return np.maximum(x, 0)\n\nGRID = relu(np.arange(3))\n",
+    "model.py": "from .layers import Dense\nfrom layers import Dense as SiblingDense\nimport activations as act\n"
+                "from . import activations\nfrom nnpkg_q5.activations import relu\n\n"
+                "class Network:\n    def __init__(self):\n        self.layer = Dense(2, 2)\n\n"
+                "    def forward(self, x):\n        return act.relu(self.layer.forward(x))\n\n"
+                "    def rebuild(self):\n        from layers import Dense as Later\n        return Later\n\n"
+                "net = Network()\nnet.forward([[1.0, -1.0]])\n",
+    "train.py": "from model import Network\n\nfor epoch in range(100):\n    Network().forward([[1.0, 2.0]])\n",
+    "utils/__init__.py": "",
+    "utils/data.py": "from ..layers import Dense\n\ndef batches(X, size):\n    return [X[i:i + size] for i in range(0, len(X), size)]\n"
+                     "from .. import missing_q5\n",
+}
+
+
+def test_package_folder_resolves_relative_and_sibling_imports_to_its_own_filtered_modules(tmp_path, capsys):
+    before = set(sys.modules)
+    impl = load_impl(str(write_files(tmp_path / "nnpkg_q5", PACKAGE)))
+    ns = impl.namespace
+    assert impl.kind == "package" and capsys.readouterr().out == ""  # layers.py's print did not run
+    assert ns["Network"]().forward(np.array([[1.0, -1.0]])).tolist() == [[1.0, 0.0]]
+    assert ns["SiblingDense"] is ns["Dense"] and ns["Network"]().rebuild() is ns["Dense"]  # one module, however imported
+    model = sys.modules[ns["Network"].__module__]
+    assert model.act is model.activations and model.relu is ns["relu"]
+    assert {d.file: d.line for d in impl.dropped} == {"nnpkg_q5/activations.py": 6, "nnpkg_q5/layers.py": 10,
+                                                        "nnpkg_q5/model.py": 19, "nnpkg_q5/train.py": 3,
+                                                        "nnpkg_q5/utils/data.py": 5}
+    # messages name the student's package and files, never the kit's private module names or folders
+    assert impl.dropped[-1].reason == "ImportError: cannot import name 'missing_q5' from 'nnpkg_q5' (nnpkg_q5/__init__.py)"
+    assert [d.line for d in impl.dropped if d.file == "nnpkg_q5/model.py"] == [18, 19]
+    assert ns["batches"]([1, 2, 3], 2) == [[1, 2], [3]]
+    leaked = {m.split(".")[0] for m in set(sys.modules) - before}
+    assert not leaked & {"layers", "activations", "model", "nnpkg_q5", "utils"}, leaked
+
+
+def test_package_folder_loads_the_same_way_every_time_and_never_shares_modules(tmp_path):
+    folder = write_files(tmp_path / "nnpkg_q5", PACKAGE)
+    first, second = load_impl(str(folder)), load_impl(str(folder))
+    assert [vars(d) for d in first.dropped] == [vars(d) for d in second.dropped]
+    assert list(first.namespace) == list(second.namespace) and first.defined == second.defined
+    assert first.namespace["Dense"] is not second.namespace["Dense"]
+
+
+def test_python_file_imports_its_siblings_filtered(tmp_path):
+    write_files(tmp_path, {"helpers.py": "import numpy as np\n\ndef load_weights():\n    return np.ones(2)\n\n"
+                                         "DATA = np.loadtxt('data.csv')\n",
+                           "main.py": "from helpers import load_weights\nimport helpers as h\n\n"
+                                      "def weights():\n    return h.load_weights() + load_weights()\n"})
+    impl = load_impl(str(tmp_path / "main.py"))
+    assert impl.namespace["weights"]().tolist() == [2.0, 2.0]
+    assert [(d.file, d.line, d.text) for d in impl.dropped] == [("helpers.py", 6, "DATA = np.loadtxt('data.csv')")]
+    assert "helpers" not in sys.modules
+
+
+def test_a_folder_named_like_a_module_the_kit_needs_loads_without_shadowing_it(tmp_path):
+    folder = write_files(tmp_path / "numpy", {"layers.py": "import numpy as np\n\ndef zeros(n):\n    return np.zeros(n)\n"})
+    impl = load_impl(str(folder))
+    assert impl.namespace["zeros"](2).tolist() == [0.0, 0.0] and sys.modules["numpy"] is np
+
+
+# (files, spec inside tmp_path, expected defined)
+DEFINED = [
+    ({"own.py": "import numpy as np\nfrom numpy import zeros\nfrom math import sqrt\nfrom collections import OrderedDict\n"
+                "\nclass Model:\n    pass\n\ndef train():\n    pass\n\nclass Cache(OrderedDict):\n    pass\n\n"
+                "Alias = Model\n\ndef _helper():\n    pass\n\ntry:\n    from fast_q6 import kernel\nexcept ImportError:\n"
+                "    def kernel(x):\n        return x\n"},
+     "own.py", ["Model", "train", "Cache", "kernel"]),
+    ({"main.py": "from helpers import Linear as Dense\nimport numpy as np\n\ndef relu(x):\n    return x\n",
+      "helpers.py": "class Linear:\n    pass\n"},
+     "main.py", ["Dense", "relu"]),
+    ({"pkg/__init__.py": "from .layers import Linear\n", "pkg/layers.py": "import numpy as np\n\nclass Linear:\n    pass\n",
+      "pkg/act.py": "from numpy import tanh\n\ndef relu(x):\n    return x\n"},
+     "pkg", ["relu", "Linear"]),
+    ({}, "nb.ipynb", ["relu", "Model"]),
+]
+
+
+@pytest.mark.parametrize("files, spec, expected", DEFINED, ids=["file", "file_with_sibling", "package", "notebook"])
+def test_defined_lists_only_the_submissions_own_classes_and_functions_in_source_order(tmp_path, files, spec, expected):
+    write_files(tmp_path, files)
+    if spec.endswith(".ipynb"):
+        write_notebook(tmp_path / spec, "import numpy as np\nfrom numpy.linalg import norm", "def relu(x):\n    return x",
+                       "class Model:\n    pass\nSame = Model")
+    impl = load_impl(str(tmp_path / spec))
+    assert impl.defined == expected
+    assert all(name in impl.namespace for name in impl.defined)
+
+
+def test_defined_for_modules_and_the_reference(tmp_path, monkeypatch):
+    (tmp_path / "student_mod_q10.py").write_text("import numpy as np\nfrom numpy import exp\n\nclass Net:\n    pass\n\n"
+                                                 "def sigmoid(x):\n    return 1 / (1 + exp(-x))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert load_impl("student_mod_q10").defined == ["Net", "sigmoid"]
+    reference = load_impl("reference")
+    assert {"Linear", "Sequential", "SGD", "he_normal"} <= set(reference.defined)
+    assert all(reference.namespace[n].__module__.startswith("reference") for n in reference.defined)
+
+
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", '"""Assignment 3."""\nimport numpy as np\n'],
+                         ids=["empty", "comment", "docstring_and_import"])
+def test_a_file_with_no_definitions_and_no_code_loads_and_every_component_is_missing(tmp_path, text):
+    path = tmp_path / "empty.py"
+    path.write_text(text)
+    impl = load_impl(str(path))
+    assert impl.defined == [] and impl.dropped == [] and set(impl.namespace) <= {"np"}
+    found = build_adapter(impl).inventory()
+    assert found and all(f.name is None for f in found.values()), found
