@@ -496,7 +496,7 @@ def main(argv: list[str]) -> None:
     wire.send(ans_fd, {"ready": True})  # set up: from here on, whatever this process says may be the student's
     try:
         loaded = load_impl(cfg["submission"])
-        adapter = build_adapter(loaded, style=cfg["style"], discovery=False)
+        adapter = build_adapter(loaded, style=cfg["style"])
     except BaseException as exc:  # LoadError, AdapterError, or anything a class body raised
         message = str(exc) if isinstance(exc, LoadError) else describe(exc, (cfg["lib"], *kit))
         answer({"ok": False, "kind": "error", "message": message, "isolation": isolation})

@@ -48,9 +48,8 @@ def test_a_py_file_gives_the_same_inventory_and_dropped_list_in_process_and_in_t
     path = tmp_path / "student.py"
     path.write_text((IMPLS / "canonical.py").read_text() + SCRIPT)
     loaded = load_impl(str(path))
-    # The adapter built as graders/child.py builds it: the grader keeps the style's names for now
-    # (no discovery there), and what is compared here is what the loader hands each of them.
-    local = InProcessRunner(build_adapter(loaded, discovery=False)).call("inventory", {})
+    # Discovery runs on both sides: the same sentences say how each component was found.
+    local = InProcessRunner(build_adapter(loaded)).call("inventory", {})
     local_dropped = [dict(vars(d)) for d in loaded.dropped]
     kinds = [(d["kind"], d["text"]) for d in local_dropped]
     assert ("import_failed", "from tqdm import tqdm") in kinds and ("statement", "for epoch in tqdm(range(5)):") in kinds

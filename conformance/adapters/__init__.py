@@ -126,14 +126,12 @@ def _load_user_adapter(path) -> type[Adapter]:
 
 
 def build_adapter(loaded, style: str | None = None, adapter_file: str | None = None, map_file: str | None = None,
-                  pins: dict | None = None, discovery: bool = True) -> Adapter:
+                  pins: dict | None = None) -> Adapter:
     """An adapter over ``loaded`` (a LoadedImpl or a plain namespace dict).
 
     ``adapter_file`` wins over ``style``, which wins over detection. The unit components are
     found by behaviour (``discovery``), narrowed by ``map_file`` (``--map api.toml``) or by
-    ``pins``, the same map already read (what crosses into the grader's sandbox).
-    ``discovery=False`` keeps the style's names only (the grader, until discovery there keeps one
-    hostile class from taking the other components down with it)."""
+    ``pins``, the same map already read (what crosses into the grader's sandbox)."""
     namespace = loaded if isinstance(loaded, dict) else loaded.namespace
     impl = None if isinstance(loaded, dict) else loaded
     if adapter_file:
@@ -148,8 +146,6 @@ def build_adapter(loaded, style: str | None = None, adapter_file: str | None = N
     else:
         style, because = detect_style(namespace)
     base = STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl)
-    if not discovery:
-        return base
     if map_file:
         try:
             pins = read_map(map_file)

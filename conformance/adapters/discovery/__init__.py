@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,28 +33,68 @@ LINEAR_WORDS = {"linear", "dense", "affine", "fc", "fully", "connected", "full",
 MODEL_WORDS = {"net", "network", "model", "mlp", "sequential", "nn", "classifier", "perceptron"}
 
 
-@dataclass
 class Discovery:
-    """What discovery found, how, and what it tried and rejected."""
+    """What discovery found, how, and what it tried and rejected.
 
-    linear: Any = None  # LinearRecipe | FunctionalRecipe | None
-    activations: dict = field(default_factory=dict)  # kind -> ActivationRecipe
-    losses: dict = field(default_factory=dict)  # kind -> [LossCandidate, ...] best first
-    rejected: dict = field(default_factory=dict)  # component -> [sentence, ...]
-    data: str = "rows"
-    seconds: float = 0.0
+    Each family (the linear layer, the activations, the losses) is discovered the first time it
+    is asked for, and on its own: under the grader a hostile class that hangs or kills the
+    process while the kit calls it costs only the family that had to call it (the sandbox's
+    child is restarted for the next probe), never the rest of the submission."""
+
+    def __init__(self, namespace: dict, defined: list[str] | None = None, pins: dict | None = None):
+        self.defs = definitions(namespace, defined)
+        self.pins = pins or {}
+        self.rejected: dict[str, list[str]] = {}
+        self.seconds = 0.0
+        self._done: dict[str, Any] = {}
+        for comp, table in self.pins.items():  # a map naming what the submission lacks: said at once
+            apimap.only(self.defs, table, comp)
+
+    def _family(self, key: str, find):
+        if key not in self._done:
+            started, state = time.perf_counter(), np.random.get_state()
+            try:
+                self._done[key] = find()
+            finally:
+                np.random.set_state(state)
+                self.seconds += time.perf_counter() - started
+        return self._done[key]
+
+    @property
+    def linear(self):
+        """LinearRecipe | FunctionalRecipe | None."""
+        return self._family("linear", self._find_linear)
+
+    @property
+    def activations(self) -> dict:
+        """kind -> ActivationRecipe."""
+        return self._family("activations", self._find_activations)
+
+    @property
+    def losses(self) -> dict:
+        """kind -> [LossCandidate, ...], best first."""
+        return self._family("losses", self._find_losses)
+
+    @property
+    def data(self) -> str:
+        """"rows" or "cols": how the linear layer takes its samples."""
+        return getattr(self.linear, "data", "rows")
+
+    def complete(self) -> "Discovery":
+        """Discover every family now (the inventory, the bench)."""
+        self.linear, self.activations, self.losses  # noqa: B018 - each property discovers its family
+        return self
 
     def name(self, comp: str) -> str | None:
-        if comp == "linear" and self.linear is not None:
-            return self.linear.name
-        if comp in self.activations:
-            return self.activations[comp].name
-        if comp in self.losses:
-            return self.losses[comp][0].name
-        return None
+        if comp == "linear":
+            return self.linear.name if self.linear is not None else None
+        if comp in activations.KINDS:
+            return self.activations[comp].name if comp in self.activations else None
+        return self.losses[comp][0].name if comp in self.losses else None
 
     def text(self, comp: str) -> str:
         """One sentence: how ``comp`` was found, or what was tried and why each was rejected."""
+        self.name(comp)  # discovers its family
         if comp == "linear" and self.linear is not None:
             return self.linear.describe()
         if comp in self.activations:
@@ -80,65 +119,67 @@ def _linear_rank(recipe) -> tuple:
 
 
 def discover(namespace: dict, defined: list[str] | None = None, pins: dict | None = None) -> Discovery:
-    """Find the unit components of ``namespace`` (see the module docstring); ``pins`` is a
-    validated ``--map`` (``apimap.read_map``)."""
-    started = time.perf_counter()
-    state = np.random.get_state()
-    try:
-        return _discover(namespace, defined, started, pins or {})
-    finally:
-        np.random.set_state(state)
+    """The submission's unit components, each family found when first asked for (see the module
+    docstring); ``pins`` is a validated ``--map`` (``apimap.read_map``)."""
+    return Discovery(namespace, defined, pins)
 
 
-def _discover(namespace, defined, started, pins) -> Discovery:
-    found = Discovery()
-    defs = definitions(namespace, defined)
-    pinned_linear = pins.get("linear", {})
-    ldefs = apimap.only(defs, pinned_linear, "linear")
+def _find_linear(self: Discovery):
+    pinned = self.pins.get("linear", {})
+    ldefs = apimap.only(self.defs, pinned, "linear")
     classes = [(n, c) for n, c in ldefs if inspect.isclass(c)]
     functions = [(n, f) for n, f in ldefs if inspect.isfunction(f)]
-    if "backward_function" in pinned_linear:
-        functions += [(n, f) for n, f in defs if n == pinned_linear["backward_function"]]
-    recipes, rejected = [], []
+    if "backward_function" in pinned:
+        functions += [(n, f) for n, f in self.defs if n == pinned["backward_function"]]
+    recipes, rejected, raising = [], [], []
     for order, (name, cls) in enumerate(classes):
         try:
             recipe, why = linear.identify_class(name, cls)
         except Exception as exc:  # the kit's own failure to read this class: say so, blame no one
             recipe, why = None, f"the kit could not read it ({type(exc).__name__}: {exc}); pin it with --map"
         if recipe is not None:
-            recipes.append((order, recipe))
+            (raising if recipe.forward_raised else recipes).append((order, recipe))
         elif words(name) & LINEAR_WORDS or "found" in why or "holds W" in why:
             rejected.append(f"{name} ({why})")
+    recipes = recipes or raising  # a layer whose forward raised is the student's error, judged as such
+    found = None
     if recipes:
         recipes.sort(key=lambda ov: (_linear_rank(ov[1]), ov[0]))
-        found.linear = recipes[0][1]
+        found = recipes[0][1]
         if len(recipes) > 1:
-            found.linear.notes.append("also: " + ", ".join(r.name for _, r in recipes[1:4]))
+            found.notes.append("also: " + ", ".join(r.name for _, r in recipes[1:4]))
     else:
-        found.linear = linear.identify_functional(functions)
-        if found.linear is None and not rejected:
+        found = linear.identify_functional(functions)
+        if found is None and not rejected:
             rejected.append("no class holds a (5, 3) or (3, 5) weight array when built for 5 -> 3 features, and no "
                             "function pair f(x, W, b) -> (out, cache), g(dout, cache) -> (dx, dW, db)")
-    found.rejected["linear"] = rejected
-    if isinstance(found.linear, linear.LinearRecipe) and pinned_linear:
-        found.linear = apimap.pin_linear(found.linear, pinned_linear)
-    found.data = getattr(found.linear, "data", "rows")
-    taken = {found.linear.name} if found.linear is not None else set()
-    found.activations, seen, _ = activations.identify(defs, taken, found.data,
-                                                      {k: pins[k] for k in activations.KINDS if k in pins})
-    for kind in activations.KINDS:
-        if kind not in found.activations:
-            near = sorted(seen, key=lambda c: c.distances[kind])[:4]
-            found.rejected[kind] = [f"{c.name} (nearest to {min(c.distances, key=c.distances.get)}, "
-                                    f"{c.distances[kind]:.0%} from {kind})" for c in near]
-    taken |= {r.name for r in found.activations.values()}
-    found.losses, seen_losses = losses.identify(defs, taken, {k: pins[k] for k in ("cross_entropy", "mse") if k in pins})
-    for kind in ("cross_entropy", "mse"):
-        if kind not in found.losses:
-            near = sorted([c for c in seen_losses if c.kind == kind], key=lambda c: c.error)[:4]
-            found.rejected[kind] = [f"{c.name} (value {c.error:.0%} from any {kind} reading)" for c in near]
-    found.seconds = time.perf_counter() - started
+    self.rejected["linear"] = rejected
+    if isinstance(found, linear.LinearRecipe) and pinned:
+        found = apimap.pin_linear(found, pinned)
     return found
+
+
+def _find_activations(self: Discovery) -> dict:
+    found, seen, _ = activations.identify(self.defs, set(), "rows",
+                                          {k: self.pins[k] for k in activations.KINDS if k in self.pins})
+    for kind in activations.KINDS:
+        if kind not in found:
+            near = sorted(seen, key=lambda c: c.distances[kind])[:4]
+            self.rejected[kind] = [f"{c.name} (nearest to {min(c.distances, key=c.distances.get)}, "
+                                   f"{c.distances[kind]:.0%} from {kind})" for c in near]
+    return found
+
+
+def _find_losses(self: Discovery) -> dict:
+    found, seen = losses.identify(self.defs, set(), {k: self.pins[k] for k in ("cross_entropy", "mse") if k in self.pins})
+    for kind in ("cross_entropy", "mse"):
+        if kind not in found:
+            near = sorted([c for c in seen if c.kind == kind], key=lambda c: c.error)[:4]
+            self.rejected[kind] = [f"{c.name} (value {c.error:.0%} from any {kind} reading)" for c in near]
+    return found
+
+
+Discovery._find_linear, Discovery._find_activations, Discovery._find_losses = _find_linear, _find_activations, _find_losses
 
 
 class DiscoveringAdapter(Adapter):
@@ -166,12 +207,15 @@ class DiscoveringAdapter(Adapter):
             handle = linear.FunctionalLinear if isinstance(self.found.linear, linear.FunctionalRecipe) \
                 else linear.DiscoveredLinear
             return handle(self.found.linear, hyper["in_features"], hyper["out_features"], hyper.get("seed", 0))
-        if kind in self.found.activations:
-            return activations.DiscoveredActivation(self.found.activations[kind])
+        if kind in activations.KINDS and kind in self.found.activations:
+            recipe = self.found.activations[kind]
+            if kind == "softmax" and recipe.cand.axis0:  # over columns: right only for column-major data
+                recipe.data = self.found.data
+            return activations.DiscoveredActivation(recipe)
         return self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
 
     def make_loss(self, kind):
-        if kind in self.found.losses:
+        if kind in ("cross_entropy", "mse") and kind in self.found.losses:
             return losses.DiscoveredLoss(self.found.losses[kind][0])
         return self._fallback(kind, lambda: self.base.make_loss(kind))
 

@@ -18,12 +18,12 @@ import numpy as np
 
 from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
-from conformance.adapters.discovery.linear import BACKWARD_NAMES, DX_WORDS, FORWARD_NAMES, method_order
+from conformance.adapters.discovery.linear import BACKWARD_NAMES, DX_WORDS, FORWARD_NAMES, OUTPUT_WORDS, method_order
 from conformance.adapters.discovery.maths import (
     DERIVATIVE, DERIVATIVE_OF_OUTPUT, FORWARD, FORWARD_OF, PROBE_X, distance, family_distance,
 )
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, changed, describe, get, required, scan, snapshot, words,
+    StudentRaised, attempt, changed, describe, flat, get, required, scan, snapshot, words,
 )
 
 KINDS = ("relu", "sigmoid", "tanh", "softmax")
@@ -64,6 +64,9 @@ class Candidate:
     returns_cache: bool = False
     order: int = 0
     distances: dict = field(default_factory=dict)
+    axis0: bool = False
+    ctor: dict = field(default_factory=dict)  # constructor keywords (Activation(name="relu"))
+    kind_arg: str | None = None  # the kind named in the constructor  # a softmax that normalises over axis 0 (columns)
 
 
 @dataclass
@@ -97,8 +100,28 @@ class ActivationRecipe:
         return text
 
 
-def _class_candidate(name, cls, order) -> Candidate | None:
-    call = cand.no_arg_call(cls)
+KIND_ARGS = {"name", "kind", "activation", "act", "fn", "function", "type", "func", "activation_type", "mode"}
+
+
+def _class_candidates(name, cls, order) -> list[Candidate]:
+    """A class built without arguments; or ``Activation(name)``, built once per kind's name."""
+    need = cand.parameters(cls)
+    need = [p for p in need if p.default is p.empty]
+    if len(need) == 1 and need[0].name.lower() in KIND_ARGS:
+        out = []
+        for kind in KINDS:
+            c = _class_candidate(name, cls, order, {need[0].name: kind})
+            if c is not None:
+                c.name, c.ctor = f"{name}({kind!r})", {need[0].name: kind}
+                c.kind_arg = kind
+                out.append(c)
+        return out
+    c = _class_candidate(name, cls, order)
+    return [c] if c else []
+
+
+def _class_candidate(name, cls, order, kwargs=None) -> Candidate | None:
+    call = cand.no_arg_call(cls) if kwargs is None else cand.Call((), kwargs, name)
     if call is None:
         return None
     try:
@@ -116,10 +139,13 @@ def _class_candidate(name, cls, order) -> Candidate | None:
             continue
         if isinstance(y, np.ndarray) and y.shape == PROBE_X.shape:
             return Candidate(name, cls, True, np.asarray(y, dtype=float), method, order=order)
-        if y is None:
-            for path in changed(before, scan(obj)):
-                if np.shape(get(obj, path)) == PROBE_X.shape:
-                    return Candidate(name, cls, True, np.asarray(get(obj, path), float), method, path, order=order)
+        if y is None:  # stored, nnfs-style (self.output): not the copy of its input it also keeps
+            after = scan(obj)
+            stored = [p for p in changed(before, after) if np.shape(after[p]) == PROBE_X.shape
+                      and not np.array_equal(after[p], PROBE_X)]
+            stored.sort(key=lambda p: str(p[-1][1]).lower() not in OUTPUT_WORDS)
+            if stored:
+                return Candidate(name, cls, True, np.asarray(after[stored[0]], float), method, stored[0], order=order)
     return None
 
 
@@ -144,11 +170,13 @@ def gather(defs: list[tuple[str, Any]], exclude: set[str]) -> list[Candidate]:
         if name in exclude:
             continue
         try:
-            c = _class_candidate(name, obj, order) if inspect.isclass(obj) else _function_candidate(name, obj, order)
+            found = _class_candidates(name, obj, order) if inspect.isclass(obj) else \
+                [c for c in [_function_candidate(name, obj, order)] if c]
         except Exception:  # the kit could not read this definition: it is not a candidate
-            c = None
-        if c is not None:
+            found = []
+        for c in found:
             c.distances = {k: family_distance(k, c.y) for k in KINDS}
+            c.axis0 = distance(c.y, FORWARD["softmax"][1](PROBE_X)) < distance(c.y, FORWARD["softmax"][0](PROBE_X))
             out.append(c)
     return out
 
@@ -161,7 +189,7 @@ def _derivative_distance(y) -> float:
 
 def classify(c: Candidate) -> str | None:
     """The kind ``c`` computes, "derivative" for a derivative function, or None."""
-    named = name_kind(c.name)
+    named = c.kind_arg or name_kind(c.name)
     if not c.is_class and derivative_named(c.name):
         return "derivative"
     best = min(KINDS, key=lambda k: c.distances[k])
@@ -242,6 +270,21 @@ def _derivative_arg(values_at_input, values_at_output, kind: str, param_name: st
     return named or "input"
 
 
+def _ctor(c: Candidate) -> dict:
+    return dict(c.ctor) if c.ctor else cand.no_arg_call(c.obj).kwargs
+
+
+def _is_derivative(result, dy, kind: str) -> bool:
+    """Is what a one-argument method returned for ``dy`` the derivative at dy (``backward(z) ->
+    f'(z)``), rather than the vector-Jacobian product dy * f'(x) at the forward's input?"""
+    if kind not in DERIVATIVE:
+        return False
+    with np.errstate(all="ignore"):
+        vjp = distance(result, dy * DERIVATIVE[kind](PROBE_X))
+        at_arg = min(distance(result, DERIVATIVE[kind](dy)), distance(result, DERIVATIVE_OF_OUTPUT[kind](dy)))
+    return at_arg < vjp and at_arg < CLOSE
+
+
 def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
     if c.is_class:
         return _class_backward(c, kind)
@@ -258,14 +301,20 @@ def _class_backward(c: Candidate, kind: str):
         styles = {1: ["dy"], 2: ["x_dy"] if need[0].lower() in ("x", "inputs", "input", "z") else ["dy_lr", "x_dy"]}
         for style in styles.get(len(need), []):
             try:
-                obj = attempt(c.obj, **(cand.no_arg_call(c.obj).kwargs))
+                obj = attempt(c.obj, **_ctor(c))
                 attempt(getattr(obj, c.forward), PROBE_X.copy())
                 before = snapshot(obj)
                 args = {"dy": (dy,), "x_dy": (PROBE_X.copy(), dy), "dy_lr": (dy, 0.1)}[style]
                 result = attempt(getattr(obj, method), *args)
             except StudentRaised:
                 continue
+            if isinstance(result, (tuple, list)) and flat(result) and flat(result)[0].shape == PROBE_X.shape:
+                return ("method", method, style, "first")  # (dx, [parameter gradients])
             if isinstance(result, np.ndarray) and result.shape == PROBE_X.shape:
+                if style == "dy" and _is_derivative(result, dy, kind):  # backward(z) -> f'(z), not dy * f'(z)
+                    at_out = attempt(getattr(obj, method), FORWARD_OF[kind](PROBE_X))
+                    at_in = attempt(getattr(obj, method), PROBE_X.copy())
+                    return ("derivative", method, _derivative_arg(at_in, at_out, kind, need[0], names_first=True))
                 return ("method", method, style, "return")
             stored = [p for p in changed(before, scan(obj)) if np.shape(get(obj, p)) == PROBE_X.shape]
             stored.sort(key=lambda p: -(str(p[-1][1]) in DX_WORDS))
@@ -276,7 +325,7 @@ def _class_backward(c: Candidate, kind: str):
         if not callable(fn) or len(required(fn)) != 1:
             continue
         try:
-            obj = attempt(c.obj, **(cand.no_arg_call(c.obj).kwargs))
+            obj = attempt(c.obj, **_ctor(c))
             at_in = attempt(getattr(obj, method), PROBE_X.copy())
             at_out = attempt(getattr(obj, method), FORWARD_OF.get(kind, np.tanh)(PROBE_X))
         except StudentRaised:
@@ -328,7 +377,7 @@ class DiscoveredActivation(LayerHandle):
     def __init__(self, recipe: ActivationRecipe):
         self.recipe, self.kind, self.student_name = recipe, recipe.kind, recipe.name
         c = recipe.cand
-        self.obj = attempt(c.obj, **cand.no_arg_call(c.obj).kwargs) if c.is_class else None
+        self.obj = attempt(c.obj, **_ctor(c)) if c.is_class else None
         api = "derivative" if recipe.backward and recipe.backward[0] == "derivative" else "backward"
         self.conventions = {"activation_api": api}
         if recipe.data == "cols":
@@ -370,7 +419,7 @@ class DiscoveredActivation(LayerHandle):
             _, method, style, dx_from = bw
             args = {"dy": (dys,), "x_dy": (self._z.copy(), dys), "dy_lr": (dys, 0.1)}[style]
             result = getattr(self.obj, method)(*args)
-            dx = result if dx_from == "return" else get(self.obj, dx_from)
+            dx = result if dx_from == "return" else flat(result)[0] if dx_from == "first" else get(self.obj, dx_from)
         elif bw[0] == "cache":
             dx = bw[2](dys, self._cache)
         else:

@@ -80,10 +80,18 @@ def _fill(param: inspect.Parameter, seed: int):
     return inspect.Parameter.empty
 
 
+WEIGHT_ARGS = {"w", "weight", "weights", "kernel", "w_init", "init_w"}
+BIAS_ARGS = {"b", "bias", "biases", "b_init", "init_b"}
+
+
 def _role(name: str) -> str:
     w = words(name)
     if name.lower() in SHAPE_WORDS:
         return "shape"
+    if name.lower() in WEIGHT_ARGS:
+        return "weight"
+    if name.lower() in BIAS_ARGS:
+        return "bias"
     if w & {"in", "inp", "input", "inputs", "nin", "prev", "incoming"} or name.lower() in IN_WORDS:
         return "in"
     if w & {"out", "output", "outputs", "nout", "neurons", "units", "nodes", "hidden", "outgoing"}:
@@ -121,6 +129,15 @@ def size_calls(cls, n_in: int, n_out: int, seed: int = 0) -> list[Call]:
         pieces = [", ".join(map(repr, args))] + ([kw_text] if kw_text else [])
         return Call(tuple(args), {**fixed, **extra}, f"{name}({', '.join(p for p in pieces if p)})", lr, order)
 
+    roles = [_role(p.name) for p in sizes]
+    if roles[:1] == ["weight"] and roles[1:] in ([], ["bias"]):  # Affine(W, b): built from the arrays
+        rng = np.random.default_rng(seed)
+        W, b = rng.standard_normal((n_in, n_out)) * 0.1, np.zeros(n_out)
+        with_b = len(roles) == 2
+        return [Call((W, b) if with_b else (W,), dict(fixed), f"{name}(W (in, out){', b' if with_b else ''})", None,
+                     "arrays_in_out"),
+                Call((W.T.copy(), b) if with_b else (W.T.copy(),), dict(fixed),
+                     f"{name}(W (out, in){', b' if with_b else ''})", None, "arrays_out_in")]
     if len(sizes) == 1 and _role(sizes[0].name) == "shape":
         return [call([(n_in, n_out)], "shape"), call([(n_out, n_in)], "shape_out_in")]
     if len(sizes) == 1:  # Dense(units): the input size is learnt on the first forward

@@ -22,7 +22,7 @@ from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.maths import distance
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, changed, describe, gradient_name_score, get, put, required, scan, snapshot, words,
+    StudentRaised, attempt, changed, describe, flat, gradient_name_score, get, put, required, scan, snapshot, words,
 )
 
 N_IN, N_OUT, BATCH = 5, 3, 4
@@ -96,6 +96,7 @@ class LinearRecipe:
     notes: list[str] = field(default_factory=list)
     affine: bool = True  # forward matched x W + b when found
     lazy: bool = False  # W appears only on the first forward (Dense(units))
+    forward_raised: str = ""  # the forward raised when the kit first called it: the student's error
 
     def build(self, n_in: int, n_out: int, seed: int = 0):
         args = list(self.call.args)
@@ -109,6 +110,12 @@ class LinearRecipe:
             args[0] = (n_out, n_in)
         elif self.call.order == "out_only":
             args[0] = n_out
+        elif self.call.order.startswith("arrays_"):  # Affine(W, b): the kit makes the arrays
+            rng = np.random.default_rng(seed)
+            W = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
+            args[0] = W.T.copy() if self.call.order == "arrays_in_out" else W
+            if len(args) > 1:
+                args[1] = np.zeros(n_out)
         kwargs = {k: np.random.default_rng(seed) if isinstance(v, np.random.Generator) else v
                   for k, v in self.call.kwargs.items()}
         if self.call.order == "in_out" and not self.call.args:  # sizes passed by keyword
@@ -123,6 +130,9 @@ class LinearRecipe:
     def describe(self) -> str:
         w = describe(self.w_path)
         b = f"bias {self._bias_shape()} in {describe(self.b_path)}" if self.b_path else "no bias found"
+        if self.forward_raised:
+            return (f"{self.name}: built as {self.call.text}, W {'(in, out)' if self.layout == 'in_out' else '(out, in)'} "
+                    f"in {w}; its {self.forward.method} raised {self.forward_raised} when the kit called it")
         text = (f"{self.name}: built as {self.call.text}; forward ({self.forward.method}) "
                 f"{'matches' if self.affine else 'does not match'} x W + b with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'} in {w}, {b}")
@@ -306,8 +316,8 @@ def _dx_source(result, before, after, x_shape, recipe):
     if isinstance(result, np.ndarray) and result.shape == x_shape:
         return "return"
     if isinstance(result, (tuple, list)):
-        for i, item in enumerate(result):
-            if isinstance(item, np.ndarray) and item.shape == x_shape:
+        for i, item in enumerate(flat(result)):
+            if item.shape == x_shape:
                 return ("tuple", i)
     stored = [p for p in changed(before, after) if np.shape(after[p]) == x_shape]
     stored.sort(key=lambda p: -(str(p[-1][1]) in DX_WORDS))
@@ -317,9 +327,9 @@ def _dx_source(result, before, after, x_shape, recipe):
 def _grads_source(result, before, after, recipe, w_shape, b_size, style):
     """Where the parameter gradients of the last backward are."""
     if isinstance(result, (tuple, list)):
-        iw = next((i for i, a in enumerate(result) if isinstance(a, np.ndarray) and a.shape == w_shape), None)
-        ib = next((i for i, a in enumerate(result) if isinstance(a, np.ndarray) and i != iw and b_size
-                   and a.size == b_size and a.ndim <= 2), None)
+        result = flat(result)
+        iw = next((i for i, a in enumerate(result) if a.shape in (w_shape, w_shape[::-1])), None)
+        ib = next((i for i, a in enumerate(result) if i != iw and b_size and a.size == b_size and a.ndim <= 2), None)
         if iw is not None:
             return ("tuple", iw, ib)
     moved = changed(before, after)
@@ -345,6 +355,7 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
     if not calls:
         return None, "its constructor takes no pair of sizes the kit can fill"
     reason = "no (5, 3) or (3, 5) weight array appears when built with sizes (5, 3)"
+    fallback = None  # a layer whose forward raises at the likeliest sizes, if nothing else works
     for call in calls:
         for extra in cand.activation_options(cls):
             try:
@@ -361,6 +372,11 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                     continue
             found = find_forward(obj, cls) if found is None else found
             if found is None:
+                raised = _forward_raises(obj, cls) if call is calls[0] and fallback is None else None
+                if raised:  # built as its names say, with weights, and its forward is broken: kept in case
+                    fallback = LinearRecipe(name, cls, call, extra, w_path, b_path, layout, "rows", Forward(raised[0]),
+                                            forward_raised=raised[1], affine=False)
+                    fallback.notes = [_bias_kind(get(obj, b_path)) if b_path else ""]
                 reason = f"holds W {describe(w_path)} but no method maps (4, 5) rows or (5, 4) columns to 3 features"
                 continue
             fwd, data = found
@@ -375,7 +391,24 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
             except StudentRaised:
                 recipe.backward = None
             return recipe, "found"
+    if fallback is not None:
+        return fallback, "found"
     return None, reason
+
+
+def _forward_raises(obj, cls) -> tuple[str, str] | None:
+    """(method, what it raised) when the first forward-named method raises on a (4, 5) batch."""
+    method = next((n for n in FORWARD_NAMES if callable(getattr(obj, n, None)) and len(required(getattr(obj, n))) == 1
+                   and (n != "__call__" or "__call__" in vars_of(cls))), None)
+    if method is None:
+        return None
+    try:
+        attempt(getattr(obj, method), _rng_inputs()[0])
+    except StudentRaised as exc:
+        if isinstance(exc.cause, TypeError) and "argument" in str(exc.cause):
+            return None  # the kit called it wrongly: not the student's error
+        return method, str(exc)
+    return None
 
 
 def _is_affine(obj, recipe: LinearRecipe) -> bool:
@@ -539,13 +572,14 @@ class DiscoveredLinear(LayerHandle):
             self.set_params(before)
         elif isinstance(bw.grads_from, tuple):
             _, iw, ib = bw.grads_from
-            self._grads = {"W": self._canon_w(result[iw])}
+            arrays = flat(result)
+            self._grads = {"W": self._canon_w(arrays[iw])}
             if ib is not None:
-                self._grads["b"] = np.asarray(result[ib], dtype=float).reshape(self.n_out)
+                self._grads["b"] = np.asarray(arrays[ib], dtype=float).reshape(self.n_out)
         if bw.dx_from == "return":
             dx = result
         elif isinstance(bw.dx_from, tuple) and bw.dx_from and bw.dx_from[0] == "tuple":
-            dx = result[bw.dx_from[1]]
+            dx = flat(result)[bw.dx_from[1]]
         else:
             dx = get(self.obj, bw.dx_from)
         return self._in(np.asarray(dx))

@@ -209,3 +209,13 @@ def gradient_name_score(grad_path: Path, param_path: Path) -> int:
     if any(w in full for w in ("grad", "delta")) or g.startswith("d"):
         score += 1
     return score
+
+
+def flat(result) -> list:
+    """The arrays of a returned value, nested tuples and lists flattened in order:
+    ``(dx, [dW, db])`` -> ``[dx, dW, db]``; a lone array -> ``[it]``."""
+    if isinstance(result, np.ndarray):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return [a for item in result for a in flat(item)]
+    return []
