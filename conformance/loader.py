@@ -466,8 +466,18 @@ def _shadows(name: str) -> bool:
     return name in _PROTECTED or name in sys.stdlib_module_names
 
 
-def _is_package_folder(folder: Path) -> bool:
-    return folder.is_dir() and ((folder / "__init__.py").is_file() or any(folder.glob("*.py")))
+_NOT_CODE = {"tests", "test", "docs", "doc", "examples", "venv", "env", "build", "dist", "site-packages",
+             "node_modules", "__pycache__"}
+
+
+def _is_package_folder(folder: Path, depth: int = 3) -> bool:
+    """A folder of the submission's code: it has an ``__init__.py`` or .py files, here or in a
+    subfolder up to ``depth`` levels down (``src/``, ``lib/nn/``: students rarely add __init__.py)."""
+    if not folder.is_dir() or folder.name in _NOT_CODE or folder.name.startswith("."):
+        return False
+    if (folder / "__init__.py").is_file() or any(folder.glob("*.py")):
+        return True
+    return depth > 0 and any(_is_package_folder(sub, depth - 1) for sub in sorted(folder.iterdir()) if sub.is_dir())
 
 
 def _read_source(path: Path) -> str:
@@ -681,7 +691,7 @@ def _module_names(folder: Path, dotted: str = "") -> list[str]:
             continue
         if entry.suffix == ".py" and entry.is_file():
             names.append(dotted + name)
-        elif entry.is_dir() and (entry / "__init__.py").is_file():
+        elif name.isidentifier() and _is_package_folder(entry):  # with or without an __init__.py
             names += [dotted + name, *_module_names(entry, f"{dotted}{name}.")]
     return names
 

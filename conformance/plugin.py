@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from conformance.checking import ENV_PROFILE, PROFILES, RECORD, Check, active_profile
+from conformance.adapters.discovery import UNIT
 from conformance.components import COMPONENTS
 
 ENV_IMPL = "BACKPROP_KIT_IMPL"
@@ -258,6 +259,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_sep("=", "backprop-kit summary")
     for line in table(report):
         terminalreporter.write_line(line)
+    for comp, found in (report.get("inventory") or {}).items():
+        if comp in UNIT and (found or {}).get("detail"):  # how each was found, so a wrong guess shows
+            label = f"found {comp}" if found.get("name") else f"no {comp}"
+            terminalreporter.write_line(f"backprop-kit: {label}: {found['detail']}")
     if state.notes.get("dataset"):  # training_mnist's data set, printed as well as in the report (issue #5)
         terminalreporter.write_line(f"backprop-kit: {state.notes['dataset']}")
     path = config.getoption("--report")

@@ -63,8 +63,12 @@ def feedback_md(r: dict) -> str:
         diagnosis = (e.get("policy") or e["diagnosis"]).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {c} | {e['verdict']} | {pts} | {diagnosis} |")
     lines += _what_to_fix(r)
+    found = [(c, e) for c, e in (r.get("inventory") or {}).items() if e.get("detail")]
+    if found:
+        lines += ["", "## How the grader read your code", ""]
+        lines += [f"- **{c}**: {str(e['detail']).replace(chr(10), ' ')}" for c, e in found]
     if r.get("dropped"):
-        lines += ["", "## Notebook cells that were not run", "",
+        lines += ["", "## Code that was not run", "",
                   "Only imports, definitions and constants are kept; everything else is dropped:", ""]
         for d in r["dropped"][:60]:
             where = f"cell {d.get('cell')}, line {d.get('line')}" if d.get("cell") is not None else f"line {d.get('line')}"

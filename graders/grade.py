@@ -205,7 +205,20 @@ def make_record(sub_id: str, result: dict | None, error: str | None, rubric_give
         "because": hello.get("detected_because", []), "dropped": hello.get("dropped", []),
         "notes": hello.get("notes", []), "imports": imports, "events": result.get("events", []),
         "isolation": hello.get("isolation"), "execution_time": round(elapsed, 2),
+        "inventory": _inventory(report),
     }
+
+
+def _inventory(report: dict | None) -> dict:
+    """How the child said it found each component: {id: {"name", "detail"}}, strings capped
+    (the report came through the student's process)."""
+    found = (report or {}).get("inventory") or {}
+    out = {}
+    for comp in COMPONENTS:
+        entry = found.get(comp) if isinstance(found, dict) else None
+        if isinstance(entry, dict):
+            out[comp] = {k: str(entry.get(k) or "")[:600] for k in ("name", "detail")}
+    return out
 
 
 def grade_all(options: Options, progress: Callable[[dict], None] | None = None) -> tuple[list[dict], dict]:

@@ -211,6 +211,9 @@ class DiscoveringAdapter(Adapter):
             recipe = self.found.activations[kind]
             if kind == "softmax" and recipe.cand.axis0:  # over columns: right only for column-major data
                 recipe.data = self.found.data
+            if kind == "softmax" and recipe.cand.whole:  # right only where the network takes one sample
+                lin = self.found.linear
+                recipe.per_sample = lin is None or getattr(lin, "per_sample", False)
             return activations.DiscoveredActivation(recipe)
         return self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
 

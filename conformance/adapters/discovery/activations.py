@@ -78,6 +78,7 @@ class ActivationRecipe:
     partner: Any = None
     data: str = "rows"
     others: list[str] = field(default_factory=list)
+    per_sample: bool = False  # a softmax over its whole input, in a one-sample network: the kit loops
 
     def describe(self) -> str:
         c = self.cand
@@ -95,6 +96,8 @@ class ActivationRecipe:
             text += f"; backward: {self.backward[1]}(dout, cache)"
         if self.data == "cols":
             text += "; samples are columns"
+        if self.per_sample:
+            text += "; normalises its whole input, so one sample at a time (the kit loops over the batch)"
         if self.others:
             text += f"; also matched: {', '.join(self.others)} (pin one with --map)"
         return text
@@ -176,7 +179,8 @@ def gather(defs: list[tuple[str, Any]], exclude: set[str]) -> list[Candidate]:
             found = []
         for c in found:
             c.distances = {k: family_distance(k, c.y) for k in KINDS}
-            c.axis0 = distance(c.y, FORWARD["softmax"][1](PROBE_X)) < distance(c.y, FORWARD["softmax"][0](PROBE_X))
+            rows, cols, whole = (distance(c.y, f(PROBE_X)) for f in FORWARD["softmax"])
+            c.axis0, c.whole = cols < rows, whole < min(rows, cols)
             out.append(c)
     return out
 
@@ -391,6 +395,12 @@ class DiscoveredActivation(LayerHandle):
         return self.raw_forward(np.array(x, dtype=np.float64), copy=True)
 
     def raw_forward(self, x, copy=False):
+        if self.recipe.per_sample:  # normalises its whole input: one sample at a time
+            self._xs = x
+            return np.concatenate([self._forward1(x[i:i + 1]) for i in range(len(x))], axis=0)
+        return self._forward1(x)
+
+    def _forward1(self, x):
         c = self.recipe.cand
         xs = self._in(x)
         self._z = xs.copy()
@@ -409,6 +419,15 @@ class DiscoveredActivation(LayerHandle):
         return self.raw_backward(np.array(dy, dtype=np.float64))
 
     def raw_backward(self, dy):
+        if self.recipe.per_sample:
+            out = []
+            for i in range(len(dy)):
+                self._forward1(self._xs[i:i + 1])
+                out.append(self._backward1(dy[i:i + 1]))
+            return np.concatenate(out, axis=0)
+        return self._backward1(dy)
+
+    def _backward1(self, dy):
         bw = self.recipe.backward
         if bw is None:
             where = "backward or derivative method" if self.recipe.cand.is_class else \

@@ -96,6 +96,7 @@ class LinearRecipe:
     notes: list[str] = field(default_factory=list)
     affine: bool = True  # forward matched x W + b when found
     lazy: bool = False  # W appears only on the first forward (Dense(units))
+    per_sample: bool = False  # works on one sample at a time: the kit loops over the batch
     forward_raised: str = ""  # the forward raised when the kit first called it: the student's error
 
     def build(self, n_in: int, n_out: int, seed: int = 0):
@@ -138,6 +139,8 @@ class LinearRecipe:
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'} in {w}, {b}")
         if self.data == "cols":
             text += "; samples are columns (features, batch)"
+        if self.per_sample:
+            text += "; one sample at a time (the kit loops over the batch)"
         if self.backward is None:
             return text + "; no backward found"
         bw = self.backward
@@ -210,10 +213,10 @@ def _call_forward(obj, method, x):
     return None, [p for p in changed(before, after)]
 
 
-def find_forward(obj, cls) -> tuple[Forward, str] | None:
+def find_forward(obj, cls, batch: int = BATCH) -> tuple[Forward, str] | None:
     """The forward method and the data layout (rows or columns) of a layer built 5 -> 3."""
-    x_rows, _ = _rng_inputs()
-    want = {"rows": (x_rows, (BATCH, N_OUT)), "cols": (x_rows.T.copy(), (N_OUT, BATCH))}
+    x_rows = _rng_inputs()[0][:batch]
+    want = {"rows": (x_rows, (batch, N_OUT)), "cols": (x_rows.T.copy(), (N_OUT, batch))}
     for method in method_order(cls, FORWARD_NAMES, exclude_words=("back", "grad", "update", "step", "init", "save",
                                                                    "load", "zero", "loss", "set", "get", "train", "fit")):
         if len(required(getattr(obj, method))) != 1:
@@ -269,9 +272,9 @@ def _backward_calls(obj, method):
     return calls
 
 
-def find_backward(obj, recipe: LinearRecipe) -> Backward | None:
+def find_backward(obj, recipe: LinearRecipe, batch: int = BATCH) -> Backward | None:
     """After a forward, the method that returns or stores dx, and where dW and db land."""
-    x_rows, dy_rows = _rng_inputs()
+    x_rows, dy_rows = (a[:batch] for a in _rng_inputs())
     x, dy = (x_rows, dy_rows) if recipe.data == "rows" else (x_rows.T.copy(), dy_rows.T.copy())
     w_shape = np.shape(get(obj, recipe.w_path))
     b_size = np.size(get(obj, recipe.b_path)) if recipe.b_path else None
@@ -371,6 +374,9 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                 if w_path is None:
                     continue
             found = find_forward(obj, cls) if found is None else found
+            one_sample = False
+            if found is None:
+                found, one_sample = find_forward(obj, cls, batch=1), True
             if found is None:
                 raised = _forward_raises(obj, cls) if call is calls[0] and fallback is None else None
                 if raised:  # built as its names say, with weights, and its forward is broken: kept in case
@@ -381,13 +387,17 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                 continue
             fwd, data = found
             recipe = LinearRecipe(name, cls, call, extra, w_path, b_path, layout, data, fwd,
-                                  lazy=call.order == "out_only")
+                                  lazy=call.order == "out_only", per_sample=one_sample)
             recipe.notes = [_bias_kind(get(obj, b_path)) if b_path else ""]
             recipe.affine = _is_affine(obj, recipe)
             if not recipe.affine and extra != cand.activation_options(cls)[-1] and len(cand.activation_options(cls)) > 1:
                 continue  # another spelling of "no activation" may make it a plain linear layer
             try:
-                recipe.backward = find_backward(attempt(recipe.build, N_IN, N_OUT), recipe)
+                if not recipe.per_sample:
+                    recipe.backward = find_backward(attempt(recipe.build, N_IN, N_OUT), recipe)
+                if recipe.backward is None:  # a backward for one sample (bias gradient = dy, as written)
+                    recipe.backward = find_backward(attempt(recipe.build, N_IN, N_OUT), recipe, batch=1)
+                    recipe.per_sample = recipe.per_sample or recipe.backward is not None
             except StudentRaised:
                 recipe.backward = None
             return recipe, "found"
@@ -523,20 +533,51 @@ class DiscoveredLinear(LayerHandle):
 
     def forward(self, x):
         x = np.array(x, dtype=np.float64)
+        if self.recipe.per_sample:  # one sample at a time, as the student's layer works
+            self._xs = x
+            return np.concatenate([self._forward1(x[i:i + 1]) for i in range(len(x))], axis=0)
+        return self._forward1(x)
+
+    def _forward1(self, x):
         self._x = self._in(x).copy()
         y = _read_forward(self.obj, self.recipe.forward, self._in(x).copy())
         return self._in(np.asarray(y))
 
     def raw_forward(self, x):
-        """The student's forward on the caller's own array (no copy), for the stability check."""
+        """The student's forward on the caller's own array (no copy: views of it, one sample at a
+        time for a one-sample layer), for the stability check."""
+        if self.recipe.per_sample:
+            self._xs = x
+            return np.concatenate([self._raw_forward1(x[i:i + 1]) for i in range(len(x))], axis=0)
+        return self._raw_forward1(x)
+
+    def _raw_forward1(self, x):
         self._x = self._in(x)
         return self._in(np.asarray(_read_forward(self.obj, self.recipe.forward, self._in(x))))
 
     def backward(self, dy):
-        return self._backward(self._in(np.array(dy, dtype=np.float64)).copy(), copy=True)
+        dy = np.array(dy, dtype=np.float64)
+        if not self.recipe.per_sample:
+            return self._backward(self._in(dy).copy(), copy=True)
+        dxs, total = [], None
+        for i in range(len(dy)):  # forward and backward per sample; the gradients add up
+            self._forward1(self._xs[i:i + 1])
+            self._grads = None
+            dxs.append(self._backward(self._in(dy[i:i + 1]).copy(), copy=True))
+            g = self.get_grads()
+            total = g if total is None else {k: total[k] + g[k] for k in total}
+        self._grads = total
+        self.conventions["batch"] = "one sample at a time (the kit loops and sums the gradients)"
+        return np.concatenate(dxs, axis=0)
 
     def raw_backward(self, dy):
-        return self._backward(self._in(dy), copy=False)
+        if not self.recipe.per_sample:
+            return self._backward(self._in(dy), copy=False)
+        out = []
+        for i in range(len(dy)):
+            self._raw_forward1(self._xs[i:i + 1])
+            out.append(self._backward(self._in(dy[i:i + 1]), copy=False))
+        return np.concatenate(out, axis=0)
 
     def _backward(self, dy, copy):
         bw = self.recipe.backward

@@ -75,9 +75,11 @@ def order_from_names(fn) -> str | None:
     return None
 
 
-def _scalar(result, finite: bool = True):
+def _scalar(result, finite: bool = True, batch: int | None = None):
     """(value, returned gradient or None) from what a loss call returned, or None. Discovery
-    wants a finite number; grading takes a NaN or inf as the student's answer (judged unstable)."""
+    wants a finite number; grading takes a NaN or inf as the student's answer (judged unstable).
+    With ``batch``, a vector of one loss per sample counts too: its mean is the value (a loss
+    that leaves the batch average to its caller, as ``loss.forward(y, yhat).mean()``)."""
     grad = None
     if isinstance(result, (tuple, list)) and len(result) >= 2:
         result, grad = result[0], result[1]
@@ -86,6 +88,8 @@ def _scalar(result, finite: bool = True):
         value = np.asarray(result, dtype=float)
     except (TypeError, ValueError):
         return None
+    if batch and batch > 1 and value.size == batch and value.ndim <= 2 and batch in value.shape:
+        value = np.asarray(value.mean())
     if value.size != 1 or (finite and not np.isfinite(value).all()):
         return None
     return float(value.reshape(())), grad
@@ -107,7 +111,8 @@ class Reading:
         return (pred, target) if self.order == "pt" else (target, pred)
 
     def text(self) -> str:
-        what = {"probs": "probabilities", "logits": "logits", "pred": "predictions"}[self.input]
+        what = {"probs": "probabilities", "logits": "logits", "pred": "predictions",
+                "logprobs": "log-probabilities"}[self.input]
         tgt = {"int": "int labels", "onehot": "one-hot targets", "float": "targets"}[self.targets]
         pair = f"({what}, {tgt})" if self.order == "pt" else f"({tgt}, {what})"
         return pair + ("; samples are columns" if self.data == "cols" else "")
@@ -115,7 +120,7 @@ class Reading:
 
 def _expected(kind: str, reading: Reading, Z, P, labels, R, T) -> dict[str, float]:
     if kind == "cross_entropy":
-        probs = P if reading.input == "probs" else softmax(Z)
+        probs = softmax(Z) if reading.input == "logits" else P
         nll = -np.log(probs[np.arange(B), labels])
         return {"mean": nll.mean(), "sum": nll.sum(), "-mean": -nll.mean(), "-sum": -nll.sum(),
                 "mean over all": nll.sum() / (B * C)}
@@ -128,7 +133,7 @@ def _expected(kind: str, reading: Reading, Z, P, labels, R, T) -> dict[str, floa
 def _readings(kind: str, preferred: str | None):
     orders = ["pt", "tp"] if preferred != "tp" else ["tp", "pt"]
     if kind == "cross_entropy":
-        return [Reading(o, i, t, d) for d in ("rows", "cols") for o in orders for i in ("logits", "probs")
+        return [Reading(o, i, t, d) for d in ("rows", "cols") for o in orders for i in ("logits", "probs", "logprobs")
                 for t in ("int", "onehot")]
     return [Reading(o, "pred", "float", d) for d in ("rows", "cols") for o in orders]
 
@@ -148,6 +153,7 @@ class LossCandidate:
     grad: tuple | None = None  # ("together",) | ("method", name, nargs, dx_from) | ("function", name, fn, order)
     grad_wrt: str = ""
     named: bool = False
+    stable: bool = True  # finite on logits of +-1e3 (checked only to break a tie)
 
 
 def _value_callables(name, obj):
@@ -176,6 +182,9 @@ def _target(reading, labels, T):
 
 
 def _pred(reading, Z, P, R):
+    if reading.input == "logprobs":  # log_softmax of the logits, computed without log(0)
+        shifted = Z - Z.max(axis=-1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return {"probs": P, "logits": Z, "pred": R}[reading.input]
 
 
@@ -194,8 +203,9 @@ def score(name, obj, order: int) -> list[LossCandidate]:
                     break  # a slow function is no loss (a training loop taking two arrays)
                 try:
                     fn = attempt(make)
-                    got = _scalar(attempt(fn, *reading.args(_pred(reading, Z, P, R).copy(),
-                                                            np.array(_target(reading, labels, T)))))
+                    raw = attempt(fn, *reading.args(_pred(reading, Z, P, R).copy(), np.array(_target(reading, labels, T))))
+                    got = _scalar(raw, batch=B)
+                    per_sample = got is not None and _scalar(raw) is None
                 except StudentRaised:
                     continue
                 if got is None:
@@ -205,7 +215,7 @@ def score(name, obj, order: int) -> list[LossCandidate]:
                     err = abs(value - expected) / max(abs(expected), 1e-12)
                     key = (err > 1e-4, reading.order != (preferred or "pt"), err)
                     if best is None or key < best[0]:
-                        best = (key, reading, err, reduction, fn)
+                        best = (key, reading, err, reduction + (" of the per-sample losses it returns" if per_sample else ""), fn)
             if best is not None:
                 _, reading, err, reduction, fn = best
                 named = bool(words(name) & (CE_WORDS if kind == "cross_entropy" else MSE_WORDS)) or \
@@ -225,7 +235,7 @@ def pinned_readings(name, obj, order, kind) -> list[LossCandidate]:
             try:
                 fn = attempt(make)
                 got = _scalar(attempt(fn, *reading.args(_pred(reading, Z, P, R).copy(),
-                                                        np.array(_target(reading, labels, T)))))
+                                                        np.array(_target(reading, labels, T)))), batch=B)
             except StudentRaised:
                 continue
             if got is None:
@@ -253,6 +263,8 @@ def _grad_forms(kind, reading, Z, P, labels, R, T):
     Y = one_hot(labels, C)
     if reading.input == "logits":
         return {"logits": P - Y}
+    if reading.input == "logprobs":
+        return {"logprobs": -Y}
     return {"logits": P - Y, "probs": -Y / P}
 
 
@@ -274,12 +286,15 @@ def find_gradient(c: LossCandidate, defs) -> None:
         result = attempt(fn, *c.reading.args(pred.copy(), np.array(target)))
     except StudentRaised:
         return
-    got = _scalar(result)
+    got = _scalar(result, batch=B)
     if got and got[1] is not None and np.shape(got[1]) == shape:
         c.grad, c.grad_wrt = ("together",), wrt_of(got[1])
         return
     if c.is_class:
         owner = getattr(fn, "__self__", None)
+        # a fused softmax + cross-entropy may want its backward handed the probabilities its
+        # forward made (nnfs's backward(dvalues, y_true)), not the logits: behaviour decides
+        feeds = ["pred", "softmax"] if c.reading.input == "logits" else ["pred"]
         for m in GRAD_METHODS:
             g_fn = getattr(owner, m, None)
             if not callable(g_fn) or m == c.method:
@@ -287,18 +302,27 @@ def find_gradient(c: LossCandidate, defs) -> None:
             n = len(required(g_fn))
             if n not in (0, 2):
                 continue
-            try:
-                attempt(fn, *c.reading.args(pred.copy(), np.array(target)))
-                before = snapshot(owner)
-                g = attempt(g_fn, *(c.reading.args(pred.copy(), np.array(target)) if n == 2 else ()))
-            except StudentRaised:
-                continue
-            if isinstance(g, np.ndarray) and g.shape == shape:
-                c.grad, c.grad_wrt = ("method", m, n, "return"), wrt_of(g)
-                return
-            stored = [p for p in changed(before, scan(owner)) if np.shape(get(owner, p)) == shape]
-            if stored:
-                c.grad, c.grad_wrt = ("method", m, n, stored[0]), wrt_of(get(owner, stored[0]))
+            tried = []
+            for feed in feeds if n == 2 else ["pred"]:
+                given = softmax(pred) if feed == "softmax" else pred
+                try:
+                    attempt(fn, *c.reading.args(pred.copy(), np.array(target)))
+                    before = snapshot(owner)
+                    g = attempt(g_fn, *(c.reading.args(given.copy(), np.array(target)) if n == 2 else ()))
+                except StudentRaised:
+                    continue
+                if isinstance(g, np.ndarray) and g.shape == shape:
+                    tried.append((feed, "return", g))
+                    continue
+                stored = [p for p in changed(before, scan(owner)) if np.shape(get(owner, p)) == shape]
+                if stored:
+                    tried.append((feed, stored[0], get(owner, stored[0])))
+            if tried:
+                def fit(t):
+                    g = np.asarray(t[2], dtype=float)
+                    return max(abs(cosine(g if c.reading.data == "rows" else g.T, f)) for f in forms.values())
+                feed, where, g = max(tried, key=fit)
+                c.grad, c.grad_wrt = ("method", m, n, where, feed), wrt_of(g)
                 return
         return
     stem = c.name.lower()
@@ -338,6 +362,20 @@ def _pinned(c: LossCandidate, table: dict) -> bool:
             and table.get("data", r.data) == r.data)
 
 
+def _finite_on_extremes(c: LossCandidate) -> bool:
+    Z = np.array([[1e3, -1e3, 0.0], [-1e3, 1e3, 0.0], [0.5, 0.1, -0.2], [0.0, 0.0, 1e3]])
+    labels = np.array([0, 1, 2, 2])
+    P = softmax(Z)
+    T = np.zeros_like(Z)
+    try:
+        got = _scalar(attempt(attempt(lambda: c.value_fn), *c.reading.args(_pred(c.reading, Z, P, Z).copy(),
+                                                                          np.array(_target(c.reading, labels, T)))),
+                      batch=B)
+    except StudentRaised:
+        return False
+    return got is not None
+
+
 def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, list[LossCandidate]]:
     from conformance.adapters.discovery import apimap
 
@@ -375,8 +413,11 @@ def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, l
         group = [c for c in group if c.error < 1e-4 or c.named or c.grad is not None]
         if not group:
             continue
-        group.sort(key=lambda c: (c.error > 1e-4, c.grad is None, not c.named, c.reading.input != "logits",
-                                  c.is_class is False, c.order))
+        if len(group) > 1:  # two exact losses: the one that survives extreme logits (a "...Unstable" demo loses)
+            for c in group:
+                c.stable = _finite_on_extremes(c)
+        group.sort(key=lambda c: (c.error > 1e-4, c.grad is None, not c.stable, not c.named,
+                                  c.reading.input != "logits", c.is_class is False, c.order))
         group = [c for i, c in enumerate(group) if all(o.obj is not c.obj for o in group[:i])]
         found[kind] = group
     return found, seen
@@ -395,7 +436,11 @@ class DiscoveredLoss(LossHandle):
         wrt = c.grad_wrt or "unknown"
         if c.kind == "mse":
             wrt = "pred"
-        self.conventions = {"input": c.reading.input, "targets": c.reading.targets, "grad_wrt": wrt,
+        self.logprobs = c.reading.input == "logprobs"
+        if self.logprobs:  # the kit hands it log_softmax(logits) and takes its gradient back through that
+            wrt = "logits" if wrt == "logprobs" else "unknown"
+        self.conventions = {"input": "logits" if self.logprobs else c.reading.input, "targets": c.reading.targets,
+                            "grad_wrt": wrt,
                             "argument_order": "pred, target" if c.reading.order == "pt" else "target, pred",
                             "value": c.reduction}
         if c.reading.data == "cols":
@@ -411,10 +456,14 @@ class DiscoveredLoss(LossHandle):
 
     def forward(self, pred, labels):
         pred = np.array(pred, dtype=np.float64)
+        if self.logprobs:
+            self._probs = softmax(pred)
+            with np.errstate(divide="ignore"):
+                pred = pred - pred.max(axis=1, keepdims=True) - np.log(np.exp(pred - pred.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))
         target = self._target(pred, labels)
         self._last = (pred, target)
         result = self.fn(*self.c.reading.args(pred.copy(), target.copy()))
-        got = _scalar(result, finite=False)
+        got = _scalar(result, finite=False, batch=len(pred) if "per-sample" in self.c.reduction else None)
         if isinstance(result, (tuple, list)) and len(result) >= 2:
             self._grad = result[1]
         if got is None:
@@ -432,14 +481,19 @@ class DiscoveredLoss(LossHandle):
         if grad[0] == "together":
             g = self._grad
         elif grad[0] == "method":
-            _, method, nargs, where = grad
-            result = getattr(self.owner, method)(*(self.c.reading.args(pred.copy(), target.copy()) if nargs else ()))
+            _, method, nargs, where, feed = grad if len(grad) == 5 else (*grad, "pred")
+            given = softmax(pred) if feed == "softmax" else pred
+            result = getattr(self.owner, method)(*(self.c.reading.args(given.copy(), target.copy()) if nargs else ()))
             g = result if where == "return" else get(self.owner, where)
         else:
             _, _, g_fn, reading = grad
             g = g_fn(*reading.args(pred.copy(), target.copy()))
         g = np.asarray(g)
-        return g.T if self.c.reading.data == "cols" else g
+        g = g.T if self.c.reading.data == "cols" else g
+        if self.logprobs:  # the log-softmax's vector-Jacobian product: a change of variables, no correction
+            g = np.asarray(g, dtype=float)
+            g = g - self._probs * g.sum(axis=1, keepdims=True)
+        return g
 
     def describe(self) -> str:
         return describe(self.c)
