@@ -153,7 +153,6 @@ class LossCandidate:
     grad: tuple | None = None  # ("together",) | ("method", name, nargs, dx_from) | ("function", name, fn, order)
     grad_wrt: str = ""
     named: bool = False
-    stable: bool = True  # finite on logits of +-1e3 (checked only to break a tie)
 
 
 def _value_callables(name, obj):
@@ -213,7 +212,8 @@ def score(name, obj, order: int) -> list[LossCandidate]:
                 value, _ = got
                 for reduction, expected in _expected(kind, reading, Z, P, labels, R, T).items():
                     err = abs(value - expected) / max(abs(expected), 1e-12)
-                    key = (err > 1e-4, reading.order != (preferred or "pt"), err)
+                    # a loss on logits also takes log-probabilities (softmax ignores a shift): logits first
+                    key = (err > 1e-4, reading.order != (preferred or "pt"), reading.input == "logprobs", err)
                     if best is None or key < best[0]:
                         best = (key, reading, err, reduction + (" of the per-sample losses it returns" if per_sample else ""), fn)
             if best is not None:
@@ -362,18 +362,14 @@ def _pinned(c: LossCandidate, table: dict) -> bool:
             and table.get("data", r.data) == r.data)
 
 
-def _finite_on_extremes(c: LossCandidate) -> bool:
-    Z = np.array([[1e3, -1e3, 0.0], [-1e3, 1e3, 0.0], [0.5, 0.1, -0.2], [0.0, 0.0, 1e3]])
-    labels = np.array([0, 1, 2, 2])
-    P = softmax(Z)
-    T = np.zeros_like(Z)
-    try:
-        got = _scalar(attempt(attempt(lambda: c.value_fn), *c.reading.args(_pred(c.reading, Z, P, Z).copy(),
-                                                                          np.array(_target(c.reading, labels, T)))),
-                      batch=B)
-    except StudentRaised:
-        return False
-    return got is not None
+DEMO_WORDS = {"unstable", "naive", "old", "bad", "demo", "slow", "test", "unused", "deprecated", "v0", "draft"}
+
+
+def _demoted(name: str) -> bool:
+    """A name that says "not the one I use" (``ClassNLLCriterionUnstable``, ``naive_softmax_loss``):
+    ranked after the others, never dropped."""
+    low = name.lower()
+    return bool(words(name) & DEMO_WORDS) or any(low.endswith(w) for w in ("unstable", "naive", "old"))
 
 
 def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, list[LossCandidate]]:
@@ -413,10 +409,7 @@ def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, l
         group = [c for c in group if c.error < 1e-4 or c.named or c.grad is not None]
         if not group:
             continue
-        if len(group) > 1:  # two exact losses: the one that survives extreme logits (a "...Unstable" demo loses)
-            for c in group:
-                c.stable = _finite_on_extremes(c)
-        group.sort(key=lambda c: (c.error > 1e-4, c.grad is None, not c.stable, not c.named,
+        group.sort(key=lambda c: (c.error > 1e-4, c.grad is None, _demoted(c.name), not c.named,
                                   c.reading.input != "logits", c.is_class is False, c.order))
         group = [c for i, c in enumerate(group) if all(o.obj is not c.obj for o in group[:i])]
         found[kind] = group
