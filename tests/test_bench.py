@@ -51,3 +51,10 @@ def test_grading_bench_grades_and_executes_every_generated_submission():
     assert re.match(r"grading: +\d+\.\d s +\d+\.\d notebooks/min  peak tree RSS +\d+ MiB", lines[2]), lines[2]
     assert re.match(r"executing: +\d+\.\d s +\d+\.\d notebooks/min", lines[3]), lines[3]
     assert re.fullmatch(r"grading is \d+\.\d+x slower than executing the notebooks top to bottom", lines[-1])
+
+
+def test_zoo_bench_ends_with_its_figures():
+    lines = run_bench("zoo.py", "--only", "canonical_like_init", "--no-rename")
+    assert lines[0].startswith("zoo: 1 shapes, 4 graded versions"), lines[0]
+    assert re.fullmatch(r"zoo: \d+/28 verdicts as expected over 1 API shapes, false passes \d+, "
+                        r"discovery median \d+\.\d ms", lines[-1]), lines[-1]

@@ -226,9 +226,9 @@ def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
     partners = []
     for c in seen:
         kind = pinned.get(c.name) or classify(c)
-        if kind == "derivative":
+        if kind in (None, "derivative"):  # not an activation: maybe the derivative of one
             partners.append(c)
-        elif kind:
+        else:
             groups[kind].append(c)
     found = {}
     for kind, group in groups.items():
@@ -255,17 +255,20 @@ def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
 
 
 def _derivative_arg(values_at_input, values_at_output, kind: str, param_name: str, names_first: bool) -> str | None:
-    """Does a derivative take z (the input) or a = f(z) (the output)? A method's parameter name
-    is its class's contract (``derivative(self, z)`` is handed z, so ``z * (1 - z)`` there is a
-    bug); a free function is handed whatever its caller chooses, so behaviour decides first."""
+    """Does a derivative take z (the input) or a = f(z) (the output)? Its parameter's name is the
+    student's own claim when it is a clear one (``z``, ``a``): ``sigmoid_prime(z)`` computing
+    ``z * (1 - z)`` is then the bug it looks like. A method's ``x`` counts as a claim too (its
+    class hands it the forward's input); a free function's ``x`` says nothing, and behaviour
+    decides which argument makes it the derivative."""
     if kind not in DERIVATIVE:
         return None
     low = param_name.lower()
-    named = "input" if low in ("z", "x", "inputs", "input", "pre", "preactivation", "logits") or \
-        words(param_name) & {"input", "inputs", "pre"} else \
-        "output" if low in ("a", "y", "out", "output", "s", "activation", "activated", "act", "sig", "h", "fx") or \
-        words(param_name) & {"output", "activation"} else None
-    if names_first and named:
+    strong_in = low in ("z", "inputs", "input", "pre", "preactivation", "logits", "net", "z_in") or \
+        bool(words(param_name) & {"input", "inputs", "pre", "z"})
+    strong_out = low in ("a", "y", "out", "output", "s", "activation", "activated", "act", "sig", "h", "fx", "yhat") or \
+        bool(words(param_name) & {"output", "activation", "activated", "a"})
+    named = "input" if strong_in or (names_first and low == "x") else "output" if strong_out else None
+    if named:
         return named
     true = DERIVATIVE[kind](PROBE_X)
     d_in, d_out = distance(values_at_input, true), distance(values_at_output, true)
@@ -345,14 +348,19 @@ def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate])
         dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
         two = sorted([(n, f) for n, f in defs if inspect.isfunction(f) and len(required(f)) == 2 and f is not c.obj],
                      key=lambda nf: -(stem.replace("forward", "") in nf[0].lower()))
-        for n, f in two:
+        fits = []  # (named, distance from dy * f'(x), order, name, function)
+        for order, (n, f) in enumerate(two):
             try:
                 _, cache = attempt(c.obj, PROBE_X.copy())
                 dx = attempt(f, dy, cache)
             except (StudentRaised, TypeError, ValueError):
                 continue
             if isinstance(dx, np.ndarray) and dx.shape == PROBE_X.shape:
-                return ("cache", n, f)
+                d = distance(dx, dy * DERIVATIVE[kind](PROBE_X)) if kind in DERIVATIVE else 0.0
+                fits.append((stem.replace("forward", "") not in n.lower(), d >= CLOSE, d, order, n, f))
+        if fits:  # the partner named like it, else the one whose answer is nearest its derivative
+            _, _, _, _, n, f = min(fits, key=lambda t: t[:4])
+            return ("cache", n, f)
     if kind not in DERIVATIVE:
         return None
     true = DERIVATIVE[kind](PROBE_X)

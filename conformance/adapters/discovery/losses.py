@@ -295,6 +295,7 @@ def find_gradient(c: LossCandidate, defs) -> None:
         # a fused softmax + cross-entropy may want its backward handed the probabilities its
         # forward made (nnfs's backward(dvalues, y_true)), not the logits: behaviour decides
         feeds = ["pred", "softmax"] if c.reading.input == "logits" else ["pred"]
+        first_in = (required(fn) or [""])[0]
         for m in GRAD_METHODS:
             g_fn = getattr(owner, m, None)
             if not callable(g_fn) or m == c.method:
@@ -303,7 +304,10 @@ def find_gradient(c: LossCandidate, defs) -> None:
             if n not in (0, 2):
                 continue
             tried = []
-            for feed in feeds if n == 2 else ["pred"]:
+            takes_probs = n == 2 and required(g_fn)[0] != first_in and \
+                bool(words(required(g_fn)[0]) & {"dvalues", "output", "outputs", "probs", "prob", "softmax", "activation",
+                                                  "activations", "a", "y", "pred", "predicted", "yhat", "hat"})
+            for feed in (feeds if takes_probs else ["pred"]):
                 given = softmax(pred) if feed == "softmax" else pred
                 try:
                     attempt(fn, *c.reading.args(pred.copy(), np.array(target)))
