@@ -52,13 +52,16 @@ def describe_exception(exc: BaseException) -> str:
 
 
 @contextmanager
-def _alarm(timeout: float | None):
-    """Interrupt a hung call in the main thread after ``timeout`` seconds (POSIX only)."""
-    usable = timeout and hasattr(signal, "setitimer")
+def alarm(timeout: float | None, what: str = "ran longer than {:g} s", unless_running: bool = False):
+    """Interrupt a hung call in the main thread after ``timeout`` seconds (POSIX only), raising
+    TimeoutError(``what``). ``unless_running``: leave a timer already running alone (discovery
+    inside a probe keeps the probe's own limit)."""
+    usable = timeout and hasattr(signal, "setitimer") and not (
+        unless_running and signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0))
     if usable:
         try:
             def _raise(signum, frame):
-                raise TimeoutError(f"ran longer than {timeout:g} s")
+                raise TimeoutError(what.format(timeout))
 
             old = signal.signal(signal.SIGALRM, _raise)
         except ValueError:  # not the main thread
@@ -88,7 +91,7 @@ class InProcessRunner:
             load_all()
         fn = PROBES[probe]
         try:
-            with _alarm(timeout):
+            with alarm(timeout):
                 return fn(self.adapter, inputs)
         except Missing as exc:
             raise ProbeFailure("missing", str(exc)) from None

@@ -147,7 +147,7 @@ def _find_linear(self: Discovery):
         recipes.sort(key=lambda ov: (_linear_rank(ov[1]), ov[0]))
         found = recipes[0][1]
         if len(recipes) > 1:
-            found.notes.append("also: " + ", ".join(r.name for _, r in recipes[1:4]))
+            found.others = [r.name for _, r in recipes[1:4]]
     else:
         found = linear.identify_functional(functions)
         if found is None and not rejected:

@@ -77,12 +77,6 @@ def validate(data: dict, where: str = "the map") -> dict:
     return data
 
 
-def path_of(text: str) -> tuple:
-    """``"params.W"`` -> obj.params["W"] when params is a dict, else an attribute: steps tried
-    both ways by ``resolve``."""
-    return tuple(text.split("."))
-
-
 def resolve(obj, dotted: str) -> tuple:
     """The discovery path (see objects.py) for ``dotted`` on ``obj``: each step an attribute, or a
     key of a dict. Raises LookupError naming the step that is not there."""

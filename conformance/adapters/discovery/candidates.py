@@ -27,8 +27,6 @@ _FOREIGN = {"numpy", "scipy", "torch", "pytest", "hypothesis", "nbformat", "conf
             "collections", "builtins"}
 
 IN_WORDS = {"in", "inp", "input", "inputs", "nin", "fan", "prev", "ni", "nx", "incoming", "inputsize", "indim"}
-OUT_WORDS = {"out", "output", "outputs", "nout", "neurons", "units", "no", "ny", "hidden", "nodes", "outgoing",
-             "outputsize", "outdim", "cells", "size"}
 SHAPE_WORDS = {"shape", "dims", "dimensions", "layer_shape"}
 ACTIVATION_WORDS = {"activation", "act", "nonlinearity", "activation_fn", "activation_function", "afunc", "phi"}
 LR_NAMES = {"lr", "learning_rate", "eta", "alpha", "step_size", "learningrate", "rate", "lrate"}

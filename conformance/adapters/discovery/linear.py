@@ -35,6 +35,7 @@ UPDATE_PAIRS = (("backward_delta", "backward_update_gradient"), ("updateGradInpu
 OUTPUT_WORDS = ("output", "out", "y", "a", "z", "activation", "activations", "outputs", "result", "h")
 DX_WORDS = ("dinputs", "dinput", "dx", "dX", "d_input", "grad_input", "gradInput", "input_grad", "delta", "dA_prev",
             "d_inputs", "dA", "da")
+BIAS_TEXT = {"flat": "(out,)", "row": "(1, out)", "col": "(out, 1)"}
 X_NAMES = {"x", "inputs", "input", "input_data", "a_prev", "prev", "a", "data", "activations", "inp", "x_in"}
 
 
@@ -93,7 +94,8 @@ class LinearRecipe:
     data: str  # "rows" | "cols"
     forward: Forward
     backward: Backward | None = None
-    notes: list[str] = field(default_factory=list)
+    bias: str = ""  # how the bias is stored: "flat" (out,), "row" (1, out), "col" (out, 1)
+    others: list[str] = field(default_factory=list)  # other classes that also behave as a linear layer
     affine: bool = True  # forward matched x W + b when found
     lazy: bool = False  # W appears only on the first forward (Dense(units))
     per_sample: bool = False  # works on one sample at a time: the kit loops over the batch
@@ -130,7 +132,7 @@ class LinearRecipe:
 
     def describe(self) -> str:
         w = describe(self.w_path)
-        b = f"bias {self._bias_shape()} in {describe(self.b_path)}" if self.b_path else "no bias found"
+        b = f"bias {BIAS_TEXT.get(self.bias, '')} in {describe(self.b_path)}" if self.b_path else "no bias found"
         if self.forward_raised:
             return (f"{self.name}: built as {self.call.text}, W {'(in, out)' if self.layout == 'in_out' else '(out, in)'} "
                     f"in {w}; its {self.forward.method} raised {self.forward_raised} when the kit called it")
@@ -152,10 +154,9 @@ class LinearRecipe:
             where = "in " + "/".join(p if isinstance(p, str) else describe(p) for p in bw.grads_from.values())
         else:
             where = "not found"
-        return text + f"; backward: {bw.method} ({_STYLE_TEXT[bw.style]}), gradients {where}"
+        text += f"; backward: {bw.method} ({_STYLE_TEXT[bw.style]}), gradients {where}"
+        return text + (f"; also matched: {', '.join(self.others)} (pin one with --map)" if self.others else "")
 
-    def _bias_shape(self) -> str:
-        return {"flat": "(out,)", "row": "(1, out)", "col": "(out, 1)"}.get(self.notes[0] if self.notes else "", "")
 
 
 _STYLE_TEXT = {"dy": "dy", "x_dy": "x, dy", "dy_lr": "dy, lr: updates itself", "pair": "delta + update_gradient",
@@ -382,13 +383,13 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                 if raised:  # built as its names say, with weights, and its forward is broken: kept in case
                     fallback = LinearRecipe(name, cls, call, extra, w_path, b_path, layout, "rows", Forward(raised[0]),
                                             forward_raised=raised[1], affine=False)
-                    fallback.notes = [_bias_kind(get(obj, b_path)) if b_path else ""]
+                    fallback.bias = _bias_kind(get(obj, b_path)) if b_path else ""
                 reason = f"holds W {describe(w_path)} but no method maps (4, 5) rows or (5, 4) columns to 3 features"
                 continue
             fwd, data = found
             recipe = LinearRecipe(name, cls, call, extra, w_path, b_path, layout, data, fwd,
                                   lazy=call.order == "out_only", per_sample=one_sample)
-            recipe.notes = [_bias_kind(get(obj, b_path)) if b_path else ""]
+            recipe.bias = _bias_kind(get(obj, b_path)) if b_path else ""
             recipe.affine = _is_affine(obj, recipe)
             if not recipe.affine and extra != cand.activation_options(cls)[-1] and len(cand.activation_options(cls)) > 1:
                 continue  # another spelling of "no activation" may make it a plain linear layer
@@ -457,7 +458,7 @@ class FunctionalRecipe:
     def describe(self) -> str:
         return (f"{self.name}/{self.backward_name}: functional pair, forward(x, W, b) -> (out, cache) with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'}, bias "
-                f"{ {'flat': '(out,)', 'row': '(1, out)', 'col': '(out, 1)'}[self.bias]}"
+                f"{BIAS_TEXT[self.bias]}"
                 f"{'; samples are columns' if self.data == 'cols' else ''}; backward(dout, cache) -> (dx, dW, db)")
 
 
@@ -527,7 +528,7 @@ class DiscoveredLinear(LayerHandle):
             raise exc.cause from None
         self.n_in, self.n_out = n_in, n_out
         self.conventions = {"weight_layout": recipe.layout, "activation_api": "backward",
-                            "bias_shape": recipe.notes[0] if recipe.notes else "", "data_layout": recipe.data}
+                            "bias_shape": recipe.bias, "data_layout": recipe.data}
         if recipe.backward and recipe.backward.grads_from == "implied":
             self.conventions["update"] = f"{recipe.backward.method}(dy, lr) updates the parameters itself"
         self._x = None

@@ -18,11 +18,12 @@ import contextlib
 import inspect
 import io
 import re
-import signal
 import warnings
 from typing import Any, Callable
 
 import numpy as np
+
+from conformance.runner import alarm
 
 Path = tuple  # tuple[tuple[str, str | int], ...]
 
@@ -40,34 +41,13 @@ class StudentRaised(Exception):
 # --- calling student code -------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _limit(seconds: float):
-    """Interrupt a call after ``seconds`` when no other timer is running (main thread only)."""
-    usable = hasattr(signal, "setitimer") and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    if usable:
-        try:
-            def _raise(signum, frame):
-                raise TimeoutError(f"took longer than {seconds:g} s while the kit was discovering it")
-
-            old = signal.signal(signal.SIGALRM, _raise)
-        except ValueError:
-            usable = False
-    if usable:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        if usable:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
-
-
 def attempt(fn: Callable, *args, seed: int = 0, **kwargs):
     """Call student code quietly and deterministically: prints swallowed, numpy warnings silenced,
     the global numpy RNG seeded; any exception comes back as ``StudentRaised``."""
     try:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
-                np.errstate(all="ignore"), _limit(CALL_SECONDS):
+                np.errstate(all="ignore"), \
+                alarm(CALL_SECONDS, "took longer than {:g} s while the kit was discovering it", unless_running=True):
             warnings.simplefilter("ignore")
             np.random.seed(seed)
             return fn(*args, **kwargs)
