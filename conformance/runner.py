@@ -51,6 +51,26 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+GUESS_TYPES = (AttributeError, KeyError, IndexError, TypeError)
+CALL_MISMATCH = ("positional argument", "unexpected keyword", "required keyword", "takes no arguments",
+                 "is not callable", "object is not subscriptable", "not iterable")
+
+
+def kit_guess(exc: BaseException) -> str | None:
+    """A sentence when ``exc`` is the kit's own failure to adapt the student's code, not the
+    student's: raised inside the kit's adapters (an attribute or key the kit assumed, a call with
+    the arguments it guessed), never inside the student's own lines. None otherwise."""
+    if not isinstance(exc, GUESS_TYPES):
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or "/conformance/adapters/" not in frames[-1].filename.replace("\\", "/"):
+        return None
+    if isinstance(exc, TypeError) and not any(m in str(exc) for m in CALL_MISMATCH):
+        return None  # the kit's sentence about an unusable answer (a list for a number...): the student's
+    return (f"the kit could not drive this code its way ({type(exc).__name__}: {exc}, in the kit's "
+            f"{frames[-1].name}); pin the component with --map (conformance/MAP.md)")
+
+
 @contextmanager
 def alarm(timeout: float | None, what: str = "ran longer than {:g} s", unless_running: bool = False):
     """Interrupt a hung call in the main thread after ``timeout`` seconds (POSIX only), raising
@@ -100,4 +120,7 @@ class InProcessRunner:
         except ProbeFailure:
             raise
         except Exception as exc:  # the student's code raised: report it, never crash the suite
+            guess = kit_guess(exc)
+            if guess:
+                raise ProbeFailure("missing", guess) from None
             raise ProbeFailure("error", describe_exception(exc)) from None

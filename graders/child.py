@@ -460,8 +460,9 @@ def main(argv: list[str]) -> None:
     import numpy as np  # noqa: F401  (loaded before the audit hook: its own imports use ctypes)
 
     from bpk_sandbox import wire
-    from conformance.adapters import build_adapter
+    from conformance.adapters import AdapterError, build_adapter
     from conformance.adapters.base import Missing
+    from conformance.runner import kit_guess
     from conformance.loader import LoadError, load_impl
     from conformance.probes import PROBES, load_all
     import importlib
@@ -496,9 +497,9 @@ def main(argv: list[str]) -> None:
     wire.send(ans_fd, {"ready": True})  # set up: from here on, whatever this process says may be the student's
     try:
         loaded = load_impl(cfg["submission"])
-        adapter = build_adapter(loaded, style=cfg["style"])
+        adapter = build_adapter(loaded, style=cfg["style"], pins=cfg.get("pins"))
     except BaseException as exc:  # LoadError, AdapterError, or anything a class body raised
-        message = str(exc) if isinstance(exc, LoadError) else describe(exc, (cfg["lib"], *kit))
+        message = str(exc) if isinstance(exc, (LoadError, AdapterError)) else describe(exc, (cfg["lib"], *kit))
         answer({"ok": False, "kind": "error", "message": message, "isolation": isolation})
         return
     answer({
@@ -519,7 +520,9 @@ def main(argv: list[str]) -> None:
         except Missing as exc:
             answer({"ok": False, "kind": "missing", "message": str(exc)})
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code too
-            answer({"ok": False, "kind": "error", "message": describe(exc, (cfg["lib"], *kit))})
+            guess = kit_guess(exc)
+            answer({"ok": False, "kind": "missing", "message": guess} if guess else
+                   {"ok": False, "kind": "error", "message": describe(exc, (cfg["lib"], *kit))})
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter, Found, Missing
-from conformance.adapters.discovery import activations, apimap, linear, losses
+from conformance.adapters.discovery import activations, apimap, linear, losses, networks, optimisers
 from conformance.adapters.discovery.candidates import definitions
 from conformance.adapters.discovery.objects import words
 
@@ -44,6 +44,7 @@ class Discovery:
     def __init__(self, namespace: dict, defined: list[str] | None = None, pins: dict | None = None):
         self.defs = definitions(namespace, defined)
         self.pins = pins or {}
+        self.adapter = None  # the DiscoveringAdapter, which builds the layers a container is tried with
         self.rejected: dict[str, list[str]] = {}
         self.seconds = 0.0
         self._done: dict[str, Any] = {}
@@ -74,6 +75,16 @@ class Discovery:
     def losses(self) -> dict:
         """kind -> [LossCandidate, ...], best first."""
         return self._family("losses", self._find_losses)
+
+    @property
+    def container(self):
+        """networks.Container | None: the student's container, tried with the discovered layers."""
+        return self._family("container", self._find_container)
+
+    @property
+    def optimisers(self) -> dict:
+        """kind -> optimisers.Found, for sgd, momentum and adam."""
+        return self._family("optimisers", self._find_optimisers)
 
     @property
     def data(self) -> str:
@@ -179,7 +190,22 @@ def _find_losses(self: Discovery) -> dict:
     return found
 
 
+def _find_container(self: Discovery):
+    found, rejected = networks.find_container(self.adapter, self, self.defs)
+    self.rejected["container"] = rejected
+    return found
+
+
 Discovery._find_linear, Discovery._find_activations, Discovery._find_losses = _find_linear, _find_activations, _find_losses
+def _find_optimisers(self: Discovery) -> dict:
+    lin = self.linear if isinstance(self.linear, linear.LinearRecipe) else None
+    taken = {lin.cls} if lin is not None else set()
+    found, rejected = optimisers.find(self.defs, lin, taken)
+    self.rejected["optimisers"] = rejected
+    return found
+
+
+Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
 
 
 class DiscoveringAdapter(Adapter):
@@ -191,6 +217,7 @@ class DiscoveringAdapter(Adapter):
         super().__init__(namespace=base.namespace, style=base.style, detected_because=list(base.detected_because),
                          loaded=base.loaded)
         self.base, self.found = base, found
+        found.adapter = self
 
     def inventory(self):
         out = self.base.inventory()
@@ -200,7 +227,30 @@ class DiscoveringAdapter(Adapter):
                 out[comp] = Found(comp, name, self.found.text(comp))
             elif out.get(comp) is None or out[comp].name is None:
                 out[comp] = Found(comp, None, self.found.text(comp))
+        for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
+            if out.get(comp) is None or out[comp].name is None:
+                out[comp] = self._whole_network_found(comp)
         return out
+
+    def _whole_network_found(self, comp) -> Found:
+        """How discovery would build the network or which optimiser it found, in one sentence."""
+        if comp in ("sgd", "momentum", "adam"):
+            hit = self.found.optimisers.get(comp)
+            if hit is not None:
+                return Found(comp, hit.name, f"{hit.name}: found by behaviour, driven as {hit.how}")
+            tried = self.found.rejected.get("optimisers") or []
+            return Found(comp, None, f"no {comp} optimiser found by behaviour" + (f"; tried {'; '.join(tried[:4])}" if tried else ""))
+        container = self.found.container
+        if container is not None:
+            return Found(comp, container.name, container.describe())
+        parts = [self.found.name(c) for c in ("linear", "cross_entropy")]
+        if all(parts):
+            opt = self.found.optimisers.get("sgd")
+            how = f"your optimiser {opt.name}" if opt else networks.KIT_SGD
+            return Found(comp, parts[0], f"{networks.CHAINED}: {parts[0]} layers and the loss {parts[1]}, updated by {how}")
+        tried = self.found.rejected.get("container") or []
+        return Found(comp, None, "no container found and no linear layer and loss to chain"
+                     + (f"; tried {'; '.join(tried[:3])}" if tried else ""))
 
     def make_layer(self, kind, **hyper):
         if kind == "linear" and self.found.linear is not None:
@@ -231,10 +281,49 @@ class DiscoveringAdapter(Adapter):
                       "pin it with --map (conformance/MAP.md)")
 
     def make_pipeline(self, sizes, hidden="relu", task="classification"):
-        return self.base.make_pipeline(sizes, hidden, task)
+        """The style's own container when it has one; else the student's container found by
+        behaviour; else the student's layers and loss chained by the kit (networks.py)."""
+        try:
+            return self.base.make_pipeline(sizes, hidden, task)
+        except Missing as exc:
+            style_said = str(exc)
+        container = self.found.container
+        if container is not None:
+            pipe = networks.container_pipeline(container, self, self.found.linear, sizes, hidden, task)
+        else:
+            try:
+                pipe = networks.chain(self, sizes, hidden, task)
+            except Missing as exc:
+                raise Missing(f"no whole network could be built: {exc} (and the style's way: {style_said})") from None
+        self._attach_optimizer(pipe)
+        return pipe
+
+    def _attach_optimizer(self, pipe):
+        """The student's SGD drives the pipeline's update when one was found; else the kit's."""
+        try:
+            opt = self.make_optimizer("sgd", lr=0.1)
+        except Missing:
+            return
+        pipe.use_optimizer(lambda lr: self.make_optimizer("sgd", lr=lr), f"your optimiser {opt.student_name}")
 
     def make_optimizer(self, kind, **hyper):
-        return self.base.make_optimizer(kind, **hyper)
+        """The style's optimiser when its names are there; else one found by behaviour."""
+        style = None
+        try:
+            style = self.base.make_optimizer(kind, **hyper)
+        except Missing:
+            pass
+        if style is not None and optimisers.moves(lambda h: self.base.make_optimizer(kind, **h)):
+            return style
+        hit = self.found.optimisers.get(kind)
+        if hit is not None:
+            return hit.make(hyper)
+        if style is not None:  # the style's way raises on the student's side: that is the student's error
+            return style
+        tried = self.found.rejected.get("optimisers") or []
+        raise Missing(f"no {kind} optimiser found by behaviour"
+                      + (f" (tried {'; '.join(tried[:4])})" if tried else " (no class with a step/update method "
+                         "and no function f(w, dw, config) moved the kit's parameters)") + "; pin it with --map")
 
     def gradient_checker(self):
         return self.base.gradient_checker()

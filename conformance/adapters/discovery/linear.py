@@ -520,10 +520,11 @@ class DiscoveredLinear(LayerHandle):
 
     kind = "linear"
 
-    def __init__(self, recipe: LinearRecipe, n_in: int, n_out: int, seed: int = 0):
+    def __init__(self, recipe: LinearRecipe, n_in: int, n_out: int, seed: int = 0, obj=None):
+        """``obj``: a layer the student's own container built (else the kit builds one)."""
         self.recipe, self.student_name = recipe, recipe.name
         try:
-            self.obj = recipe.build(n_in, n_out, seed)
+            self.obj = recipe.build(n_in, n_out, seed) if obj is None else obj
         except StudentRaised as exc:
             raise exc.cause from None
         self.n_in, self.n_out = n_in, n_out

@@ -1,0 +1,397 @@
+"""Optimisers by behaviour: one step on the kit's quadratic says which calling convention moves the
+parameters, and by how much.
+
+A candidate is a class with a step-like method or a function that takes (parameter, gradient, ...).
+The kit tries each calling convention real code uses, on its own arrays:
+
+* ``opt.step(params, grads)``: dicts, or lists in key order;
+* ``opt.step(layer)`` / ``opt.step([layers])`` / ``opt.step(model)`` with ``model.layers``, and
+  ``Opt(layers).step()``: the student's own linear layers, parameters and gradients placed where
+  discovery found them;
+* ``Opt([param objects]).step()``: objects holding ``.data`` and ``.grad``;
+* ``f(w, dw, config) -> (w, config)`` (the config's own keys read from a first call with ``{}``) and
+  ``f(w, dw, lr) -> w``.
+
+A convention counts when the step moves every parameter and the move is finite. Which kind the
+candidate is comes from behaviour and its hyper-parameters: the first step of SGD and momentum is
+proportional to the gradient, Adam's is not; a candidate that takes a momentum (a constructor
+argument or a config key) is momentum, one that takes two betas is Adam. The judges then compare the
+whole trajectory (``judges/optim.py``); a buggy optimiser is still found, and then fails.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from conformance.adapters._common import HolderOptimizer, hyper_kwargs
+from conformance.adapters.base import Missing
+from conformance.adapters.discovery.objects import StudentRaised, attempt, put, required, words
+
+STEP_NAMES = ("step", "update", "update_params", "update_parameters", "apply", "apply_gradients", "optimize",
+              "minimize", "sgd_step", "run")
+MOMENTUM_ARGS = ("momentum", "beta", "mu", "gamma", "rho")
+TWO_BETAS = (("beta1", "beta2"), ("beta_1", "beta_2"), ("b1", "b2"))
+HOLDER_WORDS = {"params", "parameters", "layers", "model", "net", "network", "weights", "modules"}
+QUAD = {"W": (3, 4), "b": (4,)}
+
+
+class _Param:
+    """A stand-in parameter object: what ``Opt(parameters).step()`` reads and writes."""
+
+    def __init__(self, data, grad):
+        self.data, self.grad = data, grad
+        self.value, self.val = data, data  # other names for the same array
+
+
+class _Model:
+    def __init__(self, layers):
+        self.layers = layers
+
+
+@dataclass
+class Found:
+    name: str
+    how: str  # the calling convention, in words
+    kind: str  # "sgd" | "momentum" | "adam"
+    make: object  # make(hyper) -> OptimizerHandle
+    notes: list[str] = field(default_factory=list)
+
+
+def _takes(fn, names) -> str | None:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    return next((n for n in names if n in params), None)
+
+
+def _two_betas(cls) -> bool:
+    return bool(_takes(cls, ("betas",))) or any(_takes(cls, (a,)) and _takes(cls, (b,)) for a, b in TWO_BETAS)
+
+
+def _kind_of(cls_or_fn, config_keys=()) -> str | None:
+    """What the hyper-parameters say: "adam", "momentum" or None (plain SGD or unknown)."""
+    keys = {k.lower() for k in config_keys}
+    if _two_betas(cls_or_fn) or {"beta1", "beta2"} <= keys:
+        return "adam"
+    if _takes(cls_or_fn, MOMENTUM_ARGS) or keys & {"momentum", "mu", "rho"}:
+        return "momentum"
+    return None
+
+
+def _quad(seed=5):
+    rng = np.random.default_rng(seed)
+    P = {k: rng.standard_normal(s) for k, s in QUAD.items()}
+    G = {k: rng.standard_normal(s) * rng.uniform(0.2, 3.0, s) for k, s in QUAD.items()}
+    return P, G
+
+
+def _behaviour(make, lr=0.1) -> str | None:
+    """"proportional" when the first step is -c * grad (SGD, momentum), "scaled" when it moves every
+    parameter but not in proportion (Adam), None when the convention does not move every parameter."""
+    P, G = _quad()
+    try:
+        opt = make({"lr": lr})
+        params = {k: v.copy() for k, v in P.items()}
+        attempt(opt.step, params, {k: v.copy() for k, v in G.items()})
+    except (StudentRaised, Missing, TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return None
+    moves = {k: params[k] - P[k] for k in P}
+    if not all(np.all(np.isfinite(m)) and np.any(m != 0) for m in moves.values()):
+        return None
+    ratio = np.concatenate([(moves[k] / G[k]).ravel() for k in P])
+    return "proportional" if np.allclose(ratio, ratio[0], rtol=1e-6) else "scaled"
+
+
+def moves(make) -> bool:
+    """Whether the optimiser ``make(hyper)`` builds moves every parameter of the kit's quadratic."""
+    return _behaviour(make) is not None
+
+
+# --- calling conventions for a class --------------------------------------------------------------
+
+
+def _class_conventions(name, cls, recipe):
+    """(how, make_state_run_read(kw) -> (make_state, run, read)) for each way to drive ``cls``."""
+    need = required(cls)
+    holder = bool(need) and bool(words(need[0]) & HOLDER_WORDS)
+    methods = [m for m in STEP_NAMES if callable(getattr(cls, m, None))]
+    out = []
+    for m in methods:
+        n_args = len(required(getattr(cls, m)))
+        if not holder and n_args == 2:
+            for form in ("dict", "list"):
+                out.append((f"{name}(lr).{m}(params, grads) with {form}s", _step_params_grads(cls, m, form)))
+        if holder and n_args == 0:
+            out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
+            if recipe is not None:
+                out.append((f"{name}([layers], lr).{m}()", _layers(cls, m, recipe, "holds")))
+        if not holder and n_args == 1 and recipe is not None:
+            for form in ("layer", "list", "model"):
+                out.append((f"{name}(lr).{m}({form})", _layers(cls, m, recipe, form)))
+    return out
+
+
+def _kw(cls, kind, hyper):
+    lr = hyper.get("lr", 0.1)
+    momentum = hyper.get("momentum", 0.9) if kind == "momentum" else (0.0 if _takes(cls, MOMENTUM_ARGS) else None)
+    return hyper_kwargs(cls, lr=lr, momentum=momentum, betas=hyper.get("betas") if kind == "adam" else None,
+                        eps=hyper.get("eps") if kind == "adam" else None)
+
+
+class _DictState:
+    def __init__(self, P, G):
+        self.P, self.G = P, G
+
+    def load(self, P, G):
+        for k in P:
+            self.P[k][...] = P[k]
+            self.G[k][...] = G[k]
+
+
+def _step_params_grads(cls, method, form):
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.opt = attempt(cls, **kw)
+            return state
+
+        def run(state):
+            if form == "dict":
+                getattr(state.opt, method)(state.P, state.G)
+            else:
+                keys = list(state.P)
+                plist, glist = [state.P[k] for k in keys], [state.G[k] for k in keys]
+                getattr(state.opt, method)(plist, glist)
+                for k, p in zip(keys, plist):
+                    state.P[k] = p
+
+        return make_state, run, lambda s: s.P
+
+    return make
+
+
+def _holds_param_objects(cls, method):
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.objs = {k: _Param(P[k], G[k]) for k in P}
+            state.opt = attempt(cls, list(state.objs.values()), **kw)
+            return state
+
+        def run(state):
+            getattr(state.opt, method)()
+
+        def read(state):
+            out = {}
+            for k, o in state.objs.items():
+                moved = [a for a in (o.data, o.value, o.val) if a is not state.P[k]]
+                out[k] = moved[0] if moved else o.data  # a rebinding optimiser
+            return out
+
+        return make_state, run, read
+
+    return make
+
+
+def _layers(cls, method, recipe, form):
+    """The student's own linear layer holds the quadratic's W (in, out) = (3, 4) and b (4,), its
+    gradients written where discovery saw backward write them."""
+    from conformance.adapters.discovery.linear import DiscoveredLinear
+
+    grads_from = recipe.backward.grads_from if recipe.backward else None
+    if not isinstance(grads_from, dict) or not all(isinstance(p, tuple) for p in grads_from.values()):
+        return None
+
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            handle = DiscoveredLinear(recipe, 3, 4)
+            handle.forward(np.zeros((2, 3)))
+            handle.backward(np.zeros((2, 4)))  # the gradient arrays now exist where backward puts them
+            state.handle = handle
+            state.load = lambda P2, G2: _place(handle, recipe, P2, G2)
+            _place(handle, recipe, P, G)
+            state.opt = attempt(cls, [handle.obj], **kw) if form == "holds" else attempt(cls, **kw)
+            return state
+
+        def run(state):
+            obj = state.handle.obj
+            if form == "holds":
+                getattr(state.opt, method)()
+            else:
+                arg = {"layer": obj, "list": [obj], "model": _Model([obj])}[form]
+                getattr(state.opt, method)(arg)
+
+        def read(state):
+            p = state.handle.get_params()
+            return {"W": p["W"].T, "b": p.get("b", np.zeros(4))}
+
+        return make_state, run, read
+
+    return make
+
+
+def _place(handle, recipe, P, G):
+    handle.set_params({"W": np.asarray(P["W"]).T, "b": P["b"]})
+    gw = np.asarray(G["W"], dtype=float)
+    put(handle.obj, recipe.backward.grads_from["W"], gw if recipe.layout == "in_out" else gw.T)
+    if "b" in recipe.backward.grads_from:
+        put(handle.obj, recipe.backward.grads_from["b"], np.asarray(G["b"], dtype=float))
+
+
+# --- functions -------------------------------------------------------------------------------------
+
+
+def _function_conventions(name, fn):
+    need = required(fn)
+    if len(need) < 2 or len(need) > 3:
+        return []
+    out = []
+    if len(need) == 3:
+        out.append((f"{name}(w, dw, config) -> (w, config)", _config_function(fn)))
+        out.append((f"{name}(w, dw, lr) -> w", _lr_function(fn)))
+    elif len(need) == 2 and any(p.name == "config" for p in inspect.signature(fn).parameters.values()):
+        out.append((f"{name}(w, dw, config) -> (w, config)", _config_function(fn)))
+    return out
+
+
+def _config_keys(fn):
+    """The keys ``fn`` puts into an empty config on a first call (its own names for lr, momentum...)."""
+    w, dw = np.ones(3), np.ones(3)
+    try:
+        result = attempt(fn, w, dw, {})
+    except StudentRaised:
+        return None
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
+        return list(result[1])
+    return None
+
+
+def _config_function(fn):
+    keys = _config_keys(fn)
+    if keys is None:
+        return None
+
+    def make(kind, hyper):
+        config0 = {}
+        for k in keys:
+            low = k.lower()
+            if "learning" in low or low in ("lr", "eta", "step_size", "alpha"):
+                config0[k] = hyper.get("lr", 0.1)
+            elif low in ("momentum", "mu", "rho") and kind == "momentum":
+                config0[k] = hyper.get("momentum", 0.9)
+            elif low in ("momentum", "mu") and kind != "momentum":
+                config0[k] = 0.0
+            elif low in ("beta1", "beta_1") and kind == "adam" and hyper.get("betas"):
+                config0[k] = hyper["betas"][0]
+            elif low in ("beta2", "beta_2") and kind == "adam" and hyper.get("betas"):
+                config0[k] = hyper["betas"][1]
+            elif low in ("epsilon", "eps") and kind == "adam" and hyper.get("eps") is not None:
+                config0[k] = hyper["eps"]
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.configs = {k: dict(config0) for k in P}
+            return state
+
+        def run(state):
+            for k in state.P:
+                w, cfg = fn(state.P[k], state.G[k], state.configs[k])
+                state.P[k], state.configs[k] = np.asarray(w, dtype=float), cfg
+
+        return make_state, run, lambda s: s.P
+
+    make.keys = keys
+    return make
+
+
+def _lr_function(fn):
+    def make(kind, hyper):
+        if kind != "sgd":
+            return None
+
+        def make_state(P, G):
+            return _DictState(P, G)
+
+        def run(state):
+            for k in state.P:
+                w = fn(state.P[k], state.G[k], hyper.get("lr", 0.1))
+                if w is not None:
+                    state.P[k] = np.asarray(w, dtype=float)
+
+        return make_state, run, lambda s: s.P
+
+    return make
+
+
+# --- finding ---------------------------------------------------------------------------------------
+
+
+def _handle(name, kind, make, hyper, how):
+    made = make(kind, hyper)
+    if made is None:
+        raise Missing(f"{how} cannot run a {kind} step")
+    make_state, run, read = made
+    return HolderOptimizer(name, kind, make_state, run, read, {"api": how})
+
+
+def find(defs, recipe, taken=()) -> tuple[dict[str, Found], list[str]]:
+    """kind -> Found for sgd, momentum and adam; and what was tried and rejected."""
+    found: dict[str, Found] = {}
+    rejected: list[str] = []
+    for name, obj in defs:
+        if obj in taken or not callable(obj):
+            continue
+        if inspect.isclass(obj):
+            if not any(callable(getattr(obj, m, None)) for m in STEP_NAMES):
+                continue
+            conventions, declared = _class_conventions(name, obj, recipe), _kind_of(obj)
+        elif inspect.isfunction(obj):
+            conventions = _function_conventions(name, obj)
+            keys = next((getattr(m, "keys", ()) for _, m in conventions if m is not None and hasattr(m, "keys")), ())
+            declared = _kind_of(obj, keys)
+        else:
+            continue
+        tried = False
+        for how, make in conventions:
+            if make is None:
+                continue
+            tried = True
+            kinds = [declared] if declared else ["sgd"]
+            if declared == "momentum":
+                kinds.append("sgd")  # SGD(lr, momentum=0) is plain SGD
+            moved = None
+            for kind in kinds:
+                moved = _behaviour(lambda hyper, kind=kind, make=make: _handle(name, kind, make, hyper, how))
+                if moved is None:
+                    continue
+                if kind == "sgd" and moved != "proportional":
+                    kind = "adam" if declared is None and moved == "scaled" and "adam" in words(name) else None
+                    if kind is None:
+                        continue
+                if kind not in found or (_rank(name, kind) < _rank(found[kind].name, kind)):
+                    found[kind] = Found(name, how, kind,
+                                        lambda hyper, kind=kind, make=make, how=how, name=name:
+                                        _handle(name, kind, make, hyper, how))
+            if moved is not None:
+                break
+        if tried and not any(f.name == name for f in found.values()):
+            rejected.append(f"{name} (no calling convention the kit tried moved every parameter)")
+    return found, rejected
+
+
+def _rank(name, kind) -> int:
+    w = words(name)
+    return 0 if kind in w or (kind == "sgd" and w & {"sgd", "gradient", "descent", "gd"}) else 1
+
+
+__all__ = ["find", "Found"]

@@ -1,0 +1,344 @@
+"""Whole networks and optimisers found by behaviour (conformance/adapters/discovery/networks.py,
+optimisers.py): small student files of our own, each correct or with one planted bug that only the
+whole chain or the optimiser's trajectory reveals, graded through the real probes and judges."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from conformance.adapters import build_adapter
+from conformance.judges import models, optim
+from conformance.loader import load_impl
+from conformance.probes.models import pipeline_gradcheck
+from conformance.probes.optim import trajectory
+from conformance.runner import InProcessRunner, ProbeFailure
+
+LAYERS = '''
+import numpy as np
+
+class Dense:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out) * 0.1
+        self.b = np.zeros((1, n_out))
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+    def backward(self, d):
+        self.dW = self.x.T @ d
+        self.db = d.sum(axis=0, keepdims=True)
+        return d @ self.W.T
+
+class Relu:
+    def forward(self, x):
+        self.m = x > 0
+        return x * self.m
+    def backward(self, d):
+        return d * self.m
+
+class SoftmaxCE:
+    def forward(self, logits, y):
+        z = logits - logits.max(axis=1, keepdims=True)
+        self.p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        self.y = y
+        return -np.log(self.p[np.arange(len(y)), y]).mean()
+    def backward(self):
+        g = self.p.copy()
+        g[np.arange(len(self.y)), self.y] -= 1
+        return g / len(self.y)
+'''
+
+CONTAINER_VARARGS = '''
+class Net:
+    def __init__(self, *layers):
+        self.layers = list(layers)
+    def forward(self, x):
+        for l in self.layers:
+            x = l.forward(x)
+        return x
+    def backward(self, grad):
+        for l in reversed(self.layers):
+            grad = l.backward(grad)
+        return grad
+'''
+
+CONTAINER_ADD = '''
+class Model:
+    def __init__(self):
+        self.stack = []
+    def add(self, layer):
+        self.stack.append(layer)
+    def predict(self, x):
+        for l in self.stack:
+            x = l.forward(x)
+        return x
+    def backprop(self, grad):
+        for l in self.stack[::-1]:
+            grad = l.backward(grad)
+'''
+
+CONTAINER_SIZES = '''
+class MLP:
+    def __init__(self, sizes):
+        self.parts = []
+        for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            self.parts.append(Dense(a, b))
+            if k < len(sizes) - 2:
+                self.parts.append(Relu())
+    def forward(self, x):
+        for p in self.parts:
+            x = p.forward(x)
+        return x
+    def backward(self, grad):
+        for p in reversed(self.parts):
+            grad = p.backward(grad)
+'''
+
+SIZES_FIXED = '''
+class MLP:
+    def __init__(self, sizes):
+        self.parts = [Dense(784, 128), Relu(), Dense(128, 10)]
+    def forward(self, x):
+        for p in self.parts:
+            x = p.forward(x)
+        return x
+    def backward(self, grad):
+        for p in reversed(self.parts):
+            grad = p.backward(grad)
+'''
+
+SOFTMAX_LAYER_PROBS_CE = '''
+import numpy as np
+
+class Dense:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out) * 0.1
+        self.b = np.zeros(n_out)
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+    def backward(self, d):
+        self.dW = self.x.T @ d
+        self.db = d.sum(axis=0)
+        return d @ self.W.T
+
+class Relu:
+    def forward(self, x):
+        self.m = x > 0
+        return x * self.m
+    def backward(self, d):
+        return d * self.m
+
+class Softmax:
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.s = e / e.sum(axis=1, keepdims=True)
+        return self.s
+    def backward(self, d):
+        return self.s * (d - (d * self.s).sum(axis=1, keepdims=True))
+
+class CrossEntropy:
+    def forward(self, probs, y):
+        self.p, self.y = probs, y
+        return -np.log(probs[np.arange(len(y)), y] + 1e-300).mean()
+    def backward(self):
+        g = self.p.copy()
+        g[np.arange(len(self.y)), self.y] -= 1
+        return g / len(self.y)          # d/dlogits: the softmax is already accounted for
+
+class Net:
+    def __init__(self, layers):
+        self.layers = layers
+    def forward(self, x):
+        for l in self.layers:
+            x = l.forward(x)
+        return x
+    def backward(self, grad):
+        for l in reversed(self.layers):
+            grad = l.backward(grad)   # BUG: also through Softmax, though grad is already d/dlogits
+'''
+
+OPTIMISERS = '''
+import numpy as np
+
+def sgd(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    w -= config["learning_rate"] * dw
+    return w, config
+
+def sgd_momentum(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity", np.zeros_like(w))
+    v = config["momentum"] * v - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + v, config
+
+class AdamOpt:
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps, self.m, self.v, self.t = lr, beta1, beta2, eps, None, None, 0
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {k: np.zeros_like(v) for k, v in params.items()}
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t += 1
+        for k in params:
+            self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * grads[k]
+            self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * grads[k] ** 2
+            mh = self.m[k] / (1 - self.b1 ** self.t)
+            vh = self.v[k] / (1 - self.b2 ** self.t)
+            params[k] -= self.lr * mh / (np.sqrt(vh) + self.eps)
+'''
+
+PARAM_OBJECTS = '''
+import numpy as np
+
+class Param:
+    def __init__(self, data):
+        self.data = data
+        self.grad = np.zeros_like(data)
+
+class Descent:
+    def __init__(self, parameters, lr=0.1):
+        self.parameters, self.lr = list(parameters), lr
+    def step(self):
+        for p in self.parameters:
+            p.data -= self.lr * p.grad
+'''
+
+
+def write(tmp_path, source: str, name="student.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return build_adapter(load_impl(str(path)))
+
+
+def gradcheck(adapter):
+    case = models.build_gradcheck(0)
+    out = pipeline_gradcheck(adapter, case)
+    return models.judge_pipeline(case, out), out["conventions"]
+
+
+def optimiser(adapter, kind):
+    case = optim.build_optim(kind)
+    out = trajectory(adapter, case)
+    return optim.judge_optim(case, out), out
+
+
+NETWORKS = [  # (id, source, verdict, words the conventions' "built" must contain, cause on fail)
+    ("chained", LAYERS, "pass", "chained by the kit", None),
+    ("varargs_container", LAYERS + CONTAINER_VARARGS, "pass", "Net(*layers)", None),
+    ("add_container", LAYERS + CONTAINER_ADD, "pass", ".add(layer)", None),
+    ("sizes_container", LAYERS + CONTAINER_SIZES, "pass", "MLP(sizes)", None),
+    ("double_average", LAYERS.replace("self.dW = self.x.T @ d", "self.dW = self.x.T @ d / len(d)"), "fail",
+     "chained", None),
+    ("softmax_jacobian_in_container", SOFTMAX_LAYER_PROBS_CE, "fail", "Net([layers])", None),
+]
+
+
+@pytest.mark.parametrize("case_id, source, verdict, built, cause", NETWORKS, ids=[n[0] for n in NETWORKS])
+def test_whole_network_found_by_behaviour(tmp_path, case_id, source, verdict, built, cause):
+    outcome, conventions = gradcheck(write(tmp_path, source))
+    assert outcome.verdict == verdict, outcome.message
+    assert built in conventions["built"], conventions
+
+
+def test_double_average_is_named(tmp_path):
+    source = LAYERS.replace("self.dW = self.x.T @ d", "self.dW = self.x.T @ d / len(d)")
+    outcome, _ = gradcheck(write(tmp_path, source))
+    assert "1/B" in outcome.message or "average" in outcome.message, outcome.message
+
+
+def test_softmax_jacobian_on_dlogits_is_named(tmp_path):
+    outcome, _ = gradcheck(write(tmp_path, SOFTMAX_LAYER_PROBS_CE))
+    assert "softmax" in outcome.message.lower(), outcome.message
+
+
+def test_a_container_with_fixed_sizes_is_not_used_and_says_why(tmp_path):
+    adapter = write(tmp_path, LAYERS + SIZES_FIXED)
+    assert adapter.found.container is None
+    assert any("MLP" in r and "sizes" in r for r in adapter.found.rejected["container"]), adapter.found.rejected
+    outcome, conventions = gradcheck(adapter)  # the layers are still judged, chained by the kit
+    assert outcome.verdict == "pass" and "chained" in conventions["built"]
+
+
+def test_the_kit_steps_with_the_students_sgd_when_found(tmp_path):
+    adapter = write(tmp_path, LAYERS + OPTIMISERS)
+    pipe = adapter.make_pipeline([5, 7, 4])
+    assert "sgd" in pipe.conventions["update"]
+    bare = write(tmp_path, LAYERS, "bare.py").make_pipeline([5, 7, 4])
+    assert "kit's plain SGD" in bare.conventions["update"]
+
+
+OPTIMISER_CASES = [  # (id, source, kind, verdict, the api the kit drove)
+    ("config_sgd", OPTIMISERS, "sgd", "pass", "sgd(w, dw, config)"),
+    ("config_momentum", OPTIMISERS, "momentum", "pass", "sgd_momentum(w, dw, config)"),
+    ("class_adam_dicts", OPTIMISERS, "adam", "pass", "AdamOpt(lr).update(params, grads)"),
+    ("param_objects", PARAM_OBJECTS, "sgd", "pass", "Descent([param objects"),
+    ("momentum_sign_error", OPTIMISERS.replace("return w + v, config", "return w - v, config"), "momentum", "fail",
+     "sgd_momentum"),
+    ("adam_without_bias_correction", OPTIMISERS.replace("mh = self.m[k] / (1 - self.b1 ** self.t)", "mh = self.m[k]"),
+     "adam", "fail", "AdamOpt"),
+    ("layer_step", LAYERS + '''
+class GD:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+    def step(self, layers):
+        for l in layers:
+            l.W -= self.lr * l.dW
+            l.b -= self.lr * l.db
+''', "sgd", "pass", "GD(lr).step(list)"),
+]
+
+
+@pytest.mark.parametrize("case_id, source, kind, verdict, api", OPTIMISER_CASES, ids=[c[0] for c in OPTIMISER_CASES])
+def test_optimiser_found_by_behaviour(tmp_path, case_id, source, kind, verdict, api):
+    outcome, out = optimiser(write(tmp_path, source), kind)
+    assert outcome.verdict == verdict, outcome.message
+    assert api in out["conventions"]["api"], out["conventions"]
+
+
+def test_no_optimiser_is_missing_with_a_sentence(tmp_path):
+    runner = InProcessRunner(write(tmp_path, LAYERS))
+    with pytest.raises(ProbeFailure) as info:
+        runner.call("optim.trajectory", optim.build_optim("adam"))
+    assert info.value.kind == "missing"
+    assert "no adam optimiser found by behaviour" in info.value.message
+
+
+def test_an_optimiser_that_moves_nothing_is_not_taken(tmp_path):
+    frozen = PARAM_OBJECTS.replace("p.data -= self.lr * p.grad", "pass")
+    runner = InProcessRunner(write(tmp_path, frozen))
+    with pytest.raises(ProbeFailure) as info:
+        runner.call("optim.trajectory", optim.build_optim("sgd"))
+    assert info.value.kind == "missing" and "moved every parameter" in info.value.message, info.value.message
+
+
+def test_the_kits_wrong_guess_is_missing_not_the_students_error(tmp_path):
+    """The name Dense makes the kit guess assignment 003's style, whose initialiser check reads
+    layer.params: this Dense has no params, and that is the kit's failure to adapt, not the student's."""
+    from conformance.judges.init import build_init
+
+    adapter = write(tmp_path, LAYERS)
+    assert adapter.style == "dense_net"
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(adapter).call("init.draw", build_init(0))
+    assert info.value.kind == "missing", info.value.message
+    assert "the kit could not drive this code its way" in info.value.message and "--map" in info.value.message
+
+
+def test_a_students_own_attribute_error_is_not_taken_for_the_kits(tmp_path):
+    from conformance.runner import kit_guess
+
+    namespace = {}
+    exec(compile("def forward(layer):\n    return layer.weights\n", str(tmp_path / "student.py"), "exec"), namespace)
+    try:
+        namespace["forward"](object())
+    except AttributeError as exc:
+        assert kit_guess(exc) is None  # raised on the student's own line
+    else:
+        pytest.fail("the student's forward should raise")
