@@ -24,9 +24,11 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter, Found, Missing
-from conformance.adapters.discovery import activations, apimap, linear, losses, networks, optimisers
+from conformance.adapters.discovery import activations, apimap, gradmodels, linear, losses, networks, optimisers
+from conformance.adapters.discovery import autograd as engine
 from conformance.adapters.discovery.candidates import definitions
 from conformance.adapters.discovery.objects import words
+from conformance.runner import kit_guess
 
 UNIT = ("linear", "relu", "sigmoid", "tanh", "softmax", "cross_entropy", "mse")
 LINEAR_WORDS = {"linear", "dense", "affine", "fc", "fully", "connected", "full", "layer", "perceptron", "neuron"}
@@ -80,6 +82,11 @@ class Discovery:
     def container(self):
         """networks.Container | None: the student's container, tried with the discovered layers."""
         return self._family("container", self._find_container)
+
+    @property
+    def gradmodel(self):
+        """gradmodels.GradModel | None: a network holding its own arrays and returning gradients."""
+        return self._family("gradmodel", self._find_gradmodel)
 
     @property
     def optimisers(self) -> dict:
@@ -173,6 +180,8 @@ def _find_linear(self: Discovery):
 def _find_activations(self: Discovery) -> dict:
     found, seen, _ = activations.identify(self.defs, set(), "rows",
                                           {k: self.pins[k] for k in activations.KINDS if k in self.pins})
+    if "softmax" in found and found["softmax"].cand.axis0:  # its data layout, from the layer or the loss
+        activations.softmax_layout(found["softmax"], self.linear, self.losses if self.linear is None else {})
     for kind in activations.KINDS:
         if kind not in found:
             near = sorted(seen, key=lambda c: c.distances[kind])[:4]
@@ -197,6 +206,14 @@ def _find_container(self: Discovery):
 
 
 Discovery._find_linear, Discovery._find_activations, Discovery._find_losses = _find_linear, _find_activations, _find_losses
+def _find_gradmodel(self: Discovery):
+    lin = self.linear
+    taken = {lin.cls} if isinstance(lin, linear.LinearRecipe) else set()
+    found, rejected = gradmodels.find_gradmodel(self.defs, None, taken)
+    self.rejected["gradmodel"] = rejected
+    return found
+
+
 def _find_optimisers(self: Discovery) -> dict:
     lin = self.linear if isinstance(self.linear, linear.LinearRecipe) else None
     taken = {lin.cls} if lin is not None else set()
@@ -206,6 +223,7 @@ def _find_optimisers(self: Discovery) -> dict:
 
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
+Discovery._find_gradmodel = _find_gradmodel
 
 
 class DiscoveringAdapter(Adapter):
@@ -225,8 +243,14 @@ class DiscoveringAdapter(Adapter):
             name = self.found.name(comp)
             if name is not None:
                 out[comp] = Found(comp, name, self.found.text(comp))
+            elif engine.text(self.found, comp):  # written on the student's own autograd engine
+                out[comp] = Found(comp, engine.units_for(self.found).units[comp].name, engine.text(self.found, comp))
             elif out.get(comp) is None or out[comp].name is None:
                 out[comp] = Found(comp, None, self.found.text(comp))
+        eng = engine.units_for(self.found).engine
+        out["autograd"] = Found("autograd", eng.name, engine.text(self.found, "autograd")) if eng else \
+            Found("autograd", None, "no autograd engine: no class keeps an ndarray it is built from, overloads + or *, "
+                                    "and fills an array-shaped gradient when backward() is called on a result")
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
             if out.get(comp) is None or out[comp].name is None:
                 out[comp] = self._whole_network_found(comp)
@@ -240,7 +264,7 @@ class DiscoveringAdapter(Adapter):
                 return Found(comp, hit.name, f"{hit.name}: found by behaviour, driven as {hit.how}")
             tried = self.found.rejected.get("optimisers") or []
             return Found(comp, None, f"no {comp} optimiser found by behaviour" + (f"; tried {'; '.join(tried[:4])}" if tried else ""))
-        container = self.found.container
+        container = self.found.container or self.found.gradmodel
         if container is not None:
             return Found(comp, container.name, container.describe())
         parts = [self.found.name(c) for c in ("linear", "cross_entropy")]
@@ -259,18 +283,20 @@ class DiscoveringAdapter(Adapter):
             return handle(self.found.linear, hyper["in_features"], hyper["out_features"], hyper.get("seed", 0))
         if kind in activations.KINDS and kind in self.found.activations:
             recipe = self.found.activations[kind]
-            if kind == "softmax" and recipe.cand.axis0:  # over columns: right only for column-major data
+            if kind == "softmax" and recipe.cand.axis0 and not recipe.layout_note:  # over columns: right only for column-major data
                 recipe.data = self.found.data
             if kind == "softmax" and recipe.cand.whole:  # right only where the network takes one sample
                 lin = self.found.linear
                 recipe.per_sample = lin is None or getattr(lin, "per_sample", False)
             return activations.DiscoveredActivation(recipe)
-        return self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
+        on_engine = engine.make_layer(self.found, kind, hyper) if kind in UNIT else None
+        return on_engine or self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
 
     def make_loss(self, kind):
         if kind in ("cross_entropy", "mse") and kind in self.found.losses:
             return losses.DiscoveredLoss(self.found.losses[kind][0])
-        return self._fallback(kind, lambda: self.base.make_loss(kind))
+        on_engine = engine.make_loss(self.found, kind) if kind in UNIT else None
+        return on_engine or self._fallback(kind, lambda: self.base.make_loss(kind))
 
     def _fallback(self, kind, make):
         """Stretch layers come from the style. A unit component discovery did not find is
@@ -284,12 +310,22 @@ class DiscoveringAdapter(Adapter):
         """The style's own container when it has one; else the student's container found by
         behaviour; else the student's layers and loss chained by the kit (networks.py)."""
         try:
-            return self.base.make_pipeline(sizes, hidden, task)
+            pipe = self.base.make_pipeline(sizes, hidden, task)
+            pipe.get_params()  # the style's guess reads the parameters where its assignment keeps them
+            return pipe
         except Missing as exc:
             style_said = str(exc)
+        except Exception as exc:
+            style_said = kit_guess(exc)
+            if style_said is None:  # the student's own code raised: that is the student's error
+                raise
         container = self.found.container
         if container is not None:
             pipe = networks.container_pipeline(container, self, self.found.linear, sizes, hidden, task)
+        elif self.found.gradmodel is not None:
+            found = self.found.gradmodel
+            loss = None if found.returns_loss else networks.task_loss(self, task)
+            pipe = gradmodels.GradModelPipeline(found, sizes, loss)
         else:
             try:
                 pipe = networks.chain(self, sizes, hidden, task)

@@ -201,8 +201,8 @@ def _holds_param_objects(cls, method):
 
 
 def _layers(cls, method, recipe, form):
-    """The student's own linear layer holds the quadratic's W (in, out) = (3, 4) and b (4,), its
-    gradients written where discovery saw backward write them."""
+    """The student's own linear layers hold the parameters, one layer per "<prefix>W"/"<prefix>b"
+    pair of keys, their gradients written where discovery saw backward write them."""
     from conformance.adapters.discovery.linear import DiscoveredLinear
 
     grads_from = recipe.backward.grads_from if recipe.backward else None
@@ -214,38 +214,70 @@ def _layers(cls, method, recipe, form):
 
         def make_state(P, G):
             state = _DictState(P, G)
-            handle = DiscoveredLinear(recipe, 3, 4)
-            handle.forward(np.zeros((2, 3)))
-            handle.backward(np.zeros((2, 4)))  # the gradient arrays now exist where backward puts them
-            state.handle = handle
-            state.load = lambda P2, G2: _place(handle, recipe, P2, G2)
-            _place(handle, recipe, P, G)
-            state.opt = attempt(cls, [handle.obj], **kw) if form == "holds" else attempt(cls, **kw)
+            state.groups = _groups(P)
+            state.handles = {}
+            for pre, (n_in, n_out, _) in state.groups.items():
+                handle = DiscoveredLinear(recipe, n_in, n_out)
+                handle.forward(np.zeros((2, n_in)))
+                handle.backward(np.zeros((2, n_out)))  # the gradient arrays now exist where backward puts them
+                state.handles[pre] = handle
+            state.load = lambda P2, G2: _place(state, recipe, P2, G2)
+            _place(state, recipe, P, G)
+            objs = [h.obj for h in state.handles.values()]
+            state.opt = attempt(cls, objs, **kw) if form == "holds" else attempt(cls, **kw)
             return state
 
         def run(state):
-            obj = state.handle.obj
+            objs = [h.obj for h in state.handles.values()]
             if form == "holds":
                 getattr(state.opt, method)()
+            elif form == "layer":
+                for obj in objs:
+                    getattr(state.opt, method)(obj)
             else:
-                arg = {"layer": obj, "list": [obj], "model": _Model([obj])}[form]
-                getattr(state.opt, method)(arg)
+                getattr(state.opt, method)(objs if form == "list" else _Model(objs))
 
         def read(state):
-            p = state.handle.get_params()
-            return {"W": p["W"].T, "b": p.get("b", np.zeros(4))}
+            out = {}
+            for pre, (_, _, transposed) in state.groups.items():
+                p = state.handles[pre].get_params()
+                out[pre + "W"] = p["W"].T if transposed else p["W"]
+                if pre + "b" in state.P:
+                    out[pre + "b"] = p["b"]
+            return out
 
         return make_state, run, read
 
     return make
 
 
-def _place(handle, recipe, P, G):
-    handle.set_params({"W": np.asarray(P["W"]).T, "b": P["b"]})
-    gw = np.asarray(G["W"], dtype=float)
-    put(handle.obj, recipe.backward.grads_from["W"], gw if recipe.layout == "in_out" else gw.T)
-    if "b" in recipe.backward.grads_from:
-        put(handle.obj, recipe.backward.grads_from["b"], np.asarray(G["b"], dtype=float))
+def _groups(P) -> dict:
+    """prefix -> (n_in, n_out, transposed) for each "<prefix>W" key: W is (out, in) when its bias has
+    its first dimension's size, else (in, out) (the quadratic's W (3, 4) with b (4,))."""
+    out = {}
+    for key, W in P.items():
+        if not key.endswith("W") or np.ndim(W) != 2:
+            continue
+        pre = key[:-1]
+        b = P.get(pre + "b")
+        transposed = b is not None and np.size(b) == np.shape(W)[1] != np.shape(W)[0]
+        n_out, n_in = (np.shape(W)[1], np.shape(W)[0]) if transposed else np.shape(W)
+        out[pre] = (n_in, n_out, transposed)
+    if not out or any(k[:-1] not in out for k in P if k.endswith("W")):
+        raise Missing("these parameters are not weight/bias pairs of linear layers")
+    return out
+
+
+def _place(state, recipe, P, G):
+    for pre, (_, _, transposed) in state.groups.items():
+        handle = state.handles[pre]
+        W = np.asarray(P[pre + "W"], dtype=float)
+        gW = np.asarray(G[pre + "W"], dtype=float)
+        W, gW = (W.T, gW.T) if transposed else (W, gW)  # canonical (out, in) from here
+        handle.set_params({"W": W, **({"b": P[pre + "b"]} if pre + "b" in P else {})})
+        put(handle.obj, recipe.backward.grads_from["W"], gW.T if recipe.layout == "in_out" else gW)
+        if "b" in recipe.backward.grads_from and pre + "b" in G:
+            put(handle.obj, recipe.backward.grads_from["b"], np.asarray(G[pre + "b"], dtype=float))
 
 
 # --- functions -------------------------------------------------------------------------------------
