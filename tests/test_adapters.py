@@ -331,7 +331,7 @@ def test_gradient_checker_tells_correct_from_planted_bug(adapters, style):
 
 
 def test_attr_grads_has_no_gradient_checker(adapters):
-    with pytest.raises(Missing, match="looked for check_gradients"):
+    with pytest.raises(Missing, match="no gradient checker found by behaviour"):
         adapters["attr_grads"].gradient_checker()
 
 

@@ -342,3 +342,61 @@ def test_a_students_own_attribute_error_is_not_taken_for_the_kits(tmp_path):
         assert kit_guess(exc) is None  # raised on the student's own line
     else:
         pytest.fail("the student's forward should raise")
+
+
+NUMERIC_GRADIENT = '''
+def eval_numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        old = x[i]
+        x[i] = old + h
+        fp = f(x)
+        x[i] = old - h
+        fm = f(x)
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+'''
+
+LAYER_CHECKER = '''
+def grad_check(layer, x, dout, eps=1e-6):
+    layer.forward(x)
+    dx = layer.backward(dout)
+    num = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        xp = x.copy()
+        xp[i] += eps
+        xm = x.copy()
+        xm[i] -= eps
+        num[i] = (np.sum(layer.forward(xp) * dout) - np.sum(layer.forward(xm) * dout)) / (2 * eps)
+    return np.max(np.abs(num - dx) / (np.abs(num) + np.abs(dx) + 1e-12))
+'''
+
+CHECKERS = [  # (id, source, verdict, cause)
+    ("numerical_gradient_function", LAYERS + NUMERIC_GRADIENT, "pass", None),
+    ("numerical_gradient_without_halving", LAYERS + NUMERIC_GRADIENT.replace("(fp - fm) / (2 * h)", "(fp - fm) / h"),
+     "fail", "checker_too_strict"),
+    ("layer_checker", LAYERS + LAYER_CHECKER, "pass", None),
+    ("layer_checker_absolute_and_loose", LAYERS + LAYER_CHECKER.replace(
+        "return np.max(np.abs(num - dx) / (np.abs(num) + np.abs(dx) + 1e-12))", "return np.max(np.abs(num - dx)) < 1.0"),
+     "fail", "checker_too_lenient"),
+    # the student's own Dense is wrong, yet the checker is judged on the kit's stand-in: still right
+    ("layer_checker_beside_a_broken_layer", LAYERS.replace("return d @ self.W.T", "return d @ self.W.T * 2") + LAYER_CHECKER,
+     "pass", None),
+]
+
+
+@pytest.mark.parametrize("case_id, source, verdict, cause", CHECKERS, ids=[c[0] for c in CHECKERS])
+def test_gradient_checker_found_by_behaviour(tmp_path, case_id, source, verdict, cause):
+    from conformance.judges.gradchecker import judge_gradchecker
+
+    runner = InProcessRunner(write(tmp_path, source))
+    outcome = judge_gradchecker({"seed": 0}, runner.call("gradient_checker.verdicts", {"seed": 0}))
+    assert outcome.verdict == verdict, outcome.message
+    assert outcome.cause == cause
+
+
+def test_no_checker_is_missing_with_what_was_looked_for(tmp_path):
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(write(tmp_path, LAYERS)).call("gradient_checker.verdicts", {"seed": 0})
+    assert info.value.kind == "missing" and "no gradient checker found by behaviour" in info.value.message

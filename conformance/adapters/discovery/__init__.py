@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter, Found, Missing
-from conformance.adapters.discovery import activations, apimap, gradmodels, linear, losses, networks, optimisers
+from conformance.adapters.discovery import activations, apimap, checkers, gradmodels, linear, losses, networks, optimisers
 from conformance.adapters.discovery import autograd as engine
 from conformance.adapters.discovery.candidates import definitions
 from conformance.adapters.discovery.objects import words
@@ -87,6 +87,11 @@ class Discovery:
     def gradmodel(self):
         """gradmodels.GradModel | None: a network holding its own arrays and returning gradients."""
         return self._family("gradmodel", self._find_gradmodel)
+
+    @property
+    def checker(self):
+        """checkers.Checker | None: the student's gradient checker."""
+        return self._family("checker", self._find_checker)
 
     @property
     def optimisers(self) -> dict:
@@ -214,6 +219,14 @@ def _find_gradmodel(self: Discovery):
     return found
 
 
+def _find_checker(self: Discovery):
+    lin = self.linear if isinstance(self.linear, linear.LinearRecipe) else None
+    taken = {r.cand.obj for r in self.activations.values()} | {c.obj for cs in self.losses.values() for c in cs}
+    found, rejected = checkers.find(self.defs, lin, taken)
+    self.rejected["checker"] = rejected
+    return found
+
+
 def _find_optimisers(self: Discovery) -> dict:
     lin = self.linear if isinstance(self.linear, linear.LinearRecipe) else None
     taken = {lin.cls} if lin is not None else set()
@@ -223,7 +236,7 @@ def _find_optimisers(self: Discovery) -> dict:
 
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
-Discovery._find_gradmodel = _find_gradmodel
+Discovery._find_gradmodel, Discovery._find_checker = _find_gradmodel, _find_checker
 
 
 class DiscoveringAdapter(Adapter):
@@ -362,7 +375,19 @@ class DiscoveringAdapter(Adapter):
                          "and no function f(w, dw, config) moved the kit's parameters)") + "; pin it with --map")
 
     def gradient_checker(self):
-        return self.base.gradient_checker()
+        """The style's checker call when its names are there; else a checker found by behaviour,
+        run on layers the kit controls (checkers.py)."""
+        try:
+            return self.base.gradient_checker()
+        except Missing:
+            pass
+        hit = self.found.checker
+        if hit is None:
+            tried = self.found.rejected.get("checker") or []
+            raise Missing("no gradient checker found by behaviour (no function answered with an error, a bool, a "
+                          "dict or a numerical gradient when given a layer, or a function and a point)"
+                          + (f"; tried {'; '.join(tried[:4])}" if tried else "") + "; pin it with --map")
+        return hit.run
 
     def init_weights(self, kind, fan_in, fan_out, seed):
         return self.base.init_weights(kind, fan_in, fan_out, seed)

@@ -135,7 +135,7 @@ def put(obj, path: Path, value: np.ndarray) -> None:
     there is float64 (so aliases such as a parameter list stay in step), else rebound."""
     holder = get(obj, path[:-1])
     kind, key = path[-1]
-    current = getattr(holder, key) if kind == "a" else holder[key]
+    current = getattr(holder, key, None) if kind == "a" else holder.get(key) if isinstance(holder, dict) else holder[key]
     value = np.asarray(value, dtype=np.float64)
     if isinstance(current, np.ndarray) and current.size == value.size:
         value = value.reshape(current.shape)

@@ -1,0 +1,170 @@
+"""The student's gradient checker, found by behaviour and judged on layers the kit controls.
+
+A checker is a function that, handed something whose gradient the kit knows, answers with a
+number (an error), a bool, a dict of results, or a numerical gradient. The kit tries the calling
+conventions real code uses:
+
+* ``check(layer, x, dy)`` and ``check(layer, x)``: a layer object in the student's own API (the
+  student's linear class, its arrays where the student keeps them) whose forward and backward are
+  the kit's, so a bug in the student's layer never fails a correct checker;
+* ``check(f, x, analytic)``: a scalar function, a point and the gradient to check;
+* ``check(f, x) -> array``: a numerical gradient; the kit measures its relative error itself.
+
+Each is run on a correct case and on the same case with a planted bug (the backward's gradients
+scaled by 1.5). What the checker said goes to ``judges/gradchecker.py``.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from conformance.adapters._common import interpret_check
+from conformance.adapters.base import Missing
+from conformance.adapters.discovery.objects import StudentRaised, attempt, get, put, required, words
+
+CHECK_WORDS = {"check", "checker", "gradcheck", "numerical", "numeric", "finite", "verify", "compare", "test"}
+FN_WORDS = {"f", "fn", "func", "function", "fun", "loss", "loss_fn", "objective", "cost"}
+LAYER_WORDS = {"layer", "module", "model", "net", "network", "block", "op"}
+PLANTED = 1.5
+
+
+def kit_layer(recipe, n_in, n_out, seed, planted: bool):
+    """The student's linear class, built by the student's constructor, with the kit's forward and
+    backward in its methods (same names, same places for outputs and gradients); None when the
+    class's backward convention is not one the kit can stand in for."""
+    bw = recipe.backward
+    if bw is None or bw.style not in ("dy", "x_dy") or not isinstance(bw.grads_from, dict) \
+            or not all(isinstance(p, tuple) for p in bw.grads_from.values()) or bw.dx_from != "return" \
+            or recipe.per_sample:
+        return None
+    obj = recipe.build(n_in, n_out, seed)
+    cols, in_out = recipe.data == "cols", recipe.layout == "in_out"
+    base = type(obj)
+    scale = PLANTED if planted else 1.0
+
+    def weights(self):
+        W = np.asarray(get(self, recipe.w_path), dtype=float)
+        W = W.T if in_out else W  # (out, in)
+        b = np.asarray(get(self, recipe.b_path), dtype=float).reshape(-1) if recipe.b_path else np.zeros(len(W))
+        return W, b
+
+    def forward(self, x, *rest):
+        W, b = weights(self)
+        xr = np.asarray(x, dtype=float).T if cols else np.asarray(x, dtype=float)
+        self._bpk_x = xr
+        y = xr @ W.T + b                       # (B, in) @ (in, out) -> (B, out)
+        y = y.T if cols else y
+        if recipe.forward.out_path is not None:
+            put(self, recipe.forward.out_path, y)
+        return y
+
+    def backward(self, *args):
+        dy = np.asarray(args[-1], dtype=float)
+        dy = dy.T if cols else dy
+        W, _ = weights(self)
+        dW = scale * dy.T @ self._bpk_x        # (out, B) @ (B, in) -> (out, in)
+        db = scale * dy.sum(axis=0)            # (out,)
+        put(self, bw.grads_from["W"], dW.T if in_out else dW)
+        if "b" in bw.grads_from:
+            put(self, bw.grads_from["b"], db)
+        dx = scale * dy @ W                    # (B, out) @ (out, in) -> (B, in)
+        return dx.T if cols else dx
+
+    methods = {recipe.forward.method: forward, bw.method: backward}
+    if recipe.forward.method != "forward" and not hasattr(base, "forward"):
+        methods["forward"] = forward
+    obj.__class__ = type(f"Kit{base.__name__}", (base,), methods)
+    return obj
+
+
+def _cases(recipe, seed, planted, n_in=4, n_out=3, batch=5):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, n_in))
+    dy = rng.standard_normal((batch, n_out))
+    W = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
+    b = rng.standard_normal(n_out) * 0.1
+
+    def f(x_):
+        return float(np.sum((np.asarray(x_, dtype=float) @ W.T + b) * dy))
+
+    analytic = (PLANTED if planted else 1.0) * dy @ W
+    return x, dy, f, analytic
+
+
+def _forms(fn, recipe):
+    """(text, call(seed, planted) -> student's answer, numeric) for each convention ``fn`` may take."""
+    params = [p for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    need = required(fn)
+    first = params[0].name.lower() if params else ""
+    out = []
+    if recipe is not None and (words(first) & LAYER_WORDS or not words(first) & FN_WORDS):
+        def layer_call(seed, planted, n):
+            layer = kit_layer(recipe, 4, 3, seed, planted)
+            if layer is None:
+                raise Missing("the kit cannot stand in for this layer's backward")
+            x, dy, _, _ = _cases(recipe, seed, planted)
+            xs, dys = (x.T.copy(), dy.T.copy()) if recipe.data == "cols" else (x, dy)
+            return fn(layer, xs, dys) if n == 3 else fn(layer, xs)
+        if len(need) <= 3 <= len(params):
+            out.append(("check(layer, x, dy)", lambda s, p: layer_call(s, p, 3), False))
+        if len(need) <= 2 <= len(params):
+            out.append(("check(layer, x)", lambda s, p: layer_call(s, p, 2), False))
+    if words(first) & FN_WORDS or first in ("f", "fn"):
+        def fn_call(seed, planted, with_analytic):
+            x, _, f, analytic = _cases(recipe, seed, planted)
+            return fn(f, x.copy(), analytic) if with_analytic else fn(f, x.copy())
+        if len(need) <= 3 <= len(params):
+            out.append(("check(f, x, analytic)", lambda s, p: fn_call(s, p, True), False))
+        if len(need) <= 2:
+            out.append(("numerical_gradient(f, x)", lambda s, p: fn_call(s, p, False), True))
+    return out
+
+
+def _read(answer, numeric, seed, planted, recipe):
+    if numeric:
+        if not isinstance(answer, np.ndarray):
+            return None
+        _, _, _, analytic = _cases(recipe, seed, planted)
+        if answer.shape != analytic.shape:
+            return None
+        err = float(np.max(np.abs(answer - analytic) / np.maximum(np.abs(answer) + np.abs(analytic), 1e-12)))
+        return {"error": err, "passed": None}
+    report = interpret_check(answer)
+    return report if report["error"] is not None or report["passed"] is not None else None
+
+
+class Checker:
+    def __init__(self, name, fn, how, call, numeric, recipe):
+        self.name, self.fn, self.how, self.call, self.numeric, self.recipe = name, fn, how, call, numeric, recipe
+
+    def describe(self) -> str:
+        what = "its numerical gradient is compared by the kit" if self.numeric else "its answer is read"
+        return f"{self.name}: called as {self.how} on a case the kit controls; {what}"
+
+    def run(self, planted_bug: bool, seed: int) -> dict:
+        answer = self.call(seed, planted_bug)
+        report = _read(answer, self.numeric, seed, planted_bug, self.recipe)
+        return report or {"error": None, "passed": None}
+
+
+def find(defs, recipe, taken=()) -> tuple[Checker | None, list[str]]:
+    rejected = []
+    funcs = [(n, f) for n, f in defs if inspect.isfunction(f) and f not in taken]
+    funcs.sort(key=lambda nf: not (words(nf[0]) & CHECK_WORDS))
+    for name, fn in funcs:
+        try:
+            forms = _forms(fn, recipe)
+        except (TypeError, ValueError):
+            continue
+        for how, call, numeric in forms:
+            try:
+                answer = attempt(call, 0, False)
+            except (StudentRaised, Missing):
+                continue
+            if _read(answer, numeric, 0, False, recipe) is not None:
+                return Checker(name, fn, how.replace("check", name, 1) if not numeric else how.replace(
+                    "numerical_gradient", name), call, numeric, recipe), rejected
+        if words(name) & CHECK_WORDS:
+            rejected.append(f"{name} (no calling convention the kit tried gave a readable answer)")
+    return None, rejected
