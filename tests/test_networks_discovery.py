@@ -400,3 +400,26 @@ def test_no_checker_is_missing_with_what_was_looked_for(tmp_path):
     with pytest.raises(ProbeFailure) as info:
         InProcessRunner(write(tmp_path, LAYERS)).call("gradient_checker.verdicts", {"seed": 0})
     assert info.value.kind == "missing" and "no gradient checker found by behaviour" in info.value.message
+
+
+def test_a_fit_only_class_gets_the_sentence_that_says_what_the_kit_needs(tmp_path):
+    source = '''
+import numpy as np
+
+class Classifier:
+    def __init__(self, n_hidden=10):
+        self.n_hidden = n_hidden
+    def fit(self, X, y, epochs=10):
+        self.W = np.zeros((X.shape[1], 3))
+    def predict(self, X):
+        return np.argmax(X @ self.W, axis=1)
+'''
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(write(tmp_path, source)).call("model_gradcheck.pipeline", models.build_gradcheck(0))
+    assert info.value.kind == "missing"
+    assert "Classifier offers fit" in info.value.message and "--map" in info.value.message
+
+
+def test_the_report_says_how_the_network_was_built(tmp_path):
+    outcome, _ = gradcheck(write(tmp_path, LAYERS + CONTAINER_VARARGS))
+    assert outcome.evidence["convention"].startswith("network: your container Net")

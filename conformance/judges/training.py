@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from conformance.judges.models import with_network_note
 from conformance.outcome import Outcome, failed, passed
 
 
@@ -146,6 +147,12 @@ def _numbers(values) -> list[float]:
 
 def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *, threshold: float,
                    data_note: str = "") -> Outcome:
+    return with_network_note(_judge_training(task, inputs, outputs, y_val, threshold=threshold, data_note=data_note),
+                             outputs)
+
+
+def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *, threshold: float,
+                    data_note: str = "") -> Outcome:
     name = f"training on {task.dataset}"
     if not isinstance(outputs, dict) or outputs.get("val_outputs") is None:
         return failed(f"{name}: the training loop returned no validation outputs.", "malformed_answer")

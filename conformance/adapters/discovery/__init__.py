@@ -343,7 +343,7 @@ class DiscoveringAdapter(Adapter):
             try:
                 pipe = networks.chain(self, sizes, hidden, task)
             except Missing as exc:
-                raise Missing(f"no whole network could be built: {exc} (and the style's way: {style_said})") from None
+                raise Missing(networks.unbuildable(self.found, str(exc), style_said)) from None
         self._attach_optimizer(pipe)
         return pipe
 

@@ -511,3 +511,21 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
         soft = adapter.make_layer("softmax")  # the container ends at the logits; the loss wants probabilities
     return ChainedPipeline(linears, [], soft, loss, f"your container {container.describe()}", forward=forward,
                            backward=backward, outputs_probs=container.outputs_probs)
+
+
+FIT_NAMES = ("fit", "train", "train_model", "sgd_train", "SGD")
+
+
+def unbuildable(found, chain_said: str, style_said: str) -> str:
+    """One sentence for a submission whose whole network the kit cannot build: what it tried,
+    and the way in when training through ``fit`` is all the code offers."""
+    text = f"no whole network could be built: {chain_said}"
+    tried = (found.rejected.get("container") or []) + (found.rejected.get("gradmodel") or [])
+    if tried:
+        text += f"; containers tried: {'; '.join(tried[:3])}"
+    fit_only = [n for n, c in found.defs if inspect.isclass(c) and any(callable(getattr(c, m, None)) for m in FIT_NAMES)]
+    if fit_only:
+        text += (f". {fit_only[0]} offers {'/'.join(m for m in FIT_NAMES if callable(getattr(dict(found.defs)[fit_only[0]], m, None)))}"
+                 ", but the kit judges a network through its forward and backward, never through the student's own "
+                 "training loop: give it forward/backward methods, or pin them with --map (conformance/MAP.md)")
+    return text
