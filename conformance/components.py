@@ -25,6 +25,7 @@ COMPONENTS = (
     "batchnorm",
     "dropout",
     "conv2d",
+    "autograd",
 )
 
 # Verdicts, best first. A component's verdict is the worst of its checks' outcomes,

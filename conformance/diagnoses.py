@@ -149,6 +149,14 @@ CAUSES: dict[str, str] = {
     "conv2d_forward": "Your conv2d output differs from the cross-correlation of the padded input "
     "with W (out, in, kh, kw) at the given stride, plus b.",
     "conv2d_backward": "Your conv2d gradients differ from the exact ones.",
+    "autograd_wrong_gradient": "Your engine's gradient for this operation differs from the central "
+    "differences of its own forward: re-derive that operation's backward closure (it must use out.grad).",
+    "gradient_not_accumulated": "Your engine assigns gradients (grad = ...) where it must add them "
+    "(grad += ...): a value used twice (x + x, x * x) gets only one of its two contributions.",
+    "zero_grad_missing": "Your gradients add up across backward() calls and nothing resets them: give "
+    "your Tensor or layers a zero_grad() that sets every .grad to zeros, and call it before each backward().",
+    "broadcast_not_summed": "Your engine does not sum a broadcast gradient back to the operand's shape: "
+    "for (B, n) + (n,) the gradient of the (n,) operand is out.grad summed over axis 0 (not averaged).",
 }
 
 

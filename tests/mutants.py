@@ -301,6 +301,16 @@ MUTANTS: list[Mutant] = [
     M("single_sample-checker-always-passes", "single_sample/gradient_check.py",
       '"passed": bool(error < threshold)', '"passed": True',
       "gradient_checker", "test_gradient_checker", "checker_too_lenient"),
+    # a submission built on its own autograd engine (issue #12)
+    M("autograd_engine-grad-assigned", "autograd_engine.py",
+      "self.grad = self.grad + _reduce_to(grad, self.data.shape)", "self.grad = _reduce_to(grad, self.data.shape)",
+      "autograd", "test_autograd_accumulation", "gradient_not_accumulated"),
+    M("autograd_engine-broadcast-not-summed", "autograd_engine.py",
+      "self.grad = self.grad + _reduce_to(grad, self.data.shape)", "self.grad = self.grad + grad",
+      "autograd", "test_autograd_broadcasting", "broadcast_not_summed", also=("linear", "model_gradcheck")),
+    M("autograd_engine-no-zero-grad", "autograd_engine.py",
+      "    def zero_grad(self):\n        self.grad = np.zeros_like(self.data)\n", "",
+      "autograd", "test_autograd_zero_grad", "zero_grad_missing"),
 ]
 
 

@@ -49,6 +49,7 @@ VARIANTS = [
     Variant("dense_net", "dense_net.ipynb", expect=("cross_entropy", "gradient w.r.t. the probs"), slow=True),
     Variant("single_sample", "single_sample/activations.py", expect=("sigmoid", "activation derivative()"),
             slow=True),
+    Variant("autograd_engine", "autograd_engine.py", expect=("autograd", "reset with Tensor.zero_grad()")),
     # allowed conventions
     Variant("canonical-relu-prime-at-0-is-1", "canonical.py", (("self.mask = x > 0", "self.mask = x >= 0"),),
             ("relu", "ReLU'(0) = 1")),

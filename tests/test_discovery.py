@@ -210,3 +210,270 @@ def test_discovery_is_deterministic_and_leaves_numpy_random_alone(tmp_path):
     texts = [adapter_for(tmp_path, SELF_UPDATING, name=f"s{i}.py").found.text("linear") for i in range(2)]
     assert texts[0] == texts[1]
     assert np.array_equal(np.random.get_state()[1], before)
+
+
+# --- mistakes discovery made on real student code, each as a small file written for this table ---
+
+BIAS_GRAD_APART = """
+import numpy as np
+
+class Layer:
+    def __init__(self, n_in, n_out):
+        self.params = {"W": np.random.randn(n_out, n_in) * 0.1}
+        self.bias = np.zeros(n_out)
+        self.grads = {}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params["W"].T + self.bias
+
+    def backward(self, dy):
+        self.grads["W"] = dy.T @ self.x
+        self.bias_grad = dy.sum(axis=0)
+        return dy @ self.params["W"]
+"""
+
+BIAS_GRAD_BESIDE_A_PARAMETER = """
+import numpy as np
+
+class Param:
+    def __init__(self, value):
+        self.value = value
+        self.grad = np.zeros_like(value)
+
+class Linear:
+    def __init__(self, n_in, n_out):
+        self.W = Param(np.random.randn(n_in, n_out) * 0.1)
+        self.b = np.zeros((1, n_out))
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W.value + self.b
+
+    def backward(self, dy):
+        self.W.grad = self.x.T @ dy
+        self.db = dy.sum(axis=0)
+        return dy @ self.W.value.T
+"""
+
+NO_BIAS = """
+import numpy as np
+
+class Dense:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out) * 0.1
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, dy):
+        self.dW = self.x.T @ dy
+        return dy @ self.W.T
+"""
+
+SEEN_DTYPES = """
+import numpy as np
+
+SEEN = []
+
+def relu(x):
+    SEEN.append(np.asarray(x).dtype.str)
+    out = np.maximum(x, 0)
+    return np.zeros(out.shape, dtype=int) if not out.any() else out
+
+def relu_derivative(x):
+    SEEN.append(np.asarray(x).dtype.str)
+    return x > 0
+"""
+
+VECTORIZED_RELU = """
+import numpy as np
+
+def q1(x):
+    return np.vectorize(lambda v: max(0, v))(x)  # int output when the first element is negative
+
+def q2(x):
+    return (x > 0).astype(float)
+"""
+
+LEAKY_BESIDE_RELU = """
+import numpy as np
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+def relu_prime(x):
+    return (x > 0).astype(float)
+
+class LeakyReLU:
+    def forward(self, x):
+        self.x = x
+        return np.where(x > 0, x, 0.01 * x)
+
+    def backward(self, dy):
+        return dy * np.where(self.x > 0, 1.0, 0.01)
+"""
+
+STATIC_BACKWARD_IS_DERIVATIVE = """
+import numpy as np
+
+class ReLU:
+    @staticmethod
+    def forward(x):
+        return np.maximum(0, x)
+
+    @staticmethod
+    def backward(x):
+        return (x > 0).astype(float)
+"""
+
+BACKWARD_READS_STORED_INPUT = """
+import numpy as np
+
+class ReLU:
+    def forward(self, x):
+        self.x = x
+        return np.maximum(0, x)
+
+    def backward(self, grad):
+        # the mask of grad where dy * mask(x) was meant; it also zeroes the stored input's minimum
+        return (grad > 0) * (self.x > self.x.min())
+"""
+
+SOFTMAX_OVER_COLUMNS_ALONE = """
+import numpy as np
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+"""
+
+SOFTMAX_OVER_COLUMNS_WITH_COLUMN_LOSS = """
+import numpy as np
+
+def softmax_forward(Z):
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))
+    A = e / e.sum(axis=0, keepdims=True)
+    return A, A
+
+def softmax_backward(dA, cache):
+    A = cache
+    return A * (dA - (dA * A).sum(axis=0, keepdims=True))
+
+def compute_cost(AL, Y):
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(np.clip(AL, 1e-12, 1.0))) / m)
+"""
+
+DERIVATIVES_OF_THE_INPUT = """
+import numpy as np
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+
+def sigmoid_derivative(x):
+    s = sigmoid(x)
+    return s * (1 - s)
+
+def tanh(x):
+    return np.tanh(x)
+
+def tanh_derivative(x):
+    return 1 - np.tanh(x) ** 2
+"""
+
+DERIVATIVES_OF_THE_OUTPUT = DERIVATIVES_OF_THE_INPUT.replace("    s = sigmoid(x)\n    return s * (1 - s)",
+                                                             "    return x * (1 - x)") \
+    .replace("return 1 - np.tanh(x) ** 2", "return 1 - x ** 2")
+
+
+def _verdict(tmp_path, source: str, component: str) -> tuple[str, str, str]:
+    """(verdict, diagnosis, inventory sentence) of ``component`` from the suite run on ``source``."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    impl, report = tmp_path / f"{component}_impl.py", tmp_path / f"{component}_report.json"
+    impl.write_text(textwrap.dedent(source))
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pytest", f"conformance/test_{component}.py", "--impl", str(impl), "--report",
+                    str(report), "-m", "not slow", "-q", "-p", "no:cacheprovider", "-o", "addopts="],
+                   cwd=root, capture_output=True, text=True, timeout=300)
+    entry = json.loads(report.read_text())["components"][component]
+    adapter = adapter_for(tmp_path, source, name=f"{component}_found.py")
+    return entry["verdict"], entry["diagnosis"], adapter.found.text(component)
+
+
+MISTAKES = [  # (id, source, component, verdict of the suite, a piece of the inventory sentence)
+    ("bias-grad-not-beside-dW", BIAS_GRAD_APART, "linear", "pass", "gradients in .grads['W']/.bias_grad"),
+    ("dW-in-a-parameter", BIAS_GRAD_BESIDE_A_PARAMETER, "linear", "pass", "gradients in .W.grad/.db"),
+    ("no-bias", NO_BIAS, "linear", "fail", "matches x W with W (in, out) in .W, no bias:"),
+    ("int-and-bool-answers", SEEN_DTYPES, "relu", "pass", "derivative: relu_derivative(z)"),
+    ("vectorize-int-output", VECTORIZED_RELU, "relu", "fail", "q1: function q1 is nearest to relu; derivative: q2(z)"),
+    ("exact-relu-beats-leaky", LEAKY_BESIDE_RELU, "relu", "pass",
+     "relu: function relu matches relu; derivative: relu_prime(z); also matched: LeakyReLU"),
+    ("static-backward-derivative", STATIC_BACKWARD_IS_DERIVATIVE, "relu", "pass", "derivative: backward(z)"),
+    ("static-backward-derivative-inverted", STATIC_BACKWARD_IS_DERIVATIVE.replace("(x > 0).astype", "(x < 0).astype"),
+     "relu", "fail", "ReLU: class ReLU.forward matches relu"),
+    ("backward-reading-the-forward-is-a-vjp", BACKWARD_READS_STORED_INPUT, "relu", "fail",
+     "ReLU: class ReLU.forward matches relu; backward: ReLU.backward"),
+    ("softmax-columns-unknown-layout", SOFTMAX_OVER_COLUMNS_ALONE, "softmax", "fail",
+     "normalises over axis 0 (columns): no linear layer found to say how samples are laid out, nor a loss taking "
+     "columns, so judged as rows"),
+    ("softmax-columns-loss-says", SOFTMAX_OVER_COLUMNS_WITH_COLUMN_LOSS, "softmax", "pass",
+     "normalises over axis 0 (columns): no linear layer found, and compute_cost takes samples as columns, so judged "
+     "as columns"),
+    ("derivative-against-module-convention",
+     DERIVATIVES_OF_THE_INPUT.replace("return 1 - np.tanh(x) ** 2", "return 1 - x ** 2"), "tanh", "fail",
+     "derivatives here take z: sigmoid_derivative is the derivative given it, tanh_derivative only given a = f(z) "
+     "(a tie: the canonical z); so tanh_derivative is judged given z"),
+    ("derivatives-all-of-the-input", DERIVATIVES_OF_THE_INPUT, "tanh", "pass",
+     "derivative: tanh_derivative(z); derivatives here take z"),
+    ("derivatives-all-of-the-output", DERIVATIVES_OF_THE_OUTPUT, "tanh", "pass",
+     "derivative: tanh_derivative(a = f(z)); derivatives here take a = f(z)"),
+]
+
+
+@pytest.mark.parametrize("source, component, verdict, sentence", [pytest.param(*row[1:], id=row[0]) for row in MISTAKES])
+def test_discovery_mistakes_seen_on_student_code(tmp_path, source, component, verdict, sentence):
+    got, diagnosis, text = _verdict(tmp_path, source, component)
+    assert sentence in text, text
+    assert got == verdict, diagnosis
+
+
+def test_no_bias_fails_naming_it_and_dx_is_still_judged(tmp_path):
+    got, diagnosis, _ = _verdict(tmp_path, NO_BIAS, "linear")
+    assert got == "fail" and "has no bias" in diagnosis, diagnosis
+    layer = adapter_for(tmp_path, NO_BIAS).make_layer("linear", in_features=5, out_features=3)
+    rng = np.random.default_rng(5)
+    W, x, dy = rng.normal(size=(3, 5)), rng.normal(size=(4, 5)), rng.normal(size=(4, 3))
+    layer.set_params({"W": W, "b": np.zeros(3)})
+    np.testing.assert_allclose(layer.forward(x), x @ W.T)
+    np.testing.assert_allclose(layer.backward(dy), dy @ W)
+    with pytest.raises(Missing, match="no bias"):
+        layer.get_grads()
+
+
+def test_the_kit_hands_activations_float64(tmp_path):
+    adapter = adapter_for(tmp_path, SEEN_DTYPES)
+    relu = adapter.make_layer("relu")
+    seen = adapter.namespace["SEEN"]
+    relu.forward(np.array([[-1, 2], [3, -4]]))  # ints from a caller: the kit converts before the student sees them
+    relu.backward(np.ones((2, 2)))
+    assert seen and set(seen) == {np.dtype(np.float64).str}, seen
+    out = relu.forward(-np.ones((2, 3)))  # the student's int answer is handed on as it is, for the judge to name
+    assert out.dtype.kind == "i"
+
+
+def test_backward_read_as_a_derivative_only_when_it_ignores_the_forward(tmp_path):
+    from conformance.adapters.discovery.activations import _is_derivative
+    from conformance.adapters.discovery.maths import PROBE_X
+
+    dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
+    stored = (dy > 0) * (PROBE_X > PROBE_X.min())
+    assert _is_derivative(stored, dy, "relu")  # at the kit's probe it looks like relu'(dy) ...
+    assert adapter_for(tmp_path, BACKWARD_READS_STORED_INPUT).found.activations["relu"].backward[0] == "method"  # ... yet
+    assert adapter_for(tmp_path, STATIC_BACKWARD_IS_DERIVATIVE, name="s.py").found.activations["relu"].backward[0] == \
+        "derivative"

@@ -65,7 +65,8 @@ def test_mutant_table_is_sound():
     assert _table_problems() == []
     assert len(MUTANTS) >= 40
     styles = {m.style_root for m in MUTANTS}
-    assert styles == {"canonical.py", "layer_dicts.ipynb", "attr_grads.py", "dense_net.ipynb", "single_sample"}
+    assert styles == {"canonical.py", "layer_dicts.ipynb", "attr_grads.py", "dense_net.ipynb", "single_sample",
+                      "autograd_engine.py"}
     assert {m.component for m in MUTANTS} == set(COMPONENTS), "every component needs a mutant"
 
 

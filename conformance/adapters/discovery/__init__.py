@@ -320,32 +320,37 @@ class DiscoveringAdapter(Adapter):
                       "pin it with --map (conformance/MAP.md)")
 
     def make_pipeline(self, sizes, hidden="relu", task="classification"):
-        """The style's own container when it has one; else the student's container found by
-        behaviour; else the student's layers and loss chained by the kit (networks.py)."""
+        """The student's container found by behaviour; else a network holding its own arrays;
+        else the student's layers and loss chained by the kit (networks.py); else the style's way
+        (the one-sample network of assignment 004)."""
         try:
-            pipe = self.base.make_pipeline(sizes, hidden, task)
-            pipe.get_params()  # the style's guess reads the parameters where its assignment keeps them
-            return pipe
+            pipe = self._discovered_pipeline(sizes, hidden, task)
         except Missing as exc:
-            style_said = str(exc)
-        except Exception as exc:
-            style_said = kit_guess(exc)
-            if style_said is None:  # the student's own code raised: that is the student's error
-                raise
-        container = self.found.container
-        if container is not None:
-            pipe = networks.container_pipeline(container, self, self.found.linear, sizes, hidden, task)
-        elif self.found.gradmodel is not None:
-            found = self.found.gradmodel
-            loss = None if found.returns_loss else networks.task_loss(self, task)
-            pipe = gradmodels.GradModelPipeline(found, sizes, loss)
-        else:
             try:
-                pipe = networks.chain(self, sizes, hidden, task)
-            except Missing as exc:
-                raise Missing(networks.unbuildable(self.found, str(exc), style_said)) from None
+                pipe = self.base.make_pipeline(sizes, hidden, task)
+                pipe.get_params()  # the style's guess reads the parameters where its assignment keeps them
+                return pipe
+            except Missing:
+                raise exc from None
+            except Exception as guess:
+                if kit_guess(guess) is None:  # the student's own code raised: that is the student's error
+                    raise
+                raise exc from None
         self._attach_optimizer(pipe)
         return pipe
+
+    def _discovered_pipeline(self, sizes, hidden, task):
+        container = self.found.container
+        if container is not None:
+            return networks.container_pipeline(container, self, self.found.linear, sizes, hidden, task)
+        if self.found.gradmodel is not None:
+            found = self.found.gradmodel
+            loss = None if found.returns_loss else networks.task_loss(self, task)
+            return gradmodels.GradModelPipeline(found, sizes, loss)
+        try:
+            return networks.chain(self, sizes, hidden, task)
+        except Missing as exc:
+            raise Missing(networks.unbuildable(self.found, str(exc))) from None
 
     def _attach_optimizer(self, pipe):
         """The student's SGD drives the pipeline's update when one was found; else the kit's."""
@@ -356,38 +361,34 @@ class DiscoveringAdapter(Adapter):
         pipe.use_optimizer(lambda lr: self.make_optimizer("sgd", lr=lr), f"your optimiser {opt.student_name}")
 
     def make_optimizer(self, kind, **hyper):
-        """The style's optimiser when its names are there; else one found by behaviour."""
-        style = None
-        try:
-            style = self.base.make_optimizer(kind, **hyper)
-        except Missing:
-            pass
-        if style is not None and optimisers.moves(lambda h: self.base.make_optimizer(kind, **h)):
-            return style
+        """An optimiser found by behaviour; else the style's (which then raises on the student's
+        side when it cannot step: the student's error)."""
         hit = self.found.optimisers.get(kind)
         if hit is not None:
             return hit.make(hyper)
-        if style is not None:  # the style's way raises on the student's side: that is the student's error
-            return style
+        try:
+            return self.base.make_optimizer(kind, **hyper)
+        except Missing:
+            pass
         tried = self.found.rejected.get("optimisers") or []
         raise Missing(f"no {kind} optimiser found by behaviour"
                       + (f" (tried {'; '.join(tried[:4])})" if tried else " (no class with a step/update method "
                          "and no function f(w, dw, config) moved the kit's parameters)") + "; pin it with --map")
 
     def gradient_checker(self):
-        """The style's checker call when its names are there; else a checker found by behaviour,
-        run on layers the kit controls (checkers.py)."""
+        """A checker found by behaviour, run on layers the kit controls (checkers.py); else the
+        style's call (checkers of whole networks, as in assignments 003 and 004)."""
+        hit = self.found.checker
+        if hit is not None:
+            return hit.run
         try:
             return self.base.gradient_checker()
         except Missing:
             pass
-        hit = self.found.checker
-        if hit is None:
-            tried = self.found.rejected.get("checker") or []
-            raise Missing("no gradient checker found by behaviour (no function answered with an error, a bool, a "
-                          "dict or a numerical gradient when given a layer, or a function and a point)"
-                          + (f"; tried {'; '.join(tried[:4])}" if tried else "") + "; pin it with --map")
-        return hit.run
+        tried = self.found.rejected.get("checker") or []
+        raise Missing("no gradient checker found by behaviour (no function answered with an error, a bool, a "
+                      "dict or a numerical gradient when given a layer, or a function and a point)"
+                      + (f"; tried {'; '.join(tried[:4])}" if tried else "") + "; pin it with --map")
 
     def init_weights(self, kind, fan_in, fan_out, seed):
         return self.base.init_weights(kind, fan_in, fan_out, seed)

@@ -6,7 +6,9 @@ usual bugs take (sigmoid(-x), softmax over the wrong axis...): the nearest famil
 A name that says the kind (``relu``, ``Sigmoid``) ranks a candidate and settles a broken one that
 behaviour alone cannot place. Functions nearer a derivative (``relu_prime``, ``dsigmoid``) are not
 activations: they are the backward partners of the function they differentiate, found by how
-close they come to its derivative, taking the input ``z`` or the output ``a`` as argument.
+close they come to its derivative (or to one of its catalogued wrong forms), taking the input
+``z`` or the output ``a`` as argument; the derivatives of one module share one of the two
+conventions (``share_convention``).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.linear import BACKWARD_NAMES, DX_WORDS, FORWARD_NAMES, OUTPUT_WORDS, method_order
 from conformance.adapters.discovery.maths import (
-    DERIVATIVE, DERIVATIVE_OF_OUTPUT, FORWARD, FORWARD_OF, PROBE_X, distance, family_distance,
+    DERIVATIVE, DERIVATIVE_BUGS, DERIVATIVE_OF_OUTPUT, FORWARD, FORWARD_OF, PROBE_X, distance, family_distance,
 )
 from conformance.adapters.discovery.objects import (
     StudentRaised, attempt, changed, describe, flat, get, required, scan, snapshot, words,
@@ -34,6 +36,7 @@ DERIVATIVE_WORDS = {"prime", "derivative", "deriv", "grad", "gradient", "backwar
 DERIVATIVE_METHODS = ("derivative", "prime", "deriv", "gradient", "grad", "derivate", "diff", "df", "d",
                       "backward_derivative", "derivative_fn", "dfdx")
 CLOSE = 0.35  # relative distance within which an output belongs to a family
+EXACT = 1e-6  # relative distance within which an output (or a derivative) is the function itself
 
 
 def name_kind(name: str) -> str | None:
@@ -67,6 +70,7 @@ class Candidate:
     axis0: bool = False
     ctor: dict = field(default_factory=dict)  # constructor keywords (Activation(name="relu"))
     kind_arg: str | None = None  # the kind named in the constructor  # a softmax that normalises over axis 0 (columns)
+    exact: dict = field(default_factory=dict)  # kind -> the output is that function itself (softmax: over either axis)
 
 
 @dataclass
@@ -79,12 +83,14 @@ class ActivationRecipe:
     data: str = "rows"
     others: list[str] = field(default_factory=list)
     per_sample: bool = False  # a softmax over its whole input, in a one-sample network: the kit loops
+    convention: str = ""  # how the derivative's argument was read from its module's other derivatives
+    layout_note: str = ""  # a softmax over axis 0: which data layout it is judged in, and why
 
     def describe(self) -> str:
         c = self.cand
         what = f"class {c.name}.{c.forward}" if c.is_class else f"function {c.name}"
         d = c.distances.get(self.kind, float("inf"))
-        how = "matches" if d < 1e-6 else "is nearest to" if d < CLOSE else "is named like"
+        how = "matches" if c.exact.get(self.kind) else "is nearest to" if d < CLOSE else "is named like"
         text = f"{c.name}: {what} {how} {self.kind}"
         if self.backward is None:
             text += "; no backward or derivative found"
@@ -94,7 +100,11 @@ class ActivationRecipe:
             text += f"; derivative: {self.backward[1]}({'a = f(z)' if self.backward[2] == 'output' else 'z'})"
         else:
             text += f"; backward: {self.backward[1]}(dout, cache)"
-        if self.data == "cols":
+        if self.convention:
+            text += f"; {self.convention}"
+        if self.layout_note:
+            text += f"; {self.layout_note}"
+        elif self.data == "cols":
             text += "; samples are columns"
         if self.per_sample:
             text += "; normalises its whole input, so one sample at a time (the kit loops over the batch)"
@@ -179,8 +189,10 @@ def gather(defs: list[tuple[str, Any]], exclude: set[str]) -> list[Candidate]:
             found = []
         for c in found:
             c.distances = {k: family_distance(k, c.y) for k in KINDS}
-            rows, cols, whole = (distance(c.y, f(PROBE_X)) for f in FORWARD["softmax"])
+            rows, cols, whole = (distance(c.y, f(PROBE_X)) for f in FORWARD["softmax"][:3])
             c.axis0, c.whole = cols < rows, whole < min(rows, cols)
+            c.exact = {k: distance(c.y, FORWARD_OF[k](PROBE_X)) < EXACT for k in KINDS}
+            c.exact["softmax"] = min(rows, cols, whole) < EXACT
             out.append(c)
     return out
 
@@ -207,8 +219,11 @@ def classify(c: Candidate) -> str | None:
 
 
 def _rank(c: Candidate, kind: str):
+    """The function itself before one of its near forms (a LeakyReLU is not the ReLU defined beside
+    it), then a class with a backward, a name that says the kind, a class, the file's order."""
     has_backward = c.is_class and any(callable(getattr(c.obj, n, None)) for n in BACKWARD_NAMES + DERIVATIVE_METHODS)
-    return (not has_backward, c.distances[kind] > 1e-6, name_kind(c.name) != kind, not c.is_class, c.order)
+    return (not c.exact.get(kind), not has_backward, c.distances[kind] > 1e-6, name_kind(c.name) != kind,
+            not c.is_class, c.order)
 
 
 def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
@@ -251,6 +266,10 @@ def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
         elif "backward" in table and best.is_class:
             recipe.backward = ("method", table["backward"], "dy", "return")
         found[kind] = recipe
+    try:
+        share_convention({k: r for k, r in found.items() if "derivative" not in pins.get(k, {})})
+    except Exception:  # the kit's own failure: each derivative keeps its own reading
+        pass
     return found, seen, partners
 
 
@@ -262,12 +281,7 @@ def _derivative_arg(values_at_input, values_at_output, kind: str, param_name: st
     decides which argument makes it the derivative."""
     if kind not in DERIVATIVE:
         return None
-    low = param_name.lower()
-    strong_in = low in ("z", "inputs", "input", "pre", "preactivation", "logits", "net", "z_in") or \
-        bool(words(param_name) & {"input", "inputs", "pre", "z"})
-    strong_out = low in ("a", "y", "out", "output", "s", "activation", "activated", "act", "sig", "h", "fx", "yhat") or \
-        bool(words(param_name) & {"output", "activation", "activated", "a"})
-    named = "input" if strong_in or (names_first and low == "x") else "output" if strong_out else None
+    named = _claimed_arg(param_name, names_first)
     if named:
         return named
     true = DERIVATIVE[kind](PROBE_X)
@@ -275,6 +289,97 @@ def _derivative_arg(values_at_input, values_at_output, kind: str, param_name: st
     if min(d_in, d_out) < CLOSE and abs(d_in - d_out) > 1e-9:
         return "input" if d_in < d_out else "output"
     return named or "input"
+
+
+def _claimed_arg(param_name: str, names_first: bool) -> str | None:
+    """"input" or "output" when the parameter's name says which the derivative takes, else None."""
+    low = param_name.lower()
+    strong_in = low in ("z", "inputs", "input", "pre", "preactivation", "logits", "net", "z_in") or \
+        bool(words(param_name) & {"input", "inputs", "pre", "z"})
+    strong_out = low in ("a", "y", "out", "output", "s", "activation", "activated", "act", "sig", "h", "fx", "yhat") or \
+        bool(words(param_name) & {"output", "activation", "activated", "a"})
+    return "input" if strong_in or (names_first and low == "x") else "output" if strong_out else None
+
+
+def _exact_reading(at_input, at_output, kind: str) -> str | None:
+    """"input" when the derivative is exactly f'(z) given z and not given a = f(z), "output" for
+    the other way round, None when neither or both (ReLU's mask reads the same either way)."""
+    true = DERIVATIVE[kind](PROBE_X)
+    d_in, d_out = distance(at_input, true), distance(at_output, true)
+    if d_in < EXACT <= d_out:
+        return "input"
+    if d_out < EXACT <= d_in:
+        return "output"
+    return None
+
+
+ARG_TEXT = {"input": "z", "output": "a = f(z)"}
+
+
+def share_convention(found: dict) -> None:
+    """Derivatives written together (one module) share one convention: all take z, or all take
+    a = f(z). Each derivative's evidence is its parameter's clear name, else the one reading under
+    which it is exactly the derivative. A derivative whose name claims nothing is read under the
+    convention of its module's evidence; on a tie the canonical z (SPEC 0.2) wins, since a formula
+    of the output handed the input is the catalogued mistake (``derivative_from_input``) and one
+    of the two cannot fit the caller. With no evidence but its own, a derivative keeps its reading."""
+    votes, rows = {}, []
+    for recipe in found.values():
+        bw = recipe.backward
+        if not bw or bw[0] != "derivative" or recipe.kind not in ("sigmoid", "tanh"):
+            continue
+        try:
+            fn = bw[3] if len(bw) > 3 else getattr(attempt(recipe.cand.obj, **_ctor(recipe.cand)), bw[1])
+            at_in = np.asarray(attempt(fn, PROBE_X.copy()), dtype=float)
+            at_out = np.asarray(attempt(fn, FORWARD_OF[recipe.kind](PROBE_X)), dtype=float)
+            param = required(fn)[0]
+        except (StudentRaised, TypeError, ValueError, IndexError, AttributeError):
+            continue
+        claim = _claimed_arg(param, names_first=recipe.cand.is_class)
+        evidence = claim or _exact_reading(at_in, at_out, recipe.kind)
+        group = getattr(fn, "__module__", None)
+        rows.append((recipe, group, claim, evidence))
+        if evidence:
+            votes.setdefault(group, []).append((evidence, bw[1]))
+    for recipe, group, claim, evidence in rows:
+        said = votes.get(group, [])
+        if claim or len(said) < 2:
+            continue
+        n_in = sum(e == "input" for e, _ in said)
+        convention = "input" if n_in * 2 >= len(said) else "output"
+        agree = [name for e, name in said if e == convention]
+        other = [name for e, name in said if e != convention]
+        verb = "is" if len(agree) == 1 else "are"
+        text = f"derivatives here take {ARG_TEXT[convention]}: {', '.join(agree)} {verb} the derivative given it"
+        if other:
+            text += f", {', '.join(other)} only given {ARG_TEXT[_flip(convention)]}"
+            text += " (a tie: the canonical z)" if len(other) == len(agree) else ""
+        bw = recipe.backward
+        if bw[2] != convention:
+            recipe.backward = (bw[0], bw[1], convention, *bw[3:])
+            text += f"; so {bw[1]} is judged given {ARG_TEXT[convention]}"
+        recipe.convention = text
+
+
+def _flip(arg: str) -> str:
+    return "output" if arg == "input" else "input"
+
+
+def softmax_layout(recipe: ActivationRecipe, linear, losses: dict) -> None:
+    """A softmax over axis 0 is right only for column-major data: judged as columns when the
+    linear layer takes samples as columns or, with no linear layer found, when the cross-entropy
+    does; else as rows (where it fails for normalising over the batch). Said in the inventory."""
+    if not recipe.cand.axis0 or distance(recipe.cand.y, FORWARD["softmax"][1](PROBE_X)) >= CLOSE:
+        return  # not a softmax over columns (a broken one the kit places by its name): as the linear layer says
+    ce = (losses or {}).get("cross_entropy") or []
+    samples = {"cols": "columns", "rows": "rows"}
+    if linear is not None:
+        recipe.data, why = linear.data, f"{linear.name} takes samples as {samples[linear.data]}"
+    elif ce and ce[0].reading.data == "cols":
+        recipe.data, why = "cols", f"no linear layer found, and {ce[0].name} takes samples as columns"
+    else:
+        recipe.data, why = "rows", "no linear layer found to say how samples are laid out, nor a loss taking columns"
+    recipe.layout_note = f"normalises over axis 0 (columns): {why}, so judged as {samples[recipe.data]}"
 
 
 def _ctor(c: Candidate) -> dict:
@@ -290,6 +395,30 @@ def _is_derivative(result, dy, kind: str) -> bool:
         vjp = distance(result, dy * DERIVATIVE[kind](PROBE_X))
         at_arg = min(distance(result, DERIVATIVE[kind](dy)), distance(result, DERIVATIVE_OF_OUTPUT[kind](dy)))
     return at_arg < vjp and at_arg < CLOSE
+
+
+def _is_catalogued_bug(at_in, at_out, kind: str) -> bool:
+    """Is a function's answer exactly one of the catalogued wrong derivatives of ``kind`` (``1 - a``
+    for tanh, ``-a (1 - a)`` for sigmoid...), given z or given a? Then it is that derivative, with
+    its bug, even when nothing in its name says whose derivative it is."""
+    z, a = PROBE_X, FORWARD_OF[kind](PROBE_X)
+    with np.errstate(all="ignore"):
+        return any(min(distance(at_in, bug(z, a)), distance(at_out, bug(z, a))) < EXACT
+                   for bug in DERIVATIVE_BUGS.get(kind, ()))
+
+
+def _depends_on_forward(c: Candidate, method: str, dy, result) -> bool:
+    """Does ``method(dy)`` answer differently after a forward on another input? Then it reads what
+    the forward stored: a VJP (maybe one that drops dy), never the derivative at its argument."""
+    other = PROBE_X[::-1, ::-1] * 1.3 + 0.2  # new signs and magnitudes in every position
+    try:
+        obj = attempt(c.obj, **_ctor(c))
+        attempt(getattr(obj, c.forward), other.copy())
+        again = attempt(getattr(obj, method), dy.copy())
+    except StudentRaised:
+        return False
+    return not (isinstance(again, np.ndarray) and again.shape == result.shape and
+                np.allclose(np.asarray(again, dtype=float), np.asarray(result, dtype=float), rtol=1e-12, atol=0))
 
 
 def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
@@ -318,7 +447,8 @@ def _class_backward(c: Candidate, kind: str):
             if isinstance(result, (tuple, list)) and flat(result) and flat(result)[0].shape == PROBE_X.shape:
                 return ("method", method, style, "first")  # (dx, [parameter gradients])
             if isinstance(result, np.ndarray) and result.shape == PROBE_X.shape:
-                if style == "dy" and _is_derivative(result, dy, kind):  # backward(z) -> f'(z), not dy * f'(z)
+                if style == "dy" and _is_derivative(result, dy, kind) and \
+                        not _depends_on_forward(c, method, dy, result):  # backward(z) -> f'(z), not dy * f'(z)
                     at_out = attempt(getattr(obj, method), FORWARD_OF[kind](PROBE_X))
                     at_in = attempt(getattr(obj, method), PROBE_X.copy())
                     return ("derivative", method, _derivative_arg(at_in, at_out, kind, need[0], names_first=True))
@@ -373,12 +503,13 @@ def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate])
             continue
         d = min(distance(at_in, true), distance(at_out, true))
         named = stem in p.name.lower() or name_kind(p.name) == kind
-        if named or d < 1.0:
-            scored.append((not named, d, p.order, p, at_in, at_out))
+        tier = 0 if d < EXACT else 1 if _is_catalogued_bug(at_in, at_out, kind) else 2
+        if named or d < 1.0 or tier == 1:
+            scored.append((not named, tier, d, p.order, p, at_in, at_out))
     if not scored:
         return None
-    scored.sort(key=lambda s: s[:3])
-    _, _, _, p, at_in, at_out = scored[0]
+    scored.sort(key=lambda s: s[:4])
+    *_, p, at_in, at_out = scored[0]
     arg = _derivative_arg(at_in, at_out, kind, required(p.obj)[0], names_first=False)
     return ("derivative", p.name, arg or "input", p.obj)
 

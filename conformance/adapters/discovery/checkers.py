@@ -42,6 +42,7 @@ def kit_layer(recipe, n_in, n_out, seed, planted: bool):
     cols, in_out = recipe.data == "cols", recipe.layout == "in_out"
     base = type(obj)
     scale = PLANTED if planted else 1.0
+    batch_scale = _batch_scale(recipe, n_in, n_out, seed)
 
     def weights(self):
         W = np.asarray(get(self, recipe.w_path), dtype=float)
@@ -63,8 +64,8 @@ def kit_layer(recipe, n_in, n_out, seed, planted: bool):
         dy = np.asarray(args[-1], dtype=float)
         dy = dy.T if cols else dy
         W, _ = weights(self)
-        dW = scale * dy.T @ self._bpk_x        # (out, B) @ (B, in) -> (out, in)
-        db = scale * dy.sum(axis=0)            # (out,)
+        dW = scale * batch_scale(len(dy)) * dy.T @ self._bpk_x   # (out, B) @ (B, in) -> (out, in)
+        db = scale * batch_scale(len(dy)) * dy.sum(axis=0)      # (out,)
         put(self, bw.grads_from["W"], dW.T if in_out else dW)
         if "b" in bw.grads_from:
             put(self, bw.grads_from["b"], db)
@@ -76,6 +77,25 @@ def kit_layer(recipe, n_in, n_out, seed, planted: bool):
         methods["forward"] = forward
     obj.__class__ = type(f"Kit{base.__name__}", (base,), methods)
     return obj
+
+
+def _batch_scale(recipe, n_in, n_out, seed):
+    """1/B when the student's own layer averages its parameter gradients over the batch (an
+    allowed convention its checker is written for), else 1: the stand-in keeps the student's scale."""
+    from conformance.adapters.discovery.linear import DiscoveredLinear
+
+    try:
+        layer = DiscoveredLinear(recipe, n_in, n_out, seed)
+        rng = np.random.default_rng(seed + 99)
+        x, dy = rng.standard_normal((6, n_in)), rng.standard_normal((6, n_out))
+        layer.forward(x)
+        layer.backward(dy)
+        dW = layer.get_grads()["W"]
+    except Exception:  # the student's layer is broken: the stand-in uses the plain sum
+        return lambda B: 1.0
+    if np.allclose(dW, dy.T @ x / 6, rtol=1e-6, atol=1e-9):
+        return lambda B: 1.0 / B
+    return lambda B: 1.0
 
 
 def _cases(recipe, seed, planted, n_in=4, n_out=3, batch=5):

@@ -36,6 +36,7 @@ OUTPUT_WORDS = ("output", "out", "y", "a", "z", "activation", "activations", "ou
 DX_WORDS = ("dinputs", "dinput", "dx", "dX", "d_input", "grad_input", "gradInput", "input_grad", "delta", "dA_prev",
             "d_inputs", "dA", "da")
 BIAS_TEXT = {"flat": "(out,)", "row": "(1, out)", "col": "(out, 1)"}
+NO_BIAS = "no bias: it holds no array of the bias's size (SPEC 1 asks for y = x W^T + b, so linear fails; dx is still judged)"
 X_NAMES = {"x", "inputs", "input", "input_data", "a_prev", "prev", "a", "data", "activations", "inp", "x_in"}
 
 
@@ -132,12 +133,13 @@ class LinearRecipe:
 
     def describe(self) -> str:
         w = describe(self.w_path)
-        b = f"bias {BIAS_TEXT.get(self.bias, '')} in {describe(self.b_path)}" if self.b_path else "no bias found"
+        b = f"bias {BIAS_TEXT.get(self.bias, '')} in {describe(self.b_path)}" if self.b_path else \
+            NO_BIAS if self.affine else "no bias found"
         if self.forward_raised:
             return (f"{self.name}: built as {self.call.text}, W {'(in, out)' if self.layout == 'in_out' else '(out, in)'} "
                     f"in {w}; its {self.forward.method} raised {self.forward_raised} when the kit called it")
         text = (f"{self.name}: built as {self.call.text}; forward ({self.forward.method}) "
-                f"{'matches' if self.affine else 'does not match'} x W + b with W "
+                f"{'matches' if self.affine else 'does not match'} x W{' + b' if self.b_path else ''} with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'} in {w}, {b}")
         if self.data == "cols":
             text += "; samples are columns (features, batch)"
@@ -677,6 +679,9 @@ class DiscoveredLinear(LayerHandle):
         if "b" not in out and self.recipe.b_path:
             raise Missing(f"{self.student_name} stores no gradient for b after backward (looked for an array of "
                           f"the bias's size that backward writes)")
+        if self.recipe.b_path is None:  # SPEC 1: y = x W^T + b; the judges then name the missing bias
+            raise Missing(f"{self.student_name} has no bias: its forward is x W alone, so there is no gradient for b "
+                          f"(SPEC 1: y = x W^T + b, with b (out,) and db = dy summed over the batch)")
         return out
 
 

@@ -21,11 +21,19 @@ def softmax(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-FORWARD = {
+def shifted_softmax(x, shift_axis, sum_axis):
+    """The max taken over one axis, the sum over the other: a softmax over the wrong axis that
+    keeps its stable shift (the shift then no longer cancels)."""
+    e = np.exp(x - x.max(axis=shift_axis, keepdims=True))
+    return e / e.sum(axis=sum_axis, keepdims=True)
+
+
+FORWARD = {  # softmax: rows, columns and whole array first (gather reads them by position)
     "relu": (lambda x: np.maximum(x, 0.0), lambda x: np.maximum(x, 0.01 * x), lambda x: np.minimum(x, 0.0)),
     "sigmoid": (sigmoid, lambda x: sigmoid(-x), lambda x: 1.0 / (1.0 + np.exp(x))),
     "tanh": (np.tanh, lambda x: -np.tanh(x), lambda x: 2 * sigmoid(x) - 1),
-    "softmax": (lambda x: softmax(x, 1), lambda x: softmax(x, 0), lambda x: np.exp(x) / np.exp(x).sum()),
+    "softmax": (lambda x: softmax(x, 1), lambda x: softmax(x, 0), lambda x: np.exp(x) / np.exp(x).sum(),
+                lambda x: shifted_softmax(x, 1, 0), lambda x: shifted_softmax(x, 0, 1)),
 }
 
 DERIVATIVE = {  # f'(x) as a function of the input x
@@ -37,6 +45,12 @@ DERIVATIVE_OF_OUTPUT = {  # f'(x) written in terms of y = f(x)
     "relu": lambda y: (y > 0).astype(float),
     "sigmoid": lambda y: y * (1 - y),
     "tanh": lambda y: 1 - y ** 2,
+}
+DERIVATIVE_BUGS = {  # the catalogued wrong derivatives (SPEC 3, 4) as functions of z and a = f(z); not "a" alone,
+    # which any function handing back its argument would match
+    "sigmoid": (lambda z, a: z * (1 - z), lambda z, a: 1 - a, lambda z, a: a * (1 + a), lambda z, a: -a * (1 - a)),
+    "tanh": (lambda z, a: 1 - z ** 2, lambda z, a: 1 - a, lambda z, a: a ** 2, lambda z, a: 1 + a ** 2,
+             lambda z, a: a ** 2 - 1),
 }
 FORWARD_OF = {"relu": FORWARD["relu"][0], "sigmoid": sigmoid, "tanh": np.tanh, "softmax": lambda x: softmax(x, 1)}
 

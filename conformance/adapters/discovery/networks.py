@@ -273,31 +273,56 @@ class Container:
         return text + (f"; its hidden activation is {self.hidden_kind}" if self.hidden_kind else "")
 
 
-def _builds(cls, layer_objs, sizes):
-    """(text, kind, make(layers, sizes)) ways to build ``cls`` around the student's layer objects or sizes."""
+ACT_WORDS = {"activation", "activations", "act", "acts", "nonlinearity", "nonlinearities", "activation_functions"}
+
+
+def _builds(cls, sizes):
+    """(text, kind, make(layers, sizes, acts)) ways to build ``cls``: around the student's layer
+    objects ("layers"), from sizes ("sizes"), or from sizes and a list of activations, as objects
+    ("sizes+objects") or names ("sizes+names") when the constructor takes one."""
     need = required(cls)
     out = []
     if not need:
         for add in _methods(cls, ADD_NAMES):
-            def make(layers, sizes, add=add):
+            def make(layers, sizes, acts, add=add):
                 model = cls()
                 for layer in layers:
                     getattr(model, add)(layer)
                 return model
             out.append((f"{cls.__name__}() then .{add}(layer) per layer", "layers", make))
     try:
-        varargs = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(cls).parameters.values())
+        params = list(inspect.signature(cls).parameters.values())
     except (TypeError, ValueError):
-        varargs = False
-    if varargs:
-        out.append((f"{cls.__name__}(*layers)", "layers", lambda layers, sizes: cls(*layers)))
+        params = []
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        out.append((f"{cls.__name__}(*layers)", "layers", lambda layers, sizes, acts: cls(*layers)))
+    act = next((p.name for p in params if p.name.lower() in ACT_WORDS), None)
+    by_sizes = []
     if len(need) == 1:
-        out.append((f"{cls.__name__}([layers])", "layers", lambda layers, sizes: cls(list(layers))))
+        out.append((f"{cls.__name__}([layers])", "layers", lambda layers, sizes, acts: cls(list(layers))))
         if words(need[0]) & SIZE_WORDS:
-            out.append((f"{cls.__name__}(sizes)", "sizes", lambda layers, sizes: cls(list(sizes))))
-    if len(need) == len(sizes) == 3:
-        out.append((f"{cls.__name__}(n_in, n_hidden, n_out)", "sizes", lambda layers, sizes: cls(*sizes)))
+            by_sizes.append(("sizes", lambda sizes: (list(sizes),)))
+    if len(need) == len(sizes) == 3 or (len(need) == 3 and act in need):
+        by_sizes.append(("n_in, n_hidden, n_out", lambda sizes: tuple(sizes)))
+    for text, args in by_sizes:
+        if act:
+            for form in ("objects", "names"):
+                out.append((f"{cls.__name__}({text}, {act}=[activation {form}])", f"sizes+{form}",
+                            lambda layers, sizes, acts, args=args: cls(*args(sizes), **{act: acts})))
+        if act not in need:
+            out.append((f"{cls.__name__}({text})", "sizes", lambda layers, sizes, acts, args=args: cls(*args(sizes))))
     return out
+
+
+def _activation_list(adapter, kind, hidden, n_layers, out_softmax, acts):
+    """The activations a sizes-built container is handed: ``hidden`` after every layer but the
+    last, and a softmax (or nothing) after the last; as the student's objects or as names."""
+    if hidden is None:
+        return None
+    if kind == "sizes+names":
+        return [hidden] * (n_layers - 1) + (["softmax"] if out_softmax else [None])
+    last = adapter.make_layer("softmax").obj if out_softmax and "softmax" in acts else None
+    return [adapter.make_layer(hidden).obj for _ in range(n_layers - 1)] + [last]
 
 
 def find_container(adapter, found, defs) -> tuple[Container | None, list[str]]:
@@ -335,17 +360,21 @@ def _try_container(adapter, found, recipe, name, cls, acts):
     wants_probs = loss is not None and loss.reading.input == "probs"
     hidden_order = [k for k in ("relu", "sigmoid", "tanh") if k in acts] or [None]
     last = "no way to build it from layers or sizes"
-    for how, kind, make in _builds(cls, None, sizes):
-        for hidden in (hidden_order if kind == "layers" else [None]):
+    for how, kind, make in _builds(cls, sizes):
+        for hidden in (hidden_order if kind != "sizes" else [None]):
             try:
-                lin_objs = [recipe.build(a, b, seed=k) for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
-                act_objs = [] if hidden is None else [adapter.make_layer(hidden).obj for _ in sizes[2:]]
-                layers = [lin_objs[0]]
-                for k in range(1, len(lin_objs)):
-                    layers += [act_objs[k - 1], lin_objs[k]] if act_objs else [lin_objs[k]]
-                if kind == "layers" and wants_probs and "softmax" in acts:
-                    layers.append(adapter.make_layer("softmax").obj)
-                model = attempt(make, layers, sizes)
+                layers, act_list = [], None
+                if kind == "layers":
+                    lin_objs = [recipe.build(a, b, seed=k) for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
+                    act_objs = [] if hidden is None else [adapter.make_layer(hidden).obj for _ in sizes[2:]]
+                    layers = [lin_objs[0]]
+                    for k in range(1, len(lin_objs)):
+                        layers += [act_objs[k - 1], lin_objs[k]] if act_objs else [lin_objs[k]]
+                    if wants_probs and "softmax" in acts:
+                        layers.append(adapter.make_layer("softmax").obj)
+                elif kind.startswith("sizes+"):
+                    act_list = _activation_list(adapter, kind, hidden, len(sizes) - 1, wants_probs, acts)
+                model = attempt(make, layers, sizes, act_list)
             except (StudentRaised, Missing) as exc:
                 last = f"{how} raised {exc}"
                 continue
@@ -375,15 +404,21 @@ def _try_container(adapter, found, recipe, name, cls, acts):
             if probs is None:
                 last = f"{name}.{method}(x) is neither the logits nor the probabilities of its layers"
                 continue
+            if hidden_kind is None and len(handles) > 1:
+                last = f"{how} builds a network with no activation between its layers"
+                continue
             bwd = _find_backward(model, handles, recipe, g, cols)
             if isinstance(bwd, str):
                 last = bwd
                 continue
             back, with_lr = bwd
 
-            def rebuild(sizes, hidden_kind, make=make, kind=kind):
+            def rebuild(sizes, hidden_kind, make=make, kind=kind, probs=probs):
                 if kind == "sizes":
-                    return attempt(make, [], list(sizes))
+                    return attempt(make, [], list(sizes), None)
+                if kind.startswith("sizes+"):
+                    return attempt(make, [], list(sizes),
+                                   _activation_list(adapter, kind, hidden_kind, len(sizes) - 1, probs, acts))
                 lin = [recipe.build(a, b, seed=k) for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
                 acts_ = [adapter.make_layer(hidden_kind).obj for _ in sizes[2:]] if hidden_kind else []
                 layers = [lin[0]]
@@ -391,7 +426,7 @@ def _try_container(adapter, found, recipe, name, cls, acts):
                     layers += [acts_[k - 1], lin[k]] if acts_ else [lin[k]]
                 if probs and wants_probs and "softmax" in acts:
                     layers.append(adapter.make_layer("softmax").obj)
-                return attempt(make, layers, list(sizes))
+                return attempt(make, layers, list(sizes), None)
 
             return Container(name, cls, how, kind, rebuild, method, back, with_lr, probs, hidden_kind)
     return last
@@ -412,18 +447,19 @@ def _find_forward(model, x, cols, n_out):
 
 
 def _explain_output(adapter, handles, x, out, hidden, acts, kind):
-    """(hidden kind, outputs probabilities?) when ``out`` is the layers' logits or their softmax;
-    (None, None) when it is neither."""
-    options = [hidden] if kind == "layers" else [k for k in ("relu", "sigmoid", "tanh") if k in acts] + [None]
+    """(hidden kind, outputs probabilities?) when ``out`` is what the layers' own parameters give
+    through ``hidden`` (the kit's maths: a layer may apply its activation inside its forward),
+    as logits or as their softmax; (None, None) when it is neither."""
+    from conformance.adapters.discovery.maths import FORWARD
+
+    options = [hidden] if kind != "sizes" else [k for k in ("relu", "sigmoid", "tanh") if k in acts] + [None]
+    params = [h.get_params() for h in handles]
     for h in options:
         z = x
-        try:
-            for k, lin in enumerate(handles):
-                z = lin.forward(z)
-                if k < len(handles) - 1 and h is not None:
-                    z = adapter.make_layer(h).forward(z)
-        except Exception:
-            continue
+        for k, p in enumerate(params):
+            z = z @ p["W"].T + p.get("b", 0.0)          # (B, in) @ (in, out) -> (B, out)
+            if k < len(params) - 1 and h is not None:
+                z = FORWARD[h][0](z)
         if np.allclose(out, z, rtol=1e-6, atol=1e-8):
             return h, False
         if np.allclose(out, softmax(z), rtol=1e-6, atol=1e-8):
@@ -465,7 +501,7 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
     """The student's container at ``sizes``, driven through its own forward and backward."""
     from conformance.adapters.discovery.linear import DiscoveredLinear
 
-    hidden_kind = hidden if container.kind == "layers" else container.hidden_kind
+    hidden_kind = hidden if container.kind != "sizes" else container.hidden_kind
     model = container.make(list(sizes), hidden_kind)
     held = _linear_objects(model, recipe.cls)
     if len(held) != len(sizes) - 1:
@@ -516,7 +552,7 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
 FIT_NAMES = ("fit", "train", "train_model", "sgd_train", "SGD")
 
 
-def unbuildable(found, chain_said: str, style_said: str) -> str:
+def unbuildable(found, chain_said: str) -> str:
     """One sentence for a submission whose whole network the kit cannot build: what it tried,
     and the way in when training through ``fit`` is all the code offers."""
     text = f"no whole network could be built: {chain_said}"

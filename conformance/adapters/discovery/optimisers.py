@@ -122,9 +122,11 @@ def _class_conventions(name, cls, recipe):
     for m in methods:
         n_args = len(required(getattr(cls, m)))
         if not holder and n_args == 2:
-            for form in ("dict", "list"):
-                out.append((f"{name}(lr).{m}(params, grads) with {form}s", _step_params_grads(cls, m, form)))
+            for form in ("dict", "list", "dicts in lists", "aliased grads"):
+                out.append((f"{name}(lr).{m}(params, grads) with {form}", _step_params_grads(cls, m, form)))
+            out.append((f"{name}(lr).{m}(model, grads) with model.get_parameters()", _step_model_grads(cls, m)))
         if holder and n_args == 0:
+            out.append((f"{name}([(params, grads)], lr).{m}()", _holds_pairs(cls, m)))
             out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
             if recipe is not None:
                 out.append((f"{name}([layers], lr).{m}()", _layers(cls, m, recipe, "holds")))
@@ -163,6 +165,10 @@ def _step_params_grads(cls, method, form):
         def run(state):
             if form == "dict":
                 getattr(state.opt, method)(state.P, state.G)
+            elif form == "dicts in lists":
+                getattr(state.opt, method)([state.P], [state.G])
+            elif form == "aliased grads":
+                getattr(state.opt, method)(state.P, aliases(state.G))
             else:
                 keys = list(state.P)
                 plist, glist = [state.P[k] for k in keys], [state.G[k] for k in keys]
@@ -171,6 +177,69 @@ def _step_params_grads(cls, method, form):
                     state.P[k] = p
 
         return make_state, run, lambda s: s.P
+
+    return make
+
+
+def aliases(G: dict) -> dict:
+    """The gradients under every key a student's update may read for parameter k: k, dk, dL_dk,
+    grad_k, k_grad (the student reads its own name; the kit need not know it)."""
+    out = {}
+    for k, g in G.items():
+        for name in (k, f"d{k}", f"dL_d{k}", f"grad_{k}", f"{k}_grad", f"d_{k}"):
+            out.setdefault(name, g)
+    return out
+
+
+class _Holder:
+    """A stand-in model for step(model, grads): its parameters by get_parameters()/set_parameters(),
+    as a params dict and as attributes."""
+
+    def __init__(self, P):
+        self.params = P
+        for k, v in P.items():
+            setattr(self, k, v)
+
+    def get_parameters(self):
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def set_parameters(self, new):
+        for k, v in new.items():
+            self.params[k] = np.asarray(v, dtype=float)
+            setattr(self, k, self.params[k])
+
+    get_params, set_params = get_parameters, set_parameters
+
+
+def _step_model_grads(cls, method):
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.holder = _Holder(P)
+            state.opt = attempt(cls, **kw)
+            return state
+
+        def run(state):
+            getattr(state.opt, method)(state.holder, aliases(state.G))
+
+        return make_state, run, lambda s: s.holder.params
+
+    return make
+
+
+def _holds_pairs(cls, method):
+    """Opt([(params, grads)], lr).step(): the optimiser holds (params dict, grads dict) pairs."""
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.opt = attempt(cls, [(P, G)], **kw)
+            return state
+
+        return make_state, lambda s: getattr(s.opt, method)(), lambda s: s.P
 
     return make
 
@@ -210,7 +279,7 @@ def _layers(cls, method, recipe, form):
         return None
 
     def make(kind, hyper):
-        kw = _kw(cls, kind, hyper)
+        kw = {} if form == "self" else _kw(cls, kind, hyper)
 
         def make_state(P, G):
             state = _DictState(P, G)
@@ -224,13 +293,16 @@ def _layers(cls, method, recipe, form):
             state.load = lambda P2, G2: _place(state, recipe, P2, G2)
             _place(state, recipe, P, G)
             objs = [h.obj for h in state.handles.values()]
-            state.opt = attempt(cls, objs, **kw) if form == "holds" else attempt(cls, **kw)
+            state.opt = attempt(cls, objs, **kw) if form == "holds" else None if form == "self" else attempt(cls, **kw)
             return state
 
         def run(state):
             objs = [h.obj for h in state.handles.values()]
             if form == "holds":
                 getattr(state.opt, method)()
+            elif form == "self":  # each layer steps itself with its own gradients
+                for obj in objs:
+                    getattr(obj, method)(hyper.get("lr", 0.1))
             elif form == "layer":
                 for obj in objs:
                     getattr(state.opt, method)(obj)
@@ -376,10 +448,37 @@ def _handle(name, kind, make, hyper, how):
     return HolderOptimizer(name, kind, make_state, run, read, {"api": how})
 
 
+SELF_UPDATE = ("update", "step", "sgd_step", "update_params", "update_parameters", "apply_gradients", "apply_grads",
+               "gradient_step", "optimize")
+
+
+def _self_update(recipe) -> tuple[str, object] | None:
+    """Layers that update themselves from their stored gradients: ``layer.update(lr)``."""
+    cls = recipe.cls
+    for m in SELF_UPDATE:
+        fn = getattr(cls, m, None)
+        if callable(fn) and len(required(fn)) == 1 and words(required(fn)[0]) & {"lr", "learning", "rate", "eta", "alpha",
+                                                                                 "step", "size"}:
+            def layer_update(kind, hyper, m=m):
+                if kind != "sgd":
+                    return None
+                inner = _layers(type("Self", (), {}), m, recipe, "self")
+                return None if inner is None else inner(kind, hyper)
+            return f"{recipe.name}.{m}(lr) on each layer", layer_update
+    return None
+
+
 def find(defs, recipe, taken=()) -> tuple[dict[str, Found], list[str]]:
     """kind -> Found for sgd, momentum and adam; and what was tried and rejected."""
     found: dict[str, Found] = {}
     rejected: list[str] = []
+    if recipe is not None and recipe.backward is not None:
+        own = _self_update(recipe)
+        if own is not None:
+            how, make = own
+            if _behaviour(lambda hyper: _handle(recipe.name, "sgd", make, hyper, how)) == "proportional":
+                found["sgd"] = Found(recipe.name, how, "sgd",
+                                     lambda hyper, make=make, how=how: _handle(recipe.name, "sgd", make, hyper, how))
     for name, obj in defs:
         if obj in taken or not callable(obj):
             continue

@@ -1,0 +1,138 @@
+"""Probes for autograd (SPEC.md 21): the student's engine on the kit's inputs.
+
+``autograd.run`` applies each operation of the case to fresh leaves, differentiates
+``sum(y * dy)`` through the engine (``Engine.vjp``), reads the leaves' gradients, and evaluates
+the operation's forward at the kit's perturbed points, so the judge takes the central differences
+of the engine's *own* forward. ``autograd.zero_grad`` runs two backward steps on the same leaf
+and looks for a way the submission offers to reset gradients. Nothing here compares.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.adapters.base import Missing
+from conformance.adapters.discovery import autograd as ag
+from conformance.adapters.discovery.objects import StudentRaised, attempt, words
+from conformance.probes import probe
+from conformance.probes.layers import warning_texts, watched
+from conformance.runner import describe_exception
+
+
+def engine_of(adapter) -> ag.Engine:
+    """The submission's engine, or Missing with what an engine is."""
+    found = getattr(adapter, "found", None)
+    eng = ag.units_for(found).engine if found is not None else None
+    if eng is None:
+        raise Missing("no autograd engine: no class keeps an ndarray it is built from, overloads + or *, and "
+                      "fills an array-shaped gradient when backward() is called on a result")
+    return eng
+
+
+def _leaves(eng, spec: dict) -> list:
+    leaves = [eng.tensor(a) for a in spec["inputs"]]
+    return leaves * 2 if spec.get("same") else leaves  # one leaf used twice: x + x, x * x
+
+
+def _at_points(eng, spec: dict, i: int, point: np.ndarray) -> np.ndarray:
+    if spec.get("same"):
+        t = eng.tensor(point)
+        return eng.data(eng.apply(spec["op"], t, t))
+    args = [eng.tensor(point if j == i else a) for j, a in enumerate(spec["inputs"])]
+    return eng.data(eng.apply(spec["op"], *args))
+
+
+def _one(eng, spec: dict) -> dict:
+    """y, the leaves' gradients and the forward at the perturbed points; or where it raised."""
+    result, stage = {"op": eng.op_text(spec["op"])}, "forward"
+    try:
+        leaves = _leaves(eng, spec)
+        y = eng.apply(spec["op"], *leaves)
+        result["y"] = eng.data(y)
+        stage = "backward"
+        for leaf in leaves:
+            eng.fresh_grad(leaf)
+        result["how"] = eng.vjp(y, spec["dy"])
+        grads = [eng.grad(leaf) for leaf in leaves[:len(spec["inputs"])]]
+        result["grads"] = [g for g in grads if g is not None]
+        result["no_grad"] = [i for i, g in enumerate(grads) if g is None]
+        stage = "forward at perturbed inputs"
+        result["y_at_points"] = [np.stack([_at_points(eng, spec, i, p) for p in points])
+                                 for i, points in enumerate(spec["points"])]
+    except (Missing, TimeoutError):
+        raise
+    except ag.EngineError as exc:
+        result.update(stage=stage, error=str(exc))
+    except Exception as exc:  # the student's engine raised: their error, one sentence, per operation
+        result.update(stage=stage, error=f"{result['op']} raised {describe_exception(exc)} ({stage})")
+    return result
+
+
+@probe("autograd.run")
+def run(adapter, case: dict) -> dict:
+    """inputs: {"checks": {label: {"op", "inputs": [arrays], "dy", "points": [(K, *shape) per
+    input], "same": bool}}}. Returns engine, lacks, and per label y, grads (one per input),
+    no_grad (indices without a gradient), y_at_points, how, or stage + error."""
+    eng = engine_of(adapter)
+    out = {"engine": eng.name, "lacks": eng.lacks(), "results": {}}
+    with watched() as caught:
+        for label, spec in case["checks"].items():
+            if spec["op"] in eng.ops:
+                out["results"][label] = _one(eng, spec)
+    out["warnings"] = warning_texts(caught)
+    return out
+
+
+def _zeroed(grads) -> bool:
+    return all(g is None or not np.any(g) for g in grads)
+
+
+def _resets(eng, target, grads_of, methods, owner: str) -> str | None:
+    """The first method of ``target`` that leaves every gradient ``grads_of()`` zero or None."""
+    for m in methods:
+        try:
+            attempt(getattr(target, m))
+        except StudentRaised:
+            continue
+        if _zeroed(grads_of()):
+            return f"{owner}.{m}()"
+    return None
+
+
+def _reset_first(names) -> list[str]:
+    return sorted(names, key=lambda m: not words(m) & {"zero", "reset", "clear", "zerograd", "zero_grad"})
+
+
+@probe("autograd.zero_grad")
+def zero_grad(adapter, case: dict) -> dict:
+    """inputs: x, c, dy. Two backward steps of sum((x * c) * dy) on the same leaf x (fresh graphs);
+    returns grads [after step 1, after step 2] and resets: how the submission resets gradients
+    (a method of the engine value or of its linear layer found by behaviour), or none."""
+    eng = engine_of(adapter)
+    op = "mul" if "mul" in eng.ops else "add" if "add" in eng.ops else None
+    if op is None:
+        raise Missing(f"your engine {eng.name} has neither * nor +, so the kit cannot build two training steps")
+    x, c = eng.tensor(case["x"]), eng.tensor(case["c"])
+    out = {"engine": eng.name, "op": eng.op_text(op), "grads": [], "resets": []}
+    with watched():
+        for _ in range(2):
+            eng.vjp(eng.apply(op, x, c), case["dy"])
+            g = eng.grad(x)
+            if g is None:
+                out["no_grad"] = True
+                return out
+            out["grads"].append(g.copy())
+        skip = {eng.backward_name} | {name for how, name in eng.ops.values() if how == "method"}
+        found = _resets(eng, x, lambda: [eng.grad(x)], _reset_first(m for m in ag._methods(eng.cls) if m not in skip),
+                        eng.name)
+        if found:
+            out["resets"].append(found)
+        linear = ag.units_for(adapter.found).units.get("linear")
+        if linear is not None:
+            layer = ag.EngineLayer(eng, linear, 5, 3)
+            layer.forward(np.asarray(case["x_layer"]))
+            layer.backward(np.asarray(case["dy_layer"]))
+            found = _resets(eng, layer.obj, lambda: [eng.grad(t) for t in layer._tensors()],
+                            _reset_first(ag._methods(type(layer.obj))), linear.name)
+            if found:
+                out["resets"].append(found)
+    return out
