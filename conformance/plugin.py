@@ -112,8 +112,7 @@ def _build_runner(config) -> None:
         return
     state.runner = InProcessRunner(adapter)
     state.because = list(adapter.detected_because)
-    state.dropped = [{"cell": d.cell, "line": d.line, "kind": d.kind, "text": d.text, "reason": d.reason}
-                     for d in getattr(loaded, "dropped", [])]
+    state.dropped = [dict(vars(d)) for d in getattr(loaded, "dropped", [])]  # as the grader's hello lists them
 
 
 @pytest.fixture(scope="session")
@@ -171,9 +170,12 @@ def pytest_collection_finish(session):
         tr.write_line(f"backprop-kit: hypothesis profile {active_profile()!r} "
                       + ("(fresh random examples)" if active_profile() == "explore" else "(derandomized)"))
         if state.dropped:
-            tr.write_line(f"backprop-kit: {len(state.dropped)} notebook statements were not run "
-                          f"(first: cell {state.dropped[0]['cell']}: {state.dropped[0]['text']!r}); "
-                          f"--report lists them all")
+            from conformance.report import dropped_where
+
+            first = state.dropped[0]
+            what = "notebook" if any(d.get("cell") is not None for d in state.dropped) else "top-level"
+            tr.write_line(f"backprop-kit: {len(state.dropped)} {what} statements were not run "
+                          f"(first: {dropped_where(first)}: {first['text']!r}); --report lists them all")
 
 
 def _skip_reason(report) -> str:

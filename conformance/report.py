@@ -16,6 +16,13 @@ def _first_sentence(text: str) -> str:
     return text
 
 
+def dropped_where(d: dict) -> str:
+    """Where a dropped statement was: "cell 3, line 2" in a notebook, "src/layers.py, line 7" in a file."""
+    if d.get("cell") is not None:
+        return f"cell {d['cell']}, line {d.get('line')}"
+    return f"{d['file']}, line {d.get('line')}" if d.get("file") else f"line {d.get('line')}"
+
+
 def summarise(checks: list[dict], reason: str | None = None) -> dict:
     """{"verdict", "diagnosis", "checks": [{"name", "outcome", "message", ...}]} for one component.
 

@@ -1,7 +1,7 @@
 """Command line of the grader: the only layer that prints.
 
     python -m graders grade SUBMISSIONS --out OUT [--jobs N] [--timeout S] [--rubric R.toml]
-                                         [--style NAME] [--force]
+                                         [--style NAME] [--map API.toml] [--force]
     python -m graders demo [--out demo-out]      grade examples/submissions, print the gradebook
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from conformance.adapters.discovery.apimap import MapError
 from graders import exports
 from graders.grade import Options, grade_all
 from graders.rubric import RubricError
@@ -35,7 +36,7 @@ def _grade(options: Options, show_gradebook: bool) -> int:
         return 2
     try:
         records, summary = grade_all(options, progress=_progress)
-    except RubricError as exc:
+    except (RubricError, MapError) as exc:  # before anything was graded
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if show_gradebook:
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to each call into student code")
         p.add_argument("--rubric", type=Path)
         p.add_argument("--style")
+        p.add_argument("--map", type=Path, dest="api_map", metavar="API.toml",
+                       help="pin what discovery gets wrong, for every submission (conformance/MAP.md)")
         p.add_argument("--force", action="store_true", help="regrade submissions already graded")
         p.add_argument("--retry-failed", action="store_true",
                        help="regrade the submissions whose row is error or timeout, keep the ok ones")
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     a = parser.parse_args(argv)
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
-                      style=a.style, force=a.force, retry_failed=a.retry_failed,
+                      style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,
                       limits={"namespaces": False} if a.audit_hook_only else {},
                       hide=[str(Path(h).resolve()) for h in a.hide])
     return _grade(options, show_gradebook=a.command == "demo")

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from conformance.components import COMPONENTS
+from conformance.report import dropped_where
 
 GRADEBOOK_COLUMNS = ("submission", "status", "score", "max_score", "style", *COMPONENTS)
 
@@ -71,7 +72,7 @@ def feedback_md(r: dict) -> str:
         lines += ["", "## Code that was not run", "",
                   "Only imports, definitions and constants are kept; everything else is dropped:", ""]
         for d in r["dropped"][:60]:
-            where = f"cell {d.get('cell')}, line {d.get('line')}" if d.get("cell") is not None else f"line {d.get('line')}"
+            where = dropped_where(d)
             lines.append(f"- {where} ({d.get('kind')}): `{str(d.get('text', ''))[:80]}`: {d.get('reason', '')}")
     if r.get("imports"):
         lines += ["", f"Imports noted by the grader: {', '.join(r['imports'])}."]

@@ -9,6 +9,10 @@ limit; whatever happens to it, it gets a record. ``record.json`` is written last
 key (submission content hash + kit version + options), so a re-run skips finished submissions
 unless ``force`` is set; ``retry_failed`` regrades only those whose row is ``error`` or ``timeout``
 (after the machine was overloaded or out of disk, say), keeping every ``ok`` row.
+
+``api_map`` (``--map api.toml``, conformance/MAP.md) is read and validated once, here: a malformed
+map raises ``MapError`` before anything is graded; its tables (``pins``, plain JSON) cross into each
+sandboxed child with the rest of the job, and each record names the map in force (path, sha256).
 """
 from __future__ import annotations
 
@@ -21,11 +25,12 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+from conformance.adapters.discovery.apimap import read_map
 from conformance.components import COMPONENTS
 from graders import exports, rubric as rubrics
 
@@ -48,6 +53,8 @@ class Options:
     pytest_args: list[str] = field(default_factory=list)
     extra_probes: list[str] = field(default_factory=list)
     hide: list[str] = field(default_factory=list)
+    api_map: Path | None = None  # --map api.toml, read once by grade_all
+    pins: dict | None = None  # the map's tables as read: what crosses into each child (set by grade_all)
 
 
 def discover(folder: Path) -> list[tuple[str, Path | None, str | None]]:
@@ -121,7 +128,7 @@ def kit_version() -> str:
 def submission_key(path: Path | None, options: Options, rubric: rubrics.Rubric | None, kit: str) -> str:
     digest = hashlib.sha256(path.read_bytes() if path else b"")
     settings = [kit, options.style, options.timeout, options.max_timeouts, options.limits, options.pytest_args,
-                rubric.source if rubric else None, rubric.points if rubric else None]
+                rubric.source if rubric else None, rubric.points if rubric else None, options.pins]
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -145,6 +152,10 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
             cmd += ["--extra-probes", p]
         for h in options.hide:
             cmd += ["--hide", h]
+        if options.pins:  # already read and validated; the worker hands them to the child as they are
+            cmd += ["--pins", json.dumps(options.pins)]
+        if options.api_map:  # only named in the "Reproduce with" snippets; the installed runner never reads it
+            cmd += [f"--pytest-arg=--map={Path(options.api_map).name}"]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "TMPDIR": tmp}
         start = time.monotonic()
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -221,7 +232,18 @@ def _inventory(report: dict | None) -> dict:
     return out
 
 
+def read_api_map(path: Path) -> tuple[dict, dict]:
+    """(pins, which map is in force {"path", "sha256"}) of ``--map path``; raises ``MapError``
+    (one sentence naming the key and what to write) when the map is malformed."""
+    pins = read_map(path)
+    return pins, {"path": str(Path(path).resolve()), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
 def grade_all(options: Options, progress: Callable[[dict], None] | None = None) -> tuple[list[dict], dict]:
+    in_force = None
+    if options.api_map is not None:  # before anything is graded: a malformed map stops the run
+        pins, in_force = read_api_map(options.api_map)
+        options = replace(options, pins=pins)
     options.out.mkdir(parents=True, exist_ok=True)
     rubric = rubrics.load(options.rubric) if options.rubric else None
     kit = kit_version()
@@ -254,6 +276,7 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
             record = make_record(sub_id, None, f"the grader failed on this submission ({type(exc).__name__}: {exc})",
                                  rubric, 0.0)
         record["key"] = key
+        record["map"] = in_force
         exports.write_atomic(folder / "feedback.md", exports.feedback_md(record))
         exports.write_atomic(folder / "results.json", exports.dumps(exports.gradescope_results(record)))
         exports.write_atomic(folder / "record.json", exports.dumps(record))  # last: marks it finished

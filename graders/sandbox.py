@@ -247,8 +247,9 @@ class SandboxRunner:
 
     def __init__(self, submission: str | os.PathLike, *, style: str | None = None, limits: Limits = Limits(),
                  hide: list[str] | None = None, load_timeout: float = 30.0, default_timeout: float = 60.0,
-                 extra_probes: tuple[str | os.PathLike, ...] = ()):
+                 extra_probes: tuple[str | os.PathLike, ...] = (), pins: dict | None = None):
         self.submission = Path(submission).resolve()
+        self.pins = pins or {}  # a --map's tables, validated by the grader; the child's adapter uses them
         self.requested_style = style
         self.limits = limits
         self.hide = hide if hide is not None else default_hidden(self.submission.parent)
@@ -357,7 +358,7 @@ class SandboxRunner:
             "bind_into_lib": {p.name: str(p.resolve()) for p in (self.root / "links").iterdir()},
             "links": str(self.root / "links"), "hide": self.hide, "hide_extra": [str(self.root)],
             "keep": list(dict.fromkeys([sys.base_prefix, sys.base_exec_prefix])),
-            "extra_probes": self.extra_probe_modules, "output_cap": self.limits.output_cap,
+            "extra_probes": self.extra_probe_modules, "output_cap": self.limits.output_cap, "pins": self.pins,
         }
         stub = "import sys; sys.path.insert(0, %r); from bpk_sandbox.child import main; main(sys.argv[1:])" % str(self.lib)
         self._stderr_path = box / "stderr.txt"

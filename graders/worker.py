@@ -4,6 +4,7 @@ It runs kit code only (pytest, the judges, the reference); the submission's code
 sandboxed child that ``SandboxRunner`` starts. The grader starts one worker per submission::
 
     python -m graders.worker SUBMISSION RESULT.json [--style S] [--timeout 60] [--max-timeouts 8]
+                                                    [--pins JSON]   (a --map already read by the grader)
 
 RESULT.json: {"report": <the suite's --report JSON or null>, "hello": <the child's hello>,
 "load_failure": {"kind", "message"} | null, "events": [...], "imports": [...], "pytest_exit": int | null}
@@ -81,11 +82,12 @@ class _InstallRunner:
 
 
 def grade_one(submission: Path, *, style: str | None, timeout: float | None, max_timeouts: int,
-              limits: Limits, hide: list[str], pytest_args: list[str], extra_probes: list[str]) -> dict:
+              limits: Limits, hide: list[str], pytest_args: list[str], extra_probes: list[str],
+              pins: dict | None = None) -> dict:
     import pytest
 
     sandbox = SandboxRunner(submission, style=style, limits=limits, hide=hide,
-                            load_timeout=max(timeout or 30.0, 10.0), extra_probes=tuple(extra_probes))
+                            load_timeout=max(timeout or 30.0, 10.0), extra_probes=tuple(extra_probes), pins=pins)
     runner = BudgetedRunner(sandbox, timeout, total=max_timeouts)
     report, exit_code = None, None
     with tempfile.TemporaryDirectory(prefix="bpk-worker-") as tmp:
@@ -121,11 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hide", action="append", default=[], help="another folder the child must not see")
     p.add_argument("--extra-probes", action="append", default=[], help="a probe module to stage (tests)")
     p.add_argument("--pytest-arg", action="append", default=[], help="passed on to pytest (e.g. -m 'not slow')")
+    p.add_argument("--pins", default=None, help="JSON: the tables of the --map the grader read and validated")
     a = p.parse_args(argv)
     submission = Path(a.submission).resolve()
     result = grade_one(submission, style=a.style, timeout=a.timeout, max_timeouts=a.max_timeouts,
                        limits=Limits(**json.loads(a.limits)), hide=default_hidden(submission.parent, *a.hide),
-                       pytest_args=a.pytest_arg, extra_probes=a.extra_probes)
+                       pytest_args=a.pytest_arg, extra_probes=a.extra_probes,
+                       pins=json.loads(a.pins) if a.pins else None)
     tmp = Path(a.result).with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=1, default=str))
     os.replace(tmp, a.result)

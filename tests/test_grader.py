@@ -431,3 +431,36 @@ def test_gradebook_cells_never_start_a_spreadsheet_formula():
                for sub, style in (("=cmd()", "canonical"), ("+1", "@SUM(A1)"), ("ada", "-x"))]
     rows = list(csv.reader(io.StringIO(gradebook_csv(records))))[1:]
     assert [(r[0], r[4]) for r in rows] == [("'+1", "'@SUM(A1)"), ("'=cmd()", "canonical"), ("ada", "'-x")]
+
+
+# --- input that is no network at all: the grader's half of test_plugin's BAD_INPUT table ------
+
+def test_bad_input_is_missing_with_what_was_tried_in_the_gradebook_never_a_traceback(tmp_path):
+    from test_plugin import BAD_INPUT, KIT_TRACEBACK, MINE
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for case, (source, _) in BAD_INPUT.items():
+        (subs / f"{case}.py").write_text(source)
+    unit_tier = ["-m", "not slow", "-k", " or ".join(MINE + ["inventory"])]
+    records, _ = grade_all(Options(subs, tmp_path / "out", jobs=2, timeout=10, pytest_args=unit_tier))
+    assert [r["submission"] for r in records] == sorted(BAD_INPUT)
+    for record in records:
+        tried = BAD_INPUT[record["submission"]][1]
+        assert (record["status"], record["error"]) == ("ok", None), record["error"]
+        assert {c: record["components"][c]["verdict"] for c in MINE} == dict.fromkeys(MINE, "missing")
+        assert tried in record["components"]["linear"]["diagnosis"]
+        feedback = (tmp_path / "out" / record["submission"] / "feedback.md").read_text()
+        assert tried in feedback and not KIT_TRACEBACK.search(feedback)
+
+
+@pytest.mark.parametrize("dropped, where", [
+    ({"cell": None, "line": 9, "file": "net.py"}, "- net.py, line 9 (statement)"),
+    ({"cell": None, "line": 4, "file": "src/layers.py"}, "- src/layers.py, line 4 (statement)"),
+    ({"cell": 2, "line": 1, "file": "hw.ipynb"}, "- cell 2, line 1 (statement)"),
+])
+def test_feedback_names_a_dropped_statement_by_file_and_line_or_by_cell(dropped, where):
+    entry = {**dropped, "kind": "statement", "text": "print('hello')", "reason": "not a definition"}
+    feedback = exports.feedback_md(grade.make_record("s", {**_result(), "hello": {"ok": True, "dropped": [entry]}},
+                                                     None, None, 1.0))
+    assert f"{where}: `print('hello')`: not a definition" in feedback and "cell None" not in feedback

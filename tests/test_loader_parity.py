@@ -4,7 +4,9 @@ The file is the correct canonical implementation followed by what students leave
 of a script: imports the sandbox lacks (tqdm, a course helper that was not handed in), a data load,
 a training loop, a print and a ``__main__`` block. The list of dropped statements, and the inventory
 probe (style, clues, what was found under which name) over the adapter the grader builds, must be
-the same both ways: where the file is loaded must not change what it defines.
+the same both ways: where the file is loaded must not change what it defines. And for three
+files of other API shapes, the inventory in the grader's record.json is the one
+``build_adapter(load_impl(path)).inventory()`` gives locally.
 """
 from __future__ import annotations
 
@@ -64,3 +66,26 @@ def test_a_py_file_gives_the_same_inventory_and_dropped_list_in_process_and_in_t
         remote = runner.call("inventory", {}, timeout=60)
     assert _plain(remote) == _plain(local)
     assert hello["dropped"] == local_dropped
+
+
+# The grader's record.json carries discovery's sentence for each component; it must be the one a
+# student sees locally for the same file (names and texts; None is "" and texts are capped there).
+PARITY_FILES = [IMPLS / "canonical.py", IMPLS / "attr_grads.py", IMPLS.parent / "zoo" / "shapes" / "nnfs_layer_dense.py"]
+
+
+@pytest.mark.parametrize("source", PARITY_FILES, ids=[p.stem for p in PARITY_FILES])
+def test_the_graders_record_holds_the_inventory_a_student_sees_locally(tmp_path, source):
+    from graders.grade import Options, grade_all
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / source.name).write_text(source.read_text())
+    local = {comp: {"name": f.name or "", "detail": f.detail[:600]}
+             for comp, f in build_adapter(load_impl(str(subs / source.name))).inventory().items()}
+    grade_all(Options(subs, tmp_path / "out", timeout=30, pytest_args=["-k", "inventory"]))
+    record = json.loads((tmp_path / "out" / source.stem / "record.json").read_text())
+    if record["status"] != "ok" and "sandbox" in (record["error"] or ""):
+        skip_or_fail(f"the grading sandbox cannot run here: {record['error']}", require=REQUIRE_SANDBOX_ENV)
+    assert record["status"] == "ok", record["error"]
+    assert any(e["name"] for e in local.values())  # something was found: the comparison is not of blanks
+    assert record["inventory"] == local

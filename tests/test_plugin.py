@@ -2,6 +2,7 @@
 verdicts, causes, the summary table, the JSON report, --impl / $BACKPROP_KIT_IMPL, --pyargs,
 --style, --adapter, the hypothesis profiles, the inventory, missing and unloadable code."""
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -357,6 +358,40 @@ def test_an_implementation_defining_almost_nothing_is_missing_everywhere(pyteste
     assert outcomes.get("passed") == 1 and not {"failed", "error", "errors"} & set(outcomes)  # the inventory
 
 
+# Input that is no network at all: each loads, every unit component is `missing`, and the linear
+# diagnosis says what discovery tried (the grader's half: tests/test_grader.py).
+BAD_INPUT = {
+    "empty_file": ("", "no class holds a (5, 3) or (3, 5) weight array when built for 5 -> 3 features"),
+    "string_utilities": ("def shout(s):\n    return s.upper() + '!'\n\n\ndef words(s):\n    return s.split()\n",
+                         "no class holds a (5, 3) or (3, 5) weight array when built for 5 -> 3 features"),
+    "constructor_needs_a_config": (
+        "import numpy as np\n\n\nclass Layer:\n    def __init__(self, config):\n"
+        "        self.W = np.zeros((config.n_in, config.n_out))\n\n    def forward(self, x):\n"
+        "        return x @ self.W\n",
+        "tried Layer (Layer(3) raised AttributeError: 'int' object has no attribute 'n_in')"),
+    "forward_returns_a_list": (
+        "import numpy as np\n\n\nclass Linear:\n    def __init__(self, n_in, n_out):\n"
+        "        self.W = np.ones((n_in, n_out))\n        self.b = np.zeros(n_out)\n\n    def forward(self, x):\n"
+        "        return (x @ self.W + self.b).tolist()\n",
+        "tried Linear (holds W .W but no method maps (4, 5) rows or (5, 4) columns to 3 features)"),
+}
+KIT_TRACEBACK = re.compile(r"Traceback|File \"[^\"]+\", line \d+|\.py:\d+: |Error: .*\(in \w+, .*(conformance|graders)/")
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_is_missing_with_what_was_tried_never_a_traceback(pytester, case):
+    source, tried = BAD_INPUT[case]
+    path = pytester.path / "submission.py"
+    path.write_text(source)
+    result, report = run(pytester, "--impl", str(path), modules=MINE + ["inventory"])
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 0 and not KIT_TRACEBACK.search(output), output[-3000:]
+    assert {c: report["components"][c]["verdict"] for c in MINE} == dict.fromkeys(MINE, "missing")
+    linear = report["components"]["linear"]
+    assert tried in linear["diagnosis"] and "pin it with --map (conformance/MAP.md)" in linear["diagnosis"]
+    assert all(tried in check["message"] for check in linear["checks"])
+
+
 def test_an_implementation_that_cannot_be_loaded_stops_with_one_sentence(pytester):
     path = pytester.makepyfile(broken="import numpy as np\nX = np.load('mnist_train.npy')\n")  # a script, no definitions
     result, report = run(pytester, "--impl", str(path), modules=None)
@@ -378,6 +413,17 @@ def test_notebook_dropped_cells_are_listed(pytester):
     assert all(d["reason"] for d in report["dropped"])
     result.stdout.fnmatch_lines([f"*{len(report['dropped'])} notebook statements were not run*"])
     assert "MissingIDFieldWarning" not in result.stdout.str()
+
+
+def test_a_py_files_dropped_statements_are_named_by_file_and_line_not_cell(pytester):
+    path = pytester.makepyfile(script="import numpy as np\n\n\nclass Relu:\n    def forward(self, x):\n"
+                                      "        return np.maximum(x, 0)\n\n\nprint('hello')\nx = np.ones(3)\n")
+    result, report = run(pytester, "--impl", str(path), modules=["relu"])
+    assert [(d["file"], d["line"], d["cell"], d["text"]) for d in report["dropped"]] == [
+        ("script.py", 9, None, "print('hello')"), ("script.py", 10, None, "x = np.ones(3)")]
+    result.stdout.fnmatch_lines(["backprop-kit: 2 top-level statements were not run "
+                                 "(first: script.py, line 9: \"print('hello')\"); --report lists them all"])
+    assert "cell None" not in result.stdout.str() and "notebook statements" not in result.stdout.str()
 
 
 # --- SPEC.md is the spine: its ids, causes and figures agree with the code -------------------------

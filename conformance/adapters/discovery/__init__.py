@@ -258,15 +258,16 @@ class DiscoveringAdapter(Adapter):
                 out[comp] = Found(comp, name, self.found.text(comp))
             elif engine.text(self.found, comp):  # written on the student's own autograd engine
                 out[comp] = Found(comp, engine.units_for(self.found).units[comp].name, engine.text(self.found, comp))
-            elif out.get(comp) is None or out[comp].name is None:
+            else:  # never the style's match by name: discovery did not find it
                 out[comp] = Found(comp, None, self.found.text(comp))
         eng = engine.units_for(self.found).engine
         out["autograd"] = Found("autograd", eng.name, engine.text(self.found, "autograd")) if eng else \
             Found("autograd", None, "no autograd engine: no class keeps an ndarray it is built from, overloads + or *, "
                                     "and fills an array-shaped gradient when backward() is called on a result")
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
-            if out.get(comp) is None or out[comp].name is None:
-                out[comp] = self._whole_network_found(comp)
+            found = self._whole_network_found(comp)  # discovery first, as make_pipeline/make_optimizer do
+            if found.name is not None or out.get(comp) is None or out[comp].name is None:
+                out[comp] = found
         return out
 
     def _whole_network_found(self, comp) -> Found:

@@ -464,7 +464,7 @@ def _self_update(recipe) -> tuple[str, object] | None:
                     return None
                 inner = _layers(type("Self", (), {}), m, recipe, "self")
                 return None if inner is None else inner(kind, hyper)
-            return f"{recipe.name}.{m}(lr) on each layer", layer_update
+            return f"{recipe.name}.{m}", layer_update
     return None
 
 
@@ -475,10 +475,11 @@ def find(defs, recipe, taken=()) -> tuple[dict[str, Found], list[str]]:
     if recipe is not None and recipe.backward is not None:
         own = _self_update(recipe)
         if own is not None:
-            how, make = own
-            if _behaviour(lambda hyper: _handle(recipe.name, "sgd", make, hyper, how)) == "proportional":
-                found["sgd"] = Found(recipe.name, how, "sgd",
-                                     lambda hyper, make=make, how=how: _handle(recipe.name, "sgd", make, hyper, how))
+            name, make = own
+            how = f"{name}(lr) on each layer"
+            if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
+                found["sgd"] = Found(name, how, "sgd",
+                                     lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
     for name, obj in defs:
         if obj in taken or not callable(obj):
             continue
