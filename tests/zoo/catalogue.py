@@ -534,13 +534,9 @@ COVERAGE: list[Feature] = [
 
 # --- what the kit does not get right yet, and why (tests/test_zoo.py fails on anything else) ---
 
-AUTOGRAD = "an autograd engine (Tensor .data/.grad, loss.backward()): graded through its own engine by issue #12"
 KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "renamed") -> reason
-    **{("micro_tensor_autograd", c, "any"): AUTOGRAD for c in ("linear", "relu", "sigmoid", "mse")},
     ("neuron_objects", "linear", "any"): "a layer of Neuron objects with one weight vector each holds no (in, out) "
                                          "array to find; building networks from parts is issue #12",
-    ("neuron_objects", "sigmoid", "renamed"): "a derivative whose name no longer says whose it is, and whose answer "
-                                              "(buggy) is far from the derivative: nothing pairs it",
     ("nielsen_column_sample", "linear", "any"): "a one-sample column layer (nabla_b = delta) behaves exactly like a "
                                                 "column-batch layer whose bias gradient is not summed; the kit takes "
                                                 "the batch reading, which catches that bug in batched code",
@@ -548,18 +544,9 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "r
                                              "once issue #13 (5) lands",
     ("tic_column_sample", "softmax", "any"): "a softmax with a forward only, its gradient folded into the loss: "
                                              "issue #13 (2)",
-    ("output_based_derivatives", "tanh", "renamed"): "a buggy derivative whose name no longer pairs it with tanh, "
-                                                     "and whose answer is far from tanh's derivative",
-    ("sorbonne_array_params", "softmax", "renamed"): "a softmax over the batch axis written so that, without its "
-                                                     "name, it is nearer no softmax form the kit knows",
-    ("colmajor_layer_class", "softmax", "renamed"): "a softmax over the wrong axis of column-major data, without "
-                                                    "its name, is nearer no softmax form the kit knows",
-    ("activation_functions_module", "tanh", "any"): "see KNOWN_FALSE_PASSES",
 }
 
 KNOWN_FALSE_PASSES: dict[tuple[str, str], str] = {  # (shape, bug) -> why behaviour cannot settle it
-    ("activation_functions_module", "tanh-derivative-written-for-output"):
-        "tanh_derivative(x) returning 1 - x**2 is right when its caller passes the output and this bug when it "
-        "passes the input; a free function's generic parameter name (x) does not say which, so the kit accepts "
-        "the output reading that real code (sigmoid_derivative(x) = x * (1 - x)) needs",
+    # activation_functions_module/tanh-derivative-written-for-output left this table: derivatives of
+    # one module share one convention (discovery.activations.share_convention)
 }
