@@ -68,14 +68,14 @@ def test_style_override_and_unknown_style():
 def test_user_adapter_file(tmp_path):
     good = tmp_path / "my_adapter.py"
     good.write_text(
-        "from conformance.adapters.attr_grads import AttrGradsAdapter\n"
+        "from conformance.adapters import AttrGradsAdapter\n"
         "class MyAdapter(AttrGradsAdapter):\n"
         "    STYLE = 'mine'\n"
         "    def init_weights(self, kind, fan_in, fan_out, seed):\n"
         "        return super().init_weights('xavier', fan_in, fan_out, seed)\n"
     )
     adapter = build_adapter(load_impl(str(SPECS["attr_grads"])), adapter_file=str(good))
-    assert adapter.style == "mine" and type(adapter).__name__ == "MyAdapter"
+    assert adapter.style == "mine" and type(adapter.base).__name__ == "MyAdapter"
     assert adapter.init_weights("he", 4, 3, 0).shape == (3, 4)
     empty = tmp_path / "empty.py"
     empty.write_text("x = 1\n")

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from conformance.adapters.base import Adapter, Found, LayerHandle, LossHandle, Missing, OptimizerHandle, PipelineHandle
+from conformance.adapters.base import Adapter, Found, LayerHandle, LossHandle, Missing, OptimizerHandle
 from conformance.components import COMPONENTS
 
 ACTIVATION_NAMES = {
@@ -100,30 +100,6 @@ def plant_bug(obj, transform: Callable):
 
     obj.__class__ = type(f"Planted{base.__name__}", (base,), {"backward": backward})
     return obj
-
-
-def scale_backward(result, layer, factor=1.5):
-    """The kit's planted bug for a params/grads-dict layer: every gradient its backward produced,
-    scaled by 1.5."""
-    for k, g in list(getattr(layer, "grads", {}).items()):
-        layer.grads[k] = np.asarray(g) * factor
-    return np.asarray(result) * factor
-
-
-def layer_checker(check, Linear, bug=scale_backward, *, in_features=5, out_features=3, batch=2):
-    """``Adapter.gradient_checker``'s callable for a student checker called as ``check(layer, x, dy)``:
-    the student's own Linear, correct or with ``bug`` planted, on inputs drawn from ``seed``."""
-
-    def run(planted_bug: bool, seed: int) -> dict:
-        rng = np.random.default_rng(seed)
-        layer = construct(Linear, in_features, out_features, seed=seed)
-        if planted_bug:
-            plant_bug(layer, bug)
-        x, dy = rng.normal(size=(batch, in_features)), rng.normal(size=(batch, out_features))
-        with quiet():
-            return interpret_check(check(layer, x, dy))
-
-    return run
 
 
 def interpret_check(result) -> dict:
@@ -334,41 +310,6 @@ class ObjLoss(LossHandle):
             return np.asarray(self.obj.backward(*[a.copy() for a in args][: len(needed)]))
 
 
-class SlotPipeline(PipelineHandle):
-    """A student model as a list of Linear slots plus the student's loss. Keys are
-    "<2k>.W"/"<2k>.b" for the k-th Linear, i.e. its index in Sequential(Linear, act, Linear, ...)."""
-
-    def __init__(self, model, slots, loss: ObjLoss, step: Callable[[float], None], conventions, who):
-        self.model, self.slots, self.loss_handle, self._step, self.who = model, slots, loss, step, who
-        self.conventions = dict(conventions)
-
-    def get_params(self):
-        return {f"{2 * k}.{n}": v for k, s in enumerate(self.slots) for n, v in s.get().items()}
-
-    def set_params(self, params):
-        for k, s in enumerate(self.slots):
-            s.set({n: params[f"{2 * k}.{n}"] for n in s.names if f"{2 * k}.{n}" in params})
-
-    def predict(self, x):
-        with quiet():
-            return np.asarray(self.model.forward(f64(x)))
-
-    def loss(self, x, labels):
-        return self.loss_handle.forward(self.predict(x), labels)
-
-    def loss_and_grads(self, x, labels):
-        value = self.loss(x, labels)
-        g = self.loss_handle.backward()
-        with quiet():
-            self.model.backward(g)
-        grads = {f"{2 * k}.{n}": v for k, s in enumerate(self.slots) for n, v in s.grads(self.who).items()}
-        return value, grads
-
-    def sgd_step(self, lr):
-        with quiet():
-            self._step(float(lr))
-
-
 class HolderOptimizer(OptimizerHandle):
     """Runs a student optimizer on stand-in containers that persist across steps (so momentum
     and Adam state survive), copying the kit's arrays in before and out after each step."""
@@ -386,21 +327,6 @@ class HolderOptimizer(OptimizerHandle):
             self._run(self._state)
         for k, v in self._read(self._state).items():
             params[k][...] = np.reshape(v, np.shape(params[k]))
-
-
-class DictState:
-    """Stand-in holding {key: array} dicts for params and grads (rebinding-safe)."""
-
-    def __init__(self, params, grads):
-        self.params, self.grads = params, grads
-
-    def load(self, params, grads):
-        for store, new in ((self.params, params), (self.grads, grads)):
-            for k in new:  # in place: an optimizer may hold the arrays themselves
-                if np.shape(store.get(k)) == np.shape(new[k]):
-                    store[k][...] = new[k]
-                else:
-                    store[k] = f64(new[k])
 
 
 def hyper_kwargs(cls, lr=None, momentum=None, betas=None, eps=None) -> dict:
@@ -508,29 +434,11 @@ class TableAdapter(Adapter):
         _, cls = need(self.namespace, "single-sample one-hidden-layer MLP", "OneHiddenLayerMLP")
         return construct(cls, input_dim, hidden_dim, activation)
 
-    def _mse_loss(self):
-        name, cls = need(self.namespace, "mean-squared-error loss", "MSELoss", "MSE")
-        return ObjLoss(construct(cls), "mse", name, {"input": "pred", "targets": "float", "grad_wrt": "pred"})
-
-    def _stack(self, Sequential, Linear, sizes, hidden):
-        """Sequential(Linear, act, ..., Linear) of the student's classes: (model, [its Linears])."""
-        layers, linears = [], []
-        for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            linears.append(construct(Linear, a, b, seed=k))
-            layers.append(linears[-1])
-            if k < len(sizes) - 2:
-                layers.append(self._activation(hidden))
-        return construct(Sequential, *layers), linears
+    def _class_layout(self, cls) -> str:
+        """How ``cls`` stores W, read from a non-square instance (a square W cannot tell)."""
+        return weight_layout(self.ACCESS.get(construct(cls, 3, 2), "W"), 3, 2)
 
     def _activation(self, hidden: str):
         name, cls = need(self.namespace, f"{hidden} activation", *ACTIVATION_NAMES[hidden])
         return construct(cls)
 
-    def _class_layout(self, cls) -> str:
-        """How ``cls`` stores W, read from a non-square instance (a square W cannot tell)."""
-        return weight_layout(self.ACCESS.get(construct(cls, 3, 2), "W"), 3, 2)
-
-    def _slots(self, layers, sizes):
-        """Slots for the student's Linear objects, transposing the ones stored (in, out)."""
-        layout = self._class_layout(type(layers[0]))
-        return [Slot(l, ("W", "b"), self.ACCESS, ("W",) if layout == "in_out" else ()) for l in layers], layout

@@ -7,7 +7,8 @@ its dense layer ``FullyConnected`` and its cross-entropy on probabilities ``NLLL
 Copy this file next to your code and change the names (see ``conformance/ADAPTERS.md``).
 """
 from conformance.adapters._common import ObjLoss, construct, need, probe_ce_grad
-from conformance.adapters.attr_grads import AttrGradsAdapter
+from conformance.adapters.base import Missing
+from conformance.adapters import AttrGradsAdapter
 
 
 class FullyConnectedCourseAdapter(AttrGradsAdapter):
@@ -20,7 +21,7 @@ class FullyConnectedCourseAdapter(AttrGradsAdapter):
 
     def make_loss(self, kind):
         if kind != "cross_entropy":
-            return super().make_loss(kind)
+            raise Missing(f"this course has no {kind} loss")
         name, cls = need(self.namespace, "cross-entropy loss", "NLLLoss")
         loss = construct(cls)
         # The loss takes probabilities and int labels; which gradient backward() returns

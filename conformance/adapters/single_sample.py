@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters._common import (
-    ACTIVATION_NAMES, TableAdapter, construct, f64, find, interpret_check, need, params_of,
-    plant_bug, quiet,
+    construct, f64, find, interpret_check, need, params_of, plant_bug, quiet,
 )
+from conformance.adapters.style import StyleAdapter
 from conformance.adapters.base import Missing, OptimizerHandle, PipelineHandle
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -146,27 +146,9 @@ class SingleSampleOptimizer(OptimizerHandle):
             params[k][...] = np.reshape(v, np.shape(params[k]))
 
 
-class SingleSampleAdapter(TableAdapter):
-    LAYER_NAMES = {k: ACTIVATION_NAMES[k] for k in ("relu", "sigmoid", "tanh")}
-    INVENTORY = {
-        "linear": ((), "the single-sample style has no separate Linear layer (it is inside OneHiddenLayerMLP)"),
-        "relu": (ACTIVATION_NAMES["relu"], "activation with forward(z) and derivative(z)"),
-        "sigmoid": (ACTIVATION_NAMES["sigmoid"], "activation with forward(z) and derivative(z)"),
-        "tanh": (ACTIVATION_NAMES["tanh"], "activation with forward(z) and derivative(z)"),
-        "softmax": ((), "the single-sample style has a scalar output and no softmax"),
-        "cross_entropy": ((), "the single-sample style uses the squared error (f - y)^2 / 2"),
-        "mse": (("OneHiddenLayerMLP.backward",), "squared error (f - y)^2 / 2 inside backward(x, y, f)"),
-        "model_gradcheck": (("OneHiddenLayerMLP.backward",), "backward(x, y, f) -> grads dict, averaged over a batch"),
-        "sgd": (("SGD",), "SGD(learning_rate)"),
-        "momentum": (("SGDMomentum", "Momentum"), "momentum optimizer"),
-        "adam": (("Adam",), "Adam optimizer"),
-        "gradient_checker": (("check_all_gradients",), "check_all_gradients(model, x, y, epsilon, threshold) -> dict"),
-        "init": (("OneHiddenLayerMLP",), "the model initialises W1/W2"),
-        "appendix_a": (("OneHiddenLayerMLP",), "OneHiddenLayerMLP with set_parameters"),
-        "training_xor": (("OneHiddenLayerMLP",), "OneHiddenLayerMLP + SGD, squared error on 0/1 labels"),
-        "training_spiral": ((), "a scalar-output model cannot classify three spirals"),
-        "training_mnist": ((), "a scalar-output model cannot classify ten digits"),
-    }
+class SingleSampleAdapter(StyleAdapter.for_style("single_sample")):
+    """Behaviour that differs from every other style: one sample at a time, a scalar output, the
+    squared error inside ``backward(x, y, f)``; the tables are data (``styles.toml``)."""
 
     def _model(self, input_dim, hidden_dim, activation="relu", seed=0):
         name, cls = need(self.namespace, "single-sample one-hidden-layer MLP", "OneHiddenLayerMLP")

@@ -244,11 +244,15 @@ class DiscoveringAdapter(Adapter):
     gradient checker, initialisers, the single-sample model, stretch layers) from the style
     adapter ``base``."""
 
-    def __init__(self, base: Adapter, found: Discovery):
+    def __init__(self, base: Adapter, found: Discovery, prefer_base: set[str] = frozenset()):
+        """``prefer_base``: methods an ``--adapter`` file writes itself; those of ``base`` win."""
         super().__init__(namespace=base.namespace, style=base.style, detected_because=list(base.detected_because),
                          loaded=base.loaded)
         self.base, self.found = base, found
         found.adapter = self
+        for method in prefer_base & {"inventory", "make_layer", "make_loss", "make_pipeline", "make_optimizer",
+                                     "gradient_checker", "init_weights", "single_sample_model"}:
+            setattr(self, method, getattr(base, method))
 
     def inventory(self):
         out = self.base.inventory()
