@@ -1,16 +1,21 @@
 """Grade the zoo of API shapes (tests/zoo): how well the kit discovers and judges code it has
 never seen the names of.
 
-    python bench/zoo.py [--jobs 2] [--only ID ...] [--no-rename] [--keep DIR]
+    python bench/zoo.py [--jobs 2] [--only ID ...] [--tier unit|network|all] [--train-bugs]
+                        [--no-rename] [--keep DIR]
 
 Every shape of tests/zoo/catalogue.py is graded in its correct version and in each bug version,
 in its original naming and renamed (tests/zoo/rename.py, applied after planting the bug), by the
 unit tier of the suite (linear, relu, sigmoid, tanh, softmax, cross_entropy, mse) in a subprocess
-from the repository root. The 7 verdicts of each run are compared with the catalogue: a correct
-version must score ``expect`` (a component it does not define: missing), a bug version must fail
-the bugged component (components in the bug's ``also`` may fail too) and score ``expect``
-elsewhere. Discovery is timed in-process on every version before the suites start:
-``build_adapter(load_impl(path))`` then ``adapter.inventory()``.
+from the repository root; every shape of tests/zoo/networks_catalogue.py the same way by the
+whole-network tier (model_gradcheck, sgd, momentum, adam, gradient_checker, autograd,
+training_xor, training_spiral), a bug version without the training checks unless its bug is a
+training bug or ``--train-bugs`` is given (tests/zoo/harness.py, ``graded``). The verdicts of
+each run are compared with the catalogue: a correct version must score ``expect`` (a component
+it does not define: missing), a bug version must fail the bugged component (components in the
+bug's ``also`` may fail too) and score ``expect`` elsewhere. Discovery is timed in-process on
+every version before the suites start: ``build_adapter(load_impl(path))`` then
+``adapter.inventory()``.
 
 Printed: one line per verdict not as expected (shape, version, naming, component, expected,
 got, the kit's diagnosis); a table per shape; the verdicts that changed between the original and
@@ -21,7 +26,7 @@ not counted in the figures); and, last,
 
 B counts the (version, naming, component) verdicts compared, A those as expected, F the graded
 bug versions (one per naming) whose bugged component came out ``pass``, M the median discovery
-time over all graded versions.
+time over all graded versions; N counts the unit and the network shapes graded.
 """
 from __future__ import annotations
 
@@ -42,7 +47,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from conformance.adapters import build_adapter  # noqa: E402
 from conformance.loader import load_impl  # noqa: E402
 from zoo import harness  # noqa: E402
-from zoo.catalogue import BY_ID, SHAPES, UNIT  # noqa: E402
+from zoo.catalogue import SHAPES  # noqa: E402
+from zoo.networks_catalogue import NETWORK_SHAPES  # noqa: E402
 
 
 def time_discovery(path: Path) -> float:
@@ -62,14 +68,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=harness.WORKERS, help="suites run at once (default 2)")
     parser.add_argument("--only", action="append", metavar="ID", help="grade this shape only (repeatable)")
+    parser.add_argument("--tier", choices=("unit", "network", "all"), default="all",
+                        help="grade the unit shapes, the network shapes, or both (default)")
+    parser.add_argument("--train-bugs", action="store_true",
+                        help="run the training checks on network bug versions too (slow)")
     parser.add_argument("--no-rename", action="store_true", help="grade the original naming only")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="write the versions and reports here and keep them")
     args = parser.parse_args()
 
-    unknown = [i for i in args.only or () if i not in BY_ID]
+    unknown = [i for i in args.only or () if i not in harness.ALL_BY_ID]
     if unknown:
         parser.error(f"unknown shape id(s): {', '.join(unknown)}")
-    shapes = [s for s in SHAPES if not args.only or s.id in args.only]
+    tiers = {"unit": SHAPES, "network": NETWORK_SHAPES, "all": SHAPES + NETWORK_SHAPES}[args.tier]
+    shapes = [s for s in tiers if not args.only or s.id in args.only]
     graded = harness.versions(shapes, renamed=(False,) if args.no_rename else (False, True))
     extra = harness.contested(shapes)
     with contextlib.ExitStack() as stack:
@@ -89,7 +100,8 @@ def grade_and_print(args, shapes, graded, extra, workdir: Path) -> int:
     discovery = {v: time_discovery(paths[v]) for v in graded}
 
     def run(v):
-        return v, harness.run_unit(paths[v], folders[v] / "report.json")
+        files = harness.suite_files(harness.graded(v, args.train_bugs))
+        return v, harness.run_unit(paths[v], folders[v] / "report.json", files=files)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -102,12 +114,13 @@ def grade_and_print(args, shapes, graded, extra, workdir: Path) -> int:
     print(f"zoo: {len(shapes)} shapes, {len(graded)} graded versions, {len(extra)} contested variants, "
           f"{args.jobs} at once, {elapsed:.0f} s of suites")
     for v in graded:
-        verdict = harness.verdicts(reports[v])
+        comps = harness.graded(v, args.train_bugs)
+        verdict = harness.verdicts(reports[v], comps)
         got[v] = verdict
         row = per_shape[v.shape.id]
         row["versions"] += 1
         row["ms"].append(discovery[v])
-        for comp in UNIT:
+        for comp in comps:
             compared += 1
             ok = verdict[comp][0] in v.allowed(comp)
             as_expected += ok
@@ -133,7 +146,7 @@ def grade_and_print(args, shapes, graded, extra, workdir: Path) -> int:
         for v in graded:
             if v.renamed:
                 original = harness.Version(v.shape, v.bug, renamed=False)
-                for comp in UNIT:
+                for comp in got[v]:
                     if got[original][comp][0] != got[v][comp][0]:
                         changed.append(f"  {v.shape.id} {v.name} {comp}: original {got[original][comp][0]} -> "
                                        f"renamed {got[v][comp][0]}")

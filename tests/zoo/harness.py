@@ -2,8 +2,18 @@
 
 A *version* is a shape's correct file or one bug planted in it, in the original naming or
 renamed (``rename.rename_source`` applied after planting). Each is written to its own folder as
-``student.py`` (a neutral name: the file name must not tell discovery anything) and graded by the
-unit tier of the suite in a subprocess started from the repository root, like a student's run.
+``student.py`` (a neutral name: the file name must not tell discovery anything) and graded in a
+subprocess started from the repository root, like a student's run: a unit shape (catalogue.py)
+by the unit tier, a network shape (networks_catalogue.py) by the whole-network tier
+(``networks_catalogue.NETWORK``: model_gradcheck, the optimisers, the gradient checker, autograd,
+training_xor and training_spiral; the test files are named and ``addopts`` cleared, so the training
+checks' ``slow`` marker deselects nothing).
+
+Training is the costly part of the network tier. ``graded(version, train_bugs)`` leaves the
+training components out of a network *bug* version unless the bug is a training bug or
+``train_bugs`` is true (``BACKPROP_KIT_ZOO_TRAIN_BUGS=1``, ``bench/zoo.py --train-bugs``): every
+planted network bug is a wrong gradient or a wrong update that model_gradcheck or the optimiser
+checks name, and the correct versions still prove that training passes.
 
 >>> v = Version(BY_ID["canonical_like_init"], BY_ID["canonical_like_init"].bugs[0], renamed=True)
 >>> v.label, v.expected()["linear"], "self.dW" in v.text()
@@ -19,10 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.catalogue import BY_ID, CONTESTED, SHAPES, UNIT, Bug, Contested, Shape
+from zoo.networks_catalogue import NETWORK_BY_ID, TRAINING
 from zoo.rename import rename_source
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT_FILES = tuple(f"conformance/test_{c}.py" for c in UNIT)
+ALL_BY_ID = {**BY_ID, **NETWORK_BY_ID}
+TRAIN_BUGS = os.environ.get("BACKPROP_KIT_ZOO_TRAIN_BUGS") == "1"
 WORKERS = 2  # suites at once (the CI machine has 2 cores)
 TIMEOUT_S = 300
 
@@ -72,6 +85,11 @@ class Version:
     def is_bug(self) -> bool:
         return isinstance(self.bug, Bug)
 
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The components this version's tier grades (UNIT, or NETWORK for a network shape)."""
+        return components_of(self.shape)
+
     def expected(self) -> dict[str, str]:
         want = self.shape.expected()
         if self.is_bug:
@@ -92,6 +110,23 @@ class Version:
         return path
 
 
+def components_of(shape: Shape) -> tuple[str, ...]:
+    return getattr(shape, "components", UNIT)
+
+
+def graded(version: Version, train_bugs: bool = TRAIN_BUGS) -> tuple[str, ...]:
+    """The components run and compared for ``version``: a network bug version skips training
+    (see the module docstring) unless its bug is a training bug or ``train_bugs``."""
+    comps = version.components
+    if comps == UNIT or not version.is_bug or train_bugs or version.bug.component in TRAINING:
+        return comps
+    return tuple(c for c in comps if c not in TRAINING)
+
+
+def suite_files(components) -> tuple[str, ...]:
+    return tuple(f"conformance/test_{c}.py" for c in components)
+
+
 def versions(shapes=SHAPES, renamed=(False, True)) -> list[Version]:
     """The correct version and every bug version of ``shapes``, in each naming of ``renamed``."""
     return [Version(s, b, r) for r in renamed for s in shapes for b in (None, *s.bugs)]
@@ -103,10 +138,11 @@ def contested(shapes=SHAPES) -> list[Version]:
     return [Version(BY_ID[c.shape], c) for c in CONTESTED if c.shape in ids]
 
 
-def run_unit(impl: Path, report: Path, extra: tuple[str, ...] = (), env: dict | None = None) -> dict:
-    """The report of the unit tier on ``impl`` (a subprocess from the repo root), or
-    {"crash": output} when no report was written."""
-    cmd = [sys.executable, "-m", "pytest", *UNIT_FILES, "--impl", str(impl), "--report", str(report), "-q",
+def run_unit(impl: Path, report: Path, extra: tuple[str, ...] = (), env: dict | None = None,
+             files: tuple[str, ...] = UNIT_FILES) -> dict:
+    """The report of the unit tier (or of ``files``) on ``impl`` (a subprocess from the repo root),
+    or {"crash": output} when no report was written."""
+    cmd = [sys.executable, "-m", "pytest", *files, "--impl", str(impl), "--report", str(report), "-q",
            "-p", "no:cacheprovider", "--no-header", "-o", "addopts=", *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     env.pop("BACKPROP_KIT_IMPL", None)
@@ -116,20 +152,27 @@ def run_unit(impl: Path, report: Path, extra: tuple[str, ...] = (), env: dict | 
     return json.loads(report.read_text())
 
 
-def grade(version: Version, folder: Path, extra: tuple[str, ...] = (), env: dict | None = None) -> dict:
-    return run_unit(version.write(folder), folder / "report.json", extra, env)
+def grade(version: Version, folder: Path, extra: tuple[str, ...] = (), env: dict | None = None,
+          train_bugs: bool = TRAIN_BUGS) -> dict:
+    """The report of ``version``'s tier (its ``graded`` components) on it."""
+    files = suite_files(graded(version, train_bugs))
+    return run_unit(version.write(folder), folder / "report.json", extra, env, files=files)
 
 
-def verdicts(report: dict) -> dict[str, tuple[str, str]]:
-    """component -> (verdict, diagnosis) for the unit components; a crash or a load error is an
-    error everywhere."""
+def verdicts(report: dict, components=UNIT) -> dict[str, tuple[str, str]]:
+    """component -> (verdict, diagnosis) for ``components``; a crash, a load error or a component
+    the report lacks is an error."""
     if "crash" in report:
-        return {c: ("error", "the suite wrote no report: " + report["crash"][-300:]) for c in UNIT}
+        return {c: ("error", "the suite wrote no report: " + report["crash"][-300:]) for c in components}
     comps = report["components"]
-    return {c: (comps[c]["verdict"], comps[c]["diagnosis"]) for c in UNIT}
+    return {c: (comps[c]["verdict"], comps[c]["diagnosis"]) if c in comps else ("error", "not in the report")
+            for c in components}
 
 
-def mismatches(version: Version, report: dict) -> list[tuple[str, str, str, str]]:
-    """(component, expected, got, diagnosis) for every unit component not as expected."""
-    got = verdicts(report)
-    return [(c, version.expected()[c], got[c][0], got[c][1]) for c in UNIT if got[c][0] not in version.allowed(c)]
+def mismatches(version: Version, report: dict, components=None) -> list[tuple[str, str, str, str]]:
+    """(component, expected, got, diagnosis) for every graded component not as expected
+    (``components``: default ``graded(version)``)."""
+    components = graded(version) if components is None else components
+    got = verdicts(report, components)
+    return [(c, version.expected()[c], got[c][0], got[c][1]) for c in components
+            if got[c][0] not in version.allowed(c)]
