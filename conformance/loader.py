@@ -18,7 +18,8 @@ What is kept of a file or notebook (top-level statements only):
 * ``def`` / ``async def`` / ``class`` (a definition that raises when executed is dropped and listed);
 * constant assignments: every target a plain name, the value built only from literals, names
   kept earlier (constants, imports, definitions), attributes of those (``DTYPE = np.float64``),
-  tuples/lists/sets/dicts of those and +, -, *, /, //, %, ** on them;
+  lambdas, tuples/lists/sets/dicts of those and +, -, *, /, //, %, ** on them
+  (``ACTIVATIONS = {"relu": (relu, relu_prime), "linear": (lambda z: z, ...)}``);
 * bare string expressions (docstrings);
 * ``try:`` blocks and ``if`` blocks whose condition calls nothing, with only the kept kinds of
   statement inside (``try: import cupy as cp`` / ``except ImportError: cp = None``); the other
@@ -284,8 +285,9 @@ _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.P
 
 
 def _is_constant(node: ast.AST, known: set[str]) -> bool:
-    """Built only from literals, names kept earlier and attributes of those (no calls)."""
-    if isinstance(node, ast.Constant):
+    """Built only from literals, names kept earlier, attributes of those and lambdas (a lambda
+    defines a function, it runs nothing), with no calls."""
+    if isinstance(node, (ast.Constant, ast.Lambda)):
         return True
     if isinstance(node, ast.Name):
         return node.id in known

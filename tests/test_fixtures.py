@@ -34,8 +34,14 @@ def test_manifest_hash_matches_committed_file(file):
     assert hashlib.sha256(data).hexdigest() == fixtures.manifest()["files"][file]["sha256"]
 
 
+# Regenerating must give the committed values. Bit for bit is too strict across numpy releases:
+# their BLAS/LAPACK builds round a QR or a matrix product differently in the last bits (numpy 2.4.6
+# against the release that wrote the files), so floats must agree to 1e-12 relative, ints exactly.
+REGENERATION_RTOL, REGENERATION_ATOL = 1e-12, 1e-15
+
+
 @pytest.mark.parametrize("name", CASE_NAMES)
-def test_fresh_generation_equals_committed_bit_for_bit(fresh, name):
+def test_fresh_generation_equals_committed(fresh, name):
     out, manifest = fresh
     committed = fixtures.load(name)
     with np.load(out / f"{name}.npz", allow_pickle=False) as archive:
@@ -43,9 +49,14 @@ def test_fresh_generation_equals_committed_bit_for_bit(fresh, name):
     assert sorted(regenerated) == sorted(committed)
     for key, value in committed.items():
         assert value.dtype == regenerated[key].dtype and value.dtype in (np.float64, np.int64), key
-        assert value.tobytes() == regenerated[key].tobytes() and value.shape == regenerated[key].shape, key
-    assert (out / f"{name}.npz").read_bytes() == (fixtures.HERE / f"{name}.npz").read_bytes()
-    assert manifest["files"][f"{name}.npz"] == fixtures.manifest()["files"][f"{name}.npz"]
+        assert value.shape == regenerated[key].shape, key
+        if value.dtype == np.int64:
+            np.testing.assert_array_equal(regenerated[key], value, err_msg=f"{name}: {key}")
+        else:
+            np.testing.assert_allclose(regenerated[key], value, rtol=REGENERATION_RTOL, atol=REGENERATION_ATOL,
+                                       err_msg=f"{name}: {key}")
+    entry, fresh_entry = fixtures.manifest()["files"][f"{name}.npz"], manifest["files"][f"{name}.npz"]
+    assert {k: v for k, v in fresh_entry.items() if k != "sha256"} == {k: v for k, v in entry.items() if k != "sha256"}
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)

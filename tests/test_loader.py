@@ -196,11 +196,14 @@ BLOCKS = [
      {"f"}, [(3, "the condition runs code")]),
     ("def relu(x):\n    return x\nACTIVATIONS = {'relu': relu}\nDense = relu\nrng = make_rng(0)",
      {"relu", "ACTIVATIONS", "Dense"}, [(5, "not a definition")]),
+    ("def relu(x):\n    return x\nACTS = {'relu': (relu, None), 'linear': (lambda z: z, lambda z: 1.0)}\n"
+     "LOSS = (lambda z: z)(3)",
+     {"relu", "ACTS"}, [(4, "not a definition")]),
 ]
 
 
 @pytest.mark.parametrize("source, defined, dropped", BLOCKS, ids=["try_import", "if_constant", "main_guard",
-                                                                  "try_training", "if_call", "aliases"])
+                                                                  "try_training", "if_call", "aliases", "lambdas"])
 def test_blocks_keep_their_definitions_and_list_the_rest(tmp_path, source, defined, dropped):
     impl = load_impl(write_notebook(tmp_path / "nb.ipynb", source))
     assert defined <= set(impl.namespace), sorted(impl.namespace)
