@@ -477,3 +477,445 @@ def test_backward_read_as_a_derivative_only_when_it_ignores_the_forward(tmp_path
     assert adapter_for(tmp_path, BACKWARD_READS_STORED_INPUT).found.activations["relu"].backward[0] == "method"  # ... yet
     assert adapter_for(tmp_path, STATIC_BACKWARD_IS_DERIVATIVE, name="s.py").found.activations["relu"].backward[0] == \
         "derivative"
+
+
+# --- real-code idioms (each source written for this test) -------------------------------------
+
+FORWARD_FORGETS_ITS_INPUT = """
+import numpy as np
+
+class Dense:
+    def __init__(self, n_in, n_out):
+        self.weights = 0.1 * np.random.randn(n_in, n_out)
+        self.biases = np.zeros((1, n_out))
+
+    def forward(self, inputs):
+        self.output = inputs @ self.weights + self.biases
+
+    def backward(self, dvalues):
+        self.dweights = self.inputs.T @ dvalues
+        self.dbiases = dvalues.sum(axis=0, keepdims=True)
+        self.dinputs = dvalues @ self.weights.T
+
+class Rectifier:
+    def forward(self, inputs):
+        self.output = np.maximum(0, inputs)
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues.copy()
+        self.dinputs[self.inputs <= 0] = 0
+"""
+
+SOFTMAX_BACKWARD_RAISES = """
+import numpy as np
+
+class Softmax:
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.out = e / e.sum(axis=1, keepdims=True)
+        return self.out
+
+    def backward(self, dy):
+        width = self.out.shape[1]
+        return np.tile(self.out, width * None) * dy
+"""
+
+BACKWARD_THE_KIT_CANNOT_CALL = """
+import numpy as np
+
+class Tanh:
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dy, *, lr):
+        return dy * (1 - self.y ** 2)
+"""
+
+CONSTRUCTOR_RAISES = """
+import numpy as np
+
+class Squash:
+    def __init__(self, f):
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+class Tanh(Squash):
+    def __init__(self):
+        super().__init__(np.tanh) + 1
+"""
+
+BASE_CLASS_IMPORT_FAILED = """
+import numpy as np
+import criterion_base_missing as crit
+
+class MSECriterion(crit.Criterion):
+    def updateOutput(self, x, t):
+        return np.mean((x - t) ** 2)
+"""
+
+FORGOTTEN_IMPORT = """
+import numpy as np
+
+def affine_forward(x, w, b):
+    flat = reduce(lambda a, c: a * c, x.shape[1:])
+    out = x.reshape(x.shape[0], flat) @ w + b
+    return out, (x, w, b)
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+def relu(x):
+    return maximum(x, 0)
+"""
+
+NAME_FIRST_CONSTRUCTORS = """
+import numpy as np
+
+class Unit:
+    def __init__(self, name):
+        self.name = name
+
+class FullyConnected(Unit):
+    def __init__(self, name, n_in, n_out, init_std):
+        super().__init__(name)
+        self.W = np.random.randn(n_in, n_out) * init_std
+        self.b = np.zeros(n_out)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dy):
+        self.grad_W = self.x.T @ dy
+        self.grad_b = dy.sum(axis=0)
+        return dy @ self.W.T
+
+class TanhUnit(Unit):
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dy):
+        return dy * (1 - self.y ** 2)
+"""
+
+SHAPE_TUPLE_CONSTRUCTOR = """
+import numpy as np
+
+class FC:
+    def __init__(self, input_shape):
+        self.w = np.random.randn(*input_shape) * 0.1
+        self.b = np.zeros((1, input_shape[1]))
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.w + self.b
+
+    def backward(self, dy):
+        self.dw = self.x.T @ dy
+        self.db = dy.sum(axis=0, keepdims=True)
+        return dy @ self.w.T
+"""
+
+DATA_LOADING_CONSTRUCTOR = """
+import pickle
+import numpy as np
+
+class Sigmoid:
+    def __init__(self, cache_file="weights_cache.pkl"):
+        self.cache = None
+        if cache_file is not None:
+            with open(cache_file, "rb") as f:
+                self.cache = pickle.load(f)
+
+    def forward(self, x):
+        self.y = 0.5 * (1 + np.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, dy):
+        return dy * self.y * (1 - self.y)
+"""
+
+TRAINING_FLAG_FORWARD = """
+import numpy as np
+
+class Layer_Dense:
+    def __init__(self, n_inputs, n_neurons):
+        self.weights = 0.01 * np.random.randn(n_inputs, n_neurons)
+        self.biases = np.zeros((1, n_neurons))
+
+    def forward(self, inputs, training):
+        self.inputs = inputs
+        self.output = inputs @ self.weights + self.biases
+
+    def backward(self, dvalues):
+        self.dweights = self.inputs.T @ dvalues
+        self.dbiases = dvalues.sum(axis=0, keepdims=True)
+        self.dinputs = dvalues @ self.weights.T
+
+class Activation_ReLU:
+    def forward(self, inputs, training):
+        self.inputs = inputs
+        self.output = np.maximum(0, inputs)
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues.copy()
+        self.dinputs[self.inputs <= 0] = 0
+
+    def predictions(self, outputs):
+        return outputs
+
+class Activation_Sigmoid:
+    def forward(self, inputs, training):
+        self.output = 1 / (1 + np.exp(-np.clip(inputs, -500, 500)))
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues * (1 - self.output) * self.output
+
+    def predictions(self, outputs):
+        return (outputs > 0.5) * 1
+"""
+
+ACTIVATION_BACKWARD_TAKES_Z = """
+import numpy as np
+
+def relu(Z):
+    return np.maximum(0, Z)
+
+def relu_backward(dA, cache):
+    Z = cache
+    dZ = np.array(dA, copy=True)
+    dZ[Z <= 0] = 0
+    return dZ
+
+def linear_forward(A, W, b):
+    return W @ A + b, (A, W, b)
+
+def linear_backword(dZ, cache):
+    A, W, b = cache
+    m = A.shape[1]
+    return W.T @ dZ, dZ @ A.T / m, np.sum(dZ) / m
+"""
+
+MASK_BESIDE_SIGMOID_DERIVATIVE = """
+import numpy as np
+
+def relu(z):
+    return np.maximum(z, 0)
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-np.clip(z, -500, 500)))
+
+def sigmoid_backward(z):
+    s = sigmoid(z)
+    return s * (1 - s)
+
+def relu_backward(dz, z):
+    dh = np.array(dz, copy=True)
+    dh[z <= 0] = 0
+    dh[z > 0] = 1
+    return dh
+"""
+
+LOSS_METHOD_PAIRS = """
+import numpy as np
+
+class MSE_Loss:
+    def get_loss(self, y_pred, y_true):
+        return np.mean((y_pred - y_true) ** 2)
+
+    def get_grad(self, y_pred, y_true):
+        return 2 * (y_pred - y_true) / y_pred.size
+
+class SoftmaxWithLoss:
+    def forward(self, x, labels):
+        shifted = x - x.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.p = np.exp(logp)
+        self.labels = labels
+        loss = -np.mean(logp[np.arange(len(x)), labels])
+        return self.p, loss
+
+    def backward(self):
+        dx = self.p.copy()
+        dx[np.arange(len(dx)), self.labels] -= 1
+        self.dx = dx / len(dx)
+
+class Tanh:
+    def forward(self, x):
+        self.state = np.tanh(x)
+        return self.state
+
+    def backward(self, state=None):
+        if state is not None:
+            return 1 - state ** 2
+        return 1 - self.state ** 2
+"""
+
+BINARY_BESIDE_CATEGORICAL = """
+import numpy as np
+
+def mse(y_true, y_pred):
+    return np.mean((y_true - y_pred) ** 2)
+
+def mse_prime(y_true, y_pred):
+    return 2 * (y_pred - y_true) / np.size(y_true)
+
+def bce(y_true, y_pred):
+    return -np.mean(y_true * np.log(y_pred) + (1 - y_true) * np.log(1 - y_pred))
+
+def bce_prime(y_true, y_pred):
+    return ((1 - y_true) / (1 - y_pred) - y_true / y_pred) / np.size(y_true)
+"""
+
+CATEGORICAL = """
+
+def categorical_cross_entropy(y_true, y_pred):
+    return -np.mean(np.sum(y_true * np.log(np.clip(y_pred, 1e-12, 1.0)), axis=1))
+
+def categorical_cross_entropy_prime(y_true, y_pred):
+    return -y_true / np.clip(y_pred, 1e-12, 1.0) / len(y_true)
+"""
+
+LOG_LOSS_IS_BINARY = """
+import numpy as np
+
+class Log_loss:
+    def get_loss(self, y_pred, y_true):
+        y_true = y_true.reshape(y_pred.shape)
+        p = np.clip(y_pred, 1e-12, 1 - 1e-12)
+        return -np.sum(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)) / len(y_pred)
+
+    def get_grad(self, y_pred, y_true):
+        p = np.clip(y_pred, 1e-12, 1 - 1e-12)
+        return (p - y_true) / (p * (1 - p)) / len(y_pred)
+"""
+
+BACKWARD_PARAMETER_SAYS_UPSTREAM = """
+import numpy as np
+
+class Tanh:
+    def forward(self, x):
+        self.x = x
+        return np.tanh(x)
+
+    def backward(self, d_y):
+        self.activation_grad = 1.0 - np.tanh(d_y) ** 2
+        return self.activation_grad
+"""
+
+ACTIVATIONS_AS_METHODS_WITH_A_FLAG = """
+import numpy as np
+
+class Net:
+    def __init__(self, hidden=(8,), data_file="mnist_cache.pkl", lr=0.1):
+        self.train = None
+        if data_file is not None:
+            with open(data_file, "rb") as f:
+                self.train = f.read()
+
+    def relu(self, x, grad=False):
+        if grad:
+            return (x > 0).astype(float)
+        return np.maximum(x, 0)
+
+    def tanh(self, x, grad=False):
+        if grad:
+            return 1 - np.tanh(x) ** 2
+        return np.tanh(x)
+
+    def softmax(self, x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def backward(self, cache, labels):
+        return {"dW1": cache["A1"].T @ labels}
+"""
+
+REAL_CODE_IDIOMS = [  # (id, source, component, verdict of the suite, a piece of the inventory sentence)
+    ("backward-raises-forward-kept-no-input", FORWARD_FORGETS_ITS_INPUT, "linear", "error",
+     "backward: backward (dy) raised AttributeError: 'Dense' object has no attribute 'inputs' (in backward"),
+    ("relu-backward-raises", FORWARD_FORGETS_ITS_INPUT, "relu", "error",
+     "backward: Rectifier.backward raised AttributeError: 'Rectifier' object has no attribute 'inputs' (in backward"),
+    ("softmax-backward-raises-typeerror", SOFTMAX_BACKWARD_RAISES, "softmax", "error",
+     "backward: Softmax.backward raised TypeError: unsupported operand"),
+    ("constructor-raises-named-class", CONSTRUCTOR_RAISES, "tanh", "error",
+     "Tanh: named like tanh, but Tanh() raised TypeError: unsupported operand type(s) for +: 'NoneType' and 'int' (in "
+     "__init__"),
+    ("dropped-definition-named", BASE_CLASS_IMPORT_FAILED, "mse", "missing",
+     "line 5 was not run (UnavailableAttribute: crit.Criterion is not available while grading"),
+    ("dropped-definition-named-fix-it", BASE_CLASS_IMPORT_FAILED, "mse", "missing",
+     "`class MSECriterion(crit.Criterion):`); fix it and the mse defined there can be found and checked"),
+    ("forgotten-import-in-linear-forward", FORGOTTEN_IMPORT, "linear", "error",
+     "affine_forward: a function f(x, W, b) named like a linear layer's forward; it raised NameError: name 'reduce' "
+     "is not defined (in affine_forward"),
+    ("forgotten-import-in-relu", FORGOTTEN_IMPORT, "relu", "error",
+     "relu: named like relu, but relu(x) raised NameError: name 'maximum' is not defined"),
+    ("name-first-linear", NAME_FIRST_CONSTRUCTORS, "linear", "pass",
+     "FullyConnected: built as FullyConnected(n_in=5, n_out=3, name='fullyconnected', init_std=0.1)"),
+    ("name-label-is-not-a-kind", NAME_FIRST_CONSTRUCTORS, "relu", "missing", "not found; tried TanhUnit('tanh') (nearest "
+     "to tanh"),
+    ("name-label-built-as-what-it-computes", NAME_FIRST_CONSTRUCTORS, "tanh", "pass",
+     "TanhUnit('tanh'): class TanhUnit('tanh').forward matches tanh; backward: TanhUnit('tanh').backward"),
+    ("shape-tuple-constructor", SHAPE_TUPLE_CONSTRUCTOR, "linear", "pass", "FC: built as FC((5, 3))"),
+    ("file-default-constructor", DATA_LOADING_CONSTRUCTOR, "sigmoid", "pass",
+     "Sigmoid: class Sigmoid.forward matches sigmoid; backward: Sigmoid.backward"),
+    ("file-default-that-cannot-be-avoided", DATA_LOADING_CONSTRUCTOR.replace("        if cache_file is not None:\n", "        if True:\n"),
+     "sigmoid", "error", "Sigmoid: named like sigmoid, but Sigmoid() raised FileNotFoundError"),
+    ("nnfs-training-flag-linear", TRAINING_FLAG_FORWARD, "linear", "pass",
+     "Layer_Dense: built as Layer_Dense(5, 3); forward (forward) matches x W + b"),
+    ("nnfs-training-flag-relu-not-predictions", TRAINING_FLAG_FORWARD, "relu", "pass",
+     "Activation_ReLU: class Activation_ReLU.forward matches relu"),
+    ("nnfs-training-flag-sigmoid", TRAINING_FLAG_FORWARD, "sigmoid", "pass",
+     "Activation_Sigmoid: class Activation_Sigmoid.forward matches sigmoid"),
+    ("coursera-relu-backward-cache-is-z", ACTIVATION_BACKWARD_TAKES_Z, "relu", "pass",
+     "relu: function relu matches relu; backward: relu_backward(dout, z) (its cache is the forward's input)"),
+    ("misspelt-functional-partner", ACTIVATION_BACKWARD_TAKES_Z, "linear", "fail",
+     "linear_forward/linear_backword: functional pair"),
+    ("relu-not-paired-with-sigmoid-derivative", MASK_BESIDE_SIGMOID_DERIVATIVE, "relu", "fail",
+     "relu: function relu matches relu; backward: relu_backward(dout, z)"),
+    ("get-loss-get-grad", LOSS_METHOD_PAIRS, "mse", "pass", "MSE_Loss.get_loss(predictions, targets) matches MSE "
+     "(mean); gradient from MSE_Loss.get_grad"),
+    ("forward-returns-probs-and-loss", LOSS_METHOD_PAIRS, "cross_entropy", "pass",
+     "SoftmaxWithLoss.forward(logits, int labels) matches cross-entropy (mean); gradient from SoftmaxWithLoss.backward"),
+    ("backward-without-upstream-gradient", LOSS_METHOD_PAIRS, "tanh", "pass",
+     "Tanh: class Tanh.forward matches tanh; derivative: Tanh.backward() after a forward"),
+    ("binary-ce-is-not-categorical", BINARY_BESIDE_CATEGORICAL, "cross_entropy", "missing",
+     "not found; tried bce (value"),
+    ("binary-ce-beside-categorical", BINARY_BESIDE_CATEGORICAL + CATEGORICAL, "cross_entropy", "pass",
+     "categorical_cross_entropy: categorical_cross_entropy(one-hot targets, probabilities) matches cross-entropy (mean); "
+     "gradient from categorical_cross_entropy_prime"),
+    ("log-loss-claims-no-categorical-ce", LOG_LOSS_IS_BINARY, "cross_entropy", "missing", "not found; tried Log_loss"),
+    ("backward-d_y-is-a-vjp", BACKWARD_PARAMETER_SAYS_UPSTREAM, "tanh", "fail",
+     "Tanh: class Tanh.forward matches tanh; backward: Tanh.backward"),
+    ("methods-with-grad-flag-relu", ACTIVATIONS_AS_METHODS_WITH_A_FLAG, "relu", "pass",
+     "Net: class Net.relu matches relu; derivative: Net.relu(z, grad=True)"),
+    ("methods-with-grad-flag-tanh", ACTIVATIONS_AS_METHODS_WITH_A_FLAG, "tanh", "pass",
+     "Net: class Net.tanh matches tanh; derivative: Net.tanh(z, grad=True)"),
+    ("methods-without-flag-softmax", ACTIVATIONS_AS_METHODS_WITH_A_FLAG, "softmax", "missing",
+     "Net: class Net.softmax matches softmax; no backward or derivative found"),
+    ("kit-call-mismatch-stays-missing", BACKWARD_THE_KIT_CANNOT_CALL, "tanh", "missing",
+     "Tanh: class Tanh.forward matches tanh; no backward or derivative found"),
+]
+
+
+@pytest.mark.parametrize("source, component, verdict, sentence",
+                         [pytest.param(*row[1:], id=row[0]) for row in REAL_CODE_IDIOMS])
+def test_real_code_idioms(tmp_path, source, component, verdict, sentence):
+    got, diagnosis, text = _verdict(tmp_path, source, component)
+    assert sentence in text, text
+    assert got == verdict, diagnosis
+
+
+def test_a_binary_cross_entropy_pairs_with_its_own_derivative(tmp_path):
+    from conformance.adapters.discovery import losses
+
+    adapter = adapter_for(tmp_path, BINARY_BESIDE_CATEGORICAL)
+    defs = adapter.found.defs
+    bce = next(c for c in losses.score("bce", dict(defs)["bce"], 0) if c.kind == "cross_entropy")
+    losses.find_gradient(bce, defs)
+    assert bce.grad[0] == "function" and bce.grad[1] == "bce_prime", bce.grad  # never mse_prime

@@ -12,8 +12,7 @@ names for.
   ``BACKPROP_KIT_ZOO_TRAIN_BUGS=1`` trains every bug version too). Their renaming test runs on the
   correct versions only (the bug versions' renamed runs cost as much again and add little: the
   planted text is renamed the same way). Their differences are explained by
-  ``networks_catalogue.NETWORK_KNOWN_GAPS`` (and, while issue #12's engine is being built, by its
-  one ``ISSUE_12_PENDING`` constant), their false passes by ``NETWORK_KNOWN_FALSE_PASSES``.
+  ``networks_catalogue.NETWORK_KNOWN_GAPS``, their false passes by ``NETWORK_KNOWN_FALSE_PASSES``.
 
 The suites run in subprocesses two at a time (a session fixture of futures, as in
 test_mutants.py). A false pass (a bug version whose bugged component passes) fails unless

@@ -11,8 +11,7 @@ its unit check (a layer that averages over the batch is an allowed convention; s
 whose gradient is d/dlogits), but the network's gradients, its optimiser or its training are
 wrong. ``Bug`` and ``Shape`` are the unit catalogue's (``old`` occurs exactly once).
 
-What the kit does not get right yet is in ``NETWORK_KNOWN_GAPS`` (reasons that outlive issue #12)
-and, until its engine lands, the one constant ``ISSUE_12_PENDING`` (delete it then).
+What the kit does not get right yet is in ``NETWORK_KNOWN_GAPS``, each with its reason.
 
 Every correct file was checked outside the kit: gradients against central differences of its own
 loss (max relative error <= 1e-8), its optimisers against the textbook trajectories on a
@@ -353,32 +352,35 @@ NETWORK_COVERAGE: list[Feature] = [
 
 # --- what the kit does not get right yet, and why (tests/test_zoo.py fails on anything else) ---
 
-LAMBDA_TABLE = ("the loader drops the module-level ACTIVATIONS dict (its values hold lambdas, so it is not read as a "
-                "constant), and every forward then raises NameError")
+OWN_LOOP = ("its update is part of the network's own training code ({}), which computes the gradient itself "
+            "from data: no separate optimiser to step on the kit's quadratic, and the kit never runs a student's own "
+            "training loop (issue #12), so sgd is missing")
 NETWORK_KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "renamed") -> reason
     ("nielsen_network_sizes", "training_spiral", "any"):
         "a sigmoid-only network at the kit's lr 0.1 reaches about 0.61 on spiral in 300 epochs with its own "
         "update_mini_batch (threshold 0.90): a SPEC decision for issue #12 (the architecture, not a bug)",
-    **{("dense_net_activations_lr", c, "any"): LAMBDA_TABLE for c in ("model_gradcheck", *TRAINING)},
+    ("nielsen_network_sizes", "sgd", "any"): OWN_LOOP.format("update_mini_batch(mini_batch, eta)"),
+    ("self_updating_layers", "sgd", "any"): OWN_LOOP.format("each layer's backward(err, lr) steps with the "
+                                                            "gradient it has just computed from its input"),
+    **{("mlp_three_ints", c, "any"):
+       "the network holds its own arrays (W1..b2, gradients dW1..db2) and steps them with sgd_step(lr) or "
+       "Adam.step(model) through model.params_and_grads(): the kit's optimiser holders are layer objects, "
+       "dicts, lists and tensors, and it does not yet hand an optimiser a self-holding network"
+       for c in ("sgd", "adam")},
     ("micrograd_value_engine", "autograd", "any"):
         "zero_grad() is a method of Module (Layer, MLP), not of Value; the autograd probe looks for a reset on the "
         "Value and on a discovered linear layer, and discovery finds no linear in a Layer built of Values",
-    ("seq_varargs_held_params", "gradient_checker", "any"):
-        "gradient_check(model, loss_fn, x, labels) checks a whole model with its loss; the kit drives checkers "
-        "of a function (f, x) or of one layer, not of a (model, loss, x, labels) quadruple",
 }
 
-NETWORK_KNOWN_FALSE_PASSES: dict[tuple[str, str], str] = {}  # (shape, bug) -> why behaviour cannot settle it
-
-# Issue #12's engine is being built: until it lands the kit says `missing` (or worse) for most
-# whole-network checks. Delete this constant (one line) when it lands; nothing else refers to it
-# but ``known_gap`` below.
-ISSUE_12_PENDING = "issue #12 engine not yet landed"
+NETWORK_KNOWN_FALSE_PASSES: dict[tuple[str, str], str] = {  # (shape, bug) -> why behaviour cannot settle it
+    ("nielsen_network_sizes", "mini-batch-gradient-not-accumulated"):
+        "the bug lives in update_mini_batch, the network's own training loop, which the kit never runs (issue #12: "
+        "training drives the discovered backprop with the kit's loop); backprop itself is right, so training passes",
+}
 
 
 def known_gap(shape_id: str, component: str, renamed: bool = False) -> str | None:
-    """The reason a difference on a network shape is known: NETWORK_KNOWN_GAPS, else, while the
-    ISSUE_12_PENDING constant exists, that; else None (the difference fails tests/test_zoo.py)."""
-    reason = NETWORK_KNOWN_GAPS.get((shape_id, component, "renamed" if renamed else "any")) or \
+    """The reason a difference on a network shape is known (NETWORK_KNOWN_GAPS), else None: the
+    difference fails tests/test_zoo.py."""
+    return NETWORK_KNOWN_GAPS.get((shape_id, component, "renamed" if renamed else "any")) or \
         NETWORK_KNOWN_GAPS.get((shape_id, component, "any"))
-    return reason or globals().get("ISSUE_12_PENDING")

@@ -24,7 +24,10 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter, Found, Missing
-from conformance.adapters.discovery import activations, apimap, checkers, gradmodels, linear, losses, networks, optimisers
+from conformance.adapters.discovery import (
+    activations, apimap, checkers, enginenets, gradmodels, linear, losses, networks, optimisers,
+)
+from conformance.adapters.discovery import candidates
 from conformance.adapters.discovery import autograd as engine
 from conformance.adapters.discovery.candidates import definitions
 from conformance.adapters.discovery.objects import words
@@ -89,6 +92,16 @@ class Discovery:
         return self._family("gradmodel", self._find_gradmodel)
 
     @property
+    def enginenet(self):
+        """enginenets.EngineNet | None: a network written on the student's autograd engine."""
+        return self._family("enginenet", self._find_enginenet)
+
+    @property
+    def functional(self):
+        """gradmodels.FunctionalNet | None: a network of plain functions (init, forward, backward)."""
+        return self._family("functional", lambda: gradmodels.find_functional(self.defs)[0])
+
+    @property
     def checker(self):
         """checkers.Checker | None: the student's gradient checker."""
         return self._family("checker", self._find_checker)
@@ -129,11 +142,13 @@ class Discovery:
                 text += f"; also matched: {', '.join(c.name for c in best[1:4])} (pin one with --map)"
             return text
         tried = self.rejected.get(comp) or []
+        lost = candidates.dropped_for(comp, getattr(getattr(self.adapter, "loaded", None), "dropped", None))
+        lost = f"; {lost}" if lost else ""  # a definition the loader dropped that would have been it
         if not tried:
-            return "nothing in the submission behaves like it (no candidate)"
+            return "nothing in the submission behaves like it (no candidate)" + lost
         if len(tried) == 1 and tried[0].startswith("no "):
-            return f"not found: {tried[0]}"
-        return "not found; tried " + "; ".join(tried[:6]) + ("; ..." if len(tried) > 6 else "")
+            return f"not found: {tried[0]}{lost}"
+        return "not found; tried " + "; ".join(tried[:6]) + ("; ..." if len(tried) > 6 else "") + lost
 
 
 def _linear_rank(recipe) -> tuple:
@@ -219,10 +234,16 @@ def _find_gradmodel(self: Discovery):
     return found
 
 
+def _find_enginenet(self: Discovery):
+    found, rejected = enginenets.find(engine.units_for(self).engine, self.defs)
+    self.rejected["enginenet"] = rejected
+    return found
+
+
 def _find_checker(self: Discovery):
     lin = self.linear if isinstance(self.linear, linear.LinearRecipe) else None
     taken = {r.cand.obj for r in self.activations.values()} | {c.obj for cs in self.losses.values() for c in cs}
-    found, rejected = checkers.find(self.defs, lin, taken)
+    found, rejected = checkers.find(self.defs, lin, taken, self)
     self.rejected["checker"] = rejected
     return found
 
@@ -230,13 +251,17 @@ def _find_checker(self: Discovery):
 def _find_optimisers(self: Discovery) -> dict:
     lin = self.linear if isinstance(self.linear, linear.LinearRecipe) else None
     taken = {lin.cls} if lin is not None else set()
-    found, rejected = optimisers.find(self.defs, lin, taken)
+    eng = engine.units_for(self).engine
+    container = self.container if lin is not None else None
+    taken |= {container.cls} if container else set()
+    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), eng, container)
     self.rejected["optimisers"] = rejected
     return found
 
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
 Discovery._find_gradmodel, Discovery._find_checker = _find_gradmodel, _find_checker
+Discovery._find_enginenet = _find_enginenet
 
 
 class DiscoveringAdapter(Adapter):
@@ -282,7 +307,7 @@ class DiscoveringAdapter(Adapter):
                 return Found(comp, hit.name, f"{hit.name}: found by behaviour, driven as {hit.how}")
             tried = self.found.rejected.get("optimisers") or []
             return Found(comp, None, f"no {comp} optimiser found by behaviour" + (f"; tried {'; '.join(tried[:4])}" if tried else ""))
-        container = self.found.container or self.found.gradmodel
+        container = self.found.container or self.found.gradmodel or self.found.enginenet or self.found.functional
         if container is not None:
             return Found(comp, container.name, container.describe())
         parts = [self.found.name(c) for c in ("linear", "cross_entropy")]
@@ -350,8 +375,15 @@ class DiscoveringAdapter(Adapter):
             return networks.container_pipeline(container, self, self.found.linear, sizes, hidden, task)
         if self.found.gradmodel is not None:
             found = self.found.gradmodel
-            loss = None if found.returns_loss else networks.task_loss(self, task)
+            try:
+                loss = None if found.returns_loss else networks.task_loss(self, task)
+            except Missing:
+                loss = None  # the network's own cost, if it holds one (gradmodels._own_cost)
             return gradmodels.GradModelPipeline(found, sizes, loss)
+        if self.found.enginenet is not None:
+            return enginenets.EngineNetPipeline(self.found.enginenet, sizes, task)
+        if self.found.functional is not None:
+            return gradmodels.FunctionalNetPipeline(self.found.functional, sizes, networks.task_loss(self, task))
         try:
             return networks.chain(self, sizes, hidden, task)
         except Missing as exc:

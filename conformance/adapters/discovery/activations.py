@@ -25,7 +25,7 @@ from conformance.adapters.discovery.maths import (
     DERIVATIVE, DERIVATIVE_BUGS, DERIVATIVE_OF_OUTPUT, FORWARD, FORWARD_OF, PROBE_X, distance, family_distance,
 )
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, changed, describe, flat, get, required, scan, snapshot, words,
+    StudentRaised, attempt, changed, flagged, flat, get, raised_inside, required, scan, snapshot, words,
 )
 
 KINDS = ("relu", "sigmoid", "tanh", "softmax")
@@ -71,6 +71,8 @@ class Candidate:
     ctor: dict = field(default_factory=dict)  # constructor keywords (Activation(name="relu"))
     kind_arg: str | None = None  # the kind named in the constructor  # a softmax that normalises over axis 0 (columns)
     exact: dict = field(default_factory=dict)  # kind -> the output is that function itself (softmax: over either axis)
+    raised: str = ""  # its constructor raised in the student's own lines: a class named like a kind, never callable
+    member: bool = False  # one of several activations written as methods of one class (NN.relu(x, grad=False))
 
 
 @dataclass
@@ -88,6 +90,9 @@ class ActivationRecipe:
 
     def describe(self) -> str:
         c = self.cand
+        if c.raised:
+            return f"{c.name}: named like {self.kind}, but {c.name}{'()' if c.is_class else '(x)'} raised {c.raised} " \
+                   f"when the kit {'built' if c.is_class else 'called'} it"
         what = f"class {c.name}.{c.forward}" if c.is_class else f"function {c.name}"
         d = c.distances.get(self.kind, float("inf"))
         how = "matches" if c.exact.get(self.kind) else "is nearest to" if d < CLOSE else "is named like"
@@ -96,6 +101,16 @@ class ActivationRecipe:
             text += "; no backward or derivative found"
         elif self.backward[0] == "method":
             text += f"; backward: {c.name}.{self.backward[1]}"
+        elif self.backward[0] == "flag":
+            text += f"; derivative: {c.name}.{self.backward[1]}(z, {self.backward[2]}=True)"
+        elif self.backward[0] == "stored":
+            text += f"; derivative: {c.name}.{self.backward[1]}() after a forward (no upstream gradient: the kit " \
+                    f"multiplies dy by it)"
+        elif self.backward[0] == "zcache":
+            text += f"; backward: {self.backward[1]}(dout, z) (its cache is the forward's input)"
+        elif self.backward[0] == "raised":
+            text += f"; backward: {c.name}.{self.backward[1]} raised {self.backward[3]} when the kit called it " \
+                    "after a forward"
         elif self.backward[0] == "derivative":
             text += f"; derivative: {self.backward[1]}({'a = f(z)' if self.backward[2] == 'output' else 'z'})"
         else:
@@ -124,41 +139,99 @@ def _class_candidates(name, cls, order) -> list[Candidate]:
         out = []
         for kind in KINDS:
             c = _class_candidate(name, cls, order, {need[0].name: kind})
-            if c is not None:
+            # kept only when it then computes that kind: TanhLayer('relu') (a label) still computes tanh
+            if c is not None and not c.raised and family_distance(kind, c.y) < CLOSE:
                 c.name, c.ctor = f"{name}({kind!r})", {need[0].name: kind}
                 c.kind_arg = kind
                 out.append(c)
-        return out
+        if out or need[0].name.lower() not in cand.NAME_ARGS:
+            return out
     c = _class_candidate(name, cls, order)
-    return [c] if c else []
+    return _member_candidates(name, cls, order) + ([c] if c else [])
+
+
+FLAG_WORDS = {"grad", "derivative", "deriv", "backward", "prime", "gradient", "backprop", "derive", "diff"}
+
+
+def _flag_of(fn) -> str | None:
+    """The optional boolean parameter that turns an activation into its derivative (``grad=False``)."""
+    return next((p.name for p in cand.parameters(fn) if p.default is False and (words(p.name) & FLAG_WORDS)), None)
+
+
+def _member_candidates(name, cls, order) -> list[Candidate]:
+    """Activations written as methods of one class, each named like its kind (IFT6135's
+    ``NN.relu(self, x, grad=False)``): one candidate per method, its derivative by the flag."""
+    methods = [m for m in dir(cls) if not m.startswith("_") and inspect.isfunction(getattr(cls, m, None))
+               and name_kind(m) and not derivative_named(m)]
+    if len(methods) < 2:
+        return []
+    call = cand.no_arg_call(cls)
+    if call is None:
+        return []
+    out = []
+    try:
+        obj, keep = _construct(cls, call)
+    except StudentRaised:
+        return []
+    for m in methods:
+        if len(required(getattr(obj, m))) != 1:
+            continue
+        try:
+            y = attempt(getattr(obj, m), PROBE_X.copy())
+        except StudentRaised:
+            continue
+        if isinstance(y, np.ndarray) and y.shape == PROBE_X.shape:
+            out.append(Candidate(name, cls, True, np.asarray(y, dtype=float), m, order=order, ctor=keep, member=True))
+    return out
+
+
+def _construct(cls, call):
+    """(object, constructor keywords to rebuild it with): built as ``call`` says, else once more
+    without the defaults that name a file (``NN(datapath=None)``); the first raise is the one said."""
+    try:
+        return attempt(cls, *call.args, **call.kwargs), {}
+    except StudentRaised as first:
+        files = cand.fileish_defaults(cls)
+        if not files:
+            raise
+        try:
+            return attempt(cls, *call.args, **call.kwargs, **files), {**call.kwargs, **files}
+        except StudentRaised:
+            raise first from None
 
 
 def _class_candidate(name, cls, order, kwargs=None) -> Candidate | None:
     call = cand.no_arg_call(cls) if kwargs is None else cand.Call((), kwargs, name)
     if call is None:
         return None
-    try:
-        obj = attempt(cls, *call.args, **call.kwargs)
-    except StudentRaised:
+    try:  # keep: constructor keywords the candidate must be rebuilt with (a file-ish default dropped)
+        obj, keep = _construct(cls, call)
+    except StudentRaised as exc:
+        why = raised_inside(exc) if kwargs is None and name_kind(name) else ""
+        if why:  # Tanh() raising in its own __init__: the student's error, kept for its name to place
+            return Candidate(name, cls, True, np.full(PROBE_X.shape, np.nan), None, order=order, raised=why)
         return None
     for method in method_order(cls, FORWARD_NAMES, exclude_words=("back", "grad", "deriv", "prime", "update", "step",
                                                                    "loss", "set", "get", "init", "zero", "save", "load")):
-        if len(required(getattr(obj, method))) != 1:
+        if method in ("predictions", "predict", "prediction"):  # nnfs's predictions(outputs): a class label, not f(x)
+            continue
+        if len(required(flagged(getattr(obj, method)))) != 1:
             continue
         before = snapshot(obj)
         try:
-            y = attempt(getattr(obj, method), PROBE_X.copy())
+            y = attempt(flagged(getattr(obj, method)), PROBE_X.copy())
         except StudentRaised:
             continue
         if isinstance(y, np.ndarray) and y.shape == PROBE_X.shape:
-            return Candidate(name, cls, True, np.asarray(y, dtype=float), method, order=order)
+            return Candidate(name, cls, True, np.asarray(y, dtype=float), method, order=order, ctor=keep)
         if y is None:  # stored, nnfs-style (self.output): not the copy of its input it also keeps
             after = scan(obj)
             stored = [p for p in changed(before, after) if np.shape(after[p]) == PROBE_X.shape
                       and not np.array_equal(after[p], PROBE_X)]
             stored.sort(key=lambda p: str(p[-1][1]).lower() not in OUTPUT_WORDS)
             if stored:
-                return Candidate(name, cls, True, np.asarray(after[stored[0]], float), method, stored[0], order=order)
+                return Candidate(name, cls, True, np.asarray(after[stored[0]], float), method, stored[0], order=order,
+                                 ctor=keep)
     return None
 
 
@@ -167,7 +240,13 @@ def _function_candidate(name, fn, order) -> Candidate | None:
         return None
     try:
         y = attempt(fn, PROBE_X.copy())
-    except StudentRaised:
+    except StudentRaised as exc:
+        from conformance.loader import ImportUnavailable
+
+        why = raised_inside(exc) if isinstance(exc.cause, (NameError, ImportUnavailable)) and name_kind(name) \
+            and not derivative_named(name) else ""
+        if why:  # relu(x) using a name its module never imported: the student's error
+            return Candidate(name, fn, False, np.full(PROBE_X.shape, np.nan), order=order, raised=why)
         return None
     cache = False
     if isinstance(y, tuple) and len(y) == 2 and isinstance(y[0], np.ndarray):
@@ -206,6 +285,8 @@ def _derivative_distance(y) -> float:
 def classify(c: Candidate) -> str | None:
     """The kind ``c`` computes, "derivative" for a derivative function, or None."""
     named = c.kind_arg or name_kind(c.name)
+    if c.raised:
+        return named
     if not c.is_class and derivative_named(c.name):
         return "derivative"
     best = min(KINDS, key=lambda k: c.distances[k])
@@ -254,7 +335,7 @@ def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
         recipe = ActivationRecipe(kind, best.name, best, data=data if kind == "softmax" else "rows",
                                   others=[c.name for c in group[1:]])
         try:
-            recipe.backward = _find_backward(best, kind, defs, partners)
+            recipe.backward = None if best.raised else _find_backward(best, kind, defs, partners)
         except Exception:  # the kit's own failure: no backward found, said in the inventory
             recipe.backward = None
         table = pins.get(kind, {})
@@ -386,6 +467,17 @@ def _ctor(c: Candidate) -> dict:
     return dict(c.ctor) if c.ctor else cand.no_arg_call(c.obj).kwargs
 
 
+UPSTREAM_NAMES = {"dy", "dout", "dvalues", "gradoutput", "gradout", "outputgradient", "outputerror", "dldy", "upstream",
+                  "doutput", "dl", "delta", "grad", "gradient", "topdiff", "gy", "error", "dldout", "outgrad", "deltas"}
+
+
+def _upstream_named(param: str) -> bool:
+    """Does a backward's parameter name say it is the upstream gradient (``d_y``, ``dout``,
+    ``grad_output``)? Then ``backward(d_y)`` is a vector-Jacobian product, whatever it computes."""
+    low = param.lower().replace("_", "")
+    return low in UPSTREAM_NAMES or bool(words(param) & {"grad", "gradient", "upstream", "dvalues", "dout", "delta"})
+
+
 def _is_derivative(result, dy, kind: str) -> bool:
     """Is what a one-argument method returned for ``dy`` the derivative at dy (``backward(z) ->
     f'(z)``), rather than the vector-Jacobian product dy * f'(x) at the forward's input?"""
@@ -413,7 +505,7 @@ def _depends_on_forward(c: Candidate, method: str, dy, result) -> bool:
     other = PROBE_X[::-1, ::-1] * 1.3 + 0.2  # new signs and magnitudes in every position
     try:
         obj = attempt(c.obj, **_ctor(c))
-        attempt(getattr(obj, c.forward), other.copy())
+        attempt(flagged(getattr(obj, c.forward)), other.copy())
         again = attempt(getattr(obj, method), dy.copy())
     except StudentRaised:
         return False
@@ -422,6 +514,9 @@ def _depends_on_forward(c: Candidate, method: str, dy, result) -> bool:
 
 
 def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
+    if c.member:  # NN.relu(x, grad=True): the derivative at x; the class's own backward is the network's
+        flag = _flag_of(getattr(c.obj, c.forward))
+        return ("flag", c.forward, flag) if flag and kind in DERIVATIVE else None
     if c.is_class:
         return _class_backward(c, kind)
     return _function_backward(c, kind, defs, partners)
@@ -429,25 +524,40 @@ def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
 
 def _class_backward(c: Candidate, kind: str):
     dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
+    raised = None  # ("raised", method, style, sentence): the student's lines raised, used if nothing else works
     for method in [n for n in BACKWARD_NAMES if callable(getattr(c.obj, n, None))]:
         fn = getattr(c.obj, method)
         need = required(fn)
+        if not need and kind in DERIVATIVE:  # backward() after a forward: the local derivative, no dy (11-785)
+            try:
+                obj = attempt(c.obj, **_ctor(c))
+                attempt(flagged(getattr(obj, c.forward)), PROBE_X.copy())
+                local = attempt(getattr(obj, method))
+            except StudentRaised as exc:
+                why = raised_inside(exc)
+                raised = raised or (("raised", method, "none", why) if why else None)
+                continue
+            if isinstance(local, np.ndarray) and local.shape == PROBE_X.shape:
+                return ("stored", method)
+            continue
         if len(need) not in (1, 2):
             continue
         styles = {1: ["dy"], 2: ["x_dy"] if need[0].lower() in ("x", "inputs", "input", "z") else ["dy_lr", "x_dy"]}
         for style in styles.get(len(need), []):
             try:
                 obj = attempt(c.obj, **_ctor(c))
-                attempt(getattr(obj, c.forward), PROBE_X.copy())
+                attempt(flagged(getattr(obj, c.forward)), PROBE_X.copy())
                 before = snapshot(obj)
                 args = {"dy": (dy,), "x_dy": (PROBE_X.copy(), dy), "dy_lr": (dy, 0.1)}[style]
                 result = attempt(getattr(obj, method), *args)
-            except StudentRaised:
+            except StudentRaised as exc:
+                why = raised_inside(exc)
+                raised = raised or (("raised", method, style, why) if why else None)
                 continue
             if isinstance(result, (tuple, list)) and flat(result) and flat(result)[0].shape == PROBE_X.shape:
                 return ("method", method, style, "first")  # (dx, [parameter gradients])
             if isinstance(result, np.ndarray) and result.shape == PROBE_X.shape:
-                if style == "dy" and _is_derivative(result, dy, kind) and \
+                if style == "dy" and _is_derivative(result, dy, kind) and not _upstream_named(need[0]) and \
                         not _depends_on_forward(c, method, dy, result):  # backward(z) -> f'(z), not dy * f'(z)
                     at_out = attempt(getattr(obj, method), FORWARD_OF[kind](PROBE_X))
                     at_in = attempt(getattr(obj, method), PROBE_X.copy())
@@ -469,7 +579,7 @@ def _class_backward(c: Candidate, kind: str):
             continue
         arg = _derivative_arg(at_in, at_out, kind, required(fn)[0], names_first=True)
         return ("derivative", method, arg or "input")
-    return None
+    return raised
 
 
 def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate]):
@@ -496,6 +606,8 @@ def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate])
     true = DERIVATIVE[kind](PROBE_X)
     scored = []
     for p in partners:
+        if name_kind(p.name) not in (None, kind):  # sigmoid_backward is not relu's partner, however near
+            continue
         try:
             at_in = np.asarray(p.y, dtype=float)
             at_out = np.asarray(attempt(p.obj, FORWARD_OF[kind](PROBE_X)), dtype=float)
@@ -504,14 +616,42 @@ def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate])
         d = min(distance(at_in, true), distance(at_out, true))
         named = stem in p.name.lower() or name_kind(p.name) == kind
         tier = 0 if d < EXACT else 1 if _is_catalogued_bug(at_in, at_out, kind) else 2
-        if named or d < 1.0 or tier == 1:
+        if named or d < CLOSE or tier == 1:
             scored.append((not named, tier, d, p.order, p, at_in, at_out))
     if not scored:
-        return None
+        return _z_cache_partner(c, kind, defs)
     scored.sort(key=lambda s: s[:4])
     *_, p, at_in, at_out = scored[0]
     arg = _derivative_arg(at_in, at_out, kind, required(p.obj)[0], names_first=False)
     return ("derivative", p.name, arg or "input", p.obj)
+
+
+def _z_cache_partner(c: Candidate, kind: str, defs):
+    """Coursera's ``relu_backward(dA, cache)`` whose cache is the forward's input Z: a two-argument
+    function whose answer on (dy, z) is dy * f'(z) (or a catalogued wrong form of it); a name
+    that says this kind ranks, a name that says another kind rules out."""
+    dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
+    z, a = PROBE_X, FORWARD_OF[kind](PROBE_X)
+    fits = []
+    for order, (n, f) in enumerate(defs):
+        if not inspect.isfunction(f) or f is c.obj or len(required(f)) != 2 or name_kind(n) not in (None, kind):
+            continue
+        try:
+            dx = np.asarray(attempt(f, dy.copy(), PROBE_X.copy()), dtype=float)
+        except (StudentRaised, TypeError, ValueError):
+            continue
+        if dx.shape != PROBE_X.shape:
+            continue
+        d = distance(dx, dy * DERIVATIVE[kind](z))
+        named = name_kind(n) == kind and derivative_named(n)
+        bug = any(distance(dx, dy * b(z, a)) < EXACT for b in DERIVATIVE_BUGS.get(kind, ())) or \
+            distance(dx, DERIVATIVE[kind](z)) < EXACT  # the mask alone: ignores dy
+        if d < CLOSE or bug or named:
+            fits.append((not named, d >= CLOSE, d, order, n, f))
+    if not fits:
+        return None
+    *_, n, f = min(fits, key=lambda t: t[:4])
+    return ("zcache", n, f)
 
 
 class DiscoveredActivation(LayerHandle):
@@ -520,8 +660,11 @@ class DiscoveredActivation(LayerHandle):
     def __init__(self, recipe: ActivationRecipe):
         self.recipe, self.kind, self.student_name = recipe, recipe.kind, recipe.name
         c = recipe.cand
-        self.obj = attempt(c.obj, **_ctor(c)) if c.is_class else None
-        api = "derivative" if recipe.backward and recipe.backward[0] == "derivative" else "backward"
+        try:
+            self.obj = attempt(c.obj, **_ctor(c)) if c.is_class else None
+        except StudentRaised as exc:  # its constructor raises: the student's error, as they wrote it
+            raise exc.cause from None
+        api = "derivative" if recipe.backward and recipe.backward[0] in ("derivative", "stored", "flag") else "backward"
         self.conventions = {"activation_api": api}
         if recipe.data == "cols":
             self.conventions["data_layout"] = "cols"
@@ -544,7 +687,7 @@ class DiscoveredActivation(LayerHandle):
         xs = self._in(x)
         self._z = xs.copy()
         if c.is_class:
-            y = getattr(self.obj, c.forward)(xs)
+            y = flagged(getattr(self.obj, c.forward))(xs)
             if c.out_path is not None:
                 y = get(self.obj, c.out_path)
         else:
@@ -573,9 +716,15 @@ class DiscoveredActivation(LayerHandle):
                 f"derivative function of {self.student_name} (like {self.student_name}_prime)"
             raise Missing(f"{self.student_name} has no backward method: the kit found no {where}")
         dys = self._in(dy)
-        if bw[0] == "method":
-            _, method, style, dx_from = bw
-            args = {"dy": (dys,), "x_dy": (self._z.copy(), dys), "dy_lr": (dys, 0.1)}[style]
+        if bw[0] == "flag":  # relu(z, grad=True): the derivative at z
+            dx = dys * np.asarray(getattr(self.obj, bw[1])(self._z.copy(), **{bw[2]: True}))
+        elif bw[0] == "stored":  # the local derivative at what its forward stored
+            dx = dys * np.asarray(getattr(self.obj, bw[1])())
+        elif bw[0] == "zcache":
+            dx = bw[2](dys, self._z.copy())
+        elif bw[0] in ("method", "raised"):  # a backward that raised in discovery raises here too: the student's error
+            _, method, style, dx_from = bw if bw[0] == "method" else (*bw[:3], "return")
+            args = {"dy": (dys,), "x_dy": (self._z.copy(), dys), "dy_lr": (dys, 0.1), "none": ()}[style]
             result = getattr(self.obj, method)(*args)
             dx = result if dx_from == "return" else flat(result)[0] if dx_from == "first" else get(self.obj, dx_from)
         elif bw[0] == "cache":

@@ -366,8 +366,8 @@ def held(eng: Engine, obj, depth: int = 2) -> dict[tuple, Any]:
         if eng.is_value(value):
             out.setdefault(path, value)
             return
-        if left == 0 or isinstance(value, (str, bytes, int, float, type, np.ndarray)) or callable(value):
-            return
+        if left == 0 or isinstance(value, (str, bytes, int, float, type, np.ndarray)) or inspect.isroutine(value):
+            return  # a layer object with __call__ is walked; functions and methods are not
         if isinstance(value, dict):
             items = [(("k", k), v) for k, v in value.items() if isinstance(k, (str, int))]
         elif isinstance(value, (list, tuple)):

@@ -60,11 +60,20 @@ class Call:
     text: str = ""
     lr: float | None = None  # the learning rate handed in, when the constructor takes one
     order: str = "in_out"  # which size went first: "in_out" or "out_in" (or "shape")
+    size_names: tuple = ()  # the sizes go by these keywords (a parameter such as ``name`` comes first)
 
 
-def _fill(param: inspect.Parameter, seed: int):
+NAME_ARGS = {"name", "layer_name", "label", "title", "tag", "scope", "identifier"}
+SCALE_WORDS = {"std", "stddev", "sigma", "scale"}
+
+
+def _fill(param: inspect.Parameter, seed: int, label: str = "layer"):
     """A value for a required argument that is not a size, or ``inspect._empty`` if unknown."""
     name = param.name.lower()
+    if name in NAME_ARGS:  # DenseLayer(name, in_num, out_num): a label, never a size
+        return label
+    if words(name) & SCALE_WORDS and words(name) & {"init", "weight", "std", "stddev", "sigma"}:
+        return 0.1  # init_std, weight_scale: how large the random weights start
     if name in ("rng", "random_state", "generator", "key") or "rng" in words(name):
         return np.random.default_rng(seed)
     if name in ("seed",):
@@ -104,7 +113,7 @@ def size_calls(cls, n_in: int, n_out: int, seed: int = 0) -> list[Call]:
     need = [p for p in params if p.default is p.empty]
     sizes, fixed, unknown = [], {}, []
     for p in need:
-        value = _fill(p, seed)
+        value = _fill(p, seed, name.lower())
         if value is not inspect.Parameter.empty:
             fixed[p.name] = value
         elif _role(p.name) == "shape" or len(sizes) < 2:
@@ -123,11 +132,21 @@ def size_calls(cls, n_in: int, n_out: int, seed: int = 0) -> list[Call]:
     kw_text = ", ".join(f"{k}={v!r}" if not isinstance(v, np.random.Generator) else f"{k}=<rng>"
                         for k, v in {**fixed, **extra}.items())
 
+    position = {p.name: i for i, p in enumerate(params)}
+    keyword = any(position[k] < position[p.name] for k in fixed for p in sizes)  # a label before the sizes
+
     def call(args, order):
+        if keyword:  # sizes by keyword: the parameter before them is filled by keyword too
+            names = tuple(p.name for p in sizes)
+            pieces = [", ".join(f"{k}={v!r}" for k, v in zip(names, args))] + ([kw_text] if kw_text else [])
+            return Call((), {**fixed, **extra, **dict(zip(names, args))},
+                        f"{name}({', '.join(p for p in pieces if p)})", lr, order, names)
         pieces = [", ".join(map(repr, args))] + ([kw_text] if kw_text else [])
         return Call(tuple(args), {**fixed, **extra}, f"{name}({', '.join(p for p in pieces if p)})", lr, order)
 
     roles = [_role(p.name) for p in sizes]
+    shape_named = [bool(words(p.name) & {"shape", "dims", "dim", "size"} and words(p.name) & {"shape", "dims"})
+                   for p in sizes]
     if roles[:1] == ["weight"] and roles[1:] in ([], ["bias"]):  # Affine(W, b): built from the arrays
         rng = np.random.default_rng(seed)
         W, b = rng.standard_normal((n_in, n_out)) * 0.1, np.zeros(n_out)
@@ -136,13 +155,16 @@ def size_calls(cls, n_in: int, n_out: int, seed: int = 0) -> list[Call]:
                      "arrays_in_out"),
                 Call((W.T.copy(), b) if with_b else (W.T.copy(),), dict(fixed),
                      f"{name}(W (out, in){', b' if with_b else ''})", None, "arrays_out_in")]
-    if len(sizes) == 1 and _role(sizes[0].name) == "shape":
-        return [call([(n_in, n_out)], "shape"), call([(n_out, n_in)], "shape_out_in")]
+    if len(sizes) == 1 and (_role(sizes[0].name) == "shape" or shape_named[0]):  # FC(input_shape): W's shape
+        return [call([(n_in, n_out)], "shape"), call([(n_out, n_in)], "shape_out_in")] + \
+            ([call([n_out], "out_only")] if shape_named[0] else [])
     if len(sizes) == 1:  # Dense(units): the input size is learnt on the first forward
         return [call([n_out], "out_only")]
     if len(sizes) == 2:
         roles = [_role(p.name) for p in sizes]
         first = [call([n_in, n_out], "in_out"), call([n_out, n_in], "out_in")]
+        if shape_named[0] and roles[0] == "in":  # Dense(input_shape=(5,), units=3): the input as a shape
+            return [call([(n_in,), n_out], "inshape_out")] + first
         return first[::-1] if roles == ["out", "in"] else first
     if len(sizes) == 0 and takes_varargs(cls):
         return [call([n_in, n_out], "in_out"), call([n_out, n_in], "out_in")]
@@ -160,6 +182,17 @@ def size_calls(cls, n_in: int, n_out: int, seed: int = 0) -> list[Call]:
     return []
 
 
+FILE_SUFFIXES = (".pkl", ".pickle", ".npz", ".npy", ".csv", ".txt", ".gz", ".h5", ".json", ".mat", ".zip", ".tar")
+
+
+def fileish_defaults(cls) -> dict:
+    """Optional arguments whose default names a file (``datapath='cifar10.pkl'``), each set to
+    None: a constructor that loads its data when built is retried without it."""
+    return {p.name: None for p in parameters(cls) if isinstance(p.default, str) and
+            (p.default.lower().endswith(FILE_SUFFIXES) or "/" in p.default or
+             words(p.name) & {"path", "file", "filename", "datapath", "dir", "folder"})}
+
+
 def activation_options(cls) -> list[dict]:
     """Keyword sets that make a layer with an ``activation`` argument a plain linear layer."""
     name = next((p.name for p in parameters(cls) if p.name.lower() in ACTIVATION_WORDS), None)
@@ -171,8 +204,40 @@ def no_arg_call(cls) -> Call | None:
     fixed = {}
     for p in parameters(cls):
         if p.default is p.empty:
-            value = _fill(p, 0)
+            value = _fill(p, 0, getattr(cls, "__name__", "cls").lower())
             if value is inspect.Parameter.empty:
                 return None
             fixed[p.name] = value
     return Call((), fixed, f"{getattr(cls, '__name__', 'cls')}()")
+
+
+# What a dropped definition or file claims to be, by its name (the loader's LoadedImpl.dropped):
+# a long stem anywhere in the name, a short one only as a whole word.
+CLAIM_STEMS = {"linear": ({"linear", "dense", "affine"}, {"fc"}), "relu": ({"relu", "rectifier"}, set()),
+               "sigmoid": ({"sigmoid", "logistic"}, set()), "tanh": ({"tanh"}, set()), "softmax": ({"softmax"}, set()),
+               "cross_entropy": ({"crossentropy", "cross_entropy", "entropy", "nll"}, {"ce", "xent"}),
+               "mse": ({"mse", "squared"}, {"l2"})}
+LOST_KINDS = ("syntax_error", "import_failed", "definition_failed")
+
+
+def dropped_for(comp: str, dropped) -> str:
+    """A sentence naming the dropped files or definitions whose names claim ``comp`` (a class
+    ``MSECriterion`` whose base class failed to import, a ``relu.py`` with a TabError), or ""."""
+    import re
+    from pathlib import PurePath
+
+    long, short = CLAIM_STEMS.get(comp, (set(), set()))
+    lost = [d for d in dropped or () if d.kind in LOST_KINDS]
+    defs_in = {d.file for d in lost if d.kind == "definition_failed"}
+    said = []
+    for d in lost:
+        if d.kind == "import_failed" and d.file in defs_in:
+            continue  # the definitions it broke are named instead
+        m = re.match(r"\s*(?:class|def)\s+(\w+)", d.text or "")
+        names = [m.group(1)] if m else [PurePath(d.file).stem] if d.file else []
+        if any(any(s in n.lower() for s in long) or words(n) & short for n in names):
+            where = f"{d.file or 'the submission'}" + (f" cell {d.cell}" if d.cell is not None else "")
+            said.append(f"{where} line {d.line} was not run ({d.reason}: `{d.text}`)")
+    if not said:
+        return ""
+    return "; ".join(said[:2]) + f"; fix it and the {comp.replace('_', '-')} defined there can be found and checked"

@@ -33,16 +33,26 @@ def kit_layer(recipe, n_in, n_out, seed, planted: bool):
     """The student's linear class, built by the student's constructor, with the kit's forward and
     backward in its methods (same names, same places for outputs and gradients); None when the
     class's backward convention is not one the kit can stand in for."""
-    bw = recipe.backward
-    if bw is None or bw.style not in ("dy", "x_dy") or not isinstance(bw.grads_from, dict) \
-            or not all(isinstance(p, tuple) for p in bw.grads_from.values()) or bw.dx_from != "return" \
-            or recipe.per_sample:
+    if not can_stand_in(recipe):
         return None
-    obj = recipe.build(n_in, n_out, seed)
+    return stand_in(recipe.build(n_in, n_out, seed), recipe, planted, _batch_scale(recipe, n_in, n_out, seed))
+
+
+def can_stand_in(recipe) -> bool:
+    bw = recipe.backward
+    return not (bw is None or bw.style not in ("dy", "x_dy") or not isinstance(bw.grads_from, dict)
+                or not all(isinstance(p, tuple) for p in bw.grads_from.values()) or bw.dx_from != "return"
+                or recipe.per_sample)
+
+
+def stand_in(obj, recipe, planted: bool, batch_scale):
+    """``obj`` (an instance of the student's linear class) given the kit's forward and backward,
+    in place: the same object, its arrays where the student keeps them, so a checker or a
+    container that holds it sees the student's own class."""
+    bw = recipe.backward
     cols, in_out = recipe.data == "cols", recipe.layout == "in_out"
     base = type(obj)
     scale = PLANTED if planted else 1.0
-    batch_scale = _batch_scale(recipe, n_in, n_out, seed)
 
     def weights(self):
         W = np.asarray(get(self, recipe.w_path), dtype=float)
@@ -141,6 +151,79 @@ def _forms(fn, recipe):
     return out
 
 
+NET_SIZES, NET_BATCH = (4, 5, 3), 6
+
+
+def network_forms(fn, found) -> list:
+    """check(model, loss, x, y), check(model, x, y, loss) and check(model, x, y): the student's own
+    container at 4-5-3, its linear layers standing in with the kit's maths (and, for the planted
+    case, the kit's bug), its activations and loss the student's; the labels as the loss reads them."""
+    container, recipe = found.container, found.linear
+    if container is None or recipe is None or not can_stand_in(recipe):
+        return []
+    loss_c = found.losses["cross_entropy"][0] if "cross_entropy" in found.losses else None
+    loss_object = loss_c is not None and loss_c.is_class
+    params = [p for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not params or not words(params[0].name) & {"model", "net", "network", "nn", "mlp", "sequential"}:
+        return []
+    from conformance.adapters.discovery import networks
+
+    def call(seed, planted, order):
+        sizes = list(NET_SIZES)
+        model = container.make(sizes, container.hidden_kind or "relu")
+        held = networks._linear_objects(model, recipe.cls)
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((NET_BATCH, sizes[0]))
+        before = _output(model, container, x, recipe)
+        classes = [type(obj) for obj in held]
+        for k, obj in enumerate(held):
+            stand_in(obj, recipe, planted, _batch_scale(recipe, sizes[k], sizes[k + 1], seed))
+        if before is None or not np.allclose(_output(model, container, x, recipe), before, rtol=1e-9, atol=1e-12):
+            # its layers do more than x W + b (an activation inside Dense): the student's own layers,
+            # with the kit's bug planted after their backward when asked
+            for obj, cls in zip(held, classes):
+                obj.__class__ = cls
+                if planted:
+                    _plant_after(obj, recipe)
+        loss = attempt(loss_c.obj) if loss_object else None
+        labels = rng.integers(0, sizes[-1], NET_BATCH)
+        y = np.eye(sizes[-1])[labels] if loss_c is not None and loss_c.reading.targets == "onehot" else labels
+        x = x.T.copy() if recipe.data == "cols" else x
+        return {"loss_x_y": lambda: fn(model, loss, x, y), "x_y_loss": lambda: fn(model, x, y, loss),
+                "x_y": lambda: fn(model, x, y)}[order]()
+
+    need = required(fn)
+    out = []
+    if loss_object and len(need) <= 4 <= len(params):
+        out += [("check(model, loss, x, y)", lambda s, p: call(s, p, "loss_x_y"), False),
+                ("check(model, x, y, loss)", lambda s, p: call(s, p, "x_y_loss"), False)]
+    if len(need) <= 3 <= len(params):
+        out.append(("check(model, x, y)", lambda s, p: call(s, p, "x_y"), False))
+    return out
+
+
+def _output(model, container, x, recipe):
+    try:
+        xin = x.T.copy() if recipe.data == "cols" else x.copy()
+        out = attempt(getattr(model, container.forward), xin)
+        return np.array(out, dtype=float)
+    except (StudentRaised, TypeError, ValueError):
+        return None
+
+
+def _plant_after(obj, recipe):
+    """The kit's bug after the student's own backward: its parameter gradients and dx times 1.5."""
+    base, bw = type(obj), recipe.backward
+
+    def backward(self, *args, **kwargs):
+        dx = getattr(base, bw.method)(self, *args, **kwargs)
+        for path in bw.grads_from.values():
+            put(self, path, np.asarray(get(self, path), dtype=float) * PLANTED)
+        return np.asarray(dx) * PLANTED
+
+    obj.__class__ = type(f"Planted{base.__name__}", (base,), {bw.method: backward})
+
+
 def _read(answer, numeric, seed, planted, recipe):
     if numeric:
         if not isinstance(answer, np.ndarray):
@@ -168,13 +251,14 @@ class Checker:
         return report or {"error": None, "passed": None}
 
 
-def find(defs, recipe, taken=()) -> tuple[Checker | None, list[str]]:
+def find(defs, recipe, taken=(), found=None) -> tuple[Checker | None, list[str]]:
+    """``found``: the Discovery, for checkers of whole networks (its container, layer and loss)."""
     rejected = []
     funcs = [(n, f) for n, f in defs if inspect.isfunction(f) and f not in taken]
     funcs.sort(key=lambda nf: not (words(nf[0]) & CHECK_WORDS))
     for name, fn in funcs:
         try:
-            forms = _forms(fn, recipe)
+            forms = _forms(fn, recipe) + (network_forms(fn, found) if found is not None else [])
         except (TypeError, ValueError):
             continue
         for how, call, numeric in forms:

@@ -44,7 +44,12 @@ class GradModel:
         self.grad_method, self.forward, self.samples, self.targets = grad_method, forward, samples, targets
         self.returns_loss, self.params_text = returns_loss, params_text
 
+    then = None  # (method, paths) when gradients come from a second call, backward(y), into attributes
+
     def describe(self) -> str:
+        if self.then is not None:
+            return (f"{self.name}: built as {self.build_text}, parameters {self.params_text}; {self.name}."
+                    f"{self.grad_method}(X, y) returns the loss, then {self.name}.{self.then[0]}(y) stores the gradients")
         one = "one sample at a time as a column (the kit loops and sums)" if self.samples == "column" else "the whole batch"
         loss = "the loss it returns with them" if self.returns_loss else "no loss value (the kit evaluates your loss on its output)"
         return (f"{self.name}: built as {self.build_text}, parameters {self.params_text}; "
@@ -186,16 +191,55 @@ def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes)
                 except StudentRaised:
                     continue
                 grads, loss = _grads_from(result, model, layers)
-                if grads is None:
+                then = None
+                if grads is None and loss is not None and samples == "rows":  # loss(X, y), then backward(y)
+                    then = _second_step(model, layers, data[1])
+                    if then is None:
+                        continue
+                elif grads is None:
                     continue
                 forward = _forward(model, samples, x, sizes[-1])
                 if forward is None:
                     why = f"{method}(X, y) returns gradients, but no method maps X to {sizes[-1]} outputs"
                     continue
                 text_params = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
-                return GradModel(name, cls, text.replace(str(list(SIZES)), "sizes").replace(str(tuple(SIZES)), "(n_in, n_hidden, n_out)"),
-                                 make, method, forward, samples, targets, loss is not None, text_params)
+                found = GradModel(name, cls, text.replace(str(list(SIZES)), "sizes").replace(str(tuple(SIZES)), "(n_in, n_hidden, n_out)"),
+                                  make, method, forward, samples, targets, loss is not None, text_params)
+                found.then = then
+                return found
     return why
+
+
+SECOND_WORDS = {"backward", "backprop", "back", "gradient", "gradients", "grad", "grads", "propagate"}
+
+
+def _second_step(model, layers, y):
+    """(method, {("W"|"b", k): path}) when a method taking the targets alone (``backward(y)``), run
+    after the loss, stores an array shaped like each parameter whose name says it is its gradient."""
+    from conformance.adapters.discovery.objects import gradient_name_score, snapshot
+
+    for method in [m for m in dir(model) if not m.startswith("_") and words(m) & SECOND_WORDS]:
+        fn = getattr(model, method, None)
+        if not callable(fn) or len(required(fn)) != 1:
+            continue
+        before = snapshot(model)
+        try:
+            attempt(fn, y)
+        except StudentRaised:
+            continue
+        after = scan(model, depth=3)
+        new = [p for p, a in after.items() if p not in before or not np.array_equal(before[p], a)]
+        paths = {}
+        for k, layer in enumerate(layers):
+            for name in ("W", "b"):
+                shape = np.shape(get(model, layer[name]))
+                options = [p for p in new if after[p].shape == shape and p != layer[name]]
+                if not options:
+                    break
+                paths[(name, k)] = max(options, key=lambda p: gradient_name_score(p, layer[name]))
+        if len(paths) == 2 * len(layers):
+            return method, paths
+    return None
 
 
 def _forward(model, samples, x, n_out):
@@ -229,6 +273,8 @@ class GradModelPipeline(PipelineHandle):
             raise Missing(f"{found.name} built for sizes {self.sizes} does not hold one weight and bias per layer of "
                           "those sizes: its sizes may be fixed in the code; pin it with --map")
         if not found.returns_loss and loss is None:
+            loss = self.loss_handle = self._own_cost()
+        if not found.returns_loss and loss is None:
             raise Missing(f"{found.name}.{found.grad_method} returns no loss value and no loss function was found "
                           "to evaluate its output with; pin one with --map")
         self.optimizer, self._grads, self._opt, self._opt_lr = None, None, None, None
@@ -237,6 +283,26 @@ class GradModelPipeline(PipelineHandle):
         if not found.returns_loss:
             self.conventions["loss"] = (f"{loss.student_name} on each sample's output, summed over the batch (your "
                                         f"{found.grad_method} returns no loss value, so its scale is not judged)")
+
+    def _own_cost(self):
+        """The network's own cost (``self.cost = CrossEntropyCost`` with ``fn(a, y)``): a callable it
+        holds that turns one output and its one-hot target into a number, as a loss handle."""
+        n_out = self.sizes[-1]
+        a = np.full((n_out, 1), 0.3) if self.found.samples == "column" else np.full((2, n_out), 0.3)
+        y = np.eye(n_out)[:, :1] if self.found.samples == "column" else np.eye(n_out)[:2]
+        for attr, holder in vars(self.model).items():
+            for mname in ("fn", "__call__", "value", "loss", "cost", "forward"):
+                fn = getattr(holder, mname, None)
+                if not callable(fn) or isinstance(holder, (np.ndarray, list, dict)) or len(required(fn)) != 2:
+                    continue
+                try:
+                    value = attempt(fn, a, y)
+                except StudentRaised:
+                    continue
+                if np.ndim(value) == 0 and np.isfinite(value):
+                    return _CostHandle(fn, f"{type(holder).__name__ if not inspect.isclass(holder) else holder.__name__}"
+                                           f".{mname}", self.found.samples)
+        return None
 
     def _key(self, name, k):
         return f"{2 * k}.{name}"
@@ -281,6 +347,10 @@ class GradModelPipeline(PipelineHandle):
         data = _inputs(self.found.samples, self.found.targets, x, labels, n_out)
         if self.found.samples == "rows":
             grads, loss = _grads_from(fn(*data), self.model, self.layers)
+            then = getattr(self.found, "then", None)
+            if then is not None:  # loss(X, y), then backward(y) stores the gradients
+                getattr(self.model, then[0])(data[1])
+                grads = {key: np.array(get(self.model, path), dtype=float) for key, path in then[1].items()}
             if grads is None:
                 raise TypeError(f"{self.found.name}.{self.found.grad_method} returned no gradient for some parameter")
             return grads, loss
@@ -352,3 +422,168 @@ class GradModelPipeline(PipelineHandle):
     def use_optimizer(self, make, text: str):
         self.optimizer, self._opt, self._opt_lr = make, None, None
         self.conventions["update"] = text
+
+
+# --- functional models: init(sizes) -> params, forward(X, params) -> (out, caches), backward(...) -> grads ---
+
+
+class FunctionalNet:
+    """A network of plain functions (the deep-learning course's style): ``init(sizes) -> params``,
+    ``forward(X, params) -> (AL, caches)``, ``backward(AL, Y, caches) -> grads``; found at 5-7-4."""
+
+    def __init__(self, init, forward, backward, samples, targets, layers_text):
+        self.init, self.forward, self.backward = init, forward, backward
+        self.samples, self.targets, self.layers_text = samples, targets, layers_text
+        self.name = init.__name__
+
+    def describe(self) -> str:
+        data = "samples as columns" if self.samples == "cols" else "samples as rows"
+        return (f"{self.init.__name__}(sizes) -> parameters {self.layers_text}; {self.forward.__name__}(X, parameters) "
+                f"-> (output, caches); {self.backward.__name__}(output, Y {self.targets}, caches) -> gradients; {data}")
+
+
+def _grad_for(grads: dict, key) -> np.ndarray | None:
+    for name in (f"d{key}", key, f"dL_d{key}", f"grad_{key}", f"{key}_grad"):
+        if name in grads and isinstance(grads[name], np.ndarray):
+            return np.asarray(grads[name], dtype=float)
+    return None
+
+
+def find_functional(defs) -> tuple[FunctionalNet | None, list[str]]:
+    functions = [(n, f) for n, f in defs if inspect.isfunction(f)]
+    sizes = list(SIZES)
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((BATCH, sizes[0]))
+    labels = np.arange(BATCH) % sizes[-1]
+    onehot = np.eye(sizes[-1])[labels]
+    for iname, init in functions:
+        if len(required(init)) != 1:
+            continue
+        try:
+            params = attempt(init, sizes)
+        except StudentRaised:
+            continue
+        if not isinstance(params, dict):
+            continue
+        layers = _layout({(("k", k),): v for k, v in params.items() if isinstance(v, np.ndarray)}, sizes)
+        if layers is None:
+            continue
+        for fname, fwd in functions:
+            if fwd is init or len(required(fwd)) != 2:
+                continue
+            for samples in ("cols", "rows"):
+                xin = x.T.copy() if samples == "cols" else x.copy()
+                try:
+                    result = attempt(fwd, xin, params)
+                except StudentRaised:
+                    continue
+                out = result[0] if isinstance(result, tuple) else result
+                shape = (sizes[-1], BATCH) if samples == "cols" else (BATCH, sizes[-1])
+                if not isinstance(out, np.ndarray) or out.shape != shape:
+                    continue
+                caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
+                for bname, bwd in functions:
+                    if len(required(bwd)) != 3 or bwd in (init, fwd):
+                        continue
+                    for targets in ("one-hot", "labels"):
+                        y = (onehot.T.copy() if samples == "cols" else onehot.copy()) if targets == "one-hot" \
+                            else labels.copy()
+                        try:
+                            grads = attempt(bwd, out.copy(), y, caches)
+                        except StudentRaised:
+                            continue
+                        if isinstance(grads, dict) and all(
+                                _grad_for(grads, l[n][-1][1]) is not None and
+                                _grad_for(grads, l[n][-1][1]).size == params[l[n][-1][1]].size
+                                for l in layers for n in ("W", "b")):
+                            text = ", ".join(f"{l['W'][-1][1]}/{l['b'][-1][1]}" for l in layers)
+                            return FunctionalNet(init, fwd, bwd, samples, targets, text), []
+    return None, []
+
+
+class FunctionalNetPipeline(PipelineHandle):
+    """The functional network at the kit's sizes: the kit holds the parameter dict the student's
+    init made and hands it to the student's forward and backward."""
+
+    def __init__(self, net: FunctionalNet, sizes, loss: LossHandle):
+        self.net, self.sizes, self.loss_handle = net, list(sizes), loss
+        self.params = attempt(net.init, self.sizes)
+        self.layers = _layout({(("k", k),): v for k, v in self.params.items() if isinstance(v, np.ndarray)}, self.sizes)
+        if self.layers is None:
+            raise Missing(f"{net.init.__name__}({self.sizes}) does not make one weight and bias per layer of those sizes")
+        self.optimizer, self._grads, self._opt, self._opt_lr = None, None, None, None
+        self.conventions = {"built": f"your functions {net.describe()}", "update": "the kit's plain SGD on your gradients",
+                            "loss": loss.student_name}
+
+    def _key(self, layer, name):
+        return layer[name][-1][1]
+
+    def get_params(self):
+        out = {}
+        for k, layer in enumerate(self.layers):
+            W = np.array(self.params[self._key(layer, "W")], dtype=float)
+            out[f"{2 * k}.W"] = W.T.copy() if layer["W_layout"] == "in_out" else W
+            out[f"{2 * k}.b"] = np.array(self.params[self._key(layer, "b")], dtype=float).reshape(-1)
+        return out
+
+    def set_params(self, params):
+        for k, layer in enumerate(self.layers):
+            wk, bk = self._key(layer, "W"), self._key(layer, "b")
+            if f"{2 * k}.W" in params:
+                W = np.asarray(params[f"{2 * k}.W"], dtype=float)
+                self.params[wk] = (W.T if layer["W_layout"] == "in_out" else W).copy()
+            if f"{2 * k}.b" in params:
+                self.params[bk] = np.asarray(params[f"{2 * k}.b"], dtype=float).reshape(np.shape(self.params[bk])).copy()
+
+    def _forward(self, x):
+        xin = np.asarray(x, dtype=float)
+        xin = xin.T.copy() if self.net.samples == "cols" else xin.copy()
+        result = self.net.forward(xin, self.params)
+        out = result[0] if isinstance(result, tuple) else result
+        caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
+        return np.asarray(out, dtype=float), caches
+
+    def predict(self, x):
+        out, _ = self._forward(x)
+        return out.T if self.net.samples == "cols" else out
+
+    def loss(self, x, labels):
+        return float(self.loss_handle.forward(self.predict(x), labels))
+
+    def loss_and_grads(self, x, labels):
+        labels = np.asarray(labels, dtype=int)
+        out, caches = self._forward(x)
+        pred = out.T if self.net.samples == "cols" else out
+        value = float(self.loss_handle.forward(pred, labels))
+        onehot = np.eye(self.sizes[-1])[labels]
+        y = (onehot.T.copy() if self.net.samples == "cols" else onehot) if self.net.targets == "one-hot" else labels
+        raw = self.net.backward(out, y, caches)
+        grads = {}
+        for k, layer in enumerate(self.layers):
+            gW = _grad_for(raw, self._key(layer, "W"))
+            gb = _grad_for(raw, self._key(layer, "b"))
+            grads[f"{2 * k}.W"] = gW.T.copy() if layer["W_layout"] == "in_out" else gW
+            grads[f"{2 * k}.b"] = gb.reshape(-1) if gb.size == self.sizes[k + 1] else gb
+        self._grads = grads
+        return value, grads
+
+    sgd_step = GradModelPipeline.sgd_step
+    use_optimizer = GradModelPipeline.use_optimizer
+
+
+class _CostHandle(LossHandle):
+    """A network's own cost function ``fn(a, y)`` on one output and its one-hot target (value only)."""
+
+    def __init__(self, fn, name, samples):
+        self.fn, self.student_name, self.samples = fn, name, samples
+        self.kind, self.conventions = "cross_entropy", {"input": "probs", "targets": "onehot", "grad_wrt": "unknown"}
+
+    def forward(self, pred, labels):
+        pred = np.asarray(pred, dtype=float)
+        onehot = np.eye(pred.shape[1])[np.asarray(labels, dtype=int)]
+        if self.samples == "column":
+            return float(sum(self.fn(pred[i:i + 1].T.copy(), onehot[i:i + 1].T.copy()) for i in range(len(pred))))
+        return float(self.fn(pred.copy(), onehot))
+
+    def backward(self):
+        raise Missing(f"{self.student_name} gives a value only")

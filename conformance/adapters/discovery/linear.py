@@ -22,7 +22,8 @@ from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.maths import distance
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, changed, describe, flat, gradient_name_score, get, put, required, scan, snapshot, words,
+    StudentRaised, attempt, changed, describe, flagged, flat, gradient_name_score, get, put, raised_inside, required,
+    scan, snapshot, words,
 )
 
 N_IN, N_OUT, BATCH = 5, 3, 4
@@ -79,6 +80,7 @@ class Backward:
     grads_from: Any = None  # {"W": path, "b": path} | ("tuple", iW, ib) | "implied"
     lr: float = 0.1
     update_method: str | None = None
+    raised: str = ""  # the student's own lines raised when the kit called it this way (no other way worked)
 
 
 @dataclass
@@ -99,12 +101,15 @@ class LinearRecipe:
     others: list[str] = field(default_factory=list)  # other classes that also behave as a linear layer
     affine: bool = True  # forward matched x W + b when found
     lazy: bool = False  # W appears only on the first forward (Dense(units))
+    build_method: str = ""  # Keras-like Dense(units).build(input_dim) makes W before any forward
     per_sample: bool = False  # works on one sample at a time: the kit loops over the batch
     forward_raised: str = ""  # the forward raised when the kit first called it: the student's error
 
     def build(self, n_in: int, n_out: int, seed: int = 0):
         args = list(self.call.args)
-        if self.call.order == "in_out":
+        if self.call.size_names:  # sizes by keyword
+            pass
+        elif self.call.order == "in_out":
             args[:2] = [n_in, n_out]
         elif self.call.order == "out_in":
             args[:2] = [n_out, n_in]
@@ -114,6 +119,8 @@ class LinearRecipe:
             args[0] = (n_out, n_in)
         elif self.call.order == "out_only":
             args[0] = n_out
+        elif self.call.order == "inshape_out":
+            args[:2] = [(n_in,), n_out]
         elif self.call.order.startswith("arrays_"):  # Affine(W, b): the kit makes the arrays
             rng = np.random.default_rng(seed)
             W = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
@@ -122,11 +129,17 @@ class LinearRecipe:
                 args[1] = np.zeros(n_out)
         kwargs = {k: np.random.default_rng(seed) if isinstance(v, np.random.Generator) else v
                   for k, v in self.call.kwargs.items()}
-        if self.call.order == "in_out" and not self.call.args:  # sizes passed by keyword
+        if self.call.size_names:
+            sizes = {"in_out": (n_in, n_out), "out_in": (n_out, n_in), "shape": ((n_in, n_out),),
+                     "shape_out_in": ((n_out, n_in),), "out_only": (n_out,), "inshape_out": ((n_in,), n_out)}
+            kwargs.update(zip(self.call.size_names, sizes[self.call.order]))
+        elif self.call.order == "in_out" and not self.call.args:  # sizes passed by keyword
             keys = list(k for k in self.call.kwargs if isinstance(self.call.kwargs[k], int))
             kwargs.update(dict(zip(keys, (n_in, n_out))))
         obj = attempt(self.cls, *args, seed=seed, **kwargs, **self.extra)
-        if self.lazy:  # weights made on the first forward: make them now, at these sizes
+        if self.build_method:
+            attempt(getattr(obj, self.build_method), n_in, seed=seed)
+        elif self.lazy:  # weights made on the first forward: make them now, at these sizes
             x = np.zeros((1, n_in)) if self.data == "rows" else np.zeros((n_in, 1))
             attempt(_read_forward, obj, self.forward, x, seed=seed)
         return obj
@@ -148,6 +161,9 @@ class LinearRecipe:
         if self.backward is None:
             return text + "; no backward found"
         bw = self.backward
+        if bw.raised:
+            how = _STYLE_TEXT.get(bw.style, bw.style)
+            return text + f"; backward: {bw.method} ({how}) raised {bw.raised} when the kit called it"
         if bw.grads_from == "implied":
             where = f"implied by the update of {bw.method}(dy, lr)"
         elif isinstance(bw.grads_from, tuple):
@@ -207,7 +223,7 @@ def _call_forward(obj, method, x):
     """The forward output of ``obj.method(x)``: returned, the first array of a returned tuple, or
     stored in an attribute the call changed (``self.output``)."""
     before = snapshot(obj)
-    result = attempt(getattr(obj, method), x)
+    result = attempt(flagged(getattr(obj, method)), x)
     if isinstance(result, (tuple, list)) and result and isinstance(result[0], np.ndarray):
         result = result[0]
     if isinstance(result, np.ndarray):
@@ -222,7 +238,7 @@ def find_forward(obj, cls, batch: int = BATCH) -> tuple[Forward, str] | None:
     want = {"rows": (x_rows, (batch, N_OUT)), "cols": (x_rows.T.copy(), (N_OUT, batch))}
     for method in method_order(cls, FORWARD_NAMES, exclude_words=("back", "grad", "update", "step", "init", "save",
                                                                    "load", "zero", "loss", "set", "get", "train", "fit")):
-        if len(required(getattr(obj, method))) != 1:
+        if len(required(flagged(getattr(obj, method)))) != 1:
             continue
         for data, (x, shape) in want.items():
             try:
@@ -238,7 +254,7 @@ def find_forward(obj, cls, batch: int = BATCH) -> tuple[Forward, str] | None:
 
 
 def _read_forward(obj, fwd: Forward, x):
-    result = getattr(obj, fwd.method)(x)
+    result = flagged(getattr(obj, fwd.method))(x)
     if fwd.out_path is not None:
         return np.asarray(get(obj, fwd.out_path))
     if isinstance(result, (tuple, list)):
@@ -284,6 +300,7 @@ def find_backward(obj, recipe: LinearRecipe, batch: int = BATCH) -> Backward | N
     names = [n for n in BACKWARD_NAMES if callable(getattr(obj, n, None))]
     names += [n for n in dir(type(obj)) if not n.startswith("_") and n not in names and callable(getattr(obj, n, None))
               and any(w in n.lower() for w in ("back", "grad", "delta")) and "update" not in n.lower()]
+    raised = None  # the first call that failed inside the student's own lines: their error, if nothing works
     for method in names:
         pair = next((u for b, u in UPDATE_PAIRS if b == method and callable(getattr(obj, u, None))), None)
         for style, make in _backward_calls(obj, method):
@@ -295,7 +312,10 @@ def find_backward(obj, recipe: LinearRecipe, batch: int = BATCH) -> Backward | N
                 if pair:
                     attempt(getattr(obj, "zero_grad", lambda: None))
                     attempt(getattr(obj, pair), x.copy(), dy.copy())
-            except StudentRaised:
+            except StudentRaised as exc:
+                why = raised_inside(exc)
+                if why and raised is None and method in BACKWARD_NAMES:
+                    raised = Backward(method, "pair" if pair else style, update_method=pair, raised=why)
                 continue
             after = scan(obj)
             bw = Backward(method, "pair" if pair else style.replace("dy_x", "dy_x"), update_method=pair)
@@ -307,7 +327,7 @@ def find_backward(obj, recipe: LinearRecipe, batch: int = BATCH) -> Backward | N
                 lr = _object_lr(obj)  # the layer updates itself with a rate it was built with
                 bw.grads_from, bw.lr = ("implied", lr) if lr else (None, bw.lr)
             return bw
-    return None
+    return raised
 
 
 def _object_lr(obj) -> float | None:
@@ -355,6 +375,24 @@ def _grads_source(result, before, after, recipe, w_shape, b_size, style):
     return grads or None
 
 
+BUILD_NAMES = ("build", "initialize", "initialise", "init_params", "init_weights", "setup")
+
+
+def _build_method(obj) -> str:
+    """The method that makes a Keras-like layer's weights for an input size (``build(input_dim)``):
+    its name when calling it with 5 creates the (5, 3) or (3, 5) weight array, else ""."""
+    for method in BUILD_NAMES:
+        fn = getattr(obj, method, None)
+        if callable(fn) and len(required(fn)) == 1:
+            try:
+                attempt(fn, N_IN)
+            except StudentRaised:
+                continue
+            if _weights(obj)[0] is not None:
+                return method
+    return ""
+
+
 def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
     """A recipe for ``cls`` as a linear layer, or None with the reason it is not one."""
     calls = cand.size_calls(cls, N_IN, N_OUT)
@@ -370,7 +408,11 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                 reason = f"{call.text} raised {exc}"
                 continue
             w_path, b_path, layout = _weights(obj)
-            found = None
+            found, built_by = None, ""
+            if w_path is None and call.order == "out_only":  # Dense(units).build(input_dim)
+                built_by = _build_method(obj)
+                if built_by:
+                    w_path, b_path, layout = _weights(obj)
             if w_path is None:  # built lazily: the weights appear on the first forward
                 found = find_forward(obj, cls)
                 w_path, b_path, layout = _weights(obj)
@@ -390,7 +432,7 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                 continue
             fwd, data = found
             recipe = LinearRecipe(name, cls, call, extra, w_path, b_path, layout, data, fwd,
-                                  lazy=call.order == "out_only", per_sample=one_sample)
+                                  lazy=call.order == "out_only", per_sample=one_sample, build_method=built_by)
             recipe.bias = _bias_kind(get(obj, b_path)) if b_path else ""
             recipe.affine = _is_affine(obj, recipe)
             if not recipe.affine and extra != cand.activation_options(cls)[-1] and len(cand.activation_options(cls)) > 1:
@@ -398,9 +440,11 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
             try:
                 if not recipe.per_sample:
                     recipe.backward = find_backward(attempt(recipe.build, N_IN, N_OUT), recipe)
-                if recipe.backward is None:  # a backward for one sample (bias gradient = dy, as written)
-                    recipe.backward = find_backward(attempt(recipe.build, N_IN, N_OUT), recipe, batch=1)
-                    recipe.per_sample = recipe.per_sample or recipe.backward is not None
+                if recipe.backward is None or recipe.backward.raised:  # one sample (bias gradient = dy, as written)
+                    one = find_backward(attempt(recipe.build, N_IN, N_OUT), recipe, batch=1)
+                    if one is not None and (recipe.backward is None or not one.raised):
+                        recipe.backward = one
+                        recipe.per_sample = recipe.per_sample or not one.raised
             except StudentRaised:
                 recipe.backward = None
             return recipe, "found"
@@ -411,12 +455,13 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
 
 def _forward_raises(obj, cls) -> tuple[str, str] | None:
     """(method, what it raised) when the first forward-named method raises on a (4, 5) batch."""
-    method = next((n for n in FORWARD_NAMES if callable(getattr(obj, n, None)) and len(required(getattr(obj, n))) == 1
+    method = next((n for n in FORWARD_NAMES if callable(getattr(obj, n, None))
+                   and len(required(flagged(getattr(obj, n)))) == 1
                    and (n != "__call__" or "__call__" in vars_of(cls))), None)
     if method is None:
         return None
     try:
-        attempt(getattr(obj, method), _rng_inputs()[0])
+        attempt(flagged(getattr(obj, method)), _rng_inputs()[0])
     except StudentRaised as exc:
         from conformance.loader import ImportUnavailable
 
@@ -456,8 +501,12 @@ class FunctionalRecipe:
     data: str
     bias: str  # "flat" | "row" | "col"
     affine: bool = True
+    forward_raised: str = ""  # a name its module forgot to import (NameError): the student's error
 
     def describe(self) -> str:
+        if self.forward_raised:
+            return (f"{self.name}: a function f(x, W, b) named like a linear layer's forward; it raised "
+                    f"{self.forward_raised} when the kit called it")
         return (f"{self.name}/{self.backward_name}: functional pair, forward(x, W, b) -> (out, cache) with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'}, bias "
                 f"{BIAS_TEXT[self.bias]}"
@@ -473,6 +522,7 @@ def identify_functional(functions: list[tuple[str, Any]]) -> FunctionalRecipe | 
     rng = np.random.default_rng(3)
     x, W, b = rng.standard_normal((BATCH, N_IN)), rng.standard_normal((N_OUT, N_IN)), rng.standard_normal(N_OUT)
     two = [(n, g) for n, g in functions if len(required(g)) == 2]
+    broken = None  # affine_forward raising NameError (reduce not imported): kept if no pair works
     for name, f in functions:
         if len(required(f)) != 3:
             continue
@@ -482,7 +532,14 @@ def identify_functional(functions: list[tuple[str, Any]]) -> FunctionalRecipe | 
             Ws = W.T.copy() if layout == "in_out" else W.copy()
             try:
                 result = attempt(f, xs, Ws, _bias_of(bias, b))
-            except StudentRaised:
+            except StudentRaised as exc:
+                from conformance.loader import ImportUnavailable
+
+                if broken is None and isinstance(exc.cause, (NameError, ImportUnavailable)) and \
+                        words(name) & {"affine", "linear", "dense", "fc"} and raised_inside(exc):
+                    partner = max(two, key=lambda ng: _pair_name_score(name, ng[0]), default=(None, None))
+                    broken = FunctionalRecipe(name, f, partner[1], partner[0] or "", "in_out", "rows", "flat",
+                                              False, forward_raised=raised_inside(exc))
                 continue
             if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], np.ndarray)):
                 continue
@@ -499,14 +556,14 @@ def identify_functional(functions: list[tuple[str, Any]]) -> FunctionalRecipe | 
                     grads = attempt(g, dout, cache)
                 except StudentRaised:
                     continue
-                # dW and db by their sizes, not their shapes: a transposed dW or a db not summed over
-                # the batch is still the pair (then fails its checks)
+                # dW and db by their sizes, not their shapes: a transposed dW, a db not summed over the
+                # batch or summed over the units too (one number) is still the pair (then fails its checks)
                 if isinstance(grads, tuple) and len(grads) >= 3 and np.shape(grads[0]) == xs.shape \
-                        and np.size(grads[1]) == Ws.size and np.size(grads[2]) in (N_OUT, N_OUT * BATCH):
+                        and np.size(grads[1]) == Ws.size and np.size(grads[2]) in (1, N_OUT, N_OUT * BATCH):
                     y = out if data == "rows" else out.T
                     return FunctionalRecipe(name, f, g, gname, layout, data, bias,
                                             distance(y, x @ W.T + b) < 1e-6)
-    return None
+    return broken
 
 
 def _pair_name_score(fname: str, gname: str) -> int:

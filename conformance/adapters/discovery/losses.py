@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,8 @@ B, C = 4, 3
 VALUE_METHODS = ("forward", "__call__", "calculate", "loss", "compute", "compute_loss", "calc", "evaluate", "cost",
                  "value", "get_loss", "fprop", "updateOutput", "apply", "func", "function", "f")
 GRAD_METHODS = ("backward", "gradient", "grad", "derivative", "prime", "backprop", "bprop", "updateGradInput",
-                "delta", "backward_pass", "deriv", "d", "dloss", "compute_gradient", "gradient_loss")
+                "delta", "backward_pass", "deriv", "d", "dloss", "compute_gradient", "gradient_loss", "get_grad",
+                "get_gradient", "get_derivative", "loss_grad", "loss_gradient", "loss_derivative", "grad_loss")
 SKIP_WORDS = {"train", "fit", "accuracy", "acc", "plot", "load", "save", "download", "evaluate_model", "check",
               "predict", "test", "batch", "batches", "shuffle", "split", "score", "confusion", "update", "step"}
 PRED_WORDS = {"pred", "preds", "ypred", "yhat", "hat", "output", "outputs", "prediction", "predictions", "predicted",
@@ -81,7 +82,9 @@ def _scalar(result, finite: bool = True, batch: int | None = None):
     With ``batch``, a vector of one loss per sample counts too: its mean is the value (a loss
     that leaves the batch average to its caller, as ``loss.forward(y, yhat).mean()``)."""
     grad = None
-    if isinstance(result, (tuple, list)) and len(result) >= 2:
+    if isinstance(result, (tuple, list)) and len(result) == 2 and np.size(result[0]) > 1 and np.size(result[1]) == 1:
+        result = result[1]  # (probs, loss): the probabilities are not a gradient
+    elif isinstance(result, (tuple, list)) and len(result) >= 2:
         result, grad = result[0], result[1]
         grad = grad if isinstance(grad, np.ndarray) else None
     try:
@@ -218,7 +221,9 @@ def score(name, obj, order: int) -> list[LossCandidate]:
                         best = (key, reading, err, reduction + (" of the per-sample losses it returns" if per_sample else ""), fn)
             if best is not None:
                 _, reading, err, reduction, fn = best
-                named = bool(words(name) & (CE_WORDS if kind == "cross_entropy" else MSE_WORDS)) or \
+                # "log" or "softmax" alone claims nothing (Log_loss is often binary, softmax a layer)
+                claim = CE_WORDS - {"log", "softmax"} if kind == "cross_entropy" else MSE_WORDS
+                named = bool(words(name) & claim) or \
                     (kind == "cross_entropy" and "entropy" in name.lower()) or \
                     (kind == "mse" and ("mse" in name.lower() or "squared" in name.lower()))
                 out.append(LossCandidate(kind, name, obj, not inspect.isfunction(obj), method, reading, err,
@@ -343,8 +348,12 @@ def find_gradient(c: LossCandidate, defs) -> None:
         if not isinstance(g, np.ndarray) or g.shape != shape:
             continue
         wrt = wrt_of(g)
+        if _claims(name) not in (None, _claims(c.name) or c.kind):  # mse_prime is not bce's partner, however near
+            continue
+        own = {"mse": {"mse", "squared", "l2"},
+               "cross_entropy": {"entropy", "ce", "crossentropy", "nll", "xent"}}[c.kind]
         named = stem in name.lower() or bool(words(name) & {"prime", "derivative", "deriv", "grad", "gradient", "d"}) \
-            and bool(words(name) & (words(c.name) | {"mse", "loss", "cost", "entropy", "ce"}))
+            and bool(words(name) & (words(c.name) | own | {"loss", "cost"}))
         if wrt == "unknown" and not named:
             continue
         cos = cosine(np.asarray(g) if c.reading.data == "rows" else np.asarray(g).T, forms.get(wrt, next(iter(forms.values()))))
@@ -352,7 +361,7 @@ def find_gradient(c: LossCandidate, defs) -> None:
             reading.order = "tp" if reading.order == "pt" else "pt"
         options.append((not named, wrt == "unknown", order, name, g_fn, reading, wrt))
     if options:
-        options.sort(key=lambda o: o[:3])
+        options.sort(key=lambda o: (stem not in o[3].lower(), *o[:3]))  # bce_prime beside bce first
         _, _, _, name, g_fn, reading, wrt = options[0]
         c.grad, c.grad_wrt = ("function", name, g_fn, reading), wrt
 
@@ -364,6 +373,21 @@ def _pinned(c: LossCandidate, table: dict) -> bool:
     return (table.get("method", c.method) == c.method and table.get("input", r.input) == r.input
             and table.get("targets", r.targets) == r.targets and order == r.order
             and table.get("data", r.data) == r.data)
+
+
+BINARY_WORDS = {"bce", "binary", "binarycrossentropy", "bincrossentropy"}
+
+
+def _claims(name: str) -> str | None:
+    """Which loss a name says it is: "binary" (bce, BinaryCrossEntropy), "cross_entropy", "mse", or None."""
+    w, low = words(name), name.lower()
+    if w & BINARY_WORDS or "binary" in low or low.startswith("bce"):
+        return "binary"
+    if w & (CE_WORDS - {"log", "softmax"}) or "entropy" in low or "nll" in low:
+        return "cross_entropy"
+    if w & {"mse", "squared", "l2", "quadratic"} or "mse" in low:
+        return "mse"
+    return None
 
 
 DEMO_WORDS = {"unstable", "naive", "old", "bad", "demo", "slow", "test", "unused", "deprecated", "v0", "draft"}
@@ -396,6 +420,8 @@ def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, l
     for kind in ("cross_entropy", "mse"):
         table = pins.get(kind, {})
         group = [c for c in seen if c.kind == kind and (plausible(c) or (c.name == (table.get("class") or table.get("function"))))]
+        # a binary cross-entropy is the categorical one only where its value is exactly it (never by its name)
+        group = [c for c in group if not (kind == "cross_entropy" and _claims(c.name) == "binary" and c.error >= 1e-4)]
         other = "mse" if kind == "cross_entropy" else "cross_entropy"
         group = [c for c in group if not any(o.obj is c.obj and o.kind == other and o.error < c.error
                                              and plausible(o) for o in seen)]
@@ -413,7 +439,7 @@ def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, l
         group = [c for c in group if c.error < 1e-4 or c.named or c.grad is not None]
         if not group:
             continue
-        group.sort(key=lambda c: (c.error > 1e-4, c.grad is None, _demoted(c.name), not c.named,
+        group.sort(key=lambda c: (c.error > 1e-4, c.grad is None, _demoted(c.name), _claims(c.name) == "binary", not c.named,
                                   c.reading.input != "logits", c.is_class is False, c.order))
         group = [c for i, c in enumerate(group) if all(o.obj is not c.obj for o in group[:i])]
         found[kind] = group

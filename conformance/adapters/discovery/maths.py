@@ -46,8 +46,9 @@ DERIVATIVE_OF_OUTPUT = {  # f'(x) written in terms of y = f(x)
     "sigmoid": lambda y: y * (1 - y),
     "tanh": lambda y: 1 - y ** 2,
 }
-DERIVATIVE_BUGS = {  # the catalogued wrong derivatives (SPEC 3, 4) as functions of z and a = f(z); not "a" alone,
+DERIVATIVE_BUGS = {  # the catalogued wrong derivatives (SPEC 2, 3, 4) as functions of z and a = f(z); not "a" alone,
     # which any function handing back its argument would match
+    "relu": (lambda z, a: (z < 0).astype(float), lambda z, a: -(z > 0).astype(float)),  # mask inverted; sign error
     "sigmoid": (lambda z, a: z * (1 - z), lambda z, a: 1 - a, lambda z, a: a * (1 + a), lambda z, a: -a * (1 - a)),
     "tanh": (lambda z, a: 1 - z ** 2, lambda z, a: 1 - a, lambda z, a: a ** 2, lambda z, a: 1 + a ** 2,
              lambda z, a: a ** 2 - 1),

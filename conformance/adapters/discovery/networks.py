@@ -93,9 +93,16 @@ class ChainedPipeline(PipelineHandle):
             self._sums = len(pred)
             self.conventions["loss_value"] = "the sum of the per-sample losses (your gradient is the sum's)"
 
+    backward_targets = False  # the container's backward takes (targets, output) and finds dL/doutput itself
+
     def loss_and_grads(self, x, labels):
         pred = self.predict(x)
         value = float(self.loss_handle.forward(pred, labels))
+        if self.backward_targets:
+            self.backward_fn(pred, labels)
+            grads = {f"{2 * k}.{n}": v for k, lin in enumerate(self.linears) for n, v in lin.get_grads().items()}
+            self._grads = grads
+            return value, grads
         g = np.asarray(self.loss_handle.backward(), dtype=float)
         if self._sums is None:
             self._reduction(pred, labels, g)
@@ -107,7 +114,7 @@ class ChainedPipeline(PipelineHandle):
         else:
             for k in reversed(range(len(self.linears))):
                 g = self.linears[k].backward(g)
-                if k > 0:
+                if k > 0 and self.acts:  # no acts: the layers apply their own activation
                     g = self.acts[k - 1].backward(g)
         grads = {f"{2 * k}.{n}": v for k, lin in enumerate(self.linears) for n, v in lin.get_grads().items()}
         self._grads = grads
@@ -139,19 +146,66 @@ def pieces(adapter, sizes, hidden: str, task: str, seed0: int = 0):
     linears = [adapter.make_layer("linear", in_features=a, out_features=b, seed=seed0 + k)
                for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
     hidden = hidden_kind(adapter, hidden)
-    acts = [adapter.make_layer(hidden) for _ in range(len(sizes) - 2)]
+    try:
+        acts = [adapter.make_layer(hidden) for _ in range(len(sizes) - 2)]
+        if acts and not _has_backward(acts[0]):
+            raise Missing(f"the {hidden} found ({acts[0].student_name}) has no backward or derivative")
+    except Missing:
+        fused = fused_hidden(getattr(adapter, "found", None), hidden)
+        if fused is None:
+            raise
+        from conformance.adapters.discovery.linear import DiscoveredLinear
+
+        linears[:-1] = [DiscoveredLinear(fused, a, b, seed0 + k) for k, (a, b) in enumerate(zip(sizes[:-2], sizes[1:-1]))]
+        acts = []
     loss = task_loss(adapter, task)
     soft = None
     if task == "classification" and loss.conventions.get("input") == "probs":
         try:
             soft = adapter.make_layer("softmax")
+            if not _has_backward(soft) and fused_hidden(getattr(adapter, "found", None), "softmax") is not None:
+                raise Missing("a softmax without backward, and a layer that applies its own")
         except Missing:
-            raise Missing(f"the loss {loss.student_name} takes probabilities and no softmax was found to make "
-                          "them; pin one with --map") from None
+            fused = fused_hidden(getattr(adapter, "found", None), "softmax")  # Dense(units, activation="softmax")
+            if fused is None:
+                raise Missing(f"the loss {loss.student_name} takes probabilities and no softmax was found to make "
+                              "them; pin one with --map") from None
+            from conformance.adapters.discovery.linear import DiscoveredLinear
+
+            linears[-1] = DiscoveredLinear(fused, sizes[-2], sizes[-1], seed0 + len(sizes) - 2)
+            soft = None  # the last layer applies the softmax itself
     return linears, acts, soft, loss
 
 
 HIDDEN_ORDER = ("relu", "tanh", "sigmoid")
+
+
+def fused_hidden(found, hidden: str):
+    """The student's linear layer built with its own activation argument set to ``hidden``
+    (``Dense(units, activation="relu")``) when no separate activation exists: a recipe whose
+    forward is hidden(x W + b) by the kit's maths, else None."""
+    import dataclasses
+
+    from conformance.adapters.discovery import candidates
+    from conformance.adapters.discovery.linear import DiscoveredLinear, LinearRecipe
+    from conformance.adapters.discovery.maths import FORWARD
+
+    recipe = getattr(found, "linear", None)
+    if not isinstance(recipe, LinearRecipe) or hidden not in FORWARD:
+        return None
+    name = next((p.name for p in candidates.parameters(recipe.cls) if p.name.lower() in candidates.ACTIVATION_WORDS),
+                None)
+    if name is None:
+        return None
+    fused = dataclasses.replace(recipe, extra={**recipe.extra, name: hidden})
+    try:
+        layer = DiscoveredLinear(fused, 5, 3)
+        x = np.random.default_rng(2).standard_normal((4, 5))
+        p = layer.get_params()
+        ok = np.allclose(layer.forward(x), FORWARD[hidden][0](x @ p["W"].T + p["b"]), rtol=1e-6, atol=1e-9)
+    except Exception:
+        return None
+    return fused if ok else None
 
 
 def hidden_kind(adapter, wanted: str) -> str:
@@ -164,7 +218,11 @@ def hidden_kind(adapter, wanted: str) -> str:
             continue
         if getattr(getattr(handle, "recipe", None), "backward", True) is not None:
             return kind
-    return wanted  # its Missing names what is lacking
+    return wanted  # its Missing names what is lacking, or its forward has no backward
+
+
+def _has_backward(handle) -> bool:
+    return getattr(getattr(handle, "recipe", None), "backward", True) is not None
 
 
 class OneHotTargets(LossHandle):
@@ -263,13 +321,16 @@ class Container:
     def __init__(self, name, cls, how: str, kind: str, make, forward: str, backward: str, backward_lr: bool,
                  outputs_probs: bool, hidden_kind: str | None):
         self.name, self.cls, self.how, self.kind, self.make = name, cls, how, kind, make
-        self.forward, self.backward, self.backward_lr = forward, backward, backward_lr
+        self.forward, self.backward, self.backward_how = forward, backward, backward_lr
+        self.backward_lr = backward_lr == "grad, lr"
+        self.backward_targets = backward_lr in TARGET_FORMS
         self.outputs_probs, self.hidden_kind = outputs_probs, hidden_kind
 
     def describe(self) -> str:
         out = "probabilities" if self.outputs_probs else "logits"
+        args = self.backward_how if self.backward_targets else f"dL/doutput{', lr' if self.backward_lr else ''}"
         text = (f"{self.name}: built as {self.how}; {self.name}.{self.forward}(x) returns the {out}, "
-                f"{self.name}.{self.backward}(dL/doutput{', lr' if self.backward_lr else ''}) fills the layers' gradients")
+                f"{self.name}.{self.backward}({args}) fills the layers' gradients")
         return text + (f"; its hidden activation is {self.hidden_kind}" if self.hidden_kind else "")
 
 
@@ -300,8 +361,8 @@ def _builds(cls, sizes):
     by_sizes = []
     if len(need) == 1:
         out.append((f"{cls.__name__}([layers])", "layers", lambda layers, sizes, acts: cls(list(layers))))
-        if words(need[0]) & SIZE_WORDS:
-            by_sizes.append(("sizes", lambda sizes: (list(sizes),)))
+    if (len(need) == 1 or len(need) == 2 and need[1] == act) and words(need[0]) & SIZE_WORDS:
+        by_sizes.append(("sizes", lambda sizes: (list(sizes),)))
     if len(need) == len(sizes) == 3 or (len(need) == 3 and act in need):
         by_sizes.append(("n_in, n_hidden, n_out", lambda sizes: tuple(sizes)))
     for text, args in by_sizes:
@@ -314,15 +375,28 @@ def _builds(cls, sizes):
     return out
 
 
-def _activation_list(adapter, kind, hidden, n_layers, out_softmax, acts):
+LAST_NAMES = (None, "linear", "identity", "none")  # what a course may call "no activation" on the last layer
+
+
+def _activation_list(adapter, kind, hidden, n_layers, last, acts):
     """The activations a sizes-built container is handed: ``hidden`` after every layer but the
-    last, and a softmax (or nothing) after the last; as the student's objects or as names."""
+    last, and ``last`` ("softmax" or one of LAST_NAMES) after the last; as the student's objects
+    or as names."""
     if hidden is None:
         return None
     if kind == "sizes+names":
-        return [hidden] * (n_layers - 1) + (["softmax"] if out_softmax else [None])
-    last = adapter.make_layer("softmax").obj if out_softmax and "softmax" in acts else None
-    return [adapter.make_layer(hidden).obj for _ in range(n_layers - 1)] + [last]
+        return [hidden] * (n_layers - 1) + [last]
+    obj = adapter.make_layer("softmax").obj if last == "softmax" and "softmax" in acts else None
+    return [adapter.make_layer(hidden).obj for _ in range(n_layers - 1)] + [obj]
+
+
+def _lasts(kind, wants_probs):
+    """The last-layer activations to try for a sizes-built container, likeliest first."""
+    if kind == "sizes+names":
+        return (["softmax"] if wants_probs else []) + list(LAST_NAMES) + ([] if wants_probs else ["softmax"])
+    if kind == "sizes+objects":
+        return ["softmax", None] if wants_probs else [None, "softmax"]
+    return [None]
 
 
 def find_container(adapter, found, defs) -> tuple[Container | None, list[str]]:
@@ -360,8 +434,13 @@ def _try_container(adapter, found, recipe, name, cls, acts):
     wants_probs = loss is not None and loss.reading.input == "probs"
     hidden_order = [k for k in ("relu", "sigmoid", "tanh") if k in acts] or [None]
     last = "no way to build it from layers or sizes"
-    for how, kind, make in _builds(cls, sizes):
-        for hidden in (hidden_order if kind != "sizes" else [None]):
+    def hiddens(kind):  # activation names need no class of the student's; objects do
+        return [None] if kind == "sizes" else ["relu", "tanh", "sigmoid"] if kind == "sizes+names" else hidden_order
+
+    options = [(how, kind, make, hidden, last) for how, kind, make in _builds(cls, sizes)
+               for hidden in hiddens(kind) for last in _lasts(kind, wants_probs)]
+    for how, kind, make, hidden, last_act in options:
+        if True:
             try:
                 layers, act_list = [], None
                 if kind == "layers":
@@ -373,7 +452,7 @@ def _try_container(adapter, found, recipe, name, cls, acts):
                     if wants_probs and "softmax" in acts:
                         layers.append(adapter.make_layer("softmax").obj)
                 elif kind.startswith("sizes+"):
-                    act_list = _activation_list(adapter, kind, hidden, len(sizes) - 1, wants_probs, acts)
+                    act_list = _activation_list(adapter, kind, hidden, len(sizes) - 1, last_act, acts)
                 model = attempt(make, layers, sizes, act_list)
             except (StudentRaised, Missing) as exc:
                 last = f"{how} raised {exc}"
@@ -407,18 +486,19 @@ def _try_container(adapter, found, recipe, name, cls, acts):
             if hidden_kind is None and len(handles) > 1:
                 last = f"{how} builds a network with no activation between its layers"
                 continue
-            bwd = _find_backward(model, handles, recipe, g, cols)
+            labels = np.arange(BATCH) % sizes[-1]
+            bwd = _find_backward(model, handles, recipe, g, cols, out, labels)
             if isinstance(bwd, str):
                 last = bwd
                 continue
             back, with_lr = bwd
 
-            def rebuild(sizes, hidden_kind, make=make, kind=kind, probs=probs):
+            def rebuild(sizes, hidden_kind, make=make, kind=kind, probs=probs, last_act=last_act):
                 if kind == "sizes":
                     return attempt(make, [], list(sizes), None)
                 if kind.startswith("sizes+"):
                     return attempt(make, [], list(sizes),
-                                   _activation_list(adapter, kind, hidden_kind, len(sizes) - 1, probs, acts))
+                                   _activation_list(adapter, kind, hidden_kind, len(sizes) - 1, last_act, acts))
                 lin = [recipe.build(a, b, seed=k) for k, (a, b) in enumerate(zip(sizes, sizes[1:]))]
                 acts_ = [adapter.make_layer(hidden_kind).obj for _ in sizes[2:]] if hidden_kind else []
                 layers = [lin[0]]
@@ -467,34 +547,56 @@ def _explain_output(adapter, handles, x, out, hidden, acts, kind):
     return None, None
 
 
-def _find_backward(model, handles, recipe, g, cols):
+TARGET_FORMS = ("onehot, output", "output, onehot", "labels, output", "output, labels")
+
+
+def targets_args(form: str, out, labels, cols):
+    """The arguments of a backward that computes the loss gradient itself, in the student's layout."""
+    onehot = np.eye(out.shape[1])[labels]
+    pieces = {"onehot": onehot.T.copy() if cols else onehot, "labels": np.asarray(labels).copy(),
+              "output": out.T.copy() if cols else out.copy()}
+    return [pieces[p] for p in form.split(", ")]
+
+
+def _find_backward(model, handles, recipe, g, cols, out=None, labels=None):
+    """(method, how) of the container's backward: how is "grad", "grad, lr" or one of TARGET_FORMS
+    (a backward that takes the targets and the output and computes the loss gradient itself)."""
     gin = g.T.copy() if cols else g.copy()
     implied = recipe.backward.grads_from == "implied"
     for method in _methods(model, BACKWARD_NAMES):
         fn = getattr(model, method)
         need = required(fn)
         lr_arg = len(need) == 2 and bool(words(need[1]) & LR_WORDS)
-        if len(need) != 1 and not lr_arg:
-            continue
-        before = [h.get_params() for h in handles]
-        try:
-            attempt(fn, gin.copy(), *([0.1] if lr_arg else []))
-        except StudentRaised:
-            continue
-        try:
-            if implied or lr_arg:
-                grads = []
-                for b, h in zip(before, handles):
-                    after = h.get_params()
-                    grads.append({k: (b[k] - after[k]) / 0.1 for k in b})
-                    h.set_params(b)
-            else:
-                grads = [h.get_grads() for h in handles]
-        except Exception:
-            continue
-        if all(np.all(np.isfinite(v)) and np.any(v != 0) for gr in grads for v in gr.values()):
-            return method, lr_arg
-    return "no backward method of it takes the gradient of its output and fills its layers' gradients"
+        forms = ["grad, lr"] if lr_arg else ["grad"] if len(need) == 1 else \
+            list(TARGET_FORMS) if len(need) == 2 and out is not None else []
+        for how in forms:
+            found = _try_backward(fn, how, handles, implied, gin, out, labels, cols)
+            if found:
+                return method, how
+    return "no backward method of it takes the gradient of its output (or the targets) and fills its layers' gradients"
+
+
+def _try_backward(fn, how, handles, implied, gin, out, labels, cols) -> bool:
+    lr_arg = how == "grad, lr"
+    before = [h.get_params() for h in handles]
+    args = [gin.copy()] + ([0.1] if lr_arg else []) if how.startswith("grad") else \
+        targets_args(how, out, labels, cols)
+    try:
+        attempt(fn, *args)
+    except StudentRaised:
+        return False
+    try:
+        if implied or lr_arg:
+            grads = []
+            for b, h in zip(before, handles):
+                after = h.get_params()
+                grads.append({k: (b[k] - after[k]) / 0.1 for k in b})
+                h.set_params(b)
+        else:
+            grads = [h.get_grads() for h in handles]
+    except Exception:
+        return False
+    return all(np.all(np.isfinite(v)) and np.any(v != 0) for gr in grads for v in gr.values())
 
 
 def container_pipeline(container: Container, adapter, recipe, sizes, hidden="relu", task="classification"):
@@ -527,10 +629,13 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
                             f"{sizes[-1]}) output")
         return out.T if cols else out
 
-    def backward(g):
-        gin = g.T.copy() if cols else g.copy()
+    def backward(g, labels=None):
+        if container.backward_targets:  # (targets, output): the student's backward finds dL/doutput itself
+            args = targets_args(container.backward_how, g, np.asarray(labels, dtype=int), cols)
+        else:
+            args = [g.T.copy() if cols else g.copy()] + ([0.1] if container.backward_lr else [])
         before = [lin.get_params() for lin in linears] if implied else None
-        getattr(model, container.backward)(gin, *([0.1] if container.backward_lr else []))
+        getattr(model, container.backward)(*args)
         if implied:
             for lin, b in zip(linears, before):
                 after = lin.get_params()
@@ -545,8 +650,10 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
     soft = None
     if task == "classification" and not container.outputs_probs and loss.conventions.get("input") == "probs":
         soft = adapter.make_layer("softmax")  # the container ends at the logits; the loss wants probabilities
-    return ChainedPipeline(linears, [], soft, loss, f"your container {container.describe()}", forward=forward,
+    pipe = ChainedPipeline(linears, [], soft, loss, f"your container {container.describe()}", forward=forward,
                            backward=backward, outputs_probs=container.outputs_probs)
+    pipe.backward_targets = container.backward_targets
+    return pipe
 
 
 FIT_NAMES = ("fit", "train", "train_model", "sgd_train", "SGD")

@@ -15,11 +15,13 @@ a call changes, whatever they are called.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import io
 import re
+import traceback
 import warnings
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -55,6 +57,31 @@ def attempt(fn: Callable, *args, seed: int = 0, **kwargs):
         raise
     except (Exception, SystemExit) as exc:  # everything a student's code can raise but an interrupt
         raise StudentRaised(exc) from None
+
+
+def raised_inside(exc: StudentRaised) -> str:
+    """The sentence naming what the student's own lines raised (``describe_exception``), or "" when
+    the exception came from the kit's call itself (a wrong argument count raised at the call, a
+    time limit): then the kit's calling convention was wrong, not the student's code."""
+    from conformance.loader import ImportUnavailable
+    from conformance.runner import describe_exception
+
+    cause = exc.cause
+    frames = traceback.extract_tb(cause.__traceback__)
+    inside = bool(frames) and "/conformance/" not in frames[-1].filename.replace("\\", "/")
+    if inside or isinstance(cause, (ImportUnavailable, NameError)):
+        return describe_exception(cause)
+    return ""
+
+
+TRAINING_FLAGS = {"training", "train", "is_training", "train_mode", "training_mode", "is_train", "trainable"}
+
+
+def flagged(fn):
+    """``fn`` with a required training flag after its input filled (nnfs's ``forward(inputs,
+    training)``): ``training=True``, the mode a backward follows. Else ``fn`` itself."""
+    flags = [n for n in required(fn)[1:] if n.lower() in TRAINING_FLAGS]
+    return functools.partial(fn, **{f: True for f in flags}) if flags else fn
 
 
 def parameters(fn) -> list[inspect.Parameter]:

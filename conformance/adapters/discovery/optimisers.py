@@ -74,9 +74,11 @@ def _two_betas(cls) -> bool:
 def _kind_of(cls_or_fn, config_keys=()) -> str | None:
     """What the hyper-parameters say: "adam", "momentum" or None (plain SGD or unknown)."""
     keys = {k.lower() for k in config_keys}
+    if inspect.isfunction(cls_or_fn):  # update_parameters_with_adam(parameters, grads, v, s, t, lr, beta1, beta2)
+        keys |= {p.lower() for p in inspect.signature(cls_or_fn).parameters}
     if _two_betas(cls_or_fn) or {"beta1", "beta2"} <= keys:
         return "adam"
-    if _takes(cls_or_fn, MOMENTUM_ARGS) or keys & {"momentum", "mu", "rho"}:
+    if _takes(cls_or_fn, MOMENTUM_ARGS) or keys & {"momentum", "mu", "rho", "beta"}:
         return "momentum"
     return None
 
@@ -113,7 +115,7 @@ def moves(make) -> bool:
 # --- calling conventions for a class --------------------------------------------------------------
 
 
-def _class_conventions(name, cls, recipe):
+def _class_conventions(name, cls, recipe, engine=None, container=None):
     """(how, make_state_run_read(kw) -> (make_state, run, read)) for each way to drive ``cls``."""
     need = required(cls)
     holder = bool(need) and bool(words(need[0]) & HOLDER_WORDS)
@@ -127,12 +129,19 @@ def _class_conventions(name, cls, recipe):
             out.append((f"{name}(lr).{m}(model, grads) with model.get_parameters()", _step_model_grads(cls, m)))
         if holder and n_args == 0:
             out.append((f"{name}([(params, grads)], lr).{m}()", _holds_pairs(cls, m)))
+            if engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
+                out.append((f"{name}([{engine.name} parameters], lr).{m}()", _holds_engine_tensors(cls, m, engine)))
             out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
             if recipe is not None:
                 out.append((f"{name}([layers], lr).{m}()", _layers(cls, m, recipe, "holds")))
+        if not holder and n_args == 1:
+            for order in ("grad, param", "param, grad"):
+                out.append((f"{name}(lr).{m}([({order}) pairs])", _step_pairs(cls, m, order)))
         if not holder and n_args == 1 and recipe is not None:
             for form in ("layer", "list", "model"):
                 out.append((f"{name}(lr).{m}({form})", _layers(cls, m, recipe, form)))
+            if container is not None:
+                out.append((f"{name}(lr).{m}(your {container.name})", _layers(cls, m, recipe, "container", container)))
     return out
 
 
@@ -175,6 +184,27 @@ def _step_params_grads(cls, method, form):
                 getattr(state.opt, method)(plist, glist)
                 for k, p in zip(keys, plist):
                     state.P[k] = p
+
+        return make_state, run, lambda s: s.P
+
+    return make
+
+
+def _step_pairs(cls, method, order):
+    """Opt(lr).apply_gradients(zip(grads, vars)): one list of (gradient, parameter) pairs (or
+    (parameter, gradient)), the parameters updated in place."""
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.opt = attempt(cls, **kw)
+            return state
+
+        def run(state):
+            keys = list(state.P)
+            pairs = [(state.G[k], state.P[k]) if order == "grad, param" else (state.P[k], state.G[k]) for k in keys]
+            getattr(state.opt, method)(pairs)
 
         return make_state, run, lambda s: s.P
 
@@ -244,6 +274,31 @@ def _holds_pairs(cls, method):
     return make
 
 
+def _holds_engine_tensors(cls, method, engine):
+    """Opt(parameters).step() over tensors of the student's autograd engine, holding the kit's
+    arrays as their data and the kit's gradients in their grad."""
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.objs = {}
+            for k in P:
+                t = engine.tensor(P[k])
+                setattr(t, engine.grad_attr, G[k].copy())
+                state.objs[k] = t
+            state.load = lambda P2, G2: [(engine.write(state.objs[k], P2[k]),
+                                          setattr(state.objs[k], engine.grad_attr, np.array(G2[k], dtype=float)))
+                                         for k in P2]
+            state.opt = attempt(cls, list(state.objs.values()), **kw)
+            return state
+
+        return (make_state, lambda s: getattr(s.opt, method)(),
+                lambda s: {k: engine.data(t) for k, t in s.objs.items()})
+
+    return make
+
+
 def _holds_param_objects(cls, method):
     def make(kind, hyper):
         kw = _kw(cls, kind, hyper)
@@ -269,9 +324,12 @@ def _holds_param_objects(cls, method):
     return make
 
 
-def _layers(cls, method, recipe, form):
+def _layers(cls, method, recipe, form, container=None):
     """The student's own linear layers hold the parameters, one layer per "<prefix>W"/"<prefix>b"
-    pair of keys, their gradients written where discovery saw backward write them."""
+    pair of keys, their gradients written where discovery saw backward write them. ``form``
+    "container": they are the layers of the student's own container, built for the chain of sizes
+    the pairs make, and the optimiser steps that model (``step(model)`` that calls the model's own
+    methods)."""
     from conformance.adapters.discovery.linear import DiscoveredLinear
 
     grads_from = recipe.backward.grads_from if recipe.backward else None
@@ -285,11 +343,13 @@ def _layers(cls, method, recipe, form):
             state = _DictState(P, G)
             state.groups = _groups(P)
             state.handles = {}
-            for pre, (n_in, n_out, _) in state.groups.items():
-                handle = DiscoveredLinear(recipe, n_in, n_out)
-                handle.forward(np.zeros((2, n_in)))
+            held = _container_layers(container, recipe, state.groups) if form == "container" else None
+            for k, (pre, (n_in, n_out, _)) in enumerate(state.groups.items()):
+                handle = DiscoveredLinear(recipe, n_in, n_out, obj=held[1][k] if held else None)
+                handle.forward(np.zeros((2, n_in)) if recipe.data == "rows" else np.zeros((2, n_in)))
                 handle.backward(np.zeros((2, n_out)))  # the gradient arrays now exist where backward puts them
                 state.handles[pre] = handle
+            state.model = held[0] if held else None
             state.load = lambda P2, G2: _place(state, recipe, P2, G2)
             _place(state, recipe, P, G)
             objs = [h.obj for h in state.handles.values()]
@@ -306,6 +366,8 @@ def _layers(cls, method, recipe, form):
             elif form == "layer":
                 for obj in objs:
                     getattr(state.opt, method)(obj)
+            elif form == "container":
+                getattr(state.opt, method)(state.model)
             else:
                 getattr(state.opt, method)(objs if form == "list" else _Model(objs))
 
@@ -321,6 +383,22 @@ def _layers(cls, method, recipe, form):
         return make_state, run, read
 
     return make
+
+
+def _container_layers(container, recipe, groups):
+    """(model, its linear layers) of the student's container built for the chain of sizes the
+    weight/bias pairs make (the quadratic's one pair: a one-layer network)."""
+    from conformance.adapters.discovery.networks import _linear_objects
+
+    shapes = list(groups.values())
+    sizes = [shapes[0][0]] + [n_out for _, n_out, _ in shapes]
+    if any(a[1] != b[0] for a, b in zip(shapes, shapes[1:])):
+        raise Missing("these parameters do not chain into one network")
+    model = container.make(sizes, container.hidden_kind or "relu")
+    held = _linear_objects(model, recipe.cls)
+    if len(held) != len(shapes):
+        raise Missing(f"{container.name} built for {sizes} holds {len(held)} layers")
+    return model, held
 
 
 def _groups(P) -> dict:
@@ -437,6 +515,109 @@ def _lr_function(fn):
     return make
 
 
+# --- functions over the whole parameter dict: update_parameters(parameters, grads, ...) ----------
+
+PARAM_WORDS, GRAD_WORDS = {"param", "params", "parameters", "weights"}, {"grad", "grads", "gradients"}
+STATE_WORDS = {"v", "s", "velocity", "velocities", "cache", "m", "moment", "moments", "state"}
+
+
+def _numbered(P: dict) -> dict:
+    """The kit's keys -> the course's names: the k-th weight/bias pair is W{k+1}/b{k+1}."""
+    out, k = {}, 0
+    for key in P:
+        if key.endswith("W"):
+            k += 1
+            out[key] = f"W{k}"
+            if key[:-1] + "b" in P:
+                out[key[:-1] + "b"] = f"b{k}"
+    return out
+
+
+def _dict_function(fn, init_state):
+    """``update(parameters, grads, [v, [s, t,]] lr, [beta...]) -> parameters | (parameters, v, ...)``
+    with its state made by the submission's own ``init_state(parameters)``."""
+    params = [p for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in params]
+    state_names = [n for n in names[2:] if n.lower() in STATE_WORDS]
+    has_t = "t" in names
+
+    def make(kind, hyper):
+        values = {}
+        for n in names[2:]:
+            low = n.lower()
+            if "learning" in low or low in ("lr", "eta", "alpha"):
+                values[n] = hyper.get("lr", 0.1)
+            elif low in ("beta", "momentum", "mu") and kind == "momentum":
+                values[n] = hyper.get("momentum", 0.9)
+            elif low in ("beta1", "beta_1") and kind == "adam" and hyper.get("betas"):
+                values[n] = hyper["betas"][0]
+            elif low in ("beta2", "beta_2") and kind == "adam" and hyper.get("betas"):
+                values[n] = hyper["betas"][1]
+            elif low in ("epsilon", "eps") and kind == "adam" and hyper.get("eps") is not None:
+                values[n] = hyper["eps"]
+        if state_names and init_state is None:
+            return None
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.names = _numbered(P)
+            state.course = {state.names[k]: P[k] for k in P}
+            made = init_state(state.course) if state_names else ()
+            state.slots = list(made) if isinstance(made, tuple) else [made]
+            state.t = 0
+            return state
+
+        def run(state):
+            state.t += 1
+            course_grads = aliases({state.names[k]: state.G[k] for k in state.G})
+            args = {names[0]: state.course, names[1]: course_grads, **values}
+            args.update(zip(state_names, state.slots))
+            if has_t:
+                args["t"] = state.t
+            result = fn(**args)
+            new = result[0] if isinstance(result, tuple) else result
+            if isinstance(result, tuple):
+                state.slots = list(result[1:1 + len(state_names)]) or state.slots
+            state.course = {k: np.asarray(v, dtype=float) for k, v in new.items()}
+
+        def read(state):
+            back = {v: k for k, v in state.names.items()}
+            return {back[k]: v for k, v in state.course.items() if k in back}
+
+        return make_state, run, read
+
+    return make
+
+
+def _state_initialiser(defs, fn, n_state: int):
+    """The submission's function that makes ``fn``'s ``n_state`` state dicts from the parameters
+    (initialize_velocity, initialize_adam): it returns that many dicts of arrays; names rank."""
+    P = {"W1": np.ones((2, 3)), "b1": np.ones((2, 1))}
+    hits = []
+    for name, f in defs:
+        if f is fn or not inspect.isfunction(f) or len(required(f)) != 1:
+            continue
+        try:
+            made = attempt(f, {k: v.copy() for k, v in P.items()})
+        except StudentRaised:
+            continue
+        parts = made if isinstance(made, tuple) else (made,)
+        if len(parts) == n_state and all(isinstance(d, dict) and d and all(isinstance(v, np.ndarray) for v in d.values())
+                                         for d in parts):
+            hits.append((-len(words(name) & (words(fn.__name__) | {"velocity", "adam", "momentum"})), name, f))
+    return min(hits, key=lambda h: h[:2])[2] if hits else None
+
+
+def _dict_function_conventions(defs, name, fn):
+    params = [p.name for p in inspect.signature(fn).parameters.values()]
+    if len(params) < 3 or not (words(params[0]) & PARAM_WORDS and words(params[1]) & GRAD_WORDS):
+        return []
+    n_state = sum(n.lower() in STATE_WORDS for n in params[2:])
+    init = _state_initialiser(defs, fn, n_state) if n_state else None
+    return [(f"{name}(parameters, grads, ...) -> parameters" + (f", state from {init.__name__}" if init else ""),
+             _dict_function(fn, init))]
+
+
 # --- finding ---------------------------------------------------------------------------------------
 
 
@@ -468,7 +649,7 @@ def _self_update(recipe) -> tuple[str, object] | None:
     return None
 
 
-def find(defs, recipe, taken=()) -> tuple[dict[str, Found], list[str]]:
+def find(defs, recipe, taken=(), engine=None, container=None) -> tuple[dict[str, Found], list[str]]:
     """kind -> Found for sgd, momentum and adam; and what was tried and rejected."""
     found: dict[str, Found] = {}
     rejected: list[str] = []
@@ -486,9 +667,9 @@ def find(defs, recipe, taken=()) -> tuple[dict[str, Found], list[str]]:
         if inspect.isclass(obj):
             if not any(callable(getattr(obj, m, None)) for m in STEP_NAMES):
                 continue
-            conventions, declared = _class_conventions(name, obj, recipe), _kind_of(obj)
+            conventions, declared = _class_conventions(name, obj, recipe, engine, container), _kind_of(obj)
         elif inspect.isfunction(obj):
-            conventions = _function_conventions(name, obj)
+            conventions = _dict_function_conventions(defs, name, obj) or _function_conventions(name, obj)
             keys = next((getattr(m, "keys", ()) for _, m in conventions if m is not None and hasattr(m, "keys")), ())
             declared = _kind_of(obj, keys)
         else:
