@@ -31,7 +31,9 @@ def test_mlp_bench_quick_compares_the_same_training_in_both_frameworks():
     row = next(line.split() for line in lines if line.startswith("mnist-5k "))
     _, n_train, steps, ref_s, torch_s, share, ref_acc, torch_acc = row
     assert (int(n_train), int(steps)) == (4000, 32)   # the fixed stratified split, batches of 128
-    assert float(ref_s) > 0 and float(torch_s) > 0 and 0 < float(share.rstrip("%")) <= 100
+    # the matrix-product share is timed apart from the epoch, so under load it can read above 100%:
+    # a timing figure for the bench's output, not a bound for a test
+    assert float(ref_s) > 0 and float(torch_s) > 0 and float(share.rstrip("%")) > 0
     # Same initial weights, same batches, same loss and update: the two runs learn alike.
     assert float(ref_acc) > 0.8 and float(torch_acc) > 0.8, row
     assert abs(float(ref_acc) - float(torch_acc)) <= 0.02, row
