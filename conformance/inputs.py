@@ -131,11 +131,17 @@ def fixture_loss_case(name: str) -> dict:
     data = fixtures.load(name)
     kind = name.split("-")[0]
     case = {"kind": kind, "recipe": _recipe("fixture_loss_case", name=name), "fixture": name}
+    # the points let the judge differentiate the student's value: a value summed over the batch
+    # passes only with its exact gradient (SPEC 6, 7)
     if kind == "mse":
-        return {**case, "pred": data["pred"], "labels": data["target"]}
+        return {**case, "pred": data["pred"], "labels": data["target"], "points": plus_minus_points(data["pred"], EPS)}
     labels = data["labels"] if "labels" in data else data["targets"].argmax(axis=1)
     if "logits" in data:
         logits, probs = data["logits"], softmax(data["logits"])
     else:  # logits whose softmax is the fixture's probabilities (exact zeros become e**-690)
         probs, logits = data["probs"], np.log(np.maximum(data["probs"], 1e-300))
-    return {**case, "logits": logits, "probs": probs, "labels": labels}
+    points = {"logit_points": plus_minus_points(logits, EPS),
+              "prob_points": np.stack([softmax(z) for z in plus_minus_points(logits, EPS)])}
+    if np.min(probs) > 100 * EPS:  # probabilities moved directly stay probabilities
+        points["prob_direct_points"] = plus_minus_points(probs, EPS)
+    return {**case, "logits": logits, "probs": probs, "labels": labels, **points}

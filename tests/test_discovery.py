@@ -138,6 +138,146 @@ def test_self_updating_layer_gives_the_implied_gradient_and_keeps_its_weights(tm
     np.testing.assert_allclose(mse.backward(), 2 * (pred - target) / pred.size)
 
 
+NEURON_LIST = """
+import numpy as np
+
+class Zn:
+    def __init__(self, k):
+        self.q1 = np.random.randn(k) * 0.1
+        self.q2 = 0.0
+
+class Zl:
+    def __init__(self, k, m):
+        self.q3 = [Zn(k) for _ in range(m)]
+
+    def forward(self, x):
+        self.q4 = x
+        return np.stack([x @ u.q1 + u.q2 for u in self.q3], axis=1)
+
+    def backward(self, dy):
+        dx = np.zeros_like(self.q4)
+        for j, u in enumerate(self.q3):
+            u.q5 = self.q4.T @ dy[:, j]
+            u.q6 = dy[:, j].sum()
+            dx += np.outer(dy[:, j], u.q1)
+        return dx
+"""
+
+
+def test_a_layer_kept_as_a_list_of_neuron_objects_is_a_linear_layer(tmp_path):
+    adapter = adapter_for(tmp_path, NEURON_LIST)
+    assert "W (out, in) in .q3[*].q1, bias (out,) in .q3[*].q2" in adapter.found.text("linear")
+    layer = adapter.make_layer("linear", in_features=4, out_features=3)
+    rng = np.random.default_rng(3)
+    W, b, x, dy = rng.normal(size=(3, 4)), rng.normal(size=3), rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    layer.set_params({"W": W, "b": b})
+    assert isinstance(layer.obj.q3[1].q2, float)  # each neuron keeps its bias as a number
+    np.testing.assert_allclose(layer.forward(x), x @ W.T + b)
+    np.testing.assert_allclose(layer.backward(dy), dy @ W)
+    np.testing.assert_allclose(layer.get_grads()["W"], dy.T @ x)
+    np.testing.assert_allclose(layer.get_grads()["b"], dy.sum(axis=0))
+
+
+ONE_COLUMN = """
+import numpy as np
+
+class Zd:
+    def __init__(self, k, m):
+        self.q1 = np.random.randn(m, k) * 0.1
+        self.q2 = np.zeros((m, 1))
+
+    def forward(self, x):
+        self.q3 = x
+        return self.q1 @ x + self.q2
+
+    def backward(self, g, lr):
+        out = self.q1.T @ g
+        self.q1 -= lr * g @ self.q3.T
+        self.q2 -= lr * g
+        return out
+
+class Zs:
+    def forward(self, x):
+        e = np.exp(x - x.max())
+        self.q4 = e / e.sum()
+        return self.q4
+
+    def backward(self, g, lr):
+        return self.q4 * (g - self.q4.T @ g)
+"""
+
+
+def test_a_softmax_whose_backward_takes_one_column_is_looped_as_columns(tmp_path):
+    adapter = adapter_for(tmp_path, ONE_COLUMN)
+    sm = adapter.make_layer("softmax")
+    assert "one sample as a column at a time" in adapter.found.text("softmax")
+    z, dy = np.random.default_rng(5).normal(size=(2, 4, 3))
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sm.forward(z), p)
+    np.testing.assert_allclose(sm.backward(dy), p * (dy - (p * dy).sum(axis=1, keepdims=True)))
+
+
+PER_SAMPLE_BIAS = """
+import numpy as np
+
+def q0(z):
+    return 1 / (1 + np.exp(-z))
+
+class Zc:
+    def __init__(self, k, m):
+        self.q1 = np.random.randn(m, k)
+        self.q2 = np.random.randn(m, 1)
+
+    def feed(self, a):
+        self.q3 = a
+        return self.q1 @ a + self.q2
+
+    def back(self, d):
+        self.q4 = d @ self.q3.T
+        self.q5 = d
+        return self.q1.T @ d
+"""
+
+PER_SAMPLE_NETWORK = """
+class Zn:
+    def __init__(self, sizes):
+        self.q6 = [Zc(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+
+    def feedforward(self, a):
+        for u in self.q6:
+            a = q0(u.feed(a))
+        return a
+
+    def backprop(self, x, y):
+        outs, a = [], x
+        for u in self.q6:
+            a = q0(u.feed(a))
+            outs.append(a)
+        d = (a - y) * a * (1 - a)
+        for i in reversed(range(len(self.q6))):
+            d = self.q6[i].back(d)
+            if i:
+                d = d * outs[i - 1] * (1 - outs[i - 1])
+        return [u.q5 for u in self.q6], [u.q4 for u in self.q6]
+"""
+
+
+def test_a_per_sample_bias_gradient_is_right_only_where_the_network_takes_one_sample(tmp_path):
+    alone = adapter_for(tmp_path, PER_SAMPLE_BIAS, name="alone.py")
+    assert "one sample at a time" not in alone.found.text("linear")
+    assert set(alone.found.linear.backward.grads_from) == {"W"}  # on a batch, no (out, 1) bias gradient: judged so
+    with_net = adapter_for(tmp_path, PER_SAMPLE_BIAS + PER_SAMPLE_NETWORK, name="net.py")
+    assert "one sample at a time as its network Zn.backprop(x, y) takes them" in with_net.found.text("linear")
+    layer = with_net.make_layer("linear", in_features=4, out_features=3)
+    rng = np.random.default_rng(6)
+    W, b, x, dy = rng.normal(size=(3, 4)), rng.normal(size=3), rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    layer.set_params({"W": W, "b": b})
+    np.testing.assert_allclose(layer.forward(x), x @ W.T + b)
+    np.testing.assert_allclose(layer.backward(dy), dy @ W)
+    np.testing.assert_allclose(layer.get_grads()["b"], dy.sum(axis=0))
+
+
 def test_a_buggy_component_is_found_then_judged(tmp_path):
     buggy = DENSE_IN_OUT.replace("self.q4 = self.q3.T @ dvalues", "self.q4 = dvalues.T @ self.q3")
     adapter = adapter_for(tmp_path, buggy)

@@ -3,6 +3,10 @@
 The value is judged against the allowed forms (named when found); the gradient against the
 numerical gradient of the student's *own* loss value, so any consistent scaling passes, the
 per-sample (summed) gradient is an allowed, named convention, and anything else is named.
+
+A value summed over the batch (PyTorch's ``reduction='sum'``) is allowed when backward() is its
+exact gradient: the two together are one consistent loss, and model_gradcheck judges the chain.
+A summed value whose gradient is that of the mean is ``loss_not_averaged``.
 """
 from __future__ import annotations
 
@@ -40,8 +44,61 @@ def value_forms(case: dict) -> tuple[dict[str, float], dict[str, float]]:
             {"loss_not_averaged": per_sample.sum(), "wrong_loss_value": per_sample.mean() / classes})
 
 
+def sum_forms(case: dict) -> dict[str, float]:
+    """The values summed over the batch (``reduction='sum'``), allowed with their exact gradient."""
+    if case["kind"] == "mse":
+        sq = (np.asarray(case["pred"], dtype=float) - np.asarray(case["labels"], dtype=float)) ** 2
+        return {"sum over the batch": sq.sum(), "1/2 * sum over the batch": sq.sum() / 2}
+    return {"sum over the batch": _per_sample_ce(case).sum()}
+
+
+def summed_form(case: dict, out: dict) -> str | None:
+    """The sum form the student's value is, on a batch where a sum differs from a mean, else None."""
+    value = out.get("value") if isinstance(out, dict) else None
+    if not isinstance(value, (int, float)) or np.shape(case.get("pred", case.get("logits")))[0] < 2:
+        return None
+    if any(np.isclose(value, expected, **VALUE_TOL) for expected in value_forms(case)[0].values()):
+        return None  # a mean form first: with B = 2 the per-sample mean S / B is also S / 2
+    return next((form for form, expected in sum_forms(case).items() if np.isclose(value, expected, **VALUE_TOL)), None)
+
+
+def gradient_factor(case: dict, out: dict) -> float | None:
+    """c with backward() == c * the numerical gradient of the student's own value (w.r.t. what the
+    gradient is of), or None when no constant fits or the values at the points are missing."""
+    got = np.asarray(out.get("grad", np.nan), dtype=float) if isinstance(out, dict) else np.array(np.nan)
+    for numerical in _numerical_gradients(case, out).values():
+        if got.shape != numerical.shape or not np.all(np.isfinite(numerical)) or not np.all(np.isfinite(got)):
+            continue
+        denom = float(np.sum(numerical * numerical))
+        if denom == 0.0:
+            continue
+        c = float(np.sum(got * numerical) / denom)
+        # judged on norms: a value of 1e6 (the extreme fixture) leaves rounding of ~1e-4 in each
+        # central difference, far below what separates a factor 1 from 1/B
+        if np.linalg.norm(got - c * numerical) <= 1e-4 * max(np.linalg.norm(got), 1e-300):
+            return c
+    return None
+
+
+def _numerical_gradients(case: dict, out: dict) -> dict[str, np.ndarray]:
+    """wrt name -> the central-difference gradient of the student's own value, for each input the
+    gradient may be taken w.r.t. (the one its conventions name, else logits then probabilities)."""
+    conventions = out.get("conventions") or {}
+    shape = np.shape(case["pred"] if case["kind"] == "mse" else case["logits"])
+    wrt = conventions.get("grad_wrt", "pred" if case["kind"] == "mse" else "logits")
+    candidates = [wrt] if wrt in ("logits", "probs", "pred") else ["logits", "probs"]
+    key = {"logits": "logit", "probs": "prob", "pred": "pred"}
+    found = {}
+    for name in candidates:
+        values = out.get(f"values_at_{key[name]}_points")
+        if values is not None:
+            found[name] = numerical_vjp(np.asarray(values, dtype=float), 1.0, shape)
+    return found
+
+
 def loss_value(case: dict, out: dict) -> Outcome:
-    """The value against the allowed forms; the form found is named."""
+    """The value against the allowed forms; the form found is named. A sum over the batch passes
+    when backward() is its exact gradient (``reduction='sum'``)."""
     who = _who(case, out)
     value = out.get("value") if isinstance(out, dict) else None
     if not isinstance(value, (int, float)) or not np.isfinite(value):
@@ -50,10 +107,17 @@ def loss_value(case: dict, out: dict) -> Outcome:
     for form, expected in allowed.items():
         if np.isclose(value, expected, **VALUE_TOL):
             return passed(f"{who}.forward is the {form}.", convention=f"value: {form}")
+    summed = summed_form(case, out)
+    factor = gradient_factor(case, out) if summed else None
+    if summed and factor is not None and np.isclose(factor, 1.0, rtol=1e-6):
+        return passed(f"{who}.forward is the {summed} and backward() is its exact gradient (reduction 'sum').",
+                      convention=f"value: {summed}")
     for cause, expected in wrong.items():
         if np.isclose(value, expected, **VALUE_TOL):
             hint = {"loss_not_averaged": "it sums over the batch", "missing_half_factor": "it is a sum with a 1/2 factor",
                     "wrong_loss_value": "it also averages over the classes"}[cause]
+            if summed:
+                hint += ", and backward() is not the gradient of that sum (a sum is allowed only with its exact gradient)"
             return failed(f"{who}.forward returned {value:.6g}: {hint}.", cause, expected=allowed, got=value)
     return failed(f"{who}.forward returned {value:.6g}, which matches none of the allowed forms.",
                   "wrong_loss_value", expected=allowed, got=value)
@@ -83,6 +147,11 @@ def golden_value(case: dict, out: dict) -> Outcome:
         return passed(f"{who}.forward matches the golden fixture {case['fixture']} with probabilities clipped "
                       f"at {clip:.0e} (a loss on probabilities cannot see below its clip).",
                       convention=f"probabilities clipped at {clip:.0e}")
+    factor = gradient_factor(case, out) if batch > 1 and clip_found(value / batch) is not None else None
+    if factor is not None and np.isclose(factor, 1.0, rtol=1e-6):
+        return passed(f"{who}.forward is {batch} times the golden fixture {case['fixture']}'s mean, the sum over the "
+                      f"batch, and backward() is its exact gradient (reduction 'sum').",
+                      convention="value: sum over the batch")
     if batch > 1 and clip_found(value / batch) is not None:
         return failed(f"{who}.forward returned {value:.6g} on the golden fixture {case['fixture']}, {batch} times "
                       f"the batch mean {value / batch:.6g}: it sums over the batch.", "loss_not_averaged",
@@ -112,29 +181,25 @@ def loss_gradient(case: dict, out: dict) -> Outcome:
     """backward() against the numerical gradient of the student's own value: factor 1 (consistent)
     or B (per-sample gradient, the layers then average) pass; any other factor fails, named."""
     who = _who(case, out)
-    conventions = out.get("conventions") or {}
     shape = np.shape(case["pred"] if case["kind"] == "mse" else case["logits"])
     batch = shape[0]
     got = read_array(out, "grad", f"{who}.backward output", shape)
     if isinstance(got, Outcome):
         return got
-    wrt = conventions.get("grad_wrt", "pred" if case["kind"] == "mse" else "logits")
-    candidates = [wrt] if wrt in ("logits", "probs", "pred") else ["logits", "probs"]
-    key = {"logits": "logit", "probs": "prob", "pred": "pred"}
+    summed = summed_form(case, out)
     tried = {}
-    for name in candidates:
-        values = out.get(f"values_at_{key[name]}_points")
-        if values is None:
-            continue
-        values = np.asarray(values, dtype=float)
-        if not np.all(np.isfinite(values)):
+    for name, numerical in _numerical_gradients(case, out).items():
+        if not np.all(np.isfinite(numerical)):
             return failed(f"{who}.forward returns NaN or inf at inputs near the test case.", "unstable_cross_entropy")
-        numerical = numerical_vjp(values, 1.0, shape)
         tried[name] = numerical
         note = f"gradient w.r.t. the {name}"
         found = which_scale(got, numerical, {"consistent": 1.0, "per_sample": float(batch)})
         if found == "consistent":
             return passed(f"{who}.backward is the {note} of your loss value.", convention=f"{note}, consistent with the value")
+        if found == "per_sample" and summed:
+            return failed(f"{who}.backward is {batch} (the batch size) times the derivative of your value, which "
+                          f"already sums over the batch: with reduction 'sum' the gradient is the derivative "
+                          f"itself.", "inconsistent_loss_scaling")
         if found == "per_sample":
             return passed(f"{who}.backward is the per-sample (summed) {note}: B times the derivative of your "
                           f"mean loss; allowed when your layers average over the batch (model_gradcheck checks the pair).",
@@ -142,6 +207,10 @@ def loss_gradient(case: dict, out: dict) -> Outcome:
         c = fit_scale(got, numerical)
         if c is None:
             continue
+        if summed and batch > 1 and np.isclose(c, 1.0 / batch):
+            return failed(f"{who}.forward is the {summed} but backward is the gradient of the mean (1/{batch} of the "
+                          f"derivative of your own value): average the value too, or drop the 1/B from backward.",
+                          "loss_not_averaged")
         per_feature = case["kind"] == "mse" and shape[1] > 1 and np.isclose(c, shape[1])
         cause = "missing_half_factor" if (np.isclose(c, 2.0) or np.isclose(c, 0.5)) and not per_feature \
             else "inconsistent_loss_scaling"

@@ -538,15 +538,6 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "r
     ("dict_params_dense_activation", "relu", "renamed"):
         "a relu 'derivative' that hands back relu(z) itself answers exactly what the relu forward answers: "
         "without its name nothing tells it from the forward, so no derivative is paired and relu is missing",
-    ("neuron_objects", "linear", "any"): "a layer of Neuron objects with one weight vector each holds no (in, out) "
-                                         "array to find; building networks from parts is issue #12",
-    ("nielsen_column_sample", "linear", "any"): "a one-sample column layer (nabla_b = delta) behaves exactly like a "
-                                                "column-batch layer whose bias gradient is not summed; the kit takes "
-                                                "the batch reading, which catches that bug in batched code",
-    ("nielsen_column_sample", "mse", "any"): "a cost summed over the batch with 1/2: sum reduction is allowed only "
-                                             "once issue #13 (5) lands",
-    ("tic_column_sample", "softmax", "any"): "a softmax with a forward only, its gradient folded into the loss: "
-                                             "issue #13 (2)",
 }
 
 KNOWN_FALSE_PASSES: dict[tuple[str, str], str] = {  # (shape, bug) -> why behaviour cannot settle it

@@ -362,11 +362,6 @@ NETWORK_KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "a
     ("nielsen_network_sizes", "sgd", "any"): OWN_LOOP.format("update_mini_batch(mini_batch, eta)"),
     ("self_updating_layers", "sgd", "any"): OWN_LOOP.format("each layer's backward(err, lr) steps with the "
                                                             "gradient it has just computed from its input"),
-    **{("mlp_three_ints", c, "any"):
-       "the network holds its own arrays (W1..b2, gradients dW1..db2) and steps them with sgd_step(lr) or "
-       "Adam.step(model) through model.params_and_grads(): the kit's optimiser holders are layer objects, "
-       "dicts, lists and tensors, and it does not yet hand an optimiser a self-holding network"
-       for c in ("sgd", "adam")},
     ("micrograd_value_engine", "autograd", "any"):
         "zero_grad() is a method of Module (Layer, MLP), not of Value; the autograd probe looks for a reset on the "
         "Value and on a discovered linear layer, and discovery finds no linear in a Layer built of Values",

@@ -30,7 +30,7 @@ from conformance.adapters.discovery import (
 from conformance.adapters.discovery import candidates
 from conformance.adapters.discovery import autograd as engine
 from conformance.adapters.discovery.candidates import definitions
-from conformance.adapters.discovery.objects import words
+from conformance.adapters.discovery.objects import StudentRaised, attempt, words
 from conformance.runner import kit_guess
 
 UNIT = ("linear", "relu", "sigmoid", "tanh", "softmax", "cross_entropy", "mse")
@@ -194,7 +194,43 @@ def _find_linear(self: Discovery):
     self.rejected["linear"] = rejected
     if isinstance(found, linear.LinearRecipe) and pinned:
         found = apimap.pin_linear(found, pinned)
+    elif isinstance(found, linear.LinearRecipe):
+        _one_sample_as_its_network(self, found)
     return found
+
+
+def _one_sample_as_its_network(self: Discovery, recipe) -> None:
+    """A bias gradient with one column per sample (``nabla_b = delta``) is a bug in a layer that
+    takes batches and right in one that takes one sample at a time: the layer alone cannot say
+    which. The student's own network can: when it takes one sample at a time (``backprop(x, y)``
+    on a column) and is built of this class, the layer is read one sample at a time too."""
+    bw = recipe.backward
+    if recipe.per_sample or bw is None or bw.raised or not recipe.b_path or not isinstance(bw.grads_from, dict) \
+            or "b" in bw.grads_from:
+        return
+    net, rejected = gradmodels.find_gradmodel(self.defs, None, {recipe.cls})  # what _find_gradmodel finds
+    self._done["gradmodel"], self.rejected["gradmodel"] = net, rejected
+    if net is None or net.samples != "column" or net.then is not None:
+        return
+    try:
+        model = attempt(net.make, gradmodels.SIZES)
+        if not any(isinstance(v, recipe.cls) for v in _held(model)):
+            return
+        one = linear.find_backward(attempt(recipe.build, linear.N_IN, linear.N_OUT), recipe, batch=1)
+    except StudentRaised:
+        return
+    if one is not None and not one.raised and isinstance(one.grads_from, dict) and "b" in one.grads_from:
+        recipe.backward, recipe.per_sample = one, True
+        recipe.sample_note = f"as its network {net.name}.{net.grad_method}(x, y) takes them"
+
+
+def _held(model) -> list:
+    """The objects a model holds in its attributes, directly or in a list, tuple or dict."""
+    out = []
+    for value in vars(model).values() if hasattr(model, "__dict__") else ():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+        out.extend(items)
+    return out
 
 
 def _find_activations(self: Discovery) -> dict:
@@ -254,7 +290,8 @@ def _find_optimisers(self: Discovery) -> dict:
     eng = engine.units_for(self).engine
     container = self.container if lin is not None else None
     taken |= {container.cls} if container else set()
-    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), eng, container)
+    network = self.gradmodel if container is None else None  # a self-holding network: its arrays hold the parameters
+    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), eng, container, network)
     self.rejected["optimisers"] = rejected
     return found
 
@@ -331,6 +368,8 @@ class DiscoveringAdapter(Adapter):
             if kind == "softmax" and recipe.cand.whole:  # right only where the network takes one sample
                 lin = self.found.linear
                 recipe.per_sample = lin is None or getattr(lin, "per_sample", False)
+                if recipe.per_sample and recipe.cand.sample_data:  # its backward takes one sample in this layout
+                    recipe.data = recipe.cand.sample_data
             return activations.DiscoveredActivation(recipe)
         on_engine = engine.make_layer(self.found, kind, hyper) if kind in UNIT else None
         return on_engine or self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))

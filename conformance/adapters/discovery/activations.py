@@ -73,6 +73,8 @@ class Candidate:
     exact: dict = field(default_factory=dict)  # kind -> the output is that function itself (softmax: over either axis)
     raised: str = ""  # its constructor raised in the student's own lines: a class named like a kind, never callable
     member: bool = False  # one of several activations written as methods of one class (NN.relu(x, grad=False))
+    whole: bool = False  # a softmax that normalises its whole input (one sample at a time)
+    sample_data: str = ""  # such a softmax whose backward works only on one sample: "cols" or "rows"
 
 
 @dataclass
@@ -119,10 +121,11 @@ class ActivationRecipe:
             text += f"; {self.convention}"
         if self.layout_note:
             text += f"; {self.layout_note}"
-        elif self.data == "cols":
+        elif self.data == "cols" and not self.per_sample:
             text += "; samples are columns"
         if self.per_sample:
-            text += "; normalises its whole input, so one sample at a time (the kit loops over the batch)"
+            one = " as a column" if self.data == "cols" else ""
+            text += f"; normalises its whole input, so one sample{one} at a time (the kit loops over the batch)"
         if self.others:
             text += f"; also matched: {', '.join(self.others)} (pin one with --map)"
         return text
@@ -499,10 +502,10 @@ def _is_catalogued_bug(at_in, at_out, kind: str) -> bool:
                    for bug in DERIVATIVE_BUGS.get(kind, ()))
 
 
-def _depends_on_forward(c: Candidate, method: str, dy, result) -> bool:
+def _depends_on_forward(c: Candidate, method: str, dy, result, x: np.ndarray = PROBE_X) -> bool:
     """Does ``method(dy)`` answer differently after a forward on another input? Then it reads what
     the forward stored: a VJP (maybe one that drops dy), never the derivative at its argument."""
-    other = PROBE_X[::-1, ::-1] * 1.3 + 0.2  # new signs and magnitudes in every position
+    other = x[::-1, ::-1] * 1.3 + 0.2  # new signs and magnitudes in every position
     try:
         obj = attempt(c.obj, **_ctor(c))
         attempt(flagged(getattr(obj, c.forward)), other.copy())
@@ -518,12 +521,28 @@ def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
         flag = _flag_of(getattr(c.obj, c.forward))
         return ("flag", c.forward, flag) if flag and kind in DERIVATIVE else None
     if c.is_class:
-        return _class_backward(c, kind)
+        found = _class_backward(c, kind)
+        if kind == "softmax" and getattr(c, "whole", False) and (found is None or found[0] == "raised"):
+            found = _one_sample_backward(c, kind) or found
+        return found
     return _function_backward(c, kind, defs, partners)
 
 
-def _class_backward(c: Candidate, kind: str):
-    dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
+def _one_sample_backward(c: Candidate, kind: str) -> tuple | None:
+    """A softmax over its whole input belongs to a network that takes one sample at a time; its
+    backward may work only on one sample (``p * (dy - p.T @ dy)`` for a column). Tried on one
+    sample as a column, then as a row: the layout that works is recorded in ``c.sample_data``."""
+    for data, x in (("cols", PROBE_X[:1].T.copy()), ("rows", PROBE_X[:1].copy())):
+        found = _class_backward(c, kind, x)
+        if found is not None and found[0] != "raised":
+            c.sample_data = data
+            return found
+    return None
+
+
+def _class_backward(c: Candidate, kind: str, x: np.ndarray = PROBE_X):
+    """How a class's backward is called and where its dx lands, found on the input ``x``."""
+    dy = np.linspace(-1.0, 1.0, x.size).reshape(x.shape)
     raised = None  # ("raised", method, style, sentence): the student's lines raised, used if nothing else works
     for method in [n for n in BACKWARD_NAMES if callable(getattr(c.obj, n, None))]:
         fn = getattr(c.obj, method)
@@ -531,13 +550,13 @@ def _class_backward(c: Candidate, kind: str):
         if not need and kind in DERIVATIVE:  # backward() after a forward: the local derivative, no dy (11-785)
             try:
                 obj = attempt(c.obj, **_ctor(c))
-                attempt(flagged(getattr(obj, c.forward)), PROBE_X.copy())
+                attempt(flagged(getattr(obj, c.forward)), x.copy())
                 local = attempt(getattr(obj, method))
             except StudentRaised as exc:
                 why = raised_inside(exc)
                 raised = raised or (("raised", method, "none", why) if why else None)
                 continue
-            if isinstance(local, np.ndarray) and local.shape == PROBE_X.shape:
+            if isinstance(local, np.ndarray) and local.shape == x.shape:
                 return ("stored", method)
             continue
         if len(need) not in (1, 2):
@@ -546,24 +565,24 @@ def _class_backward(c: Candidate, kind: str):
         for style in styles.get(len(need), []):
             try:
                 obj = attempt(c.obj, **_ctor(c))
-                attempt(flagged(getattr(obj, c.forward)), PROBE_X.copy())
+                attempt(flagged(getattr(obj, c.forward)), x.copy())
                 before = snapshot(obj)
-                args = {"dy": (dy,), "x_dy": (PROBE_X.copy(), dy), "dy_lr": (dy, 0.1)}[style]
+                args = {"dy": (dy,), "x_dy": (x.copy(), dy), "dy_lr": (dy, 0.1)}[style]
                 result = attempt(getattr(obj, method), *args)
             except StudentRaised as exc:
                 why = raised_inside(exc)
                 raised = raised or (("raised", method, style, why) if why else None)
                 continue
-            if isinstance(result, (tuple, list)) and flat(result) and flat(result)[0].shape == PROBE_X.shape:
+            if isinstance(result, (tuple, list)) and flat(result) and flat(result)[0].shape == x.shape:
                 return ("method", method, style, "first")  # (dx, [parameter gradients])
-            if isinstance(result, np.ndarray) and result.shape == PROBE_X.shape:
+            if isinstance(result, np.ndarray) and result.shape == x.shape:
                 if style == "dy" and _is_derivative(result, dy, kind) and not _upstream_named(need[0]) and \
-                        not _depends_on_forward(c, method, dy, result):  # backward(z) -> f'(z), not dy * f'(z)
-                    at_out = attempt(getattr(obj, method), FORWARD_OF[kind](PROBE_X))
-                    at_in = attempt(getattr(obj, method), PROBE_X.copy())
+                        not _depends_on_forward(c, method, dy, result, x):  # backward(z) -> f'(z), not dy * f'(z)
+                    at_out = attempt(getattr(obj, method), FORWARD_OF[kind](x))
+                    at_in = attempt(getattr(obj, method), x.copy())
                     return ("derivative", method, _derivative_arg(at_in, at_out, kind, need[0], names_first=True))
                 return ("method", method, style, "return")
-            stored = [p for p in changed(before, scan(obj)) if np.shape(get(obj, p)) == PROBE_X.shape]
+            stored = [p for p in changed(before, scan(obj)) if np.shape(get(obj, p)) == x.shape]
             stored.sort(key=lambda p: -(str(p[-1][1]) in DX_WORDS))
             if stored:
                 return ("method", method, style, stored[0])
@@ -573,8 +592,8 @@ def _class_backward(c: Candidate, kind: str):
             continue
         try:
             obj = attempt(c.obj, **_ctor(c))
-            at_in = attempt(getattr(obj, method), PROBE_X.copy())
-            at_out = attempt(getattr(obj, method), FORWARD_OF.get(kind, np.tanh)(PROBE_X))
+            at_in = attempt(getattr(obj, method), x.copy())
+            at_out = attempt(getattr(obj, method), FORWARD_OF.get(kind, np.tanh)(x))
         except StudentRaised:
             continue
         arg = _derivative_arg(at_in, at_out, kind, required(fn)[0], names_first=True)

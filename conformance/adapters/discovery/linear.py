@@ -104,6 +104,7 @@ class LinearRecipe:
     build_method: str = ""  # Keras-like Dense(units).build(input_dim) makes W before any forward
     per_sample: bool = False  # works on one sample at a time: the kit loops over the batch
     forward_raised: str = ""  # the forward raised when the kit first called it: the student's error
+    sample_note: str = ""  # why one sample at a time, when the student's network says so
 
     def build(self, n_in: int, n_out: int, seed: int = 0):
         args = list(self.call.args)
@@ -157,7 +158,8 @@ class LinearRecipe:
         if self.data == "cols":
             text += "; samples are columns (features, batch)"
         if self.per_sample:
-            text += "; one sample at a time (the kit loops over the batch)"
+            why = f" {self.sample_note}" if self.sample_note else ""
+            text += f"; one sample at a time{why} (the kit loops over the batch)"
         if self.backward is None:
             return text + "; no backward found"
         bw = self.backward

@@ -141,6 +141,8 @@ def scan(obj, depth: int = 2) -> dict[Path, np.ndarray]:
             items = [(("k", k), v) for k, v in value.items() if isinstance(k, (str, int))]
         elif isinstance(value, (list, tuple)):
             items = [(("k", i), v) for i, v in enumerate(value[:8])]
+            for name, stacked in _stacked(value).items():
+                found.setdefault(path + (("*", name),), stacked)
         else:
             items = [(("a", k), v) for k, v in _own_attrs(value).items()]
         for step, v in items:
@@ -151,10 +153,51 @@ def scan(obj, depth: int = 2) -> dict[Path, np.ndarray]:
     return found
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _stacked(items) -> dict[str, np.ndarray]:
+    """The attributes every object of a list holds as a float array of one shape, or as a number
+    (some of them floats), stacked along a first axis: a layer kept as a list of Neuron objects
+    has its weight matrix in ``neurons[*].weights`` and its bias vector in ``neurons[*].bias``."""
+    if len(items) < 2 or len({type(it) for it in items}) != 1:
+        return {}
+    attrs = [_own_attrs(it) for it in items]
+    out = {}
+    for name in attrs[0]:
+        values = [a.get(name) for a in attrs]
+        if all(_is_float_array(v) for v in values) and len({v.shape for v in values}) == 1:
+            out[name] = np.stack(values)
+        elif all(_number(v) for v in values) and any(isinstance(v, (float, np.floating)) for v in values):
+            out[name] = np.array(values, dtype=np.float64)
+    return out
+
+
 def get(obj, path: Path):
     for kind, key in path:
-        obj = getattr(obj, key) if kind == "a" else obj[key]
+        if kind == "*":
+            obj = np.stack([np.asarray(getattr(it, key), dtype=np.float64) for it in obj])
+        else:
+            obj = getattr(obj, key) if kind == "a" else obj[key]
     return obj
+
+
+def _put_stacked(items, key, value: np.ndarray) -> None:
+    """Write row i of ``value`` into ``items[i].key``, each in the student's own form (an array in
+    place, a number as a float)."""
+    value = np.asarray(value, dtype=np.float64).reshape(len(items), -1)
+    for item, row in zip(items, value):
+        current = getattr(item, key, None)
+        if isinstance(current, np.ndarray) and current.size == row.size:
+            if current.dtype == np.float64 and current.flags.writeable:
+                current[...] = row.reshape(current.shape)
+            else:
+                setattr(item, key, row.reshape(current.shape).copy())
+        elif row.size == 1:
+            setattr(item, key, float(row[0]))
+        else:
+            setattr(item, key, row.copy())
 
 
 def put(obj, path: Path, value: np.ndarray) -> None:
@@ -162,6 +205,9 @@ def put(obj, path: Path, value: np.ndarray) -> None:
     there is float64 (so aliases such as a parameter list stay in step), else rebound."""
     holder = get(obj, path[:-1])
     kind, key = path[-1]
+    if kind == "*":
+        _put_stacked(holder, key, value)
+        return
     current = getattr(holder, key, None) if kind == "a" else holder.get(key) if isinstance(holder, dict) else holder[key]
     value = np.asarray(value, dtype=np.float64)
     if isinstance(current, np.ndarray) and current.size == value.size:
@@ -177,8 +223,9 @@ def put(obj, path: Path, value: np.ndarray) -> None:
 
 
 def describe(path: Path) -> str:
-    """``(("a", "params"), ("k", "W"))`` -> ``.params['W']``."""
-    return "".join(f".{k}" if kind == "a" else f"[{k!r}]" for kind, k in path)
+    """``(("a", "params"), ("k", "W"))`` -> ``.params['W']``; ``(("a", "neurons"), ("*", "w"))`` ->
+    ``.neurons[*].w``."""
+    return "".join(f".{k}" if kind == "a" else f"[*].{k}" if kind == "*" else f"[{k!r}]" for kind, k in path)
 
 
 def leaf(path: Path) -> str:

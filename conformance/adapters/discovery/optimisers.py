@@ -27,7 +27,7 @@ import numpy as np
 
 from conformance.adapters._common import HolderOptimizer, hyper_kwargs
 from conformance.adapters.base import Missing
-from conformance.adapters.discovery.objects import StudentRaised, attempt, put, required, words
+from conformance.adapters.discovery.objects import StudentRaised, attempt, get, put, required, scan, words
 
 STEP_NAMES = ("step", "update", "update_params", "update_parameters", "apply", "apply_gradients", "optimize",
               "minimize", "sgd_step", "run")
@@ -115,8 +115,9 @@ def moves(make) -> bool:
 # --- calling conventions for a class --------------------------------------------------------------
 
 
-def _class_conventions(name, cls, recipe, engine=None, container=None):
-    """(how, make_state_run_read(kw) -> (make_state, run, read)) for each way to drive ``cls``."""
+def _class_conventions(name, cls, recipe, engine=None, container=None, network=None):
+    """(how, make_state_run_read(kw) -> (make_state, run, read)) for each way to drive ``cls``.
+    ``network``: a self-holding network (gradmodels.GradModel) the optimiser may be handed."""
     need = required(cls)
     holder = bool(need) and bool(words(need[0]) & HOLDER_WORDS)
     methods = [m for m in STEP_NAMES if callable(getattr(cls, m, None))]
@@ -142,6 +143,10 @@ def _class_conventions(name, cls, recipe, engine=None, container=None):
                 out.append((f"{name}(lr).{m}({form})", _layers(cls, m, recipe, form)))
             if container is not None:
                 out.append((f"{name}(lr).{m}(your {container.name})", _layers(cls, m, recipe, "container", container)))
+        if network is not None and not holder and n_args == 1:
+            out.append((f"{name}(lr).{m}(your {network.name})", _on_network(cls, m, network, "model")))
+        if network is not None and holder and n_args == 0:
+            out.append((f"{name}(your {network.name}, lr).{m}()", _on_network(cls, m, network, "holds")))
     return out
 
 
@@ -430,6 +435,105 @@ def _place(state, recipe, P, G):
             put(handle.obj, recipe.backward.grads_from["b"], np.asarray(G[pre + "b"], dtype=float))
 
 
+# --- a self-holding network: its own arrays hold the parameters and gradients --------------------
+
+
+def _on_network(cls, method, network, form):
+    """The parameters live in a self-holding network's own arrays (``MLP(n_in, n_hidden, n_out)``
+    with ``W1``..``b2``) and the gradients where its ``backward(y)`` stores them (``dW1``..). The
+    network is built for the chain of sizes the weight/bias pairs make (one extra layer, with zero
+    gradients, when the quadratic's one pair is fewer layers than the network has). ``form``: "self"
+    (``network.sgd_step(lr)``), "model" (``opt.step(network)``) or "holds" (``Opt(network).step()``)."""
+    from conformance.adapters.discovery import gradmodels
+
+    if network.then is None or network.samples != "rows":
+        return None  # the gradients are returned, not held: nothing for an optimiser to read
+
+    def make(kind, hyper):
+        kw = {} if form == "self" else _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            groups = list(_groups(P).items())
+            sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
+            if any(a[1][1] != b[1][0] for a, b in zip(groups, groups[1:])):
+                raise Missing("these parameters do not chain into one network")
+            if len(sizes) == 2:
+                sizes.append(2)
+            model = attempt(network.make, sizes)
+            layers = gradmodels._layout(scan(model, depth=3), sizes)
+            if layers is None:
+                raise Missing(f"{network.name} built for {sizes} does not hold one weight and bias per layer")
+            x, labels = np.zeros((2, sizes[0])), np.arange(2) % sizes[-1]
+            data = gradmodels._inputs("rows", network.targets, x, labels, sizes[-1])
+            attempt(getattr(model, network.grad_method), *data)  # one pass: the gradient arrays now exist
+            attempt(getattr(model, network.then[0]), data[1])
+            state.model, state.layers, state.groups = model, layers, groups
+            state.load = lambda P2, G2: _place_network(state, network, P2, G2)
+            _place_network(state, network, P, G)
+            state.opt = None if form == "self" else attempt(cls, model, **kw) if form == "holds" else attempt(cls, **kw)
+            return state
+
+        def run(state):
+            if form == "self":
+                getattr(state.model, method)(hyper.get("lr", 0.1))
+            elif form == "holds":
+                getattr(state.opt, method)()
+            else:
+                getattr(state.opt, method)(state.model)
+
+        def read(state):
+            out = {}
+            for (pre, (_, _, transposed)), layer in zip(state.groups, state.layers):
+                W = np.array(get(state.model, layer["W"]), dtype=float)
+                W = W.T if layer["W_layout"] == "in_out" else W  # (out, in)
+                out[pre + "W"] = W.T if transposed else W
+                if pre + "b" in state.P:
+                    out[pre + "b"] = np.array(get(state.model, layer["b"]), dtype=float).reshape(-1)
+            return out
+
+        return make_state, run, read
+
+    return make
+
+
+def _place_network(state, network, P, G):
+    """The kit's arrays into the network's parameters and its stored gradients; the layers beyond
+    the kit's pairs get zero gradients (so no optimiser moves them)."""
+    grads_at = network.then[1]
+    for k, layer in enumerate(state.layers):
+        if k < len(state.groups):
+            pre, (_, _, transposed) = state.groups[k]
+            W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
+            W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in) from here
+            if layer["W_layout"] == "in_out":
+                W, gW = W.T, gW.T
+            put(state.model, layer["W"], W)
+            put(state.model, grads_at[("W", k)], gW)
+            if pre + "b" in P:
+                put(state.model, layer["b"], np.asarray(P[pre + "b"], dtype=float))
+                put(state.model, grads_at[("b", k)], np.asarray(G[pre + "b"], dtype=float))
+            else:
+                put(state.model, grads_at[("b", k)], np.zeros(np.shape(get(state.model, grads_at[("b", k)]))))
+        else:
+            for name in ("W", "b"):
+                put(state.model, grads_at[(name, k)], np.zeros(np.shape(get(state.model, grads_at[(name, k)]))))
+
+
+def _network_update(network) -> tuple[str, object] | None:
+    """A self-holding network that steps itself with the gradients it stores: ``model.sgd_step(lr)``."""
+    for m in SELF_UPDATE:
+        fn = getattr(network.cls, m, None)
+        if callable(fn) and len(required(fn)) == 1 and words(required(fn)[0]) & LR_WORDS:
+            def update(kind, hyper, m=m):
+                if kind != "sgd":
+                    return None
+                inner = _on_network(None, m, network, "self")
+                return None if inner is None else inner(kind, hyper)
+            return f"{network.name}.{m}", update
+    return None
+
+
 # --- functions -------------------------------------------------------------------------------------
 
 
@@ -629,6 +733,7 @@ def _handle(name, kind, make, hyper, how):
     return HolderOptimizer(name, kind, make_state, run, read, {"api": how})
 
 
+LR_WORDS = {"lr", "learning", "rate", "eta", "alpha", "step", "size"}
 SELF_UPDATE = ("update", "step", "sgd_step", "update_params", "update_parameters", "apply_gradients", "apply_grads",
                "gradient_step", "optimize")
 
@@ -638,8 +743,7 @@ def _self_update(recipe) -> tuple[str, object] | None:
     cls = recipe.cls
     for m in SELF_UPDATE:
         fn = getattr(cls, m, None)
-        if callable(fn) and len(required(fn)) == 1 and words(required(fn)[0]) & {"lr", "learning", "rate", "eta", "alpha",
-                                                                                 "step", "size"}:
+        if callable(fn) and len(required(fn)) == 1 and words(required(fn)[0]) & LR_WORDS:
             def layer_update(kind, hyper, m=m):
                 if kind != "sgd":
                     return None
@@ -649,10 +753,20 @@ def _self_update(recipe) -> tuple[str, object] | None:
     return None
 
 
-def find(defs, recipe, taken=(), engine=None, container=None) -> tuple[dict[str, Found], list[str]]:
-    """kind -> Found for sgd, momentum and adam; and what was tried and rejected."""
+def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> tuple[dict[str, Found], list[str]]:
+    """kind -> Found for sgd, momentum and adam; and what was tried and rejected. ``network``: a
+    self-holding network (no layer objects), whose own update and whose optimisers are tried too."""
     found: dict[str, Found] = {}
     rejected: list[str] = []
+    own = _network_update(network) if network is not None else None
+    if own is not None:
+        name, make = own
+        how = f"{name}(lr) on your network's own arrays"
+        if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
+            found["sgd"] = Found(name, how, "sgd",
+                                 lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
+    if network is not None:
+        taken = set(taken) | {network.cls}
     if recipe is not None and recipe.backward is not None:
         own = _self_update(recipe)
         if own is not None:
@@ -667,7 +781,7 @@ def find(defs, recipe, taken=(), engine=None, container=None) -> tuple[dict[str,
         if inspect.isclass(obj):
             if not any(callable(getattr(obj, m, None)) for m in STEP_NAMES):
                 continue
-            conventions, declared = _class_conventions(name, obj, recipe, engine, container), _kind_of(obj)
+            conventions, declared = _class_conventions(name, obj, recipe, engine, container, network), _kind_of(obj)
         elif inspect.isfunction(obj):
             conventions = _dict_function_conventions(defs, name, obj) or _function_conventions(name, obj)
             keys = next((getattr(m, "keys", ()) for _, m in conventions if m is not None and hasattr(m, "keys")), ())
