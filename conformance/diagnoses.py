@@ -103,6 +103,8 @@ CAUSES: dict[str, str] = {
     "with theta + v) nor v = b*v + (1-b)*g (EMA).",
     "adam_missing_bias_correction": "Your Adam omits the bias correction m/(1-b1**t), v/(1-b2**t) "
     "(t counted from 1), so its first steps are about 3x too long.",
+    "stale_gradient": "Your update uses the gradient of the previous step: it runs before the new gradient "
+    "is computed (or reads a gradient stored by the last call). Compute the gradient, then step with it.",
     "update_mismatch": "Your optimizer's steps match no update rule the kit knows: compare one step "
     "by hand with the formula.",
     "checker_too_lenient": "Your gradient checker reports a small error (or a pass) on a layer whose "

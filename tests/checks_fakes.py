@@ -78,7 +78,8 @@ class FakePipeline(PipelineHandle):
 
 
 class FakeOptimizer(OptimizerHandle):
-    """variant: "right", "sign", "ema", "no_bias_correction", "forget_velocity", "default_momentum"."""
+    """variant: "right", "sign", "ema", "no_bias_correction", "forget_velocity", "default_momentum",
+    "stale" (each step with the previous call's gradient; the first with a leftover one)."""
 
     def __init__(self, kind, variant="right", lr=0.1, momentum=0.0, betas=(0.9, 0.999), eps=1e-8):
         self.kind, self.variant, self.student_name, self.conventions = kind, variant, f"Fake{kind}", {}
@@ -98,6 +99,8 @@ class FakeOptimizer(OptimizerHandle):
                     m, v = m / (1 - b1 ** self.t), v / (1 - b2 ** self.t)
                 params[k] -= sign * self.lr * m / (np.sqrt(v) + self.eps)
                 continue
+            if self.variant == "stale":
+                g, self.state["last" + k] = self.state.get("last" + k, np.full_like(g, 0.3)), np.array(g, float)
             old = 0.0 if self.variant == "forget_velocity" else self.state.get(k, 0.0)
             v = self.beta * old + ((1 - self.beta) * g if self.variant == "ema" else g)
             self.state[k] = v

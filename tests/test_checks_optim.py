@@ -23,6 +23,7 @@ def run_optim(adapter, kind):
     ("sgd", "right", "pass", None),
     ("sgd", "sign", "fail", "sign_error_in_update"),
     ("sgd", "default_momentum", "fail", "momentum_in_plain_sgd"),
+    ("sgd", "stale", "fail", "stale_gradient"),
     ("momentum", "right", "pass", None),
     ("momentum", "ema", "pass", "ema_vs_classical_momentum"),  # information, not a failure
     ("momentum", "sign", "fail", "sign_error_in_update"),

@@ -132,6 +132,21 @@ CAUSE_OF = {"momentum_not_applied_ema": "momentum_not_applied",  # candidate nam
             "ema_momentum_in_plain_sgd": "momentum_in_plain_sgd"}
 
 
+def _stale(inputs: dict, got: dict) -> bool:
+    """Does each step from the second on use the previous step's gradient? (Its first step used
+    whatever gradient was left over, so the trajectory is rebuilt from the student's own step 1.)"""
+    lr = inputs["hyper"]["lr"]
+    for k, theta0 in inputs["params"].items():
+        a, c = np.asarray(inputs["a"][k]), np.asarray(inputs["c"][k])
+        before, now, steps = np.array(theta0, float), got[k][0], []
+        for _ in range(1, inputs["steps"]):
+            before, now = now, now - lr * a * (before - c)
+            steps.append(now)
+        if not np.allclose(got[k][1:], np.stack(steps), rtol=1e-6, atol=1e-9):
+            return False
+    return True
+
+
 def _close(a: dict, b: dict) -> bool:
     return all(np.allclose(a[k], b[k], rtol=1e-6, atol=1e-9) for k in b)
 
@@ -154,6 +169,10 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
         if _close(got, want):
             cause = None if name in ("sgd", "classical", "adam") else CAUSE_OF.get(name, name)
             return Outcome(verdict, MESSAGES[name].format(n=n), cause, {"matched": name, "snippet": snip})
+    if kind == "sgd" and _stale(inputs, got):
+        return failed(f"{kind}: from step 2 on, each step uses the gradient of the step before (theta_t+1 = theta_t - "
+                      f"lr * grad(theta_t-1)): the update runs before the new gradient is computed.",
+                      "stale_gradient", matched="stale_gradient", snippet=snip)
     right = next(iter(expected.values()))[1]
     first = min(int(np.argmax(np.any(~np.isclose(got[k], right[k], rtol=1e-6, atol=1e-9).reshape(n, -1), axis=1)))
                 for k in got if not np.allclose(got[k], right[k], rtol=1e-6, atol=1e-9))

@@ -135,4 +135,23 @@ def zero_grad(adapter, case: dict) -> dict:
                             _reset_first(ag._methods(type(layer.obj))), linear.name)
             if found:
                 out["resets"].append(found)
+        net = adapter.found.enginenet if not out["resets"] else None
+        if net is not None:  # micrograd's Module.zero_grad(): a reset the network offers for all its parameters
+            found = _network_resets(eng, net, np.asarray(case["x_layer"]))
+            if found:
+                out["resets"].append(found)
     return out
+
+
+def _network_resets(eng, net, x) -> str | None:
+    """A method of the student's engine network that zeroes every parameter's gradient after a
+    backward of its loss (the network built at (features, 4, 3) on the kit's ``x``)."""
+    from conformance.adapters.discovery.enginenets import EngineNetPipeline
+
+    try:
+        pipe = EngineNetPipeline(net, (x.shape[1], 4, 3))
+        pipe.loss_and_grads(x, np.arange(len(x)) % 3)
+    except (StudentRaised, Missing):
+        return None
+    return _resets(eng, pipe.model, lambda: [eng.grad(v) for v in pipe.values.values()],
+                   _reset_first(ag._methods(type(pipe.model))), net.name)

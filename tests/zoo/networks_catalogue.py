@@ -194,8 +194,8 @@ NETWORK_SHAPES: list[NetworkShape] = [
        B("mini-batch-gradient-not-accumulated",
          "            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]\n"
          "            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]\n",
-         "            nabla_b = delta_nabla_b\n            nabla_w = delta_nabla_w\n", "training_xor",
-         also=("sgd", "model_gradcheck", "training_spiral"))),  # the step is update_mini_batch: only the last example
+         "            nabla_b = delta_nabla_b\n            nabla_w = delta_nabla_w\n", "sgd",
+         also=TRAINING)),  # the step is update_mini_batch: only the last example's gradient
       drive="net = Network([5, 7, 4]); per example x (5, 1), y one-hot (4, 1): net.cost.fn(net.feedforward(x), y) "
             "(network loss = mean over the batch), net.backprop(x, y) -> (nabla_b, nabla_w) (sum them / B); "
             "weights[l] (out, in), biases[l] (out, 1), lists rebound by update_mini_batch; "
@@ -352,25 +352,10 @@ NETWORK_COVERAGE: list[Feature] = [
 
 # --- what the kit does not get right yet, and why (tests/test_zoo.py fails on anything else) ---
 
-OWN_LOOP = ("its update is part of the network's own training code ({}), which computes the gradient itself "
-            "from data: no separate optimiser to step on the kit's quadratic, and the kit never runs a student's own "
-            "training loop (issue #12), so sgd is missing")
 NETWORK_KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "renamed") -> reason
-    ("nielsen_network_sizes", "training_spiral", "any"):
-        "a sigmoid-only network at the kit's lr 0.1 reaches about 0.61 on spiral in 300 epochs with its own "
-        "update_mini_batch (threshold 0.90): a SPEC decision for issue #12 (the architecture, not a bug)",
-    ("nielsen_network_sizes", "sgd", "any"): OWN_LOOP.format("update_mini_batch(mini_batch, eta)"),
-    ("self_updating_layers", "sgd", "any"): OWN_LOOP.format("each layer's backward(err, lr) steps with the "
-                                                            "gradient it has just computed from its input"),
-    ("micrograd_value_engine", "autograd", "any"):
-        "zero_grad() is a method of Module (Layer, MLP), not of Value; the autograd probe looks for a reset on the "
-        "Value and on a discovered linear layer, and discovery finds no linear in a Layer built of Values",
 }
 
 NETWORK_KNOWN_FALSE_PASSES: dict[tuple[str, str], str] = {  # (shape, bug) -> why behaviour cannot settle it
-    ("nielsen_network_sizes", "mini-batch-gradient-not-accumulated"):
-        "the bug lives in update_mini_batch, the network's own training loop, which the kit never runs (issue #12: "
-        "training drives the discovered backprop with the kit's loop); backprop itself is right, so training passes",
 }
 
 

@@ -520,6 +520,108 @@ def _place_network(state, network, P, G):
                 put(state.model, grads_at[(name, k)], np.zeros(np.shape(get(state.model, grads_at[(name, k)]))))
 
 
+BATCH_WORDS = {"batch", "mini", "minibatch", "data", "samples", "examples"}
+
+
+def _mini_batch_update(network) -> tuple[str, object] | None:
+    """A network whose SGD step is ``update_mini_batch(mini_batch, eta)``, running its own
+    ``backprop(x, y)`` for each example and stepping by the average: the kit stands in for that
+    backprop on this instance (it returns the kit's gradients in the student's own structure), so
+    the step the student wrote is judged on the kit's quadratic like any optimiser, and the
+    gradient its own backprop computes is judged by model_gradcheck alone."""
+    from conformance.adapters.discovery import gradmodels
+
+    for m in dir(network.cls):
+        fn = getattr(network.cls, m, None)
+        need = required(fn) if callable(fn) and not m.startswith("_") else []
+        if len(need) != 2 or not words(need[1]) & LR_WORDS or not words(need[0]) & BATCH_WORDS:
+            continue
+
+        def update(kind, hyper, m=m):
+            if kind != "sgd":
+                return None
+
+            def make_state(P, G):
+                state = _DictState(P, G)
+                groups = list(_groups(P).items())
+                sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
+                if len(sizes) == 2:
+                    sizes.append(2)
+                model = attempt(network.make, sizes)
+                layers = gradmodels._layout(scan(model, depth=3), sizes)
+                if layers is None:
+                    raise Missing(f"{network.name} built for {sizes} does not hold one weight and bias per layer")
+                x, labels = np.zeros((1, sizes[0])), np.zeros(1, dtype=int)
+                state.example = gradmodels._inputs(network.samples, network.targets, x, labels, sizes[-1])
+                if network.samples == "rows":
+                    state.example = [state.example]
+                xi, yi = state.example[0]
+                real = attempt(getattr(model, network.grad_method), xi, yi)  # the structure its backprop returns
+                grads, _ = gradmodels._grads_from(real, model, layers)
+                if grads is None:
+                    raise Missing(f"{network.name}.{network.grad_method} returned no gradient for some parameter")
+                slots = {id(a): key for key, a in grads.items()}
+                state.model, state.layers, state.groups, state.real, state.slots = model, layers, groups, real, slots
+                state.load = lambda P2, G2: _load_mini_batch(state, P2, G2)
+                _load_mini_batch(state, P, G)
+                setattr(model, network.grad_method, lambda *_: _refill(state.real, state.slots, state.kit))
+                return state
+
+            def run(state):
+                # two examples, each answered with the kit's gradient: their average is that gradient
+                getattr(state.model, m)(list(state.example) * 2, hyper.get("lr", 0.1))
+
+            def read(state):
+                out = {}
+                for (pre, (_, _, transposed)), layer in zip(state.groups, state.layers):
+                    W = np.array(get(state.model, layer["W"]), dtype=float)
+                    W = W.T if layer["W_layout"] == "in_out" else W
+                    out[pre + "W"] = W.T if transposed else W
+                    if pre + "b" in state.P:
+                        out[pre + "b"] = np.array(get(state.model, layer["b"]), dtype=float).reshape(-1)
+                return out
+
+            return make_state, run, read
+
+        return f"{network.name}.{m}", update
+    return None
+
+
+def _load_mini_batch(state, P, G):
+    """The kit's parameters into the network, and the gradients its stand-in backprop will return
+    (zero for the layers beyond the kit's pairs), each in the student's own shape and layout."""
+    state.kit = {}
+    for k, layer in enumerate(state.layers):
+        shape_w = np.shape(get(state.model, layer["W"]))
+        shape_b = np.shape(get(state.model, layer["b"]))
+        if k < len(state.groups):
+            pre, (_, _, transposed) = state.groups[k]
+            W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
+            W, gW = (W.T, gW.T) if transposed else (W, gW)
+            if layer["W_layout"] == "in_out":
+                W, gW = W.T, gW.T
+            put(state.model, layer["W"], W)
+            state.kit[("W", k)] = gW.copy()
+            if pre + "b" in P:
+                put(state.model, layer["b"], np.asarray(P[pre + "b"], dtype=float))
+            state.kit[("b", k)] = np.asarray(G.get(pre + "b", np.zeros(shape_b)), dtype=float).reshape(shape_b)
+        else:
+            state.kit[("W", k)], state.kit[("b", k)] = np.zeros(shape_w), np.zeros(shape_b)
+
+
+def _refill(structure, slots, arrays):
+    """``structure`` (what the student's backprop returned: tuples, lists, dicts of arrays) with
+    each gradient array replaced by a fresh copy of the kit's, in the same shape."""
+    if isinstance(structure, np.ndarray):
+        key = slots.get(id(structure))
+        return structure.copy() if key is None else arrays[key].reshape(structure.shape).copy()
+    if isinstance(structure, dict):
+        return {k: _refill(v, slots, arrays) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_refill(v, slots, arrays) for v in structure)
+    return structure
+
+
 def _network_update(network) -> tuple[str, object] | None:
     """A self-holding network that steps itself with the gradients it stores: ``model.sgd_step(lr)``."""
     for m in SELF_UPDATE:
@@ -753,20 +855,97 @@ def _self_update(recipe) -> tuple[str, object] | None:
     return None
 
 
+def _step_in_backward(recipe) -> tuple[str, object] | None:
+    """Layers whose ``backward(dy, lr)`` takes the SGD step itself. The kit chooses the layer's
+    input and upstream gradient so that the gradient the layer computes is the kit's: x = [I; 0]
+    (one row per input feature, then a zero row) and dy = [G_W; g_b - column sums of G_W], so
+    x.T @ dy = G_W and the column sums of dy are g_b (rescaled by the factor the layer's own
+    gradient carries, e.g. 1/B when it averages). Then the step the student wrote is judged on the
+    kit's quadratic like any optimiser: a step with the previous call's gradient fails."""
+    from conformance.adapters.discovery.linear import DiscoveredLinear
+
+    bw = recipe.backward
+    if bw is None or bw.style != "dy_lr" or recipe.data != "rows" or recipe.per_sample or bw.raised:
+        return None
+
+    def inputs(G_W, g_b):  # G_W (in, out), g_b (out,)
+        n_in = G_W.shape[0]
+        x = np.vstack([np.eye(n_in), np.zeros((1, n_in))])
+        dy = np.vstack([G_W, (g_b - G_W.sum(axis=0))[None, :]])
+        return x, dy
+
+    def update(kind, hyper):
+        if kind != "sgd":
+            return None
+        lr = hyper.get("lr", 0.1)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.groups = list(_groups(P).items())
+            state.handles = {}
+            for pre, (n_in, n_out, transposed) in state.groups:
+                handle = DiscoveredLinear(recipe, n_in, n_out)
+                # the factor between the layer's own gradient and x.T @ dy, read without a step
+                G_W = np.linspace(-1.0, 1.0, n_in * n_out).reshape(n_in, n_out)
+                x, dy = inputs(G_W, np.linspace(0.5, 1.0, n_out))
+                handle.forward(x)
+                handle.backward(dy)
+                got = handle.get_grads()["W"].T  # (in, out)
+                handle.factor = float(np.sum(got * G_W) / np.sum(G_W * G_W))
+                if not np.isfinite(handle.factor) or abs(handle.factor) < 1e-12:
+                    raise Missing(f"{recipe.name}.{bw.method} computes no weight gradient from x and dy")
+                state.handles[pre] = handle
+            return state
+
+        def run(state):
+            for pre, (n_in, n_out, transposed) in state.groups:
+                handle = state.handles[pre]
+                W, gW = np.asarray(state.P[pre + "W"], dtype=float), np.asarray(state.G[pre + "W"], dtype=float)
+                W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in)
+                gb = np.asarray(state.G.get(pre + "b", np.zeros(n_out)), dtype=float).reshape(-1)
+                handle.set_params({"W": W, **({"b": state.P[pre + "b"]} if pre + "b" in state.P else {})})
+                x, dy = inputs(gW.T, gb)
+                handle.forward(x)
+                getattr(handle.obj, bw.method)(dy / handle.factor, lr)
+
+        def read(state):
+            out = {}
+            for pre, (_, _, transposed) in state.groups:
+                p = state.handles[pre].get_params()
+                out[pre + "W"] = p["W"].T if transposed else p["W"]
+                if pre + "b" in state.P:
+                    out[pre + "b"] = p["b"]
+            return out
+
+        return make_state, run, read
+
+    return f"{recipe.name}.{bw.method}", update
+
+
 def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> tuple[dict[str, Found], list[str]]:
     """kind -> Found for sgd, momentum and adam; and what was tried and rejected. ``network``: a
     self-holding network (no layer objects), whose own update and whose optimisers are tried too."""
     found: dict[str, Found] = {}
     rejected: list[str] = []
     own = _network_update(network) if network is not None else None
-    if own is not None:
-        name, make = own
-        how = f"{name}(lr) on your network's own arrays"
+    batch_step = _mini_batch_update(network) if network is not None and own is None else None
+    if own is not None or batch_step is not None:
+        name, make = own or batch_step
+        how = f"{name}(lr) on your network's own arrays" if own else \
+            f"{name}(mini_batch, lr) with the kit's gradients standing in for your {network.grad_method}"
         if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
             found["sgd"] = Found(name, how, "sgd",
                                  lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
     if network is not None:
         taken = set(taken) | {network.cls}
+    stepping = _step_in_backward(recipe) if recipe is not None and "sgd" not in found else None
+    if stepping is not None:
+        name, make = stepping
+        how = f"{name}(dy, lr): the step inside backward, on inputs that make your layer's gradient the kit's"
+        # a step inside backward is the layer's SGD: any move counts (a stale gradient moves, not in proportion)
+        if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) is not None:
+            found["sgd"] = Found(name, how, "sgd",
+                                 lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
     if recipe is not None and recipe.backward is not None:
         own = _self_update(recipe)
         if own is not None:
