@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import re
 import statistics
 import sys
 import tempfile
@@ -140,6 +141,21 @@ def grade_and_print(args, shapes, graded, extra, workdir: Path) -> int:
         cells = [f"{row[n][0]}/{row[n][1]}" if row[n][1] else "-" for n in ("original", "renamed")]
         print(f"{shape.id:32} {row['versions']:>8} {cells[0]:>10} {cells[1]:>10} {row['false']:>12} "
               f"{statistics.median(row['ms']):>12.1f}")
+
+    trained = [v for v in graded if not v.is_bug and not v.renamed
+               and any(c.startswith("training_") for c in harness.graded(v, args.train_bugs))]
+    if trained:
+        print()
+        print("training on the correct networks (the kit's loop; time per epoch from the check's own clock)")
+        print(f"{'shape':32} {'training_xor':>26} {'training_spiral':>26}")
+        for v in trained:
+            cells = []
+            for comp in ("training_xor", "training_spiral"):
+                entry = reports[v].get("components", {}).get(comp, {})
+                text = " ".join(c.get("message", "") for c in entry.get("checks", []))
+                pace = re.search(r"\((\d+) epochs, ([\d.]+) ms each\)", text)
+                cells.append(f"{entry.get('verdict', '-')}" + (f" {pace.group(2)} ms x {pace.group(1)}" if pace else ""))
+            print(f"{v.shape.id:32} {cells[0]:>26} {cells[1]:>26}")
 
     if not args.no_rename:
         changed = []

@@ -51,3 +51,17 @@ def test_a_per_sample_mean_on_two_samples_is_not_read_as_a_half_sum():
     assert losses.loss_value(case, out).verdict == "pass"
     grad = losses.loss_gradient(case, out)
     assert grad.verdict == "pass" and "per-sample" in grad.message
+
+
+def test_a_loss_with_a_value_only_has_its_value_judged_and_its_gradient_missing(tmp_path):
+    from conformance.adapters import build_adapter
+    from conformance.loader import load_impl
+    from conformance.runner import InProcessRunner
+
+    path = tmp_path / "value_only.py"
+    path.write_text("import numpy as np\n\ndef q1(a, b):\n    return np.mean((a - b) ** 2)\n")
+    case = inputs.loss_case("mse", seed=2, batch=4, classes=3)
+    out = InProcessRunner(build_adapter(load_impl(str(path)))).call("loss.check", case)
+    assert losses.loss_value(case, out).verdict == "pass"
+    grad = losses.loss_gradient(case, out)
+    assert grad.verdict == "missing" and "no gradient" in grad.message

@@ -181,6 +181,8 @@ def loss_gradient(case: dict, out: dict) -> Outcome:
     """backward() against the numerical gradient of the student's own value: factor 1 (consistent)
     or B (per-sample gradient, the layers then average) pass; any other factor fails, named."""
     who = _who(case, out)
+    if isinstance(out, dict) and out.get("grad_missing"):
+        return Outcome("missing", out["grad_missing"])
     shape = np.shape(case["pred"] if case["kind"] == "mse" else case["logits"])
     batch = shape[0]
     got = read_array(out, "grad", f"{who}.backward output", shape)
@@ -230,7 +232,7 @@ def loss_stability(case: dict, out: dict) -> Outcome:
     """Logits of +-1e3 (probabilities exactly 0 and 1): finite value and gradient, no warnings."""
     who = _who(case, out)
     value = out.get("value")
-    grad = np.asarray(out.get("grad", np.nan), dtype=float)
+    grad = np.asarray(out.get("grad", np.nan), dtype=float) if not out.get("grad_missing") else np.zeros(1)
     if value is None or not np.isfinite(value) or not np.all(np.isfinite(grad)):
         return failed(f"{who} returns NaN or inf for logits of +-1e3.", "unstable_cross_entropy",
                       value=value, grad=excerpt(grad, grad)["got"])

@@ -193,8 +193,9 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
         return failed(f"{prefix}{name}: the loss became NaN or inf (losses {losses[-3:]}): look for an "
                       f"unstable softmax/log or a gradient scaled B times too large.", "diverged", **evidence)
     if acc >= threshold:
+        each = f", {1000 * sum(times) / len(times):.1f} ms each" if times else ""
         return passed(f"{prefix}{name}: validation accuracy {acc:.1%} >= {threshold:.0%} in "
-                      f"{sum(times):.1f} s.", **evidence)
+                      f"{sum(times):.1f} s ({len(times)} epochs{each}).", **evidence)
     if len(losses) > 1 and losses[-1] > losses[0]:
         trend = (f"the loss rose from {losses[0]:.3f} to {losses[-1]:.3f}: the update climbs the loss, check "
                  f"its sign (theta -= lr * grad)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.adapters.base import Missing
 from conformance.probes import probe
 from conformance.probes.layers import warning_texts, watched
 
@@ -12,7 +13,8 @@ from conformance.probes.layers import warning_texts, watched
 def loss_check(adapter, case: dict) -> dict:
     """inputs: a ``conformance.inputs.loss_case`` / ``extreme_loss_case``. Cross-entropy is fed
     what the student's loss takes (logits, or probabilities from the kit's softmax). Returns
-    value, grad, values_at_<logit|prob|pred>_points, conventions, warnings."""
+    value, grad (or grad_missing, why there is none), values_at_<logit|prob|pred>_points,
+    conventions, warnings."""
     loss = adapter.make_loss(case["kind"])
     conventions = dict(loss.conventions)
     out = {"student_name": loss.student_name, "conventions": conventions}
@@ -25,7 +27,10 @@ def loss_check(adapter, case: dict) -> dict:
         given, point_sets = case["logits"], {"logit": case.get("logit_points")}
     with watched() as caught:
         out["value"] = float(loss.forward(given, labels))
-        out["grad"] = np.asarray(loss.backward())
+        try:
+            out["grad"] = np.asarray(loss.backward())
+        except Missing as exc:  # a loss with a value only: its value is still judged
+            out["grad_missing"] = str(exc)
         for name, points in point_sets.items():
             if points is not None:
                 out[f"values_at_{name}_points"] = np.array([float(loss.forward(p, labels)) for p in points])
