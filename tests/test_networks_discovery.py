@@ -266,6 +266,53 @@ def test_a_container_with_fixed_sizes_is_not_used_and_says_why(tmp_path):
     assert outcome.verdict == "pass" and "chained" in conventions["built"]
 
 
+FIXED_NETWORK = """
+import numpy as np
+
+class Zk:
+    def __init__(self):
+        r = np.random.default_rng(1)
+        self.q1, self.q2 = r.normal(0, 0.1, (30, 9)), np.zeros(9)
+        self.q3, self.q4 = r.normal(0, 0.1, (9, 6)), np.zeros(6)
+
+    def forward(self, X):
+        self.q5 = X
+        self.q6 = np.maximum(X @ self.q1 + self.q2, 0)
+        s = self.q6 @ self.q3 + self.q4
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        self.q7 = e / e.sum(axis=1, keepdims=True)
+        return self.q7
+
+    def loss(self, X, y):
+        p, n = self.forward(X), len(y)
+        d = p.copy()
+        d[np.arange(n), y] -= 1
+        d /= n
+        dh = (d @ self.q3.T) * (self.q6 > 0)
+        g = {"q1": self.q5.T @ dh, "q2": dh.sum(0), "q3": self.q6.T @ d, "q4": d.sum(0)}
+        return float(-np.mean(np.log(p[np.arange(n), y]))), g
+"""
+
+
+def test_a_network_that_fixes_its_sizes_is_checked_at_them_and_says_so(tmp_path):
+    adapter = write(tmp_path, FIXED_NETWORK)
+    assert adapter.network_sizes([5, 7, 4]) == [30, 9, 6]
+    case = models.build_gradcheck(0, sizes=models.checkable_sizes({"sizes": adapter.network_sizes([5, 7, 4])}))
+    outcome = models.judge_pipeline(case, InProcessRunner(adapter).call("model_gradcheck.pipeline", case))
+    assert outcome.verdict == "pass", outcome.message
+    with pytest.raises(Exception, match="fixes its sizes at 30-9-6 in its code"):
+        adapter.make_pipeline([2, 8, 2])
+    buggy = write(tmp_path, FIXED_NETWORK.replace("d /= n", "d /= n * n"), "buggy.py")
+    outcome = models.judge_pipeline(case, InProcessRunner(buggy).call("model_gradcheck.pipeline", case))
+    assert (outcome.verdict, outcome.cause) == ("fail", "double_batch_average")
+
+
+def test_sizes_a_probe_claims_are_used_only_when_plausible():
+    assert models.checkable_sizes({"sizes": [784, 128, 10]}) == (784, 128, 10)
+    for bad in ({"sizes": [784, -1, 10]}, {"sizes": "784"}, {"sizes": [10**6, 2, 2]}, None, {"sizes": [3, True, 2]}):
+        assert models.checkable_sizes(bad) == (5, 7, 4)
+
+
 def test_the_kit_steps_with_the_students_sgd_when_found(tmp_path):
     adapter = write(tmp_path, LAYERS + OPTIMISERS)
     pipe = adapter.make_pipeline([5, 7, 4])

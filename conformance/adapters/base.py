@@ -165,6 +165,11 @@ class Adapter:
         the student's loss for ``task`` ("classification": cross-entropy, "regression": mse)."""
         raise Missing("this implementation has no way to build a whole model")
 
+    def network_sizes(self, sizes: list[int]) -> list[int]:
+        """The sizes a whole-network check can build: ``sizes``, or the sizes the student's code
+        fixes when its network cannot be built at any other (a constructor without size arguments)."""
+        return list(sizes)
+
     def make_optimizer(self, kind: str, **hyper) -> OptimizerHandle:
         """hyper: lr; momentum (beta); betas, eps for adam."""
         raise Missing(f"this implementation has no {kind} optimizer")

@@ -137,6 +137,16 @@ BUG_SENTENCES = {
 # --- builder and judge ---------------------------------------------------------------------------------
 
 
+def checkable_sizes(answer, wanted=(5, 7, 4)) -> tuple[int, ...]:
+    """The sizes the student's network fixes, from the ``network.sizes`` probe's answer, when they
+    are a plausible network (2 to 8 layers of 1 to 4096 units), else the kit's own."""
+    sizes = answer.get("sizes") if isinstance(answer, dict) else None
+    if isinstance(sizes, list) and 3 <= len(sizes) <= 9 and \
+            all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 4096 for n in sizes):
+        return tuple(sizes)
+    return tuple(wanted)
+
+
 def build_gradcheck(seed: int = 0, sizes=(5, 7, 4), batch: int = 6, directions: int = 3) -> dict:
     """A small non-square network, a batch and points around its parameters, away from ReLU kinks."""
     rng = np.random.default_rng(seed)
@@ -226,6 +236,15 @@ def per_parameter_scales(grads: dict, true: dict | None, B: int) -> dict[str, st
         if not np.isclose(c, 1.0, rtol=1e-6):
             out[k] = "1/B" if np.isclose(c * B, 1.0, rtol=1e-6) else "B" if np.isclose(c, B, rtol=1e-6) else f"{c:.4g}"
     return out
+
+
+DETAIL_MAX = 2000  # parameters; element-wise detail costs two whole-network points per element
+
+
+def detail_affordable(inputs: dict) -> bool:
+    """Element-wise detail only for networks of the kit's own small sizes (a network whose code
+    fixes 784-64-10 would need 100,000 points: its directional verdict stands alone)."""
+    return sum(int(np.size(v)) for v in inputs["params"].values()) <= DETAIL_MAX
 
 
 def detail_inputs(inputs: dict) -> dict:

@@ -11,6 +11,13 @@ from conformance.probes import probe
 from conformance.probes.single_sample import model_from, read_grads, run_forward
 
 
+@probe("network.sizes")
+def network_sizes(adapter, inputs: dict) -> dict:
+    """inputs: sizes (what the check would like). Returns the sizes the student's network can be
+    built at: those, or the ones its code fixes."""
+    return {"sizes": [int(n) for n in adapter.network_sizes(list(inputs["sizes"]))]}
+
+
 @probe("model_gradcheck.pipeline")
 def pipeline_gradcheck(adapter, inputs: dict) -> dict:
     """inputs: sizes, hidden, x (B, d), labels (B,), params {key: array}, points [params, ...]."""

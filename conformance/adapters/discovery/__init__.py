@@ -408,6 +408,11 @@ class DiscoveringAdapter(Adapter):
         self._attach_optimizer(pipe)
         return pipe
 
+    def network_sizes(self, sizes):
+        if self.found.container is None and self.found.gradmodel is not None and self.found.gradmodel.fixed_sizes:
+            return list(self.found.gradmodel.fixed_sizes)
+        return list(sizes)
+
     def _discovered_pipeline(self, sizes, hidden, task):
         container = self.found.container
         if container is not None:

@@ -45,8 +45,13 @@ class GradModel:
         self.returns_loss, self.params_text = returns_loss, params_text
 
     then = None  # (method, paths) when gradients come from a second call, backward(y), into attributes
+    fixed_sizes = None  # the sizes its code fixes (built as Network() at 784-128-10), else None
 
     def describe(self) -> str:
+        return self._describe() + (f"; its sizes are fixed at {'-'.join(map(str, self.fixed_sizes))} in its code"
+                                   if self.fixed_sizes else "")
+
+    def _describe(self) -> str:
         if self.then is not None:
             return (f"{self.name}: built as {self.build_text}, parameters {self.params_text}; {self.name}."
                     f"{self.grad_method}(X, y) returns the loss, then {self.name}.{self.then[0]}(y) stores the gradients")
@@ -63,7 +68,44 @@ def _builds(cls, sizes):
         out.append((f"{cls.__name__}({list(sizes)})", lambda s: cls(list(s))))
     if len(need) == len(sizes):
         out.append((f"{cls.__name__}{tuple(sizes)}", lambda s: cls(*s)))
+    if not need:  # sizes with defaults (input_size=784, ...), given in order; else the sizes its code fixes
+        ints = [p for p in parameters(cls) if isinstance(p.default, int) and not isinstance(p.default, bool)]
+        if len(ints) == len(sizes):
+            out.append((f"{cls.__name__}{tuple(sizes)}", lambda s: cls(*s)))
+        out.append((f"{cls.__name__}()", _Fixed(cls)))
     return out
+
+
+class _Fixed:
+    """``cls()``: a network whose code fixes its sizes (784-128-10 written in the constructor). It
+    is built at those sizes whatever the kit asks; ``sizes`` says which they are."""
+
+    def __init__(self, cls):
+        self.cls, self.sizes = cls, None
+
+    def __call__(self, _sizes):
+        model = self.cls()
+        if self.sizes is None:
+            self.sizes = chain_sizes(scan(model, depth=3))
+        return model
+
+
+def chain_sizes(arrays: dict) -> list[int] | None:
+    """The layer sizes a model's own arrays make: weight matrices that chain (each layer's outputs
+    the next one's inputs), in the order the model holds them, with a bias per layer."""
+    mats = [a.shape for a in arrays.values() if a.ndim == 2 and min(a.shape) > 1]
+    for first in mats:
+        for sizes in ([first[0], first[1]], [first[1], first[0]]):
+            rest = [m for m in mats if m is not first]
+            while True:
+                nxt = next((m for m in rest if sizes[-1] in m), None)
+                if nxt is None:
+                    break
+                rest.remove(nxt)
+                sizes.append(nxt[1] if nxt[0] == sizes[-1] else nxt[0])
+            if len(sizes) >= 3 and _layout(arrays, sizes) is not None:
+                return sizes
+    return None
 
 
 def _layout(arrays: dict, sizes) -> list[dict] | None:
@@ -166,11 +208,18 @@ def find_gradmodel(defs, losses, taken=()) -> tuple[GradModel | None, list[str]]
             except StudentRaised as exc:
                 why = f"{text} raised {exc}"
                 continue
-            layers = _layout(scan(model, depth=3), sizes)
+            at = getattr(make, "sizes", None) or sizes  # a network with fixed sizes is found at its own
+            if isinstance(make, _Fixed) and getattr(make, "sizes", None) is None:
+                why = f"{text} holds no chain of weight matrices with a bias per layer"
+                continue
+            layers = _layout(scan(model, depth=3), at)
             if layers is None:
                 continue
-            found = _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes)
+            xs, ls = (x, labels) if at is sizes else \
+                (np.random.default_rng(11).standard_normal((BATCH, at[0])), np.arange(BATCH) % at[-1])
+            found = _drive(name, cls, text, make, model, layers, grad_methods, xs, ls, at)
             if isinstance(found, GradModel):
+                found.fixed_sizes = list(at) if at is not sizes else None
                 return found, rejected
             why = found
         rejected.append(f"{name} ({why})")
@@ -267,6 +316,10 @@ class GradModelPipeline(PipelineHandle):
 
     def __init__(self, found: GradModel, sizes, loss: LossHandle | None):
         self.found, self.sizes, self.loss_handle = found, list(sizes), loss
+        if found.fixed_sizes and list(found.fixed_sizes) != self.sizes:
+            raise Missing(f"{found.name}() fixes its sizes at {'-'.join(map(str, found.fixed_sizes))} in its code, "
+                          f"and this check needs {'-'.join(map(str, self.sizes))}: give its constructor the layer "
+                          f"sizes as arguments (or pin them with --map) so the kit can build it at any size")
         self.model = attempt(found.make, list(sizes))
         self.layers = _layout(scan(self.model, depth=3), self.sizes)
         if self.layers is None:
