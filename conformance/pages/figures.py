@@ -21,13 +21,13 @@ import numpy as np
 DPI = 72
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
-def _uri(fig) -> str:
+def to_data_uri(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -68,12 +68,12 @@ def arrays(plot: dict) -> str | None:
     scale = float(np.nanmax(np.abs(np.concatenate([expected.ravel(), got.ravel()])))) or 1.0
     rows, cols = expected.shape
     width = min(3 * max(2.2, 0.35 * cols + 1.2), 12)
-    fig = _figure(width, min(max(1.6, 0.3 * rows + 1.0), 4.5))
+    fig = new_figure(width, min(max(1.6, 0.3 * rows + 1.0), 4.5))
     axes = fig.subplots(1, 3)
     _heatmap(axes[0], expected, "expected", scale)
     _heatmap(axes[1], got, "got (yours)", scale)
     _heatmap(axes[2], diff, "got - expected", float(np.nanmax(np.abs(diff))) or 1.0)
-    return _uri(fig)
+    return to_data_uri(fig)
 
 
 def training(plot: dict) -> str | None:
@@ -83,7 +83,7 @@ def training(plot: dict) -> str | None:
     threshold = plot.get("threshold")
     if not losses and not accuracies:
         return None
-    fig = _figure(6.0, 2.8)
+    fig = new_figure(6.0, 2.8)
     ax = fig.subplots()
     epochs = np.arange(1, len(losses) + 1)
     ax.plot(epochs, np.where(np.isfinite(losses), losses, np.nan), color="tab:blue", marker="o" if len(losses) < 30 else None,
@@ -103,7 +103,7 @@ def training(plot: dict) -> str | None:
     handles = ax.get_legend_handles_labels()[0] + acc_ax.get_legend_handles_labels()[0]
     acc_ax.legend(handles=handles, fontsize=8, loc="center right")
     ax.set_title(f"training on {plot.get('dataset', '?')}", fontsize=10)
-    return _uri(fig)
+    return to_data_uri(fig)
 
 
 def non_finite(plot: dict) -> str | None:
@@ -112,13 +112,13 @@ def non_finite(plot: dict) -> str | None:
     if x is None or bad is None or x.shape != bad.shape:
         return None
     rows, cols = x.shape
-    fig = _figure(min(max(3.0, 0.45 * cols + 1.5), 10), min(max(1.6, 0.35 * rows + 1.0), 4.5))
+    fig = new_figure(min(max(3.0, 0.45 * cols + 1.5), 10), min(max(1.6, 0.35 * rows + 1.0), 4.5))
     ax = fig.subplots()
     _heatmap(ax, x, f"inputs; circled: {plot.get('output', 'output')} is NaN or inf",
              float(np.nanmax(np.abs(x))) or 1.0)
     r, c = np.nonzero(bad > 0)
     ax.scatter(c, r, s=120, facecolors="none", edgecolors="red", linewidths=1.8)
-    return _uri(fig)
+    return to_data_uri(fig)
 
 
 DRAW = {"arrays": arrays, "training": training, "non_finite": non_finite}
