@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
 import sys
 import time
@@ -126,6 +127,7 @@ def _run(namespace: dict, chosen: tuple[str, ...], slow: bool, tables: dict, add
 
     from conformance.adapters import AdapterError, build_adapter
     from conformance.checking import PLACEHOLDER
+    from conformance.plugin import ENV_IMPL
     from conformance.loader import load_namespace
     from conformance.runner import InProcessRunner
 
@@ -145,6 +147,7 @@ def _run(namespace: dict, chosen: tuple[str, ...], slow: bool, tables: dict, add
     if not slow:
         args += ["-m", "not slow"]
     session = _Session(runner)
+    os.environ.pop(ENV_IMPL, None)  # the globals are the implementation here (preserved() puts it back)
     log = io.StringIO()
     with redirect_stdout(log), redirect_stderr(log):
         pytest.main(args, plugins=[session])
