@@ -91,15 +91,17 @@ def snippet(probe: str, case: dict, judge: Callable | None, impl: str | None, **
     return "\n".join(lines)
 
 
-def run_probe(probe: str, case: dict, impl: str, style: str | None = None, adapter_file: str | None = None,
+def run_probe(probe: str, case: dict, impl, style: str | None = None, adapter_file: str | None = None,
               map_file: str | None = None,
-              timeout: float | None = None) -> dict:
-    """Run one probe on an implementation, in this process (what the failure snippets call)."""
+              timeout: float | None = None, pins: dict | None = None) -> dict:
+    """Run one probe on an implementation, in this process (what the failure snippets call).
+    ``impl`` is what ``--impl`` takes, or a namespace (``globals()`` in a notebook); ``pins``
+    the tables of a map already read (``backprop_kit.check(linear=Layer_Dense)`` writes them)."""
     from conformance.adapters import build_adapter
     from conformance.loader import load_impl
     from conformance.runner import InProcessRunner
 
-    adapter = build_adapter(load_impl(impl), style=style, adapter_file=adapter_file, map_file=map_file)
+    adapter = build_adapter(load_impl(impl), style=style, adapter_file=adapter_file, map_file=map_file, pins=pins)
     return InProcessRunner(adapter).call(probe, case, timeout)
 
 
@@ -123,6 +125,7 @@ def format_outcome(outcome: Outcome) -> str:
     if outcome.cause:
         parts.append(f"Likely cause ({outcome.cause}): {explain(outcome.cause)}")
     evidence = dict(outcome.evidence)
+    evidence.pop("plot", None)  # drawn by the HTML feedback, never printed
     code = evidence.pop("snippet", "")
     for key, value in evidence.items():
         parts.append(f"{key}: {json.dumps(_jsonable(value))}")
@@ -142,10 +145,17 @@ def report_entry(outcome: Outcome) -> dict:
 
     Always ``outcome``, ``message``, ``cause``, ``convention``; a check that did not pass adds
     ``likely_cause`` (the catalogue sentence), the ``EVIDENCE_KEYS`` it has, and ``evidence``.
+    ``plot`` (any outcome, when the judge gave one) is the plain data of a picture the HTML
+    feedback draws (``conformance.pages.figures``): ``{"kind": "arrays", "expected", "got"}``,
+    ``{"kind": "training", "losses", "accuracies", "threshold", ...}`` or ``{"kind":
+    "non_finite", "x", "bad"}``.
     """
     evidence = dict(outcome.evidence)
+    plot = evidence.pop("plot", None)
     entry = {"outcome": outcome.verdict, "message": outcome.message, "cause": outcome.cause,
              "convention": evidence.pop("convention", None)}
+    if plot is not None:
+        entry["plot"] = _jsonable(plot)
     if outcome.passed:
         return entry
     if outcome.cause:

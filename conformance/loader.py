@@ -105,7 +105,7 @@ class Dropped:
 class LoadedImpl:
     namespace: dict[str, Any]
     origin: str
-    kind: str  # "module" | "file" | "package" | "notebook" | "reference"
+    kind: str  # "module" | "file" | "package" | "notebook" | "reference" | "namespace"
     dropped: list[Dropped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # Public names of the classes and functions the submission's own code created (not ones it
@@ -113,8 +113,12 @@ class LoadedImpl:
     defined: list[str] = field(default_factory=list)
 
 
-def load_impl(spec: str) -> LoadedImpl:
-    """Load ``spec`` (see the module docstring) and return its namespace and what was dropped."""
+def load_impl(spec) -> LoadedImpl:
+    """Load ``spec`` (see the module docstring) and return its namespace and what was dropped.
+    A namespace already built (a dict such as a notebook's ``globals()``, or a module object) is
+    taken as it is: see ``load_namespace``."""
+    if isinstance(spec, (dict, types.ModuleType)):
+        return load_namespace(spec)
     spec = str(spec)
     if spec == "reference":
         return _load_package_by_name("reference", origin="reference", kind="reference")
@@ -186,6 +190,51 @@ def _load_module(name: str) -> LoadedImpl:
         return _load_package_by_name(name, origin=name, kind="module")
     namespace = dict(_public(module))
     return LoadedImpl(namespace, origin=name, kind="module", defined=_defined(namespace, _owned_by(name.split(".")[0])))
+
+
+# Names IPython and the interpreter put in a notebook's globals: never the student's code.
+SESSION_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+
+
+def _student_module(owner: str) -> Callable[[str], bool]:
+    """Whether a ``__module__`` is the student's: ``owner`` (``__main__`` in a notebook), or a
+    module of theirs imported from a file outside the Python install and the kit."""
+    import sysconfig
+
+    installed = [Path(p).resolve() for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}]
+
+    def owns(module: str) -> bool:
+        if module == owner:
+            return True
+        if module.split(".")[0] in _PROTECTED | {"backprop_kit"}:
+            return False
+        file = getattr(sys.modules.get(module), "__file__", None)
+        if not file:
+            return False
+        path = Path(file).resolve()
+        return not any(path.is_relative_to(root) for root in installed)
+
+    return owns
+
+
+def load_namespace(namespace, origin: str | None = None) -> LoadedImpl:
+    """A namespace already built, as it is: nothing is executed or dropped.
+
+    ``namespace`` is a dict (a notebook's or a script's ``globals()``, which is what
+    ``backprop_kit.check()`` passes) or a module object. Private names (``_``, ``_i3``) and the
+    names IPython adds (``In``, ``Out``, ``get_ipython``) are left out; ``defined`` lists the
+    classes and functions of the namespace's own module (``__main__`` in a notebook) and of the
+    student's modules it imported from files outside the Python install.
+
+    >>> impl = load_namespace({"__name__": "__main__", "np": __import__("numpy")})
+    >>> impl.kind, impl.defined
+    ('namespace', [])
+    """
+    if isinstance(namespace, types.ModuleType):
+        namespace = vars(namespace)
+    owner = namespace.get("__name__") or "__main__"
+    public = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in SESSION_NAMES}
+    return LoadedImpl(public, origin=origin or owner, kind="namespace", defined=_defined(public, _student_module(owner)))
 
 
 def _load_package_by_name(name: str, origin: str, kind: str) -> LoadedImpl:

@@ -3,7 +3,7 @@
 Loaded by every pytest run in the environment, so it stays inert unless tests carrying the
 ``component`` marker are collected: then it loads ``--impl`` (or ``$BACKPROP_KIT_IMPL``), says
 which API style it detected and why, records every check's outcome from pytest's own reports,
-prints the summary table and writes ``--report``.
+prints the summary table and writes ``--report`` (JSON) and ``--report-html`` (a page).
 
 Without ``--impl`` and without the environment variable, conformance tests are skipped with the
 reason "no --impl given" (the summary shows every component ``missing``). ``make test`` passes
@@ -62,6 +62,8 @@ def pytest_addoption(parser):
     group.addoption("--map", default=None, dest="api_map",
                     help="api.toml pinning what discovery gets wrong (conformance/MAP.md)")
     group.addoption("--report", default=None, help="write the per-component verdicts as JSON to this path")
+    group.addoption("--report-html", default=None, dest="report_html",
+                    help="write the report as one self-contained HTML page (tables, evidence, pictures) to this path")
 
 
 def pytest_configure(config):
@@ -271,3 +273,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if path:
         Path(path).write_text(json.dumps(report, indent=2))
         terminalreporter.write_line(f"backprop-kit: report written to {path}")
+    page = config.getoption("report_html")
+    if page:
+        from conformance.pages import student_page
+
+        Path(page).write_text(student_page(report), encoding="utf-8")
+        terminalreporter.write_line(f"backprop-kit: HTML report written to {page}")

@@ -22,12 +22,14 @@ def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.G
     {"losses": [mean batch loss per epoch, the unfinished one included], "first_losses": [the first
      FIRST_STEPS batch losses, to tell a loss that climbs from the start], "epoch_times": [s of each
      finished epoch], "epochs_done": int, "seconds_per_epoch": float | None, "stopped": "done" |
-     "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None}.
+     "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None, "val_classes": [the
+     predicted validation class per sample after each finished epoch, for the accuracy curve]}.
     ``seconds_per_epoch`` is the mean finished epoch, or, when the budget ran out inside the first
     epoch, that epoch's time extrapolated from the steps it ran (what a too-slow verdict reports).
     """
     start = clock()
     losses, first, times, stopped, estimate = [], [], [], "done", None
+    val_classes = []  # per finished epoch but the last (whose outputs are val_outputs)
     n = len(X)
     steps_per_epoch = -(-n // batch_size)
     for _ in range(epochs):
@@ -53,7 +55,19 @@ def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.G
             stopped = "non_finite"
         if stopped != "done":
             break
+        if X_val is not None and len(times) < epochs:
+            val_classes.append(predicted_classes(pipe.predict(X_val)))
     val = None if X_val is None else np.asarray(pipe.predict(X_val), dtype=float)
+    if val is not None and stopped == "done":
+        val_classes.append(predicted_classes(val))
     return {"losses": losses, "first_losses": first, "epoch_times": times, "epochs_done": len(times),
             "seconds_per_epoch": float(np.mean(times)) if times else estimate, "stopped": stopped,
-            "elapsed_s": clock() - start, "val_outputs": val}
+            "elapsed_s": clock() - start, "val_outputs": val, "val_classes": val_classes}
+
+
+def predicted_classes(outputs) -> np.ndarray:
+    """The class of each row: the argmax, or output >= 0.5 for a single output column."""
+    out = np.asarray(outputs, dtype=float)
+    if out.ndim != 2:
+        return np.zeros(0, dtype=np.int64)
+    return (out[:, 0] >= 0.5).astype(np.int64) if out.shape[1] == 1 else np.argmax(out, axis=1)

@@ -42,7 +42,8 @@ def _grade(options: Options, show_gradebook: bool) -> int:
     if show_gradebook:
         print((options.out / "gradebook.csv").read_text(), end="")
     print("\n".join(exports.summary_text(summary)))
-    print(f"gradebook: {options.out / 'gradebook.csv'}   feedback: {options.out}/<submission>/feedback.md")
+    print(f"gradebook: {options.out / 'gradebook.csv'}   class report: {options.out / 'report.html'}   "
+          f"feedback: {options.out}/<submission>/feedback.md (.html)")
     return 0
 
 

@@ -1,4 +1,6 @@
-"""What the grader writes: gradebook.csv, feedback.md, Gradescope results.json, summary.json.
+"""What the grader writes: gradebook.csv, feedback.md, Gradescope results.json, summary.json
+(the HTML pages are ``graders.pages``). Scores a person reads are rounded (``64.04 / 100``); the
+CSV and the JSON keep them in full.
 
 Every function takes *records* (one dict per submission, built by ``graders.grade.make_record``)
 and returns text or plain data; ``write_atomic`` puts it on disk so that a crash never leaves a
@@ -16,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from conformance.components import COMPONENTS
+from conformance.pages import points
 from conformance.report import dropped_where
 
 GRADEBOOK_COLUMNS = ("submission", "status", "score", "max_score", "style", *COMPONENTS)
@@ -30,7 +33,14 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    """A score for people (feedback, summaries): 64.0385 -> 64.04, 15.0 -> 15."""
+    return points(x)
+
+
+def _full(x: float) -> str:
+    """A score for the gradebook CSV: full precision (64.0385, 15)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() else repr(x)
 
 
 def _text_cell(value) -> str:
@@ -44,7 +54,7 @@ def gradebook_csv(records: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(GRADEBOOK_COLUMNS)
     for r in sorted(records, key=lambda r: r["submission"]):
-        writer.writerow([_text_cell(r["submission"]), r["status"], _num(r["score"]), _num(r["max_score"]),
+        writer.writerow([_text_cell(r["submission"]), r["status"], _full(r["score"]), _full(r["max_score"]),
                          _text_cell(r["style"]), *(r["components"][c]["verdict"] for c in COMPONENTS)])
     return out.getvalue()
 
@@ -174,7 +184,7 @@ def summary(records: list[dict], top: int = 10) -> dict:
 
 def summary_text(s: dict) -> list[str]:
     lines = [f"{s['submissions']} submissions: " + ", ".join(f"{k} {v}" for k, v in sorted(s["status"].items()))
-             + f"; mean score {s['mean_score']:g}", "pass rate per component:"]
+             + f"; mean score {_num(s['mean_score'])}", "pass rate per component:"]
     lines += [f"  {c:<17} {rate:6.0%}" for c, rate in s["pass_rate"].items()]
     if s["common_diagnoses"]:
         lines.append("most common diagnoses:")

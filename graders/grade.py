@@ -2,7 +2,10 @@
 
 ``grade_all(options, progress=callback)`` returns the records and writes, in ``options.out``::
 
-    gradebook.csv  summary.json  <id>/feedback.md  <id>/results.json  <id>/record.json
+    gradebook.csv  summary.json  report.html  <id>/feedback.md  <id>/feedback.html  <id>/results.json
+    <id>/record.json
+
+(``report.html`` and ``feedback.html``: ``graders.pages``, self-contained HTML with pictures.)
 
 Each submission is graded by its own worker process (``graders.worker``) with a hard wall-clock
 limit; whatever happens to it, it gets a record. ``record.json`` is written last and carries the
@@ -32,7 +35,7 @@ from typing import Callable
 
 from conformance.adapters.discovery.apimap import read_map
 from conformance.components import COMPONENTS
-from graders import exports, rubric as rubrics
+from graders import exports, pages, rubric as rubrics
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -278,6 +281,7 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
         record["key"] = key
         record["map"] = in_force
         exports.write_atomic(folder / "feedback.md", exports.feedback_md(record))
+        exports.write_atomic(folder / "feedback.html", pages.feedback_html(record))
         exports.write_atomic(folder / "results.json", exports.dumps(exports.gradescope_results(record)))
         exports.write_atomic(folder / "record.json", exports.dumps(record))  # last: marks it finished
         return record
@@ -295,4 +299,5 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
     exports.write_atomic(options.out / "gradebook.csv", exports.gradebook_csv(ordered))
     summary = exports.summary(ordered)
     exports.write_atomic(options.out / "summary.json", exports.dumps(summary))
+    exports.write_atomic(options.out / "report.html", pages.class_report_html(ordered, summary))
     return ordered, summary

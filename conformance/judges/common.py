@@ -85,10 +85,19 @@ def compare(got: np.ndarray, expected: np.ndarray, tol: Tolerance, what: str,
                   where=where_largest(got, expected), **excerpt(expected, got))
 
 
+PLOT_MAX_VALUES = 4096  # arrays up to this size travel whole in the report, for the feedback's heatmaps
+
+
 def excerpt(expected, got, n: int = 6) -> dict:
-    """The first few values of both arrays, for the feedback."""
+    """The first few values of both arrays, for the feedback; and, when both are small and of one
+    shape, both whole under ``plot`` (``kind`` "arrays"), which the HTML feedback draws as heatmaps
+    of expected, got and their difference (never printed as text)."""
     e, g = np.ravel(expected)[:n], np.ravel(got)[:n]
-    return {"expected": np.round(e, 6).tolist(), "got": np.round(g, 6).tolist()}
+    out = {"expected": np.round(e, 6).tolist(), "got": np.round(g, 6).tolist()}
+    if np.shape(expected) == np.shape(got) and 0 < np.size(got) <= PLOT_MAX_VALUES:
+        out["plot"] = {"kind": "arrays", "expected": np.asarray(expected, dtype=float),
+                       "got": np.asarray(got, dtype=float)}
+    return out
 
 
 def fit_scale(got: np.ndarray, base: np.ndarray, tol: Tolerance = GRADIENT) -> float | None:

@@ -264,8 +264,10 @@ def stability(case: dict, out: dict) -> Outcome:
     dx = np.asarray(out["dx"], dtype=float) if "dx" in out else None
     for key, got in (("y", y), ("dx", dx)):
         if got is not None and not np.all(np.isfinite(got)):
+            plot = {"kind": "non_finite", "x": x.astype(float), "bad": ~np.isfinite(got),
+                    "output": "forward y" if key == "y" else "backward dx"} if got.shape == x.shape else None
             return failed(f"{who} returns NaN or inf for inputs of {_describe(case)}.", cause,
-                          where=_first_non_finite(case, key, got))
+                          where=_first_non_finite(case, key, got), **({"plot": plot} if plot else {}))
     if out.get("warnings"):
         return failed(f"{who} raises warnings for inputs of {_describe(case)}: {out['warnings'][0]}.", cause,
                       warnings=out["warnings"][:3])

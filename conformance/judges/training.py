@@ -145,6 +145,18 @@ def _numbers(values) -> list[float]:
         return []
 
 
+def _accuracies(per_epoch, y_val: np.ndarray) -> list[float]:
+    """Validation accuracy after each epoch from the predicted classes (fail closed: [] when any
+    entry is not one class per validation sample)."""
+    try:
+        rows = [np.asarray(c) for c in per_epoch or []]
+    except (TypeError, ValueError):
+        return []
+    if any(r.shape != y_val.shape for r in rows):
+        return []
+    return [float(np.mean(r == y_val)) for r in rows]
+
+
 def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *, threshold: float,
                    data_note: str = "") -> Outcome:
     return with_network_note(_judge_training(task, inputs, outputs, y_val, threshold=threshold, data_note=data_note),
@@ -169,7 +181,9 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
     evidence = {"dataset": task.dataset, "accuracy": acc, "threshold": threshold, "epochs_done":
                 outputs.get("epochs_done"), "epochs": task.epochs, "epoch_times_s": times, "losses": losses,
                 "budget_s": task.budget_s, "hyper": {"sizes": list(task.sizes), "lr": task.lr,
-                                                     "batch_size": task.batch_size}, "data": data_note}
+                                                     "batch_size": task.batch_size}, "data": data_note,
+                "plot": {"kind": "training", "dataset": task.dataset, "losses": losses, "threshold": threshold,
+                         "accuracy": acc, "accuracies": _accuracies(outputs.get("val_classes"), y_val)}}
     prefix = f"{data_note} " if data_note else ""
     stopped = outputs.get("stopped")
     if stopped == "budget":
