@@ -423,7 +423,15 @@ class DiscoveringAdapter(Adapter):
                 loss = None if found.returns_loss else networks.task_loss(self, task)
             except Missing:
                 loss = None  # the network's own cost, if it holds one (gradmodels._own_cost)
-            return gradmodels.GradModelPipeline(found, sizes, loss)
+            try:
+                return gradmodels.GradModelPipeline(found, sizes, loss)
+            except Missing as exc:  # not at these sizes (one hidden layer where the task wants two)
+                try:
+                    pipe = networks.chain(self, sizes, hidden, task)
+                except Missing:
+                    raise exc from None
+                pipe.conventions["built"] = f"your layers and loss, chained by the kit, because {exc}"
+                return pipe
         if self.found.enginenet is not None:
             return enginenets.EngineNetPipeline(self.found.enginenet, sizes, task)
         if self.found.functional is not None:

@@ -323,6 +323,10 @@ class GradModelPipeline(PipelineHandle):
         self.model = attempt(found.make, list(sizes))
         self.layers = _layout(scan(self.model, depth=3), self.sizes)
         if self.layers is None:
+            held = chain_sizes(scan(self.model, depth=3))
+            if held is not None and len(held) != len(self.sizes):
+                raise Missing(f"{found.name} builds {len(held) - 1} layers (here {'-'.join(map(str, held))}) and this "
+                              f"check needs {len(self.sizes) - 1} ({'-'.join(map(str, self.sizes))})")
             raise Missing(f"{found.name} built for sizes {self.sizes} does not hold one weight and bias per layer of "
                           "those sizes: its sizes may be fixed in the code; pin it with --map")
         if not found.returns_loss and loss is None:
