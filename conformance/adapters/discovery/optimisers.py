@@ -10,7 +10,13 @@ The kit tries each calling convention real code uses, on its own arrays:
   discovery found them;
 * ``Opt([param objects]).step()``: objects holding ``.data`` and ``.grad``;
 * ``f(w, dw, config) -> (w, config)`` (the config's own keys read from a first call with ``{}``) and
-  ``f(w, dw, lr) -> w``.
+  ``f(w, dw, lr) -> w``;
+* a network that holds its own arrays: its own ``model.sgd_step(lr)``, ``opt.step(model)`` and
+  ``Opt(model).step()`` on its parameters and the gradients its ``backward(y)`` stores;
+* Nielsen's ``update_mini_batch(mini_batch, eta)``, with the kit's gradient standing in for the
+  network's own ``backprop`` on that instance;
+* a layer whose ``backward(dy, lr)`` takes the step itself, driven with inputs that make its own
+  gradient the kit's.
 
 A convention counts when the step moves every parameter and the move is finite. Which kind the
 candidate is comes from behaviour and its hyper-parameters: the first step of SGD and momentum is
