@@ -214,7 +214,7 @@ def _one_sample_as_its_network(self: Discovery, recipe) -> None:
         return
     try:
         model = attempt(net.make, gradmodels.SIZES)
-        if not any(isinstance(v, recipe.cls) for v in _held(model)):
+        if not networks._linear_objects(model, recipe.cls):
             return
         one = linear.find_backward(attempt(recipe.build, linear.N_IN, linear.N_OUT), recipe, batch=1)
     except StudentRaised:
@@ -222,15 +222,6 @@ def _one_sample_as_its_network(self: Discovery, recipe) -> None:
     if one is not None and not one.raised and isinstance(one.grads_from, dict) and "b" in one.grads_from:
         recipe.backward, recipe.per_sample = one, True
         recipe.sample_note = f"as its network {net.name}.{net.grad_method}(x, y) takes them"
-
-
-def _held(model) -> list:
-    """The objects a model holds in its attributes, directly or in a list, tuple or dict."""
-    out = []
-    for value in vars(model).values() if hasattr(model, "__dict__") else ():
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
-        out.extend(items)
-    return out
 
 
 def _find_activations(self: Discovery) -> dict:

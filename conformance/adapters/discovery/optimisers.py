@@ -382,18 +382,20 @@ def _layers(cls, method, recipe, form, container=None):
             else:
                 getattr(state.opt, method)(objs if form == "list" else _Model(objs))
 
-        def read(state):
-            out = {}
-            for pre, (_, _, transposed) in state.groups.items():
-                p = state.handles[pre].get_params()
-                out[pre + "W"] = p["W"].T if transposed else p["W"]
-                if pre + "b" in state.P:
-                    out[pre + "b"] = p["b"]
-            return out
-
-        return make_state, run, read
+        return make_state, run, _read_handles
 
     return make
+
+
+def _read_handles(state) -> dict:
+    """The kit's arrays back from the layer handles, in the orientation of the kit's pairs."""
+    out = {}
+    for pre, (_, _, transposed) in state.groups.items():
+        p = state.handles[pre].get_params()
+        out[pre + "W"] = p["W"].T if transposed else p["W"]
+        if pre + "b" in state.P:
+            out[pre + "b"] = p["b"]
+    return out
 
 
 def _container_layers(container, recipe, groups):
@@ -459,22 +461,12 @@ def _on_network(cls, method, network, form):
         kw = {} if form == "self" else _kw(cls, kind, hyper)
 
         def make_state(P, G):
-            state = _DictState(P, G)
-            groups = list(_groups(P).items())
-            sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
-            if any(a[1][1] != b[1][0] for a, b in zip(groups, groups[1:])):
-                raise Missing("these parameters do not chain into one network")
-            if len(sizes) == 2:
-                sizes.append(2)
-            model = attempt(network.make, sizes)
-            layers = gradmodels._layout(scan(model, depth=3), sizes)
-            if layers is None:
-                raise Missing(f"{network.name} built for {sizes} does not hold one weight and bias per layer")
+            state = _network_state(network, P, G)
+            model, sizes = state.model, state.sizes
             x, labels = np.zeros((2, sizes[0])), np.arange(2) % sizes[-1]
             data = gradmodels._inputs("rows", network.targets, x, labels, sizes[-1])
             attempt(getattr(model, network.grad_method), *data)  # one pass: the gradient arrays now exist
             attempt(getattr(model, network.then[0]), data[1])
-            state.model, state.layers, state.groups = model, layers, groups
             state.load = lambda P2, G2: _place_network(state, network, P2, G2)
             _place_network(state, network, P, G)
             state.opt = None if form == "self" else attempt(cls, model, **kw) if form == "holds" else attempt(cls, **kw)
@@ -488,19 +480,48 @@ def _on_network(cls, method, network, form):
             else:
                 getattr(state.opt, method)(state.model)
 
-        def read(state):
-            out = {}
-            for (pre, (_, _, transposed)), layer in zip(state.groups, state.layers):
-                W = np.array(get(state.model, layer["W"]), dtype=float)
-                W = W.T if layer["W_layout"] == "in_out" else W  # (out, in)
-                out[pre + "W"] = W.T if transposed else W
-                if pre + "b" in state.P:
-                    out[pre + "b"] = np.array(get(state.model, layer["b"]), dtype=float).reshape(-1)
-            return out
-
-        return make_state, run, read
+        return make_state, run, _read_network
 
     return make
+
+
+def _network_state(network, P, G) -> _DictState:
+    """The state of a step on a self-holding network: the network built for the chain of sizes
+    the kit's weight/bias pairs make (plus one layer when they are a single pair), its layers."""
+    from conformance.adapters.discovery import gradmodels
+
+    state = _DictState(P, G)
+    groups = list(_groups(P).items())
+    sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
+    if any(a[1][1] != b[1][0] for a, b in zip(groups, groups[1:])):
+        raise Missing("these parameters do not chain into one network")
+    if len(sizes) == 2:
+        sizes.append(2)
+    model = attempt(network.make, sizes)
+    layers = gradmodels._layout(scan(model, depth=3), sizes)
+    if layers is None:
+        raise Missing(f"{network.name} built for {sizes} does not hold one weight and bias per layer")
+    state.model, state.layers, state.groups, state.sizes = model, layers, groups, sizes
+    return state
+
+
+def _kit_weights(P, G, pre, transposed, layer):
+    """The kit's W and its gradient for one pair, in the layout the network stores that layer in."""
+    W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
+    W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in) from here
+    return (W.T, gW.T) if layer["W_layout"] == "in_out" else (W, gW)
+
+
+def _read_network(state) -> dict:
+    """The kit's arrays back from the network's own, in the orientation of the kit's pairs."""
+    out = {}
+    for (pre, (_, _, transposed)), layer in zip(state.groups, state.layers):
+        W = np.array(get(state.model, layer["W"]), dtype=float)
+        W = W.T if layer["W_layout"] == "in_out" else W  # (out, in)
+        out[pre + "W"] = W.T if transposed else W
+        if pre + "b" in state.P:
+            out[pre + "b"] = np.array(get(state.model, layer["b"]), dtype=float).reshape(-1)
+    return out
 
 
 def _place_network(state, network, P, G):
@@ -510,10 +531,7 @@ def _place_network(state, network, P, G):
     for k, layer in enumerate(state.layers):
         if k < len(state.groups):
             pre, (_, _, transposed) = state.groups[k]
-            W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
-            W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in) from here
-            if layer["W_layout"] == "in_out":
-                W, gW = W.T, gW.T
+            W, gW = _kit_weights(P, G, pre, transposed, layer)
             put(state.model, layer["W"], W)
             put(state.model, grads_at[("W", k)], gW)
             if pre + "b" in P:
@@ -548,15 +566,8 @@ def _mini_batch_update(network) -> tuple[str, object] | None:
                 return None
 
             def make_state(P, G):
-                state = _DictState(P, G)
-                groups = list(_groups(P).items())
-                sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
-                if len(sizes) == 2:
-                    sizes.append(2)
-                model = attempt(network.make, sizes)
-                layers = gradmodels._layout(scan(model, depth=3), sizes)
-                if layers is None:
-                    raise Missing(f"{network.name} built for {sizes} does not hold one weight and bias per layer")
+                state = _network_state(network, P, G)
+                model, layers, sizes = state.model, state.layers, state.sizes
                 x, labels = np.zeros((1, sizes[0])), np.zeros(1, dtype=int)
                 state.example = gradmodels._inputs(network.samples, network.targets, x, labels, sizes[-1])
                 if network.samples == "rows":
@@ -566,8 +577,7 @@ def _mini_batch_update(network) -> tuple[str, object] | None:
                 grads, _ = gradmodels._grads_from(real, model, layers)
                 if grads is None:
                     raise Missing(f"{network.name}.{network.grad_method} returned no gradient for some parameter")
-                slots = {id(a): key for key, a in grads.items()}
-                state.model, state.layers, state.groups, state.real, state.slots = model, layers, groups, real, slots
+                state.real, state.slots = real, {id(a): key for key, a in grads.items()}
                 state.load = lambda P2, G2: _load_mini_batch(state, P2, G2)
                 _load_mini_batch(state, P, G)
                 setattr(model, network.grad_method, lambda *_: _refill(state.real, state.slots, state.kit))
@@ -577,17 +587,7 @@ def _mini_batch_update(network) -> tuple[str, object] | None:
                 # two examples, each answered with the kit's gradient: their average is that gradient
                 getattr(state.model, m)(list(state.example) * 2, hyper.get("lr", 0.1))
 
-            def read(state):
-                out = {}
-                for (pre, (_, _, transposed)), layer in zip(state.groups, state.layers):
-                    W = np.array(get(state.model, layer["W"]), dtype=float)
-                    W = W.T if layer["W_layout"] == "in_out" else W
-                    out[pre + "W"] = W.T if transposed else W
-                    if pre + "b" in state.P:
-                        out[pre + "b"] = np.array(get(state.model, layer["b"]), dtype=float).reshape(-1)
-                return out
-
-            return make_state, run, read
+            return make_state, run, _read_network
 
         return f"{network.name}.{m}", update
     return None
@@ -602,10 +602,7 @@ def _load_mini_batch(state, P, G):
         shape_b = np.shape(get(state.model, layer["b"]))
         if k < len(state.groups):
             pre, (_, _, transposed) = state.groups[k]
-            W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
-            W, gW = (W.T, gW.T) if transposed else (W, gW)
-            if layer["W_layout"] == "in_out":
-                W, gW = W.T, gW.T
+            W, gW = _kit_weights(P, G, pre, transposed, layer)
             put(state.model, layer["W"], W)
             state.kit[("W", k)] = gW.copy()
             if pre + "b" in P:
@@ -887,9 +884,9 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
 
         def make_state(P, G):
             state = _DictState(P, G)
-            state.groups = list(_groups(P).items())
+            state.groups = _groups(P)
             state.handles = {}
-            for pre, (n_in, n_out, transposed) in state.groups:
+            for pre, (n_in, n_out, transposed) in state.groups.items():
                 handle = DiscoveredLinear(recipe, n_in, n_out)
                 # the factor between the layer's own gradient and x.T @ dy, read without a step
                 G_W = np.linspace(-1.0, 1.0, n_in * n_out).reshape(n_in, n_out)
@@ -904,7 +901,7 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
             return state
 
         def run(state):
-            for pre, (n_in, n_out, transposed) in state.groups:
+            for pre, (n_in, n_out, transposed) in state.groups.items():
                 handle = state.handles[pre]
                 W, gW = np.asarray(state.P[pre + "W"], dtype=float), np.asarray(state.G[pre + "W"], dtype=float)
                 W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in)
@@ -914,16 +911,7 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
                 handle.forward(x)
                 getattr(handle.obj, bw.method)(dy / handle.factor, lr)
 
-        def read(state):
-            out = {}
-            for pre, (_, _, transposed) in state.groups:
-                p = state.handles[pre].get_params()
-                out[pre + "W"] = p["W"].T if transposed else p["W"]
-                if pre + "b" in state.P:
-                    out[pre + "b"] = p["b"]
-            return out
-
-        return make_state, run, read
+        return make_state, run, _read_handles
 
     return f"{recipe.name}.{bw.method}", update
 
