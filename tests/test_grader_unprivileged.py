@@ -238,7 +238,7 @@ def test_unprivileged_batch_has_no_effect_outside_the_sandbox(batch):
     assert escaped_files(batch["canary"], batch["port"]) == [], "code past the audit hook wrote outside its folder"
     assert list(batch["private_tmp"].iterdir()) == []  # every worker and sandbox folder was removed
     assert sorted(p.name for p in batch["out"].iterdir()) == sorted(
-        ["gradebook.csv", "summary.json", *(c.name for c in GRADED)])
+        ["gradebook.csv", "summary.json", "report.html", *(c.name for c in GRADED)])
 
 
 @pytest.mark.parametrize("audit_hook_only", [False, True], ids=["fails_closed", "audit_hook_only"])
