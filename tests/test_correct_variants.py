@@ -74,6 +74,19 @@ VARIANTS = [
             (("def check_all_gradients(model, x, y, epsilon=1e-5, threshold=1e-7):",
               "def check_all_gradients(model, x, y, epsilon=1e-4, threshold=1e-7):"),),
             ("gradient_checker", "all 1 checks pass")),
+    # initialisation inside the constructor, judged against what its code says (issue #13)
+    Variant("layer_dicts-xavier-normal-in-constructor", "layer_dicts.ipynb",
+            (("Xavier-uniform initialisation.", "Xavier-normal initialisation."),
+             ("        limit = np.sqrt(6 / (input_dim + output_dim))\n"
+              "        self.params[\"W\"] = np.random.uniform(-limit, limit, (output_dim, input_dim))",
+              "        std = np.sqrt(2 / (input_dim + output_dim))\n"
+              "        self.params[\"W\"] = np.random.randn(output_dim, input_dim) * std")),
+            ("init", "xavier normal by Linear's constructor, whose docstring says Xavier")),
+    Variant("dense_net-he-uniform-in-constructor", "dense_net.ipynb",
+            (("        std = np.sqrt(2.0 / input_dim)\n        self.params[\"W\"] = np.random.randn(output_dim, input_dim) * std",
+              "        bound = np.sqrt(6.0 / input_dim)\n"
+              "        self.params[\"W\"] = np.random.uniform(-bound, bound, (output_dim, input_dim))"),),
+            ("init", "he uniform by Dense's constructor")),
     Variant("canonical-sigmoid-clipped-exp", "canonical.py",
             (("self.y = 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic",
               "self.y = 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))"),), ("sigmoid", "all 12 checks pass")),

@@ -13,6 +13,7 @@ import numpy as np
 from conformance.adapters._common import (
     construct, f64, find, interpret_check, need, params_of, quiet,
 )
+from conformance.adapters.initclaims import is_random
 from conformance.adapters.standins import one_sample_stand_in, step_default, step_kwargs
 from conformance.adapters.style import StyleAdapter
 from conformance.adapters.base import Missing, OptimizerHandle, PipelineHandle
@@ -232,13 +233,21 @@ class SingleSampleAdapter(StyleAdapter.for_style("single_sample")):
         return api
 
     def init_weights(self, kind, fan_in, fan_out, seed):
-        activation = {"he": "relu", "xavier": "sigmoid"}.get(kind)
+        return self.init_draw(kind, fan_in, fan_out, seed)[0]
+
+    def init_draw(self, kind, fan_in, fan_out, seed):
+        """W1 of the model built with the activation each initialiser is for (styles.toml:
+        init.by_activation): its activation argument is the claim."""
+        activation = self.DATA.get("init", {}).get("by_activation", {}).get(kind)
         if activation is None:
             raise Missing(f"the single_sample style has no {kind} initialiser")
-        _, model = self._model(fan_in, fan_out, activation, seed=seed)
+        name, model = self._model(fan_in, fan_out, activation, seed=seed)
         with quiet():
             W1 = f64(model.get_parameters()["W1"])
-        return W1.T if W1.shape == (fan_in, fan_out) and fan_in != fan_out else W1
+        if not is_random(W1):
+            raise Missing(f"{name}'s constructor does not initialise W1 randomly")
+        W1 = W1.T if W1.shape == (fan_in, fan_out) and fan_in != fan_out else W1
+        return W1, f"W1 of {name}(activation={activation!r}), the initialiser {activation} calls for"
 
     def single_sample_model(self, input_dim, hidden_dim, activation):
         return self._model(input_dim, hidden_dim, activation)[1]
