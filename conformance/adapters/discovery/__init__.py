@@ -438,9 +438,8 @@ class DiscoveringAdapter(Adapter):
         try:
             return self.base.init_draw(kind, fan_in, fan_out, seed)
         except Missing as exc:
-            recipe = self.found.linear
-            named = [self.namespace.get(n) for n in getattr(self.base, "LAYER_NAMES", {}).get("linear", ())]
-            if not isinstance(recipe, linear.LinearRecipe) or recipe.cls in named:  # the style tried it already
+            recipe = self.found.linear  # it knows where the layer keeps W when the style's guess did not
+            if not isinstance(recipe, linear.LinearRecipe):
                 raise exc from None
         from conformance.adapters.discovery.objects import StudentRaised, attempt, get
         from conformance.adapters.style import constructor_says
