@@ -111,6 +111,15 @@ CAUSES: dict[str, str] = {
     "backward has a planted bug: compare every element, with a relative error and a tight threshold.",
     "checker_too_strict": "Your gradient checker reports a large error on a correct layer: use "
     "central differences with eps around 1e-5 in float64 and a relative error.",
+    "checker_one_sided_difference": "Your gradient checker uses a one-sided difference (f(x + h) - "
+    "f(x)) / h: its error grows with the curvature, so it rejects a correct nonlinear layer; use the "
+    "central difference (f(x + h) - f(x - h)) / 2h.",
+    "checker_step_too_large": "Your gradient checker's default step is too large for the curvature of "
+    "a nonlinear layer: its error falls a hundredfold with a ten times smaller step; use h around 1e-5 in "
+    "float64.",
+    "checker_sign_error": "Your gradient checker compares gradients of opposite signs: it accepts a "
+    "backward whose gradient is negated and rejects a correct one; the numerical gradient is "
+    "(f(x + h) - f(x - h)) / 2h, compared with the analytic one as it is.",
     "checker_unreadable": "Your gradient checker returns nothing the kit can read as an error or a "
     "verdict: return the relative error (a float) or a bool.",
     "wrong_init_variance": "Your initialiser's variance is not the one its name promises: He "

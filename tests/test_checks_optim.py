@@ -96,10 +96,39 @@ def test_gradient_checker_edge_answers(correct, planted, cause):
     assert (outcome.verdict, outcome.cause) == ("fail", cause)
 
 
-def test_a_checker_that_rejects_a_truly_wrong_own_layer_is_not_too_strict():
-    out = {"correct": {"error": 0.6, "passed": None}, "planted": {"error": 0.7, "passed": None}}
-    assert gradchecker.judge_gradchecker({"seed": 0}, out).cause == "checker_too_strict"
-    assert gradchecker.judge_gradchecker({"seed": 0}, out, own_layer_wrong=True).verdict == "pass"
+def _reports(**errors):
+    """Probe outputs of an extended run: each case's reported error (a float) or verdict (a bool)."""
+    base = {"correct": 1e-9, "planted": 0.2, "nonlinear": 1e-9, "nonlinear_planted": 0.2, "negated": 1.0}
+    base.update(errors)
+    out = {k: {"error": v, "passed": None} if isinstance(v, float) else {"error": None, "passed": v}
+           for k, v in base.items()}
+    out["step"] = ["epsilon", 1e-5] if "nonlinear_smaller_step" in errors or "smaller_step" in errors else None
+    return out
+
+
+@pytest.mark.parametrize("reports, cause", [
+    (_reports(), None),
+    # right on the linear layer, a large error on tanh that falls 10x with a 10x smaller step
+    (_reports(nonlinear=3e-3, nonlinear_smaller_step=3e-4), "checker_one_sided_difference"),
+    # ... that falls 100x: central differences with a step too large for the curvature
+    (_reports(nonlinear=3e-3, nonlinear_smaller_step=3e-5), "checker_step_too_large"),
+    (_reports(nonlinear=False, nonlinear_smaller_step=True), "checker_step_too_large"),
+    # no step argument to vary: the curvature is named, not one of its two causes
+    (_reports(nonlinear=3e-3), "checker_too_strict"),
+    # rejects both correct layers and accepts the negated gradient
+    (_reports(correct=1.0, nonlinear=1.0, negated=1e-12), "checker_sign_error"),
+    (_reports(correct=0.33, nonlinear=0.33, negated=0.6), "checker_too_strict"),
+    (_reports(nonlinear_planted=1e-6), "checker_too_lenient"),  # fooled on the tanh layer only
+])
+def test_gradient_checker_causes(reports, cause):
+    outcome = gradchecker.judge_gradchecker({"seed": 0}, reports)
+    assert (outcome.verdict, outcome.cause) == ("pass" if cause is None else "fail", cause), outcome.message
+
+
+def test_a_legacy_adapter_checker_is_judged_on_the_linear_cases_and_says_so():
+    outcome = gradchecker.judge_gradchecker({"seed": 0}, {"correct": {"error": 1e-9, "passed": None},
+                                                          "planted": {"error": 0.2, "passed": None}})
+    assert outcome.verdict == "pass" and "only a linear one was tried" in outcome.message
 
 
 @pytest.mark.parametrize("impl", ["reference", "tests/impls/layer_dicts.ipynb", "tests/impls/dense_net.ipynb",

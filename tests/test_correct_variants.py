@@ -39,6 +39,24 @@ LAYER_MEAN_CANONICAL = (  # batch mean inside Linear, per-sample (summed) loss g
      'analytical = {"x": dx, **{k: np.array(v) * len(x) for k, v in layer.grads.items()}}'),
 )
 
+SINGLE_SAMPLE_PARAMS_DICT = (
+    ("        self.W1 = np.random.randn(hidden_dim, input_dim) * std\n        self.b1 = np.zeros(hidden_dim)\n"
+     "        self.W2 = np.random.randn(1, hidden_dim) * np.sqrt(2.0 / (hidden_dim + 1))\n        self.b2 = np.zeros(1)\n",
+     "        self.params = {\"W1\": np.random.randn(hidden_dim, input_dim) * std, \"b1\": np.zeros(hidden_dim),\n"
+     "                       \"W2\": np.random.randn(1, hidden_dim) * np.sqrt(2.0 / (hidden_dim + 1)), \"b2\": np.zeros(1)}\n"),
+    ("        self.a1_cache = self.W1 @ x + self.b1\n        self.h1_cache = self.activation.forward(self.a1_cache)\n"
+     "        f = self.W2 @ self.h1_cache + self.b2\n        return float(f[0])",
+     "        p = self.params\n        self.a1_cache = p[\"W1\"] @ x + p[\"b1\"]\n"
+     "        self.h1_cache = self.activation.forward(self.a1_cache)\n"
+     "        return p[\"W2\"] @ self.h1_cache + p[\"b2\"]  # a 1-element array"),
+    ("dL_dh1 = dL_df * self.W2[0]", "dL_dh1 = dL_df * self.params[\"W2\"][0]"),
+    ("        return {\"W1\": self.W1.copy(), \"b1\": self.b1.copy(), \"W2\": self.W2.copy(), \"b2\": self.b2.copy()}",
+     "        return self.params  # the live dict"),
+    ("        for name in (\"W1\", \"b1\", \"W2\", \"b2\"):\n            if name in params:\n"
+     "                setattr(self, name, np.array(params[name], dtype=float))",
+     "        self.params = params  # taken as it is"),
+)
+
 VARIANTS = [
     # the five correct bases, as they are
     Variant("canonical", "canonical.py", expect=("linear", "W stored (out, in); gradients summed over the batch"),
@@ -79,6 +97,28 @@ VARIANTS = [
     Variant("dense_net-mse-without-half", "dense_net.ipynb",
             (("return 0.5 * np.mean((y_pred - y_true) ** 2)", "return np.mean((y_pred - y_true) ** 2)"),
              ("return diff / diff.size", "return 2 * diff / diff.size")), ("mse", "value: mean over all elements")),
+    # a checker at another valid step: central differences with h = 1e-4 still accept the tanh layer (issue #13)
+    Variant("single_sample-checker-step-1e-4", "single_sample/gradient_check.py",
+            (("def check_all_gradients(model, x, y, epsilon=1e-5, threshold=1e-7):",
+              "def check_all_gradients(model, x, y, epsilon=1e-4, threshold=1e-7):"),),
+            ("gradient_checker", "all 1 checks pass")),
+    # initialisation inside the constructor, judged against what its code says (issue #13)
+    Variant("layer_dicts-xavier-normal-in-constructor", "layer_dicts.ipynb",
+            (("Xavier-uniform initialisation.", "Xavier-normal initialisation."),
+             ("        limit = np.sqrt(6 / (input_dim + output_dim))\n"
+              "        self.params[\"W\"] = np.random.uniform(-limit, limit, (output_dim, input_dim))",
+              "        std = np.sqrt(2 / (input_dim + output_dim))\n"
+              "        self.params[\"W\"] = np.random.randn(output_dim, input_dim) * std")),
+            ("init", "xavier normal by Linear's constructor, whose docstring says Xavier")),
+    Variant("dense_net-he-uniform-in-constructor", "dense_net.ipynb",
+            (("        std = np.sqrt(2.0 / input_dim)\n        self.params[\"W\"] = np.random.randn(output_dim, input_dim) * std",
+              "        bound = np.sqrt(6.0 / input_dim)\n"
+              "        self.params[\"W\"] = np.random.uniform(-bound, bound, (output_dim, input_dim))"),),
+            ("init", "he uniform by Dense's constructor")),
+    # a one-sample model keeping its parameters in a dict that get/set_parameters hand over as it
+    # is, and returning its output as a 1-element array (issue #13)
+    Variant("single_sample-params-dict-array-output", "single_sample/models.py", SINGLE_SAMPLE_PARAMS_DICT,
+            ("appendix_a", "all 8 checks pass")),
     Variant("canonical-sigmoid-clipped-exp", "canonical.py",
             (("self.y = 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic",
               "self.y = 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))"),), ("sigmoid", "all 12 checks pass")),

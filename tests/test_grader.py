@@ -23,7 +23,7 @@ from graders.grade import Options, grade_all
 from hostile.cases import processes_mentioning
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
-FAST = ["-k", "linear or sigmoid or model_gradcheck or inventory"]
+FAST = ["-k", "linear or sigmoid or model_gradcheck or inventory or gradient_checker or init"]
 HEADER = "submission,status,score,max_score,style," + ",".join(COMPONENTS)
 STATUSES = ("ok", "error", "timeout")
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
@@ -38,6 +38,9 @@ INTENDED = {
     "fay": {"linear": ("pass", None), "sigmoid": ("pass", None), "model_gradcheck": ("pass", None)},
     "hana": {"sigmoid": ("fail", "derivative_from_input"), "model_gradcheck": ("pass", None)},
     "ivy": {"linear": ("fail", "transposed_gradient"), "sigmoid": ("pass", None)},
+    # issue #13: initialisation inside the constructor; a correct checker beside a broken ReLU
+    "jo": {"init": ("pass", None), "gradient_checker": ("pass", None), "model_gradcheck": ("fail", None),
+           "linear": ("pass", None)},
 }
 
 
@@ -68,7 +71,7 @@ def test_gradebook_has_one_sorted_row_per_submission_in_the_fixed_shape(graded):
     assert text.splitlines()[0] == HEADER
     rows = _rows(graded["out"])
     ids = [r["submission"] for r in rows]
-    assert ids == sorted(ids) == ["ada", "ben", "chen", "dara", "eli", "fay", "gus", "hana", "ivy", "kim"]
+    assert ids == sorted(ids) == ["ada", "ben", "chen", "dara", "eli", "fay", "gus", "hana", "ivy", "jo", "kim"]
     for row in rows:
         assert row["status"] in STATUSES
         assert all(row[c] in VERDICTS for c in COMPONENTS)

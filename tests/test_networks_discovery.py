@@ -365,17 +365,21 @@ def test_an_optimiser_that_moves_nothing_is_not_taken(tmp_path):
     assert info.value.kind == "missing" and "moved every parameter" in info.value.message, info.value.message
 
 
-def test_the_kits_wrong_guess_is_missing_not_the_students_error(tmp_path):
-    """The name Dense makes the kit guess assignment 003's style, whose initialiser check reads
-    layer.params: this Dense has no params, and that is the kit's failure to adapt, not the student's."""
-    from conformance.judges.init import build_init
+def test_init_reads_the_constructor_where_discovery_found_its_weights(tmp_path):
+    """The name Dense makes the kit guess assignment 003's style, which reads layer.params; this
+    Dense keeps W in .W: the draw comes from the layer discovery found, judged as He because
+    assignment 003 asks Dense for He and the code says nothing (issue #13)."""
+    from conformance.judges.init import build_init, kind_judge
 
     adapter = write(tmp_path, LAYERS)
     assert adapter.style == "dense_net"
-    with pytest.raises(ProbeFailure) as info:
-        InProcessRunner(adapter).call("init.draw", build_init(0))
-    assert info.value.kind == "missing", info.value.message
-    assert "the kit could not drive this code its way" in info.value.message and "--map" in info.value.message
+    case = build_init(0)
+    out = InProcessRunner(adapter).call("init.draw", case)
+    assert out["asked"] == ["he"] and "assignment asks" in out["claims"]["he"]
+    he = kind_judge("he")(case, out)
+    assert (he.verdict, he.cause) == ("fail", "wrong_init_variance")  # 0.1 * randn: variance 1e-2, not He at 512 inputs
+    assert "matches no common initialiser" in he.message
+    assert kind_judge("xavier")(case, out).verdict == "pass"  # not asked for, and absent
 
 
 def test_a_students_own_attribute_error_is_not_taken_for_the_kits(tmp_path):

@@ -186,6 +186,15 @@ class Adapter:
         """A weight matrix (fan_out, fan_in) drawn by the student's initialiser ("he" or "xavier")."""
         raise Missing(f"this implementation has no {kind} initialiser")
 
+    def init_draw(self, kind: str, fan_in: int, fan_out: int, seed: int):
+        """(W (fan_out, fan_in), one sentence saying what claims it is ``kind``: a function's name,
+        a constructor's argument, its docstring or comment, or the assignment's text)."""
+        return self.init_weights(kind, fan_in, fan_out, seed), f"your {kind} initialiser"
+
+    def init_asks(self) -> tuple[str, ...]:
+        """The initialisers the assignment asks for; one it does not ask for is judged only when present."""
+        return ("he", "xavier")
+
     def single_sample_model(self, input_dim: int, hidden_dim: int, activation: str):
         """The single-sample one-hidden-layer MLP of the Appendix A assignment (style 004):
         returns the student's object; probes call forward(x), backward(x, y, f),

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters._common import (
-    construct, f64, find, interpret_check, need, params_of, plant_bug, quiet,
+    construct, f64, find, interpret_check, need, params_of, quiet,
 )
+from conformance.adapters.initclaims import is_random
+from conformance.adapters.standins import one_sample_stand_in, step_default, step_kwargs
 from conformance.adapters.style import StyleAdapter
 from conformance.adapters.base import Missing, OptimizerHandle, PipelineHandle
 
@@ -183,28 +185,69 @@ class SingleSampleAdapter(StyleAdapter.for_style("single_sample")):
         return SingleSampleOptimizer(name, kind, construct(cls, hyper.get("lr", 0.1)), self._grad_prefix())
 
     def gradient_checker(self):
+        """The student's checker, at its own defaults, on an OneHiddenLayerMLP with the kit's maths
+        (``standins.one_sample_stand_in``): its parameters under the student's keys, where and in
+        the shapes the student keeps them, its gradients under the student's names."""
         name, check = need(self.namespace, "gradient-checking function", "check_all_gradients", "check_gradients")
-        kwargs = {k: v for k, v in (("epsilon", 1e-5), ("threshold", 1e-7)) if k in params_of(check)}
+        _, cls = need(self.namespace, "single-sample one-hidden-layer MLP", "OneHiddenLayerMLP")
+        api = self._one_sample_api(cls, 3, 4)
 
-        def run(planted_bug: bool, seed: int):
+        def run(planted_bug, seed: int, nonlinear: bool = False, step_factor: float = 1.0):
             rng = np.random.default_rng(seed)
-            _, model = self._model(3, 4, "tanh" if find(self.namespace, "Tanh") else "relu", seed=seed)
-            if planted_bug:
-                plant_bug(model, lambda grads, m: {k: np.asarray(v) * 1.5 for k, v in grads.items()})
+            try:
+                model = self._model(3, 4, "tanh" if nonlinear else "relu", seed=seed)[1]
+            except Exception:  # the student's constructor fails: the kit's arrays need none of it
+                model = object.__new__(cls)
+            if api["where"] == "params" and not isinstance(getattr(model, "params", None), dict):
+                model.params = {}
+            one_sample_stand_in(model, "tanh" if nonlinear else "identity", planted_bug, seed, **api)
             x, y = rng.normal(size=3), float(rng.normal())
             with quiet():
-                return interpret_check(check(model, x, y, **kwargs))
+                return interpret_check(check(model, x, y, **step_kwargs(check, step_factor)))
 
+        run.step = step_default(check)
         return run
 
+    def _one_sample_api(self, cls, d, h) -> dict:
+        """How the student's model names, keeps and shapes its parameters and gradients, read from
+        one model it builds; the assignment's names where its code cannot tell."""
+        api = {"keys": {k: k for k in KEYS}, "where": "attr", "shapes": {"W1": (h, d)}, "prefix": "dL_d",
+               "copies": True}
+        try:
+            with quiet():
+                model = self._model(d, h, "relu")[1]
+                params = model.get_parameters()
+                api["keys"] = {k: next(p for p in params if p == k or str(p).endswith(k)) for k in KEYS}
+                for k, key in api["keys"].items():
+                    api["shapes"][k + "_stored"] = np.shape(params[key])
+                held = getattr(model, "params", None)
+                if isinstance(held, dict) and all(key in held for key in api["keys"].values()):
+                    api["where"] = "params"
+                    api["copies"] = params[api["keys"]["W1"]] is not held[api["keys"]["W1"]]
+                else:
+                    api["copies"] = params[api["keys"]["W1"]] is not getattr(model, api["keys"]["W1"], None)
+                x = np.linspace(-0.5, 0.5, d)
+                api["prefix"] = _grad_prefix(model.backward(x, 1.0, model.forward(x)))
+        except Exception:  # a broken model: the stand-in keeps the assignment's names for what is unread
+            pass
+        return api
+
     def init_weights(self, kind, fan_in, fan_out, seed):
-        activation = {"he": "relu", "xavier": "sigmoid"}.get(kind)
+        return self.init_draw(kind, fan_in, fan_out, seed)[0]
+
+    def init_draw(self, kind, fan_in, fan_out, seed):
+        """W1 of the model built with the activation each initialiser is for (styles.toml:
+        init.by_activation): its activation argument is the claim."""
+        activation = self.DATA.get("init", {}).get("by_activation", {}).get(kind)
         if activation is None:
             raise Missing(f"the single_sample style has no {kind} initialiser")
-        _, model = self._model(fan_in, fan_out, activation, seed=seed)
+        name, model = self._model(fan_in, fan_out, activation, seed=seed)
         with quiet():
             W1 = f64(model.get_parameters()["W1"])
-        return W1.T if W1.shape == (fan_in, fan_out) and fan_in != fan_out else W1
+        if not is_random(W1):
+            raise Missing(f"{name}'s constructor does not initialise W1 randomly")
+        W1 = W1.T if W1.shape == (fan_in, fan_out) and fan_in != fan_out else W1
+        return W1, f"W1 of {name}(activation={activation!r}), the initialiser {activation} calls for"
 
     def single_sample_model(self, input_dim, hidden_dim, activation):
         return self._model(input_dim, hidden_dim, activation)[1]

@@ -20,6 +20,8 @@ from conformance.adapters._common import (
     ACTIVATION_NAMES, AttrAccess, DictAccess, TableAdapter, construct, f64, find, params_of, quiet,
 )
 from conformance.adapters.base import Missing
+from conformance.adapters.initclaims import constructor_claim, is_random
+from conformance.runner import kit_guess
 
 try:
     import tomllib
@@ -59,35 +61,68 @@ class StyleAdapter(TableAdapter):
 
     DATA: dict = {}
 
+    INIT_ARGS = ("init", "initialization", "initialisation", "weight_init", "init_method", "initializer", "w_init")
+
+    def init_asks(self) -> tuple[str, ...]:
+        """The initialisers the style's assignment asks for (others are judged only when present)."""
+        return tuple(self.DATA.get("init", {}).get("asks", ("he", "xavier")))
+
     def init_weights(self, kind, fan_in, fan_out, seed):
-        """A (fan_out, fan_in) draw of the style's ``kind`` initialiser: one of its initialiser
-        functions f(fan_in, fan_out, rng), or W of a fresh linear layer built with the style's
-        keyword arguments for that kind."""
+        return self.init_draw(kind, fan_in, fan_out, seed)[0]
+
+    def init_draw(self, kind, fan_in, fan_out, seed):
+        """(W (fan_out, fan_in), what claims it is ``kind``): one of the style's initialiser
+        functions f(fan_in, fan_out, rng); else the linear layer built with an argument choosing
+        ``kind`` (the style's keyword arguments, or an ``init=``-like parameter); else the linear
+        layer's constructor, when its code or the style's assignment says it draws ``kind``."""
         init = self.DATA.get("init", {})
-        if "functions" in init:
-            names = tuple(init["functions"].get(kind, ()))
-            hit = find(self.namespace, *names) if names else None
-            if hit is None:
-                raise Missing(f"no {kind} initialiser" + (f" (looked for {', '.join(names)})" if names else ""))
+        reasons = []
+        names = tuple(init.get("functions", {}).get(kind, ()))
+        hit = find(self.namespace, *names) if names else None
+        if hit is not None:
             with quiet():
-                return np.asarray(hit[1](fan_in, fan_out, np.random.default_rng(seed)), dtype=float)
-        layer_kwargs = init.get("layer", {})
-        if kind not in layer_kwargs:
-            offers = " or ".join(layer_kwargs) or "nothing"
-            raise Missing(f"the {self.style} style's linear layer initialises {offers} only, not {kind}")
-        kwargs = dict(layer_kwargs[kind])
+                W = np.asarray(hit[1](fan_in, fan_out, np.random.default_rng(seed)), dtype=float)
+            return W, f"your function {hit[0]}(fan_in, fan_out, rng)"
+        if names:
+            reasons.append(f"no {kind} initialiser function (looked for {', '.join(names)})")
+        lin_names = self.LAYER_NAMES.get("linear", ())
+        lin = find(self.namespace, *lin_names) if lin_names else None
+        if lin is None:
+            raise Missing("; ".join(reasons) or f"no linear layer whose constructor initialises {kind}"
+                          + (f" (looked for {', '.join(lin_names)})" if lin_names else ""))
+        name, cls = lin
+        kwargs = dict(init.get("layer", {}).get(kind, {}))
+        arg = next((a for a in self.INIT_ARGS if a in params_of(cls)), None)
+        if not kwargs and arg is not None:
+            kwargs = {arg: kind}
         if kwargs:
-            names = self.LAYER_NAMES.get("linear", ())
-            hit = find(self.namespace, *names)
-            if hit is None:
-                raise Missing(f"no linear layer (looked for {', '.join(names)})")
-            missing = [k for k in kwargs if k not in params_of(hit[1])]
+            missing = [k for k in kwargs if k not in params_of(cls)]
             if missing:
-                raise Missing(f"{hit[0]} takes no {missing[0]}= argument, so no choice of initialiser")
-            layer = construct(hit[1], fan_in, fan_out, seed=seed, **kwargs)
+                raise Missing(f"{name} takes no {missing[0]}= argument, so no choice of initialiser")
+            layer = construct(cls, fan_in, fan_out, seed=seed, **kwargs)
             W = f64(self.ACCESS.get(layer, "W"))
-            return W.T if W.shape == (fan_in, fan_out) else W
-        return self.make_layer("linear", in_features=fan_in, out_features=fan_out, seed=seed).get_params()["W"]
+            chosen = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            return (W.T if W.shape == (fan_in, fan_out) else W), f"{name}(fan_in, fan_out, {chosen})"
+        try:
+            W = self.make_layer("linear", in_features=fan_in, out_features=fan_out, seed=seed).get_params()["W"]
+        except Exception as exc:  # the kit's guess of where W lives was wrong: discovery may know better
+            if kit_guess(exc) is None:
+                raise  # the student's constructor raised: that is the student's error
+            raise Missing("; ".join(reasons + [f"{name} keeps no weight array where the {self.style} style "
+                                               "reads it"])) from None
+        return W, constructor_says(cls, name, kind, W, init.get("says"), self.style)
+
+
+def constructor_says(cls, name, kind, W, says, style) -> str:
+    """Why a constructor's draw ``W`` is judged as ``kind`` (initclaims.py); Missing when its weights
+    are not random or its code and its assignment claim another kind, or nothing."""
+    if not is_random(W):
+        raise Missing(f"{name}'s constructor does not initialise its weights randomly (they are all "
+                      f"{float(np.ravel(W)[0]) if np.size(W) else 0:g}), and no initialiser function was found")
+    try:
+        return constructor_claim(cls, name, kind, says, style)
+    except LookupError as exc:
+        raise Missing(str(exc)) from None
 
 
 def _args(ns, qualname):

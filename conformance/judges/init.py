@@ -46,31 +46,48 @@ def describe(W: np.ndarray, fan_in: int, fan_out: int) -> dict:
             "closest": best if rel[best] <= SIGMAS * sd else "none", "relative_sd": float(sd)}
 
 
-def judge_one(kind: str, W, fan_in: int, fan_out: int) -> Outcome:
+def judge_one(kind: str, W, fan_in: int, fan_out: int, claim: str = "") -> Outcome:
     if isinstance(W, str):
         return Outcome("missing", W)
+    by = f" ({claim})" if claim else ""
     try:
         W = np.asarray(W, float)
     except (TypeError, ValueError):
-        return failed(f"{kind}: the initialiser returned something that is not an array.", "malformed_answer")
+        return failed(f"{kind}{by}: the initialiser returned something that is not an array.", "malformed_answer")
     if W.shape not in ((fan_out, fan_in), (fan_in, fan_out)) or not np.all(np.isfinite(W)):
-        return failed(f"{kind}: expected a finite ({fan_out}, {fan_in}) matrix, got shape {W.shape}.",
+        return failed(f"{kind}{by}: expected a finite ({fan_out}, {fan_in}) matrix, got shape {W.shape}.",
                       "malformed_answer")
     stats = describe(W, fan_in, fan_out)
     target = VARIANCES[kind](fan_in, fan_out)
     tol = SIGMAS * stats["relative_sd"]
-    evidence = {**stats, "expected_variance": target, "tolerance": f"{SIGMAS:g} sd = {tol:.2%} of the variance"}
+    evidence = {**stats, "expected_variance": target, "claim": claim,
+                "tolerance": f"{SIGMAS:g} sd = {tol:.2%} of the variance"}
     mean_ok = abs(stats["mean"]) <= SIGMAS * np.sqrt(target / W.size)
     if abs(stats["variance"] / target - 1.0) <= tol and mean_ok:
-        return passed(f"{kind}: variance {stats['variance']:.3e} matches {target:.3e} within {tol:.1%} "
-                      f"({stats['distribution']} distribution).", **evidence)
+        return passed(f"{kind}{by}: variance {stats['variance']:.3e} matches {target:.3e} within {tol:.1%} "
+                      f"({stats['distribution']} distribution).", **evidence,
+                      convention=f"{kind} {stats['distribution']}" + (f" by {claim}" if claim else ""))
     found = stats["closest"]
-    what = f"it looks like {found}" if found != "none" else "it matches no common initialiser"
+    what = f"it matches {found}" if found != "none" else "it matches no common initialiser"
     if not mean_ok:
         what += f", and its mean {stats['mean']:.2e} is not 0"
-    return failed(f"{kind}: your initialiser's variance is {stats['variance']:.3e}, expected {target:.3e} "
+    return failed(f"{kind}{by}: your initialiser's variance is {stats['variance']:.3e}, expected {target:.3e} "
                   f"({kind}: {'2/fan_in' if kind == 'he' else '2/(fan_in + fan_out)'}); {what}.",
                   "wrong_init_variance", **evidence)
+
+
+def judge_drawn(kind: str, outputs: dict, fan_in: int, fan_out: int) -> Outcome:
+    """One initialiser, as the probe drew it. One the assignment does not ask for is judged only
+    when present: absent, it is not a failure (a pass saying so) as long as some constructor or
+    function initialises randomly; with none at all, it is `missing`."""
+    W = outputs.get(kind, f"no {kind} initialiser was returned")
+    asked = outputs.get("asked", ["he", "xavier"])
+    if isinstance(W, str) and kind not in asked and any(not isinstance(outputs.get(k), str) for k in VARIANCES
+                                                         if k in outputs):
+        return passed(f"{kind}: not asked for by the assignment (it asks for {' and '.join(asked) or 'none'}) and "
+                      f"not present ({W}); absent is not a failure.", convention=f"{kind} not asked for")
+    claims = outputs.get("claims") if isinstance(outputs.get("claims"), dict) else {}
+    return judge_one(kind, W, fan_in, fan_out, str(claims.get(kind, "")))
 
 
 def kind_judge(kind: str):
@@ -78,7 +95,7 @@ def kind_judge(kind: str):
     def judge(case: dict, outputs: dict) -> Outcome:
         if not isinstance(outputs, dict):
             return failed("init: the probe returned nothing readable.", "malformed_answer")
-        outcome = judge_one(kind, outputs.get(kind, f"no {kind} initialiser was returned"), case["fan_in"], case["fan_out"])
+        outcome = judge_drawn(kind, outputs, case["fan_in"], case["fan_out"])
         code = snippet("init.build_init", "init.draw", case["seed"]) + f"\nW = outputs[{kind!r}]; print(W.var())"
         return Outcome(outcome.verdict, outcome.message, outcome.cause, {**outcome.evidence, "snippet": code})
     judge.__name__ = f"init_{kind}"

@@ -12,6 +12,9 @@ They are derived from the kit's test implementations (``tests/impls``), with a s
     gus   an empty notebook (nothing to grade)
     hana  single-sample style (004) as a plain .py script: sigmoid derivative taken from the input
     ivy   layer-dicts style (000): weight gradient transposed; compares with PyTorch (torch import reported)
+    jo    layer-dicts style (000): initialises inside Linear's constructor (no initialiser functions) and
+          writes a correct gradient checker beside a ReLU whose backward mask is inverted: init and
+          gradient_checker pass, the broken ReLU fails only what it touches (issue #13)
 
     python examples/submissions/_generate.py
 """
@@ -132,6 +135,8 @@ def build() -> dict[str, dict | str]:
         "ivy.ipynb": with_cell(edit_notebook(IMPLS / "layer_dicts.ipynb",
                                              (('self.grads["W"] = grad_output.T @ x', 'self.grads["W"] = x.T @ grad_output'),)),
                                TORCH_COMPARISON),
+        "jo.ipynb": edit_notebook(IMPLS / "layer_dicts.ipynb",
+                                  (("return grad_output * (x > 0)", "return grad_output * (x < 0)"),)),
     }
 
 

@@ -304,7 +304,8 @@ class DiscoveringAdapter(Adapter):
         self.base, self.found = base, found
         found.adapter = self
         for method in prefer_base & {"inventory", "make_layer", "make_loss", "make_pipeline", "make_optimizer",
-                                     "gradient_checker", "init_weights", "single_sample_model"}:
+                                     "gradient_checker", "init_weights", "init_draw", "init_asks",
+                                     "single_sample_model"}:
             setattr(self, method, getattr(base, method))
 
     def inventory(self):
@@ -471,7 +472,32 @@ class DiscoveringAdapter(Adapter):
                       + (f"; tried {'; '.join(tried[:4])}" if tried else "") + "; pin it with --map")
 
     def init_weights(self, kind, fan_in, fan_out, seed):
-        return self.base.init_weights(kind, fan_in, fan_out, seed)
+        return self.init_draw(kind, fan_in, fan_out, seed)[0]
+
+    def init_draw(self, kind, fan_in, fan_out, seed):
+        """The style's way (functions, an init argument, its named layer's constructor); else the
+        constructor of the linear layer found by behaviour, judged against what its code or the
+        assignment claims (``initclaims.py``)."""
+        try:
+            return self.base.init_draw(kind, fan_in, fan_out, seed)
+        except Missing as exc:
+            recipe = self.found.linear  # it knows where the layer keeps W when the style's guess did not
+            if not isinstance(recipe, linear.LinearRecipe):
+                raise exc from None
+        from conformance.adapters.discovery.objects import StudentRaised, attempt, get
+        from conformance.adapters.style import constructor_says
+
+        try:
+            obj = attempt(recipe.build, fan_in, fan_out, seed, seed=seed)
+        except StudentRaised as raised:
+            raise Missing(f"{recipe.name}({fan_in}, {fan_out}) raised {raised.cause!r}") from None
+        W = np.asarray(get(obj, recipe.w_path), dtype=float)
+        W = W.T if recipe.layout == "in_out" else W
+        says = getattr(self.base, "DATA", {}).get("init", {}).get("says")
+        return W, constructor_says(recipe.cls, recipe.name, kind, W, says, self.style)
+
+    def init_asks(self):
+        return self.base.init_asks()
 
     def single_sample_model(self, input_dim, hidden_dim, activation):
         return self.base.single_sample_model(input_dim, hidden_dim, activation)
