@@ -15,11 +15,11 @@ A rubric is a TOML file (see ``graders/rubrics/*.toml``, one per assignment styl
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.components import COMPONENTS
+from conformance.tomlread import tomllib
 
 RUBRICS = Path(__file__).with_name("rubrics")
 PARTIAL_MODES = ("fraction", "all_or_nothing")

@@ -108,6 +108,12 @@ def stage_library(dest: Path, extra_probes: tuple[Path, ...] = ()) -> tuple[Path
     shutil.copy(Path(__file__).with_name("nbformat_shim.py"), lib / "nbformat" / "__init__.py")
     (lib / "nbformat" / "warnings.py").write_text(
         "class MissingIDFieldWarning(UserWarning):\n    pass\n\n\nclass DuplicateCellId(UserWarning):\n    pass\n")
+    try:
+        import tomllib  # noqa: F401
+    except ModuleNotFoundError:  # Python 3.10: the child reads styles.toml with the tomli backport,
+        import tomli  # its Python sources (a compiled wheel's modules need a library beside the package)
+
+        shutil.copytree(Path(tomli.__file__).parent, lib / "tomli", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     names = []
     for i, path in enumerate(extra_probes):
         names.append(f"bpk_extra_probes_{i}")

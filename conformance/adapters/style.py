@@ -22,11 +22,7 @@ from conformance.adapters._common import (
 from conformance.adapters.base import Missing
 from conformance.adapters.initclaims import constructor_claim, is_random
 from conformance.runner import kit_guess
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from conformance.tomlread import tomllib
 
 DATA = Path(__file__).with_name("styles.toml")
 ACCESS = {"dict": DictAccess(), "attributes": AttrAccess()}

@@ -21,12 +21,7 @@ A malformed map stops the run with one sentence naming the key and what to write
 """
 from __future__ import annotations
 
-import sys
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from conformance.tomlread import tomllib
 
 KEYS = {
     "linear": {"class": str, "function": str, "backward_function": str, "args": str, "weight": str, "bias": str,
