@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from conformance.adapters.discovery.apimap import MapError
 from graders import exports
 from graders.grade import Options, grade_all
+from graders.progress import Progress
 from graders.rubric import RubricError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
-
-
-def _progress(state: dict) -> None:
-    graded = state["done"] - state["skipped"]
-    left = state["total"] - state["done"]
-    rate = (time.monotonic() - state["started"]) / graded if graded else 0.0
-    eta = f"~{rate * left:.0f} s left" if left else "finished"
-    end = "\n" if not left else ""
-    print(f"\r[{state['done']}/{state['total']}] not ok: {state['errors']}  {eta}  "
-          f"(last: {state['last']} {state['status']})\033[K", end=end, file=sys.stderr, flush=True)
 
 
 def _grade(options: Options, show_gradebook: bool) -> int:
@@ -35,7 +25,7 @@ def _grade(options: Options, show_gradebook: bool) -> int:
               file=sys.stderr)
         return 2
     try:
-        records, summary = grade_all(options, progress=_progress)
+        records, summary = grade_all(options, progress=Progress())
     except (RubricError, MapError) as exc:  # before anything was graded
         print(f"error: {exc}", file=sys.stderr)
         return 2
