@@ -1,6 +1,7 @@
 """What the grader writes: gradebook.csv, feedback.md, Gradescope results.json, summary.json
-(the HTML pages are ``graders.pages``). Scores a person reads are rounded (``64.04 / 100``); the
-CSV and the JSON keep them in full.
+(the HTML pages are ``graders.pages``). Scores a person reads are rounded (``64.04 / 100``), in
+results.json too (Gradescope shows it to students); the CSV, record.json and summary.json keep them
+in full.
 
 Every function takes *records* (one dict per submission, built by ``graders.grade.make_record``)
 and returns text or plain data; ``write_atomic`` puts it on disk so that a crash never leaves a
@@ -59,21 +60,19 @@ def gradebook_csv(records: list[dict]) -> str:
     return out.getvalue()
 
 
-def feedback_md(r: dict) -> str:
-    lines = [f"# Feedback for {r['submission']}", "",
-             f"Status: **{r['status']}**. Score: **{_num(r['score'])} / {_num(r['max_score'])}** "
+def _head(r: dict) -> list[str]:
+    lines = [f"Status: **{r['status']}**. Score: **{_num(r['score'])} / {_num(r['max_score'])}** "
              f"({r['rubric']}).", ""]
     if r.get("error"):
         lines += [f"Your submission could not be graded: {r['error']}", ""]
     if r.get("because"):
         lines += [f"API style: {r['style']} ({'; '.join(r['because'])}).", ""]
-    lines += ["| component | verdict | points | diagnosis |", "|---|---|---|---|"]
-    for c in COMPONENTS:
-        e = r["components"][c]
-        pts = f"{_num(e['score'])} / {_num(e['points'])}" if e["points"] else "not scored"
-        diagnosis = (e.get("policy") or e["diagnosis"]).replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {c} | {e['verdict']} | {pts} | {diagnosis} |")
-    lines += _what_to_fix(r)
+    return lines
+
+
+def _notes(r: dict) -> list[str]:
+    """How the grader read the code, what it did not run, imports, time limits and crashes."""
+    lines = []
     found = [(c, e) for c, e in (r.get("inventory") or {}).items() if e.get("detail")]
     if found:
         lines += ["", "## How the grader read your code", ""]
@@ -88,6 +87,23 @@ def feedback_md(r: dict) -> str:
         lines += ["", f"Imports noted by the grader: {', '.join(r['imports'])}."]
     if r.get("events"):
         lines += ["", "## Time limits and crashes", ""] + [f"- {e}" for e in r["events"][:20]]
+    return lines
+
+
+def feedback_md(r: dict) -> str:
+    lines = [f"# Feedback for {r['submission']}", "", *_head(r)]
+    lines += ["| component | verdict | points | diagnosis |", "|---|---|---|---|"]
+    for c in COMPONENTS:
+        e = r["components"][c]
+        pts = f"{_num(e['score'])} / {_num(e['points'])}" if e["points"] else "not scored"
+        diagnosis = (e.get("policy") or e["diagnosis"]).replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {c} | {e['verdict']} | {pts} | {diagnosis} |")
+    fix = [c for c in COMPONENTS if _to_fix(r["components"][c])]
+    if fix:
+        lines += ["", "## What to fix"]
+        for c in fix:
+            lines += ["", f"### {c}", "", component_md(r, c)]
+    lines += _notes(r)
     return "\n".join(lines) + "\n"
 
 
@@ -112,44 +128,55 @@ def check_evidence(ch: dict) -> str:
     return "\n".join(parts)
 
 
-def _what_to_fix(r: dict, per_component: int = 4) -> list[str]:
-    """Per component that lost points or did not pass: each failing check's sentence and its
-    evidence (expected vs got, where the largest error is, how to reproduce it). A check that
-    is only `missing` is listed when the component carries points."""
-    out = []
-    for c in COMPONENTS:
-        e = r["components"][c]
-        bad = [ch for ch in e["checks"] if ch["outcome"] != "pass" and (ch["outcome"] != "missing" or e["points"])]
-        if not bad:
-            continue
-        out += ["", f"### {c}: {e['verdict']} ({_num(e['score'])} / {_num(e['points'])} points)"
-                if e["points"] else f"### {c}: {e['verdict']} (not scored)", ""]
-        for ch in bad[:per_component]:
-            message = (ch.get("message") or "").strip().replace("\n", "\n  ")
-            out.append(f"- `{ch['name']}` ({ch['outcome']}): {message}")
-            evidence = check_evidence(ch)
-            if evidence:
-                out += _indented(evidence)
-        if len(bad) > per_component:
-            out.append(f"- ... and {len(bad) - per_component} more checks of {c} that did not pass.")
-    return ["", "## What to fix"] + out if out else []
+def _to_fix(e: dict) -> list[dict]:
+    """A component's checks that did not pass; one only ``missing`` counts when the component carries points."""
+    return [ch for ch in e["checks"] if ch["outcome"] != "pass" and (ch["outcome"] != "missing" or e["points"])]
+
+
+def component_md(r: dict, c: str, per_check: int = 4) -> str:
+    """One component's feedback in Markdown: its verdict, points and diagnosis, then each check that
+    did not pass with its sentence and evidence (expected vs got, where the largest error is, how
+    to reproduce it). feedback.md's "What to fix" and Gradescope's test output are this text."""
+    e = r["components"][c]
+    pts = f"{_num(e['score'])} / {_num(e['points'])} points" if e["points"] else "not scored"
+    lines = [f"**{e['verdict']}**, {pts}: {(e.get('policy') or e['diagnosis']).strip()}"]
+    bad = _to_fix(e)
+    if bad:
+        lines.append("")
+    for ch in bad[:per_check]:
+        message = (ch.get("message") or "").strip().replace("\n", "\n  ")
+        lines.append(f"- `{ch['name']}` ({ch['outcome']}): {message}")
+        evidence = check_evidence(ch)
+        if evidence:
+            lines += _indented(evidence)
+    if len(bad) > per_check:
+        lines.append(f"- ... and {len(bad) - per_check} more checks of {c} that did not pass.")
+    return "\n".join(lines)
+
+
+def _rounded(x: float) -> float:
+    """A score for a results file people read through a web page: two decimals, as the pages round it."""
+    return round(float(x), 2)
 
 
 def gradescope_results(r: dict) -> dict:
-    """Gradescope's autograder results.json: one test per component; scored ones count."""
+    """Gradescope's autograder results.json: one test per component (scored or not), its output the
+    component's Markdown feedback (``component_md``), its visibility the rubric's ``[visibility]``;
+    the top-level output the head and notes of feedback.md. Scores rounded as the pages show them."""
+    visibility = r.get("visibility") or {}
     tests = []
     for c in COMPONENTS:
         e = r["components"][c]
         tests.append({
-            "name": c, "score": e["score"], "max_score": e["points"],
-            "status": "passed" if e["verdict"] == "pass" else "failed",
-            "output": e.get("policy") or e["diagnosis"], "visibility": "visible",
+            "name": c, "score": _rounded(e["score"]), "max_score": _rounded(e["points"]),
+            "status": "passed" if e["verdict"] == "pass" and not e.get("policy") else "failed",
+            "output": component_md(r, c), "output_format": "md",
+            "visibility": visibility.get(c, visibility.get("*", "visible")),
         })
-    output = f"Status: {r['status']}."
-    if r.get("error"):
-        output += f" This submission could not be graded: {r['error']}"
-    return {"score": r["score"], "execution_time": int(round(r.get("execution_time", 0))),
-            "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+    output = "\n".join(_head(r) + _notes(r)).strip() + "\n"
+    return {"score": _rounded(r["score"]), "execution_time": int(round(r.get("execution_time", 0))),
+            "output": output, "output_format": "md", "visibility": visibility.get("*", "visible"),
+            "stdout_visibility": "hidden", "tests": tests}
 
 
 def diagnosis_key(component: str, entry: dict) -> str:

@@ -130,8 +130,9 @@ def kit_version() -> str:
 
 def submission_key(path: Path | None, options: Options, rubric: rubrics.Rubric | None, kit: str) -> str:
     digest = hashlib.sha256(path.read_bytes() if path else b"")
+    scoring = [rubric.source, rubric.points, rubric.partial, rubric.zero, rubric.visibility] if rubric else None
     settings = [kit, options.style, options.timeout, options.max_timeouts, options.limits, options.pytest_args,
-                rubric.source if rubric else None, rubric.points if rubric else None, options.pins]
+                scoring, options.pins]
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -220,6 +221,7 @@ def make_record(sub_id: str, result: dict | None, error: str | None, rubric_give
         "notes": hello.get("notes", []), "imports": imports, "events": result.get("events", []),
         "isolation": hello.get("isolation"), "execution_time": round(elapsed, 2),
         "inventory": _inventory(report),
+        "visibility": {c: rubric.visibility_of(c) for c in ("*", *COMPONENTS)},
     }
 
 

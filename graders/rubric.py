@@ -8,6 +8,9 @@ A rubric is a TOML file (see ``graders/rubrics/*.toml``, one per assignment styl
     linear = 15
     [policy.zero]               # imported module -> components it zeroes ("*" = all)
     reference = ["*"]
+    [visibility]                # Gradescope: when students see a component's test (default "visible")
+    "*" = "visible"             # every component not named, and the whole result (score, summary)
+    training_mnist = "after_due_date"
 
 >>> r = Rubric(title="t", points={"linear": 10})
 >>> score_component(r, "linear", {"verdict": "fail", "checks": [{"outcome": "pass"}, {"outcome": "fail"}]})
@@ -23,6 +26,7 @@ from conformance.tomlread import tomllib
 
 RUBRICS = Path(__file__).with_name("rubrics")
 PARTIAL_MODES = ("fraction", "all_or_nothing")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's own words
 
 
 class RubricError(Exception):
@@ -36,10 +40,15 @@ class Rubric:
     partial: str = "fraction"
     zero: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
+    visibility: dict[str, str] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
         return float(sum(self.points.values()))
+
+    def visibility_of(self, component: str) -> str:
+        """Gradescope's visibility of a component's test (``"*"``: of the whole result)."""
+        return self.visibility.get(component, self.visibility.get("*", "visible"))
 
 
 def load(path: str | Path) -> Rubric:
@@ -61,8 +70,16 @@ def load(path: str | Path) -> Rubric:
     bad = sorted({c for comps in zero.values() for c in comps} - set(COMPONENTS) - {"*"})
     if bad:
         raise RubricError(f"rubric {path} [policy.zero] names unknown components {bad}: use component ids or \"*\".")
+    visibility = data.get("visibility", {})
+    bad = sorted(set(visibility) - set(COMPONENTS) - {"*"})
+    if bad:
+        raise RubricError(f"rubric {path} [visibility] names unknown components {bad}: use component ids or \"*\".")
+    wrong = sorted(k for k, v in visibility.items() if v not in VISIBILITIES)
+    if wrong:
+        raise RubricError(f"rubric {path} [visibility] gives {wrong[0]} the value {visibility[wrong[0]]!r}: "
+                          f"use one of {', '.join(VISIBILITIES)}.")
     return Rubric(title=data.get("title", path.stem), points={k: float(v) for k, v in points.items() if v},
-                  partial=partial, zero=zero, source=str(path))
+                  partial=partial, zero=zero, source=str(path), visibility=dict(visibility))
 
 
 def default_for(style: str | None) -> Rubric:

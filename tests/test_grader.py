@@ -108,8 +108,13 @@ def test_results_json_follows_gradescope_schema_for_every_submission(graded):
                               "output_format", "tags", "visibility", "extra_data"}
             assert t["status"] in ("passed", "failed") and t["visibility"] in VISIBILITY
             assert 0 <= t["score"] <= t["max_score"] and isinstance(t["output"], str)
-            assert (t["status"] == "passed") == (record["components"][t["name"]]["verdict"] == "pass")
-        assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]), abs=1e-3)
+            entry = record["components"][t["name"]]
+            assert (t["status"] == "passed") == (entry["verdict"] == "pass" and "policy" not in entry)
+            assert t["output_format"] == "md" and t["output"] == exports.component_md(record, t["name"])
+            assert t["score"] == round(entry["score"], 2)
+        # each score rounded to 2 decimals on its own, as the pages show them
+        assert results["score"] == round(record["score"], 2)
+        assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]), abs=0.005 * len(COMPONENTS))
     for sub, why in (("gus", "no code cells"), ("kim", "holds no .ipynb")):
         results = json.loads((graded["out"] / sub / "results.json").read_text())
         assert results["score"] == 0 and "could not be graded" in results["output"] and why in results["output"]
@@ -119,7 +124,7 @@ def test_results_json_follows_gradescope_schema_for_every_submission(graded):
 def test_feedback_gives_the_student_what_to_fix(graded):
     out = graded["out"]
     eli = (out / "eli" / "feedback.md").read_text()
-    assert "## What to fix" in eli and "### linear: fail" in eli
+    assert "## What to fix" in eli and "### linear\n\n**fail**, " in eli
     assert "Likely cause:" in eli and "Reproduce with:" in eli
     chen = (out / "chen" / "feedback.md").read_text()
     assert "expected" in chen.split("### model_gradcheck")[1] and "largest error" in chen

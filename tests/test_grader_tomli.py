@@ -26,13 +26,14 @@ def _tell():
     with open(os.environ["BPK_TOML_LOG"], "a") as fh:
         fh.write(f"tomli imported: {'tomli' in sys.modules}\\n")
 """
-GOOD = '[points]\nlinear = 10\n'
+GOOD = '[points]\nlinear = 10\n[visibility]\n"*" = "after_due_date"\n'
 
 
 @pytest.mark.parametrize("rubric, code, says", [
     (GOOD, 0, "0 submissions"),
     ("[points\n", 2, "cannot be read"),  # tomli's TOMLDecodeError, caught as tomllib's would be
     ("[points]\nlinearr = 3\n", 2, "unknown components ['linearr']"),
+    ('[visibility]\nlinear = "later"\n', 2, "use one of visible, hidden"),
 ])
 def test_the_grader_reads_rubrics_with_tomli_where_tomllib_is_missing(tmp_path, rubric, code, says):
     (tmp_path / "site").mkdir()
