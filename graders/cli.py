@@ -3,6 +3,7 @@
     python -m graders grade SUBMISSIONS --out OUT [--jobs N] [--timeout S] [--rubric R.toml]
                                          [--style NAME] [--map API.toml] [--force]
     python -m graders demo [--out demo-out]      grade examples/submissions, print the gradebook
+    python -m graders gradescope --out autograder.zip [--rubric R.toml] [--style NAME] [--map API.toml]
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 from conformance.adapters.discovery.apimap import MapError
-from graders import exports
+from graders import exports, gradescope
 from graders.grade import Options, grade_all
 from graders.progress import Progress
 from graders.rubric import RubricError
@@ -34,6 +35,17 @@ def _grade(options: Options, show_gradebook: bool) -> int:
     print("\n".join(exports.summary_text(summary)))
     print(f"gradebook: {options.out / 'gradebook.csv'}   class report: {options.out / 'report.html'}   "
           f"feedback: {options.out}/<submission>/feedback.md (.html)")
+    return 0
+
+
+def _gradescope(a: argparse.Namespace) -> int:
+    try:
+        gradescope.build_zip(a.out, rubric=a.rubric, style=a.style, api_map=a.api_map, timeout=a.timeout,
+                             audit_hook_only=a.audit_hook_only)
+    except (RubricError, MapError, gradescope.GradescopeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{a.out}: {a.out.stat().st_size / 1e6:.1f} MB; upload it as the assignment's autograder (README: Gradescope)")
     return 0
 
 
@@ -60,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--audit-hook-only", action="store_true",
                        help="where the kernel refuses namespaces, grade behind a Python audit hook and the "
                             "syscall filter only (a weaker fence; by default every row is then an error)")
+    gradescope.add_arguments(sub.add_parser("gradescope", help="build the autograder zip to upload to Gradescope"))
     a = parser.parse_args(argv)
+    if a.command == "gradescope":
+        return _gradescope(a)
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
                       style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,
