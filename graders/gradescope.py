@@ -226,6 +226,8 @@ def run(root: Path) -> str | None:
                    "tell your instructor to rebuild it")
             _write_not_graded(root, why, manifest)
             return why
+        (root / "results").mkdir(parents=True, exist_ok=True)
+        (root / "results").chmod(0o755)  # the student's code (as nobody under --audit-hook-only) cannot write it
         entry, why = pick_submission(root / "submission")
         if entry is None:
             _write_not_graded(root, why, manifest)
@@ -242,7 +244,6 @@ def run(root: Path) -> str | None:
                 limits={"namespaces": False} if manifest.get("audit_hook_only") else {},
                 pytest_args=list(manifest.get("pytest_args") or []), hide=[str(root.resolve())])
             records, _ = grade.grade_all(options)
-            (root / "results").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(options.out / records[0]["submission"] / "results.json", root / "results" / "results.json")
             return records[0]["error"]
     except Exception as exc:  # whatever broke, the student gets a result that says so
