@@ -45,7 +45,8 @@ def _gradescope(a: argparse.Namespace) -> int:
     except (RubricError, MapError, gradescope.GradescopeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{a.out}: {a.out.stat().st_size / 1e6:.1f} MB; upload it as the assignment's autograder (README: Gradescope)")
+    print(f"{a.out}: {a.out.stat().st_size / 1e6:.1f} MB; upload it as the assignment's autograder "
+          "(README: On Gradescope)")
     return 0
 
 

@@ -124,7 +124,8 @@ def kit_files() -> dict[str, bytes]:
     for package in sorted({p.split(".")[0].rstrip("*") for p in found}):
         for path in sorted((KIT_ROOT / package).rglob("*")):
             rel = path.relative_to(KIT_ROOT)
-            if path.is_file() and path.suffix != ".pyc" and not any(p in IGNORED or p.startswith(".") for p in rel.parts):
+            skipped = any(part in IGNORED or part.startswith(".") for part in rel.parts)
+            if path.is_file() and path.suffix != ".pyc" and not skipped:
                 files[f"kit/{rel.as_posix()}"] = path.read_bytes()
     return files
 

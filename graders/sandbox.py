@@ -113,7 +113,8 @@ def stage_library(dest: Path, extra_probes: tuple[Path, ...] = ()) -> tuple[Path
     except ModuleNotFoundError:  # Python 3.10: the child reads styles.toml with the tomli backport,
         import tomli  # its Python sources (a compiled wheel's modules need a library beside the package)
 
-        shutil.copytree(Path(tomli.__file__).parent, lib / "tomli", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        shutil.copytree(Path(tomli.__file__).parent, lib / "tomli",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.so"))
     names = []
     for i, path in enumerate(extra_probes):
         names.append(f"bpk_extra_probes_{i}")
