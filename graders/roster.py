@@ -35,7 +35,7 @@ class RosterError(Exception):
 class Student:
     submission: str
     name: str
-    row: int  # the CSV row (the header is row 1), to name it in messages
+    row: int  # the file's line (the header is row 1), to name it in messages
     canvas_id: str = ""
     sis_user_id: str = ""
     sis_login_id: str = ""
@@ -57,7 +57,8 @@ def read(path: Path) -> dict[str, Student]:
                           f"(row 1): the header needs submission,name and may add {','.join(OPTIONAL)}.")
     reader.fieldnames = header
     students: dict[str, Student] = {}
-    for row_number, row in enumerate(reader, start=2):
+    for row in reader:
+        row_number = reader.line_num  # the line a text editor shows (csv skips blank lines when counting rows)
         cells = {k: (v or "").strip() for k, v in row.items() if k}
         if not any(cells.values()):
             continue  # a blank line
