@@ -4,6 +4,8 @@
 
     gradebook.csv  summary.json  report.html  <id>/feedback.md  <id>/feedback.html  <id>/results.json
     <id>/record.json
+    canvas.csv  grades.csv  unmatched.csv      with a roster (graders.roster)
+    shard.json                                 with --shard i/N (graders.shards)
 
 (``report.html`` and ``feedback.html``: ``graders.pages``, self-contained HTML with pictures.)
 
