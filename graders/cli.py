@@ -115,5 +115,6 @@ def main(argv: list[str] | None = None) -> int:
                       style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,
                       limits={"namespaces": False} if a.audit_hook_only else {},
                       hide=[str(Path(h).resolve()) for h in a.hide], shard=getattr(a, "shard", None),
-                      roster=a.roster, assignment=a.assignment or rosters.DEFAULT_ASSIGNMENT, extra_checks=a.extra_checks)
+                      roster=a.roster, assignment=a.assignment or rosters.DEFAULT_ASSIGNMENT,
+                      extra_checks=a.extra_checks)
     return _grade(options, show_gradebook=a.command == "demo")

@@ -264,8 +264,10 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
     roster = rosters.read(options.roster) if options.roster else None
     extra = extras.read(options.extra_checks) if options.extra_checks else None
     if extra:  # probes go to each child, test modules to each worker's pytest; the folder stays hidden
-        options = replace(options, extra_sha256=extra.sha256, extra_probes=[*options.extra_probes, *map(str, extra.probes)],
-                          pytest_args=[*options.pytest_args, *map(str, extra.tests)], hide=[*options.hide, str(extra.folder)])
+        options = replace(options, extra_sha256=extra.sha256,
+                          extra_probes=[*options.extra_probes, *map(str, extra.probes)],
+                          pytest_args=[*options.pytest_args, *map(str, extra.tests)],
+                          hide=[*options.hide, str(extra.folder)])
     options.out.mkdir(parents=True, exist_ok=True)
     kit = kit_version()
     subs = every = discover(options.submissions)

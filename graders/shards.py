@@ -170,10 +170,14 @@ def merge(folders: list[Path], out: Path, roster: Path | None = None, assignment
     """Join shard OUT folders into ``out``: (records, summary, the roster read or None). Raises
     ``ShardError`` (or ``RosterError``) before writing anything."""
     from graders import roster as rosters
-    from graders.grade import write_class_files
+    from graders.grade import kit_version, write_class_files
 
     manifests = read_manifests(folders)
     records = check(manifests)
+    graded_with, here = manifests[0][1]["settings"].get("kit"), kit_version()
+    if graded_with != here:  # the class report is drawn here: another kit could draw it differently
+        raise ShardError(f"the shards were graded with kit {graded_with} and this is kit {here}: merge them "
+                         "with the kit that graded them.")
     named = {m["exports"].get("assignment") for _, m in manifests}
     if assignment is None and len(named) > 1:
         raise ShardError(f"shards name the Canvas assignment differently ({', '.join(sorted(map(str, named)))}): "

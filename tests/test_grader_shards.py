@@ -37,8 +37,7 @@ def test_three_shards_merge_into_the_bytes_of_one_run(tmp_path, capsys):
     subs = _small_class(tmp_path / "subs")
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER)
-    common = ["--timeout", "5", "--jobs", "2", "--roster", str(roster), "--assignment", "Backprop Kit (12345)"]
-    fast = {"pytest_args": ["-k", "relu or sigmoid"]}  # the CLI has no pytest pass-through: call grade_all too
+    fast = {"pytest_args": ["-k", "relu or sigmoid"]}  # the CLI passes no pytest options: grade_all it is
     whole, _ = grade_all(Options(subs, tmp_path / "whole", jobs=2, timeout=5, roster=roster,
                                  assignment="Backprop Kit (12345)", **fast))
     if whole[0]["status"] == "error" and "sandbox" in (whole[0]["error"] or ""):  # ada
@@ -158,3 +157,12 @@ def test_merge_of_complete_shards_lists_every_submission_once(three_shards, tmp_
     assert [r["submission"] for r in records] == ["ada", "ben", "chen", "dara", "eli", "fay"]
     assert summary["submissions"] == 6 and students is None
     assert json.loads((tmp_path / "merged" / "shard.json").read_text())["shard"] == "1/1"
+
+
+def test_merge_refuses_when_its_own_kit_is_not_the_one_that_graded(three_shards, tmp_path):
+    _, parts = three_shards
+    for part in parts:
+        manifest = json.loads((part / "shard.json").read_text())
+        manifest["settings"]["kit"] = "0.0.1+000000000000"
+        (part / "shard.json").write_text(json.dumps(manifest))
+    assert _refusal(parts, tmp_path).startswith("the shards were graded with kit 0.0.1+000000000000 and this is kit ")
