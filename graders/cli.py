@@ -2,6 +2,9 @@
 
     python -m graders grade SUBMISSIONS --out OUT [--jobs N] [--timeout S] [--rubric R.toml]
                                          [--style NAME] [--map API.toml] [--force]
+                                         [--shard i/N] [--roster roster.csv [--assignment NAME]]
+                                         [--extra-checks DIR]
+    python -m graders merge OUT_1 ... OUT_N --out OUT [--roster roster.csv] [--assignment NAME]
     python -m graders demo [--out demo-out]      grade examples/submissions, print the gradebook
     python -m graders gradescope --out autograder.zip [--rubric R.toml] [--style NAME] [--map API.toml]
 """
@@ -12,7 +15,8 @@ import sys
 from pathlib import Path
 
 from conformance.adapters.discovery.apimap import MapError
-from graders import exports, gradescope
+from graders import exports, gradescope, roster as rosters, shards
+from graders.extra import ExtraChecksError
 from graders.grade import Options, grade_all
 from graders.progress import Progress
 from graders.rubric import RubricError
@@ -27,14 +31,14 @@ def _grade(options: Options, show_gradebook: bool) -> int:
         return 2
     try:
         records, summary = grade_all(options, progress=Progress())
-    except (RubricError, MapError) as exc:  # before anything was graded
+    except (RubricError, MapError, rosters.RosterError, ExtraChecksError) as exc:  # before anything was graded
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if options.roster:
+        print("\n".join(rosters.unmatched_text(rosters.unmatched(records, rosters.read(options.roster)))))
     if show_gradebook:
         print((options.out / "gradebook.csv").read_text(), end="")
-    print("\n".join(exports.summary_text(summary)))
-    print(f"gradebook: {options.out / 'gradebook.csv'}   class report: {options.out / 'report.html'}   "
-          f"feedback: {options.out}/<submission>/feedback.md (.html)")
+    _summary(options.out, summary)
     return 0
 
 
@@ -50,15 +54,48 @@ def _gradescope(a: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(a) -> int:
+    try:
+        records, summary, students = shards.merge(a.shards, a.out, a.roster, a.assignment)
+    except (shards.ShardError, rosters.RosterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if students is not None:
+        print("\n".join(rosters.unmatched_text(rosters.unmatched(records, students))))
+    _summary(a.out, summary)
+    return 0
+
+
+def _summary(out: Path, summary: dict) -> None:
+    print("\n".join(exports.summary_text(summary)))
+    print(f"gradebook: {out / 'gradebook.csv'}   class report: {out / 'report.html'}   "
+          f"feedback: {out}/<submission>/feedback.md (.html)")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        return shards.parse_shard(text)
+    except shards.ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m graders", description="Batch-grade submitted notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade a folder of submissions")
     g.add_argument("submissions", type=Path)
     g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--shard", type=_shard, metavar="i/N", help="grade only the i-th of N shares of the folder")
+    m = sub.add_parser("merge", help="join the OUT folders of shards graded with --shard i/N")
+    m.add_argument("shards", type=Path, nargs="+")
+    m.add_argument("--out", type=Path, required=True)
     d = sub.add_parser("demo", help="grade the example submissions and print the gradebook")
     d.add_argument("--out", type=Path, default=Path("demo-out"))
+    for p in (g, m, d):
+        p.add_argument("--roster", type=Path, help="CSV of submission,name[,canvas_id,...]: canvas.csv and grades.csv")
+        p.add_argument("--assignment", default=None, help="canvas.csv's assignment column, e.g. 'Backprop Kit (12345)'")
     for p in (g, d):
+        p.add_argument("--extra-checks", type=Path, metavar="DIR", help="your own checks (docs/extra-checks.md)")
         p.add_argument("--jobs", type=int, default=2)
         p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to each call into student code")
         p.add_argument("--rubric", type=Path)
@@ -77,9 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     a = parser.parse_args(argv)
     if a.command == "gradescope":
         return _gradescope(a)
+    if a.command == "merge":
+        return _merge(a)
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
                       style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,
                       limits={"namespaces": False} if a.audit_hook_only else {},
-                      hide=[str(Path(h).resolve()) for h in a.hide])
+                      hide=[str(Path(h).resolve()) for h in a.hide], shard=getattr(a, "shard", None),
+                      roster=a.roster, assignment=a.assignment or rosters.DEFAULT_ASSIGNMENT,
+                      extra_checks=a.extra_checks)
     return _grade(options, show_gradebook=a.command == "demo")

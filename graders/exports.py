@@ -25,6 +25,11 @@ from conformance.report import dropped_where
 GRADEBOOK_COLUMNS = ("submission", "status", "score", "max_score", "style", *COMPONENTS)
 
 
+def component_ids(records: list[dict]) -> list[str]:
+    """The kit's components, then the instructor's own (graders.extra) in the order records have them."""
+    return list(dict.fromkeys([*COMPONENTS, *(c for r in records for c in r["components"])]))
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -53,10 +58,11 @@ def _text_cell(value) -> str:
 def gradebook_csv(records: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(GRADEBOOK_COLUMNS)
+    ids = component_ids(records)
+    writer.writerow([*GRADEBOOK_COLUMNS, *ids[len(COMPONENTS):]])
     for r in sorted(records, key=lambda r: r["submission"]):
         writer.writerow([_text_cell(r["submission"]), r["status"], _full(r["score"]), _full(r["max_score"]),
-                         _text_cell(r["style"]), *(r["components"][c]["verdict"] for c in COMPONENTS)])
+                         _text_cell(r["style"]), *(r["components"].get(c, {}).get("verdict", "") for c in ids)])
     return out.getvalue()
 
 
@@ -93,12 +99,12 @@ def _notes(r: dict) -> list[str]:
 def feedback_md(r: dict) -> str:
     lines = [f"# Feedback for {r['submission']}", "", *_head(r)]
     lines += ["| component | verdict | points | diagnosis |", "|---|---|---|---|"]
-    for c in COMPONENTS:
+    for c in r["components"]:
         e = r["components"][c]
         pts = f"{_num(e['score'])} / {_num(e['points'])}" if e["points"] else "not scored"
         diagnosis = (e.get("policy") or e["diagnosis"]).replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {c} | {e['verdict']} | {pts} | {diagnosis} |")
-    fix = [c for c in COMPONENTS if _to_fix(r["components"][c])]
+    fix = [c for c in r["components"] if _to_fix(r["components"][c])]
     if fix:
         lines += ["", "## What to fix"]
         for c in fix:
@@ -165,7 +171,7 @@ def gradescope_results(r: dict) -> dict:
     the top-level output the head and notes of feedback.md. Scores rounded as the pages show them."""
     visibility = r.get("visibility") or {}
     tests = []
-    for c in COMPONENTS:
+    for c in r["components"]:
         e = r["components"][c]
         tests.append({
             "name": c, "score": _rounded(e["score"]), "max_score": _rounded(e["points"]),
@@ -190,12 +196,11 @@ def diagnosis_key(component: str, entry: dict) -> str:
 
 def summary(records: list[dict], top: int = 10) -> dict:
     n = len(records)
-    pass_rate = {c: (sum(r["components"][c]["verdict"] == "pass" for r in records) / n if n else 0.0)
-                 for c in COMPONENTS}
+    pass_rate = {c: (sum(r["components"].get(c, {}).get("verdict") == "pass" for r in records) / n if n else 0.0)
+                 for c in component_ids(records)}
     diagnoses = Counter()
     for r in records:
-        for c in COMPONENTS:
-            e = r["components"][c]
+        for c, e in r["components"].items():
             if e["verdict"] in ("fail", "error", "timeout") and r["status"] != "error":
                 diagnoses[diagnosis_key(c, e)] += 1
     return {

@@ -4,6 +4,8 @@
 
     gradebook.csv  summary.json  report.html  <id>/feedback.md  <id>/feedback.html  <id>/results.json
     <id>/record.json
+    canvas.csv  grades.csv  unmatched.csv      with a roster (graders.roster)
+    shard.json                                 with --shard i/N (graders.shards)
 
 (``report.html`` and ``feedback.html``: ``graders.pages``, self-contained HTML with pictures.)
 
@@ -35,7 +37,7 @@ from typing import Callable
 
 from conformance.adapters.discovery.apimap import read_map
 from conformance.components import COMPONENTS
-from graders import exports, pages, rubric as rubrics
+from graders import exports, extra as extras, pages, roster as rosters, rubric as rubrics, shards
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -58,6 +60,11 @@ class Options:
     hide: list[str] = field(default_factory=list)
     api_map: Path | None = None  # --map api.toml, read once by grade_all
     pins: dict | None = None  # the map's tables as read: what crosses into each child (set by grade_all)
+    shard: tuple[int, int] | None = None  # --shard i/N: grade only graders.shards.shard_of(id, N) == i
+    roster: Path | None = None  # --roster roster.csv: canvas.csv, grades.csv, unmatched.csv
+    assignment: str = rosters.DEFAULT_ASSIGNMENT  # canvas.csv's assignment column
+    extra_checks: Path | None = None  # --extra-checks DIR (graders.extra), read by grade_all
+    extra_sha256: str | None = None  # that folder's hash (set by grade_all): changing a check regrades
 
 
 def discover(folder: Path) -> list[tuple[str, Path | None, str | None]]:
@@ -132,7 +139,7 @@ def submission_key(path: Path | None, options: Options, rubric: rubrics.Rubric |
     digest = hashlib.sha256(path.read_bytes() if path else b"")
     scoring = [rubric.source, rubric.points, rubric.partial, rubric.zero, rubric.visibility] if rubric else None
     settings = [kit, options.style, options.timeout, options.max_timeouts, options.limits, options.pytest_args,
-                scoring, options.pins]
+                scoring, options.pins, *([options.extra_sha256] if options.extra_sha256 else [])]
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -180,13 +187,15 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
         return json.loads(result_path.read_text()), None, elapsed
 
 
-def _blank_components(verdict: str, diagnosis: str) -> dict:
-    return {c: {"verdict": verdict, "diagnosis": diagnosis, "checks": []} for c in COMPONENTS}
+def _blank_components(verdict: str, diagnosis: str, ids=COMPONENTS) -> dict:
+    return {c: {"verdict": verdict, "diagnosis": diagnosis, "checks": []} for c in ids}
 
 
 def make_record(sub_id: str, result: dict | None, error: str | None, rubric_given: rubrics.Rubric | None,
-                elapsed: float) -> dict:
-    """One submission's record: status, per-component verdict/score/diagnosis, what was dropped."""
+                elapsed: float, extra: dict[str, float] | None = None) -> dict:
+    """One submission's record: status, per-component verdict/score/diagnosis, what was dropped.
+    ``extra``: the instructor's own components and their points (``graders.extra``), after the kit's."""
+    ids = (*COMPONENTS, *(extra or {}))
     result = result or {}
     hello = result.get("hello") or {}
     failure = result.get("load_failure")
@@ -195,19 +204,20 @@ def make_record(sub_id: str, result: dict | None, error: str | None, rubric_give
     if error is None and failure:
         error = failure["message"]
         status = "timeout" if failure["kind"] == "timeout" else "error"
-        components = _blank_components(status, f"not graded: {error}")
+        components = _blank_components(status, f"not graded: {error}", ids)
     elif error is None and not report:
         error = "the conformance suite produced no report"
-        status, components = "error", _blank_components("error", f"not graded: {error}")
+        status, components = "error", _blank_components("error", f"not graded: {error}", ids)
     elif error is not None:
-        status, components = "error", _blank_components("error", f"not graded: {error}")
+        status, components = "error", _blank_components("error", f"not graded: {error}", ids)
     else:
         components = {c: dict(report["components"].get(c) or {"verdict": "missing", "diagnosis": "not run",
-                                                               "checks": []}) for c in COMPONENTS}
+                                                               "checks": []}) for c in ids}
         status = "timeout" if any(e["verdict"] == "timeout" for e in components.values()) else "ok"
     rubric = rubric_given or rubrics.default_for(style if style != "unknown" else None)
+    rubric = rubrics.with_points(rubric, extra or {})
     imports = result.get("imports") or []
-    zeroed = rubrics.zeroed_by_policy(rubric, imports)
+    zeroed = rubrics.zeroed_by_policy(rubric, imports, ids)
     for c, e in components.items():
         e["points"] = rubric.points.get(c, 0.0)
         e["score"] = 0.0 if c in zeroed else rubrics.score_component(rubric, c, e)
@@ -245,14 +255,25 @@ def read_api_map(path: Path) -> tuple[dict, dict]:
 
 
 def grade_all(options: Options, progress: Callable[[dict], None] | None = None) -> tuple[list[dict], dict]:
+    """Grade the folder (``options.shard``: only that share of it) and write OUT. Raises
+    ``RubricError``, ``MapError``, ``RosterError`` or ``ExtraChecksError`` before grading anything."""
     in_force = None
     if options.api_map is not None:  # before anything is graded: a malformed map stops the run
         pins, in_force = read_api_map(options.api_map)
         options = replace(options, pins=pins)
-    options.out.mkdir(parents=True, exist_ok=True)
     rubric = rubrics.load(options.rubric) if options.rubric else None
+    roster = rosters.read(options.roster) if options.roster else None
+    extra = extras.read(options.extra_checks) if options.extra_checks else None
+    if extra:  # probes go to each child, test modules to each worker's pytest; the folder stays hidden
+        options = replace(options, extra_sha256=extra.sha256,
+                          extra_probes=[*options.extra_probes, *map(str, extra.probes)],
+                          pytest_args=[*options.pytest_args, *map(str, extra.tests)],
+                          hide=[*options.hide, str(extra.folder)])
+    options.out.mkdir(parents=True, exist_ok=True)
     kit = kit_version()
-    subs = discover(options.submissions)
+    subs = every = discover(options.submissions)
+    if options.shard:
+        subs = [s for s in every if shards.shard_of(s[0], options.shard[1]) == options.shard[0]]
     records: dict[str, dict] = {}
     todo = []
     for sub_id, path, problem in subs:
@@ -276,10 +297,10 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
                 result, error, elapsed = None, problem, 0.0
             else:
                 result, error, elapsed = run_worker(path, options, folder / "grading.log")
-            record = make_record(sub_id, result, error, rubric, elapsed)
+            record = make_record(sub_id, result, error, rubric, elapsed, extra and extra.points)
         except Exception as exc:  # the batch goes on whatever one submission does
             record = make_record(sub_id, None, f"the grader failed on this submission ({type(exc).__name__}: {exc})",
-                                 rubric, 0.0)
+                                 rubric, 0.0, extra and extra.points)
         record["key"] = key
         record["map"] = in_force
         exports.write_atomic(folder / "feedback.md", exports.feedback_md(record))
@@ -298,8 +319,37 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
             if progress:
                 progress(dict(state, last=record["submission"], status=record["status"]))
     ordered = [records[k] for k in sorted(records)]
-    exports.write_atomic(options.out / "gradebook.csv", exports.gradebook_csv(ordered))
-    summary = exports.summary(ordered)
-    exports.write_atomic(options.out / "summary.json", exports.dumps(summary))
-    exports.write_atomic(options.out / "report.html", pages.class_report_html(ordered, summary))
-    return ordered, summary
+    if options.shard:
+        roster_in_force = {"path": str(options.roster.resolve()), "sha256": shards.file_sha256(options.roster)} \
+            if options.roster else None
+        shards.write_manifest(options.out, options.shard, grading_settings(options, rubric, kit, in_force),
+                              [s[0] for s in every], list(records),
+                              {"roster": roster_in_force, "assignment": options.assignment})
+    return ordered, write_class_files(options.out, ordered, roster, options.assignment)
+
+
+def grading_settings(options: Options, rubric: rubrics.Rubric | None, kit: str, api_map: dict | None) -> dict:
+    """What a grade depends on besides the submission: two shards merge only when these agree."""
+    return {"kit": kit, "rubric": shards.file_sha256(options.rubric) if rubric else
+            "shipped " + shards.folder_sha256(list(rubrics.RUBRICS.glob("*.toml"))),
+            "style": options.style, "map": api_map and api_map["sha256"], "timeout": options.timeout,
+            "worker_timeout": options.worker_timeout, "max_timeouts": options.max_timeouts,
+            "limits": options.limits, "pytest_args": [a for a in options.pytest_args if not a.endswith(".py")],
+            "extra_checks": options.extra_sha256}
+
+
+def write_class_files(out: Path, records: list[dict], roster: dict | None = None,
+                      assignment: str = rosters.DEFAULT_ASSIGNMENT) -> dict:
+    """The class-wide files, from the records alone (``grade_all`` and ``graders.shards`` merge both
+    write them here, so one run and a merge of shards give the same bytes): gradebook.csv,
+    summary.json, report.html and, with a roster, canvas.csv, grades.csv and unmatched.csv."""
+    records = json.loads(exports.dumps(records))  # fresh records read exactly as saved ones
+    exports.write_atomic(out / "gradebook.csv", exports.gradebook_csv(records))
+    summary = exports.summary(records)
+    exports.write_atomic(out / "summary.json", exports.dumps(summary))
+    exports.write_atomic(out / "report.html", pages.class_report_html(records, summary))
+    if roster is not None:
+        exports.write_atomic(out / "canvas.csv", rosters.canvas_csv(records, roster, assignment))
+        exports.write_atomic(out / "grades.csv", rosters.grades_csv(records, roster))
+        exports.write_atomic(out / "unmatched.csv", rosters.unmatched_csv(rosters.unmatched(records, roster)))
+    return summary

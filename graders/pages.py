@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from conformance import pages
-from conformance.components import COMPONENTS
 from conformance.pages import figures
 from graders import exports
 
@@ -58,7 +57,7 @@ def feedback_html(record: dict) -> str:
     report = {"components": record["components"], "inventory": record.get("inventory") or {}}
     scored = {c: (e.get("score", 0.0), e.get("points", 0.0)) for c, e in record["components"].items()}
     return _env().get_template("feedback.html.j2").render(
-        r=record, rows=pages.component_rows(report, scored=scored), inventory=pages.inventory_lines(report),
+        r=record, rows=pages.component_rows(report, list(record["components"]), scored=scored), inventory=pages.inventory_lines(report),
         dropped=pages.dropped_lines(record), csp=pages.csp())
 
 
@@ -100,8 +99,7 @@ def common_diagnoses(records: list[dict], top: int = 10) -> list[dict]:
     for r in records:
         if r["status"] == "error":
             continue
-        for c in COMPONENTS:
-            e = r["components"][c]
+        for c, e in r["components"].items():
             if e["verdict"] in ("fail", "error", "timeout"):
                 who.setdefault(exports.diagnosis_key(c, e), []).append(r["submission"])
     counts = Counter({k: len(v) for k, v in who.items()})
@@ -110,10 +108,11 @@ def common_diagnoses(records: list[dict], top: int = 10) -> list[dict]:
 
 def class_report_html(records: list[dict], summary: dict) -> str:
     """The class page: gradebook (sortable, rows linking to feedback pages), charts, diagnoses."""
+    ids = exports.component_ids(records)
     rows = [{"id": r["submission"], "status": r["status"], "score": r["score"], "max_score": r["max_score"],
-             "style": r["style"], "verdicts": [(c, r["components"][c]["verdict"]) for c in COMPONENTS]}
+             "style": r["style"], "verdicts": [(c, r["components"].get(c, {}).get("verdict", "")) for c in ids]}
             for r in records]
     return _env().get_template("report.html.j2").render(
-        rows=rows, components=COMPONENTS, summary=summary, severity=SEVERITY,
+        rows=rows, components=ids, summary=summary, severity=SEVERITY,
         pass_rate=pass_rate_chart(summary), histogram=score_histogram(records),
         diagnoses=common_diagnoses(records), script=SORT_SCRIPT, csp=pages.csp(SORT_SCRIPT))

@@ -18,7 +18,7 @@ A rubric is a TOML file (see ``graders/rubrics/*.toml``, one per assignment styl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from conformance.components import COMPONENTS
@@ -101,11 +101,16 @@ def score_component(rubric: Rubric, component: str, entry: dict) -> float:
     return round(points * passed / len(checks), 4)
 
 
-def zeroed_by_policy(rubric: Rubric, imports: list[str]) -> dict[str, str]:
-    """component -> the sentence saying which import zeroed it."""
+def with_points(rubric: Rubric, extra: dict[str, float]) -> Rubric:
+    """The rubric with the points of components it does not know (instructor-only checks, graders.extra)."""
+    return replace(rubric, points={**rubric.points, **{c: p for c, p in extra.items() if p}}) if extra else rubric
+
+
+def zeroed_by_policy(rubric: Rubric, imports: list[str], components=COMPONENTS) -> dict[str, str]:
+    """component -> the sentence saying which import zeroed it (``"*"``: every one of ``components``)."""
     out = {}
     for module in imports:
         for comp in rubric.zero.get(module, ()):
-            for c in (COMPONENTS if comp == "*" else (comp,)):
+            for c in (components if comp == "*" else (comp,)):
                 out.setdefault(c, f"scored 0 because the submission imports {module}, which this rubric forbids")
     return out
