@@ -14,6 +14,7 @@ from pathlib import Path
 from conformance.adapters.discovery.apimap import MapError
 from graders import exports
 from graders.grade import Options, grade_all
+from graders.isolation import MODES, IsolationRefused
 from graders.rubric import RubricError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
@@ -36,7 +37,7 @@ def _grade(options: Options, show_gradebook: bool) -> int:
         return 2
     try:
         records, summary = grade_all(options, progress=_progress)
-    except (RubricError, MapError) as exc:  # before anything was graded
+    except (RubricError, MapError, IsolationRefused) as exc:  # before anything was graded
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if show_gradebook:
@@ -67,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
                        help="regrade the submissions whose row is error or timeout, keep the ok ones")
         p.add_argument("--hide", action="append", default=[], metavar="FOLDER",
                        help="another folder student code must not see (your solutions, say); repeatable")
-        p.add_argument("--audit-hook-only", action="store_true",
-                       help="where the kernel refuses namespaces, grade behind a Python audit hook and the "
-                            "syscall filter only (a weaker fence; by default every row is then an error)")
+        p.add_argument("--isolation", choices=MODES, default="auto",
+                       help="the sandbox's fence: namespaces; container (root without namespaces, as in "
+                            "Docker or Gradescope); audit-hook (the weakest); auto: namespaces if they can be "
+                            "had, else container as root, else every row says why (default)")
+        p.add_argument("--audit-hook-only", action="store_true", help="the same as --isolation audit-hook")
     a = parser.parse_args(argv)
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
                       style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,
-                      limits={"namespaces": False} if a.audit_hook_only else {},
+                      isolation="audit-hook" if a.audit_hook_only else a.isolation,
                       hide=[str(Path(h).resolve()) for h in a.hide])
     return _grade(options, show_gradebook=a.command == "demo")

@@ -192,6 +192,8 @@ def summary_text(s: dict) -> list[str]:
     for key in ("errors", "timeouts"):
         if s[key]:
             lines.append(f"{key}: {', '.join(s[key])}")
+    if s.get("isolation"):
+        lines.append(f"isolation: {s['isolation']['mode']} ({s['isolation']['why']})")
     return lines
 
 

@@ -35,7 +35,7 @@ from typing import Callable
 
 from conformance.adapters.discovery.apimap import read_map
 from conformance.components import COMPONENTS
-from graders import exports, pages, rubric as rubrics
+from graders import exports, isolation, pages, rubric as rubrics
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -53,6 +53,7 @@ class Options:
     max_timeouts: int = 8
     worker_timeout: float | None = None  # hard limit on one submission; default from timeout
     limits: dict = field(default_factory=dict)  # overrides of graders.sandbox.Limits
+    isolation: str = "auto"  # --isolation: graders/isolation.py chooses the mode in force once
     pytest_args: list[str] = field(default_factory=list)
     extra_probes: list[str] = field(default_factory=list)
     hide: list[str] = field(default_factory=list)
@@ -142,6 +143,8 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
     hard = options.worker_timeout or max(300.0, 30 * options.timeout)
     # Everything the worker and its sandboxes write goes under tmp, removed even after a kill.
     with tempfile.TemporaryDirectory(prefix="bpk-grade-", ignore_cleanup_errors=True) as tmp:
+        if options.limits.get("isolation") == "container":
+            os.chmod(tmp, 0o711)  # the sandbox's user passes through to its folders; it lists nothing
         result_path = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "graders.worker", str(Path(path).resolve()), str(result_path),
                "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
@@ -247,7 +250,11 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
     if options.api_map is not None:  # before anything is graded: a malformed map stops the run
         pins, in_force = read_api_map(options.api_map)
         options = replace(options, pins=pins)
-    options.out.mkdir(parents=True, exist_ok=True)
+    mode, why = isolation.choose(options.limits.get("isolation") or options.isolation)
+    options = replace(options, limits={**options.limits, "isolation": mode})
+    options.out.mkdir(mode=0o700 if mode == "container" else 0o777, parents=True, exist_ok=True)
+    if mode == "container":  # before anything is graded: what the sandbox's users could read
+        isolation.check_container(options.submissions, options.out, options.hide)
     rubric = rubrics.load(options.rubric) if options.rubric else None
     kit = kit_version()
     subs = discover(options.submissions)
@@ -298,6 +305,7 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
     ordered = [records[k] for k in sorted(records)]
     exports.write_atomic(options.out / "gradebook.csv", exports.gradebook_csv(ordered))
     summary = exports.summary(ordered)
+    summary["isolation"] = {"mode": mode, "why": why}
     exports.write_atomic(options.out / "summary.json", exports.dumps(summary))
     exports.write_atomic(options.out / "report.html", pages.class_report_html(ordered, summary))
     return ordered, summary
