@@ -180,11 +180,15 @@ class IsolationError(Exception):
 
 def isolate(cfg: dict) -> dict:
     """Namespaces, mounts and a user drop; returns what is in force. Fails closed: the audit hook
-    alone only when the grader asked for it (Limits.namespaces False, ``--audit-hook-only``)."""
-    done = {"network": "audit hook only", "filesystem": "audit hook only", "user": str(os.getuid())}
+    alone only when the grader asked for it (``--isolation audit-hook``); container mode
+    (``contain``) only when it asked for that (graders/isolation.py chooses)."""
+    done = {"mode": cfg["limits"].get("isolation", "namespaces"), "network": "audit hook only",
+            "filesystem": "audit hook only", "user": str(os.getuid())}
     root = os.getuid() == 0
-    if not cfg["limits"].get("namespaces", True):
-        done["fallback_reason"] = "namespaces turned off (Limits.namespaces)"
+    if done["mode"] == "container":
+        return contain(cfg, done)
+    if done["mode"] != "namespaces":
+        done["fallback_reason"] = "namespaces turned off (--isolation audit-hook)"
         if root:  # never as root: nobody, where nobody can run this Python; else no grading
             needed = [os.path.dirname(os.__file__), cfg["lib"], cfg["work"], *cfg["bind_into_lib"].values()]
             shut = [p for p in needed if not _others_can_enter(p)]
@@ -205,7 +209,8 @@ def isolate(cfg: dict) -> dict:
     except OSError as exc:
         raise IsolationError(  # the README's instructors section says how to allow them
             f"the grading sandbox could not create its namespaces ({exc.strerror}): grade as root, "
-            f"allow unprivileged user namespaces, or pass --audit-hook-only for a weaker fence") from None
+            f"allow unprivileged user namespaces, or pass --isolation container (as root) or --audit-hook-only "
+            f"for a weaker fence") from None
     try:
         if not root:
             for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
@@ -229,6 +234,98 @@ def isolate(cfg: dict) -> dict:
     except OSError as exc:
         raise IsolationError(f"the grading sandbox could not be set up ({exc})") from None
     return done
+
+
+def contain(cfg: dict, done: dict) -> dict:
+    """Container mode (root without namespaces): become the user of its own the worker chose
+    (``cfg["uid"]``, owner of the 0700 working folder), with no groups and no capabilities, then
+    Landlock where the kernel has it. What other users may not read (the kit, the submissions,
+    the results) the grader checked before grading started; the syscall filter, which refuses
+    sockets, is required in this mode (``main``)."""
+    if os.getuid() != 0:
+        raise IsolationError("the grading sandbox's container isolation needs the grader to run as root")
+    uid = cfg["uid"]
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)  # from root to another uid: every capability goes with it
+    except OSError as exc:
+        raise IsolationError(f"the grading sandbox could not become user {uid} ({exc.strerror})") from None
+    done["user"] = f"{uid} (no capabilities; a user of its own)"
+    done["network"] = "none: the syscall filter refuses sockets"
+    done["processes"] = f"its own user {uid}: signals reach no other process"
+    done["filesystem"] = (f"its own 0700 working folder (size-capped by the worker); the kit, submissions and "
+                          f"results unreadable to user {uid}; " + landlock(cfg))
+    return done
+
+
+# Landlock (Linux 5.13+): what a process may do beneath each folder, set by the process itself,
+# unprivileged, for good. Access rights by ABI version (1: the first 13 bits; 2: REFER;
+# 3: TRUNCATE; 5: IOCTL_DEV); ABI 4 adds TCP rules, ABI 6 scopes signals and abstract sockets.
+LL_EXECUTE, LL_WRITE_FILE, LL_READ_FILE, LL_READ_DIR = 1, 2, 4, 8
+LL_ALL_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
+SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+
+
+def landlock(cfg: dict) -> str:
+    """Confine this process with Landlock: read (and map) the system folders, the Python install,
+    its library folder, /proc and a few devices; read and write its working folder only; no TCP
+    and no signals outside its domain where the ABI has them. Returns what is in force."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    syscall = libc.syscall
+    syscall.restype = ctypes.c_long
+    abi = syscall(ctypes.c_long(SYS_LANDLOCK_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        return f"no Landlock ({os.strerror(ctypes.get_errno())}): other folders are fenced by owner and mode only"
+    handled = LL_ALL_BY_ABI[min(abi, 5)]
+
+    class Ruleset(ctypes.Structure):  # struct landlock_ruleset_attr
+        _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+    class Beneath(ctypes.Structure):  # struct landlock_path_beneath_attr (packed)
+        _pack_ = 1
+        _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    attr = Ruleset(handled, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)  # TCP bind+connect; signals+abstract
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    fd = syscall(ctypes.c_long(SYS_LANDLOCK_CREATE_RULESET), ctypes.byref(attr), ctypes.c_size_t(size),
+                 ctypes.c_uint32(0))
+    if fd < 0:
+        raise IsolationError(f"the grading sandbox could not create its Landlock rules "
+                             f"({os.strerror(ctypes.get_errno())})")
+    read = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR
+    file_rights = LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | (1 << 14 if abi >= 3 else 0)
+    rules = [(f, read) for f in (*SYSTEM, *cfg["keep"], cfg["lib"], *cfg["bind_into_lib"].values(),
+                                 "/proc", "/sys/devices/system/cpu", "/etc/ld.so.cache")]
+    rules += [(f"/dev/{d}", LL_READ_FILE | LL_WRITE_FILE) for d in DEVICES] + [(cfg["work"], handled)]
+    try:
+        for path, rights in rules:
+            try:
+                target = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:  # absent here (/lib32, say): nothing to allow
+                continue
+            try:
+                if not os.path.isdir(path):
+                    rights &= file_rights
+                rule = Beneath(rights & handled, target)
+                if syscall(ctypes.c_long(SYS_LANDLOCK_ADD_RULE), ctypes.c_int(fd), ctypes.c_int(1), ctypes.byref(rule),
+                           ctypes.c_uint32(0)) != 0:
+                    raise IsolationError(f"the grading sandbox could not allow {path} in its Landlock rules "
+                                         f"({os.strerror(ctypes.get_errno())})")
+            finally:
+                os.close(target)
+        PR_SET_NO_NEW_PRIVS = 38
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0)) != 0 or syscall(ctypes.c_long(SYS_LANDLOCK_RESTRICT_SELF),
+                                                         ctypes.c_int(fd), ctypes.c_uint32(0)) != 0:
+            raise IsolationError(f"the grading sandbox could not restrict itself with Landlock "
+                                 f"({os.strerror(ctypes.get_errno())})")
+    finally:
+        os.close(fd)
+    return (f"Landlock ABI {abi}: reads only system folders, Python, its library and working folder, writes only "
+            f"its working folder" + (", no TCP" if abi >= 4 else "") + ("; no signals out" if abi >= 6 else ""))
 
 
 def _others_can_enter(path: str) -> bool:
@@ -286,7 +383,7 @@ def build_root(libc: _Libc, cfg: dict, hide: list[str]) -> str:
     ``hide``, those that are visible there even so (data sets under /usr/share, the Python's
     site-packages, ...) get an empty read-only tmpfs. Returns which /proc the child has."""
     box = cfg["box"]
-    libc.mount("tmpfs", box, "tmpfs", 0, "mode=0755,size=64m")
+    libc.mount("tmpfs", box, "tmpfs", 0, f"mode=0755,size={cfg['limits']['work_mb']}m")
 
     def bind(source: str, target: str | None = None) -> None:
         target = box + (target or source)
@@ -480,6 +577,11 @@ def main(argv: list[str]) -> None:
             os._exit(SETUP_FAILED)
     else:
         isolation["syscalls"] = "none (turned off: Limits.syscall_filter)"
+    if isolation["mode"] == "container" and not isolation["syscalls"].startswith("seccomp"):
+        # without namespaces, the filter is what keeps sockets and new processes away
+        print(f"the grading sandbox's container isolation needs its syscall filter, which is "
+              f"{isolation['syscalls']}: install libseccomp2", file=sys.stderr, flush=True)
+        os._exit(SETUP_FAILED)
     install_audit_hook(hidden, cfg["keep"], cfg["work"])
     out = CappedWriter(cfg["output_cap"])
     sys.stdout = sys.stderr = out

@@ -18,6 +18,7 @@ from conformance.adapters.discovery.apimap import MapError
 from graders import exports, gradescope, roster as rosters, shards
 from graders.extra import ExtraChecksError
 from graders.grade import Options, grade_all
+from graders.isolation import MODES, IsolationRefused
 from graders.progress import Progress
 from graders.rubric import RubricError
 
@@ -31,7 +32,7 @@ def _grade(options: Options, show_gradebook: bool) -> int:
         return 2
     try:
         records, summary = grade_all(options, progress=Progress())
-    except (RubricError, MapError, rosters.RosterError, ExtraChecksError) as exc:  # before anything was graded
+    except (RubricError, MapError, rosters.RosterError, ExtraChecksError, IsolationRefused) as exc:  # before grading
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if options.roster:
@@ -45,7 +46,7 @@ def _grade(options: Options, show_gradebook: bool) -> int:
 def _gradescope(a: argparse.Namespace) -> int:
     try:
         gradescope.build_zip(a.out, rubric=a.rubric, style=a.style, api_map=a.api_map, timeout=a.timeout,
-                             audit_hook_only=a.audit_hook_only)
+                             isolation="audit-hook" if a.audit_hook_only else a.isolation)
     except (RubricError, MapError, gradescope.GradescopeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -107,9 +108,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="regrade the submissions whose row is error or timeout, keep the ok ones")
         p.add_argument("--hide", action="append", default=[], metavar="FOLDER",
                        help="another folder student code must not see (your solutions, say); repeatable")
-        p.add_argument("--audit-hook-only", action="store_true",
-                       help="where the kernel refuses namespaces, grade behind a Python audit hook and the "
-                            "syscall filter only (a weaker fence; by default every row is then an error)")
+        p.add_argument("--isolation", choices=MODES, default="auto",
+                       help="the sandbox's fence: namespaces; container (root without namespaces, as in "
+                            "Docker or Gradescope); audit-hook (the weakest); auto: namespaces if they can be "
+                            "had, else container as root, else every row says why (default)")
+        p.add_argument("--audit-hook-only", action="store_true", help="the same as --isolation audit-hook")
     gradescope.add_arguments(sub.add_parser("gradescope", help="build the autograder zip to upload to Gradescope"))
     a = parser.parse_args(argv)
     if a.command == "gradescope":
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
                       style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,
-                      limits={"namespaces": False} if a.audit_hook_only else {},
+                      isolation="audit-hook" if a.audit_hook_only else a.isolation,
                       hide=[str(Path(h).resolve()) for h in a.hide], shard=getattr(a, "shard", None),
                       roster=a.roster, assignment=a.assignment or rosters.DEFAULT_ASSIGNMENT,
                       extra_checks=a.extra_checks)

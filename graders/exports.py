@@ -211,6 +211,7 @@ def summary(records: list[dict], top: int = 10) -> dict:
         "common_diagnoses": [{"diagnosis": d, "count": k} for d, k in diagnoses.most_common(top)],
         "errors": sorted(r["submission"] for r in records if r["status"] == "error"),
         "timeouts": sorted(r["submission"] for r in records if r["status"] == "timeout"),
+        "isolation": next((r["sandbox"] for r in records if r.get("sandbox")), None),
     }
 
 
@@ -224,6 +225,8 @@ def summary_text(s: dict) -> list[str]:
     for key in ("errors", "timeouts"):
         if s[key]:
             lines.append(f"{key}: {', '.join(s[key])}")
+    if s.get("isolation"):
+        lines.append(f"isolation: {s['isolation']['mode']} ({s['isolation']['why']})")
     return lines
 
 

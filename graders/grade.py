@@ -37,7 +37,7 @@ from typing import Callable
 
 from conformance.adapters.discovery.apimap import read_map
 from conformance.components import COMPONENTS
-from graders import exports, extra as extras, pages, roster as rosters, rubric as rubrics, shards
+from graders import exports, extra as extras, isolation, pages, roster as rosters, rubric as rubrics, shards
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -55,6 +55,7 @@ class Options:
     max_timeouts: int = 8
     worker_timeout: float | None = None  # hard limit on one submission; default from timeout
     limits: dict = field(default_factory=dict)  # overrides of graders.sandbox.Limits
+    isolation: str = "auto"  # --isolation: graders/isolation.py chooses the mode in force once
     pytest_args: list[str] = field(default_factory=list)
     extra_probes: list[str] = field(default_factory=list)
     hide: list[str] = field(default_factory=list)
@@ -150,6 +151,8 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
     hard = options.worker_timeout or max(300.0, 30 * options.timeout)
     # Everything the worker and its sandboxes write goes under tmp, removed even after a kill.
     with tempfile.TemporaryDirectory(prefix="bpk-grade-", ignore_cleanup_errors=True) as tmp:
+        if options.limits.get("isolation") == "container":
+            os.chmod(tmp, 0o711)  # the sandbox's user passes through to its folders; it lists nothing
         result_path = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "graders.worker", str(Path(path).resolve()), str(result_path),
                "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
@@ -269,7 +272,11 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
                           extra_probes=[*options.extra_probes, *map(str, extra.probes)],
                           pytest_args=[*options.pytest_args, *map(str, extra.tests)],
                           hide=[*options.hide, str(extra.folder)])
-    options.out.mkdir(parents=True, exist_ok=True)
+    mode, why = isolation.choose(options.limits.get("isolation") or options.isolation)
+    options = replace(options, limits={**options.limits, "isolation": mode})
+    options.out.mkdir(mode=0o700 if mode == "container" else 0o777, parents=True, exist_ok=True)
+    if mode == "container":  # before anything is graded: what the sandbox's users could read
+        isolation.check_container(options.submissions, options.out, options.hide)
     kit = kit_version()
     subs = every = discover(options.submissions)
     if options.shard:
@@ -303,6 +310,7 @@ def grade_all(options: Options, progress: Callable[[dict], None] | None = None) 
                                  rubric, 0.0, extra and extra.points)
         record["key"] = key
         record["map"] = in_force
+        record["sandbox"] = {"mode": mode, "why": why}  # the isolation chosen for the batch (the summary says it)
         exports.write_atomic(folder / "feedback.md", exports.feedback_md(record))
         exports.write_atomic(folder / "feedback.html", pages.feedback_html(record))
         exports.write_atomic(folder / "results.json", exports.dumps(exports.gradescope_results(record)))

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from conformance.tomlread import tomllib
 from graders import exports, grade, rubric as rubrics
+from graders.isolation import MODES
 from graders.sandbox import KIT_ROOT
 
 MANIFEST = "autograder.json"
@@ -108,9 +110,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map", type=Path, dest="api_map", metavar="API.toml",
                    help="pin what discovery gets wrong, for every submission (conformance/MAP.md)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to each call into student code")
-    p.add_argument("--audit-hook-only", action="store_true",
-                   help="grade behind a Python audit hook and the syscall filter only, where namespaces cannot "
-                        "be had (Gradescope's Docker): a weak fence, read the README first")
+    p.add_argument("--isolation", choices=MODES, default="auto",
+                   help="the sandbox's fence (README); auto, the default, takes container isolation on Gradescope, "
+                        "where namespaces cannot be had")
+    p.add_argument("--audit-hook-only", action="store_true", help="the same as --isolation audit-hook (weak)")
 
 
 def kit_files() -> dict[str, bytes]:
@@ -131,7 +134,7 @@ def kit_files() -> dict[str, bytes]:
 
 
 def build_zip(out: Path, *, rubric: Path | None = None, style: str | None = None, api_map: Path | None = None,
-              timeout: float = 60.0, audit_hook_only: bool = False, pytest_args: tuple[str, ...] = ()) -> dict:
+              timeout: float = 60.0, isolation: str = "auto", pytest_args: tuple[str, ...] = ()) -> dict:
     """Write the autograder zip to ``out``; return its manifest. The rubric and the map are read and
     checked here (``RubricError`` / ``MapError``), so a mistake shows now, not in every student's result.
     ``pytest_args`` narrows the suite (the kit's own tests only)."""
@@ -152,7 +155,9 @@ def build_zip(out: Path, *, rubric: Path | None = None, style: str | None = None
             config["map"] = f"config/map-{Path(api_map).name}"
         files[config["map"]] = Path(api_map).read_bytes()
     kit = grade.kit_version()
-    manifest = {"kit": kit, "style": style, "timeout": timeout, "audit_hook_only": audit_hook_only,
+    if isolation not in MODES:
+        raise GradescopeError(f"--isolation {isolation!r} is not one of {', '.join(MODES)}.")
+    manifest = {"kit": kit, "style": style, "timeout": timeout, "isolation": isolation,
                 "pytest_args": list(pytest_args), **config}
     fallback = {"score": 0, "output": FALLBACK, "tests": [
         {"name": "autograder", "score": 0, "max_score": 0, "status": "failed", "output": FALLBACK}]}
@@ -228,7 +233,9 @@ def run(root: Path) -> str | None:
             _write_not_graded(root, why, manifest)
             return why
         (root / "results").mkdir(parents=True, exist_ok=True)
-        (root / "results").chmod(0o755)  # the student's code (as nobody under --audit-hook-only) cannot write it
+        (root / "results").chmod(0o755)  # the student's code (another user) cannot write it
+        if os.getuid() == 0:  # Gradescope's container: the kit, its venv, the data and the upload, closed to
+            root.chmod(stat.S_IMODE(root.stat().st_mode) & ~0o007)  # the sandbox's users (container mode)
         entry, why = pick_submission(root / "submission")
         if entry is None:
             _write_not_graded(root, why, manifest)
@@ -242,7 +249,7 @@ def run(root: Path) -> str | None:
                 subs, Path(tmp) / "out", jobs=1, timeout=manifest["timeout"], style=manifest.get("style"),
                 rubric=source / manifest["rubric"] if manifest.get("rubric") else None,
                 api_map=source / manifest["map"] if manifest.get("map") else None,
-                limits={"namespaces": False} if manifest.get("audit_hook_only") else {},
+                isolation=manifest.get("isolation") or "auto",
                 pytest_args=list(manifest.get("pytest_args") or []), hide=[str(root.resolve())])
             records, _ = grade.grade_all(options)
             shutil.copyfile(options.out / records[0]["submission"] / "results.json", root / "results" / "results.json")

@@ -35,7 +35,7 @@ from typing import Any
 
 from conformance.adapters import STYLES
 from conformance.runner import ProbeFailure
-from graders import wire
+from graders import isolation, wire
 from graders.child import NOBODY, SETUP_FAILED
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,10 @@ class Limits:
     open_files: int = 64
     output_cap: int = 64 * 1024  # characters of student print output kept
     answer_cap_mb: int = 64  # largest answer the worker reads (the kit's own probes send under 2 MB)
-    namespaces: bool = True  # False: the audit hook alone (opt-in: --audit-hook-only); True fails closed
+    # "namespaces" (fails closed where they can't be had), "container" (root without namespaces: a
+    # user of its own, Landlock), "audit-hook" (the audit hook alone): graders/isolation.py chooses
+    isolation: str = "namespaces"
+    work_mb: int = 64  # the child's writable space: its tmpfs root, or in container mode its working folder
     syscall_filter: bool = True  # the child's seccomp filter (graders.child.REFUSED_SYSCALLS)
 
 
@@ -91,9 +94,11 @@ def default_hidden(*extra: str | os.PathLike) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def stage_library(dest: Path, extra_probes: tuple[Path, ...] = ()) -> tuple[Path, list[str]]:
+def stage_library(dest: Path, extra_probes: tuple[Path, ...] = (), own_numpy: bool = False) -> tuple[Path, list[str]]:
     """Copy what the child may import into ``dest``: the probe side of ``conformance`` (no judges,
-    no plugin) and the child's own two modules. numpy is bound in (or linked) by the child."""
+    no plugin) and the child's own two modules. numpy is bound in (or linked) by the child, or
+    with ``own_numpy`` (container mode, where the folder numpy is installed in may be closed to
+    the child's user) hard-linked, else copied, into the library folder."""
     import numpy
 
     lib = dest / "lib"
@@ -122,12 +127,22 @@ def stage_library(dest: Path, extra_probes: tuple[Path, ...] = ()) -> tuple[Path
     site = Path(numpy.__file__).resolve().parent.parent
     (dest / "links").mkdir()
     for name in ("numpy", "numpy.libs"):
-        if (site / name).exists():
+        if (site / name).exists() and own_numpy:
+            shutil.copytree(site / name, lib / name, copy_function=_link_or_copy,
+                            ignore=shutil.ignore_patterns("__pycache__", "tests"))
+        elif (site / name).exists():
             (lib / name).mkdir()  # mount point for the bind mount; an empty dir shadows nothing
             (dest / "links" / name).symlink_to(site / name)
     for d in (dest, lib):
         d.chmod(0o755)
     return lib, names
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)  # same inode: the same owner and mode, no copy of numpy's 70 MB
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def normalise_notebook(path: Path) -> bytes:
@@ -249,6 +264,71 @@ def reconcile_isolation(reported: Any, seen: dict) -> tuple[dict, list[str]]:
     return report, fixes
 
 
+class WorkWatch:
+    """Container mode's cap on the child's working folder: a thread that measures it every
+    ``every`` seconds and kills the child's process group once it holds more than ``cap_mb``
+    (``over`` then says why the child died). Each file is capped by RLIMIT_FSIZE besides."""
+
+    def __init__(self, folder: Path, cap_mb: int, pgid: int, every: float = 0.2):
+        import threading
+
+        self.folder, self.cap, self.pgid, self.every = folder, cap_mb * 1024 * 1024, pgid, every
+        self.over = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def size(self) -> int:
+        total = 0
+        for dirpath, dirnames, filenames in os.walk(self.folder):
+            for name in dirnames + filenames:
+                try:
+                    total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+                except OSError:
+                    pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            if self.size() > self.cap:
+                self.over = True
+                try:
+                    os.killpg(self.pgid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")  # writable by every user where Landlock is missing
+
+
+def sweep_shared_folders(uid: int) -> list[str]:
+    """Remove what user ``uid`` (a container-mode child's, used by no one else) left in the
+    folders every user may write to; returns what was removed."""
+    removed = []
+    for folder in SHARED_FOLDERS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                pass
+    return removed
+
+
 class SandboxRunner:
     """Runs probes in a sandboxed child process; see the module docstring."""
 
@@ -263,7 +343,13 @@ class SandboxRunner:
         self.load_timeout = load_timeout
         self.default_timeout = default_timeout
         self.root = Path(tempfile.mkdtemp(prefix="bpk-sandbox-"))
-        self.lib, self.extra_probe_modules = stage_library(self.root, tuple(Path(p) for p in extra_probes))
+        self.contained = limits.isolation == "container"
+        self.lib, self.extra_probe_modules = stage_library(self.root, tuple(Path(p) for p in extra_probes),
+                                                           own_numpy=self.contained)
+        if self.contained:  # its user may pass through to lib/ and its own work/, list nothing
+            self.root.chmod(0o711)
+        self.uid: int | None = None  # container mode: the current child's user of its own
+        self.watch: WorkWatch | None = None
         self.proc: subprocess.Popen | None = None
         self.hello: dict | None = None
         self.load_failure: ProbeFailure | None = None
@@ -356,6 +442,11 @@ class SandboxRunner:
         for d in ("box", "work"):
             (box / d).mkdir(parents=True)
         (box / "work" / self.submission.name).write_bytes(normalise_notebook(self.submission))
+        if self.contained:
+            self.uid = isolation.sandbox_uid(self.children_started)
+            box.chmod(0o711)
+            os.chown(box / "work", self.uid, self.uid)
+            (box / "work").chmod(0o700)
         req_r, self._req_w = os.pipe()
         self._ans_r, ans_w = os.pipe()
         cfg = {
@@ -366,6 +457,7 @@ class SandboxRunner:
             "links": str(self.root / "links"), "hide": self.hide, "hide_extra": [str(self.root)],
             "keep": list(dict.fromkeys([sys.base_prefix, sys.base_exec_prefix])),
             "extra_probes": self.extra_probe_modules, "output_cap": self.limits.output_cap, "pins": self.pins,
+            "uid": self.uid,
         }
         stub = "import sys; sys.path.insert(0, %r); from bpk_sandbox.child import main; main(sys.argv[1:])" % str(self.lib)
         self._stderr_path = box / "stderr.txt"
@@ -380,6 +472,8 @@ class SandboxRunner:
         os.close(ans_w)
         os.set_blocking(self._req_w, False)  # wire.send waits for room only until the call's deadline
         self._box = box
+        if self.contained:  # no tmpfs to cap its folder: the worker measures it and stops the child
+            self.watch = WorkWatch(box / "work", self.limits.work_mb, self.proc.pid)
 
     def _read(self, timeout: float, what: str, deadline: float | None = None) -> Any:
         """The child's next message, every string in it cut to ``MESSAGE_CAP`` characters."""
@@ -401,8 +495,12 @@ class SandboxRunner:
             self.proc.wait()
         lines = self._stderr_lines()
         tail, last = " ".join(lines[-6:])[-300:], (lines or [""])[-1][-MESSAGE_CAP:]
+        over = self.watch is not None and self.watch.over
         code = self._kill()  # removes the box, stderr.txt with it
-        if what == SETTING_UP and code == SETUP_FAILED and last.startswith("the grading sandbox"):
+        if over:
+            kind, message = "error", (f"the submission wrote more than {self.limits.work_mb} MB in its working "
+                                      f"folder during {what} and was stopped")
+        elif what == SETTING_UP and code == SETUP_FAILED and last.startswith("the grading sandbox"):
             kind, message = "error", last  # no student code ran yet: the sentence is the sandbox's own
         else:
             if code in (-signal.SIGXCPU, -signal.SIGKILL) and code is not None:
@@ -439,6 +537,10 @@ class SandboxRunner:
         except (ProcessLookupError, PermissionError):
             pass
         code = proc.wait()
+        if self.watch is not None:
+            self.watch.stop()
+        if self.uid is not None:
+            sweep_shared_folders(self.uid)
         for fd in (self._req_w, self._ans_r):
             try:
                 os.close(fd)

@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                        pytest_args=a.pytest_arg, extra_probes=a.extra_probes,
                        pins=json.loads(a.pins) if a.pins else None)
     tmp = Path(a.result).with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1, default=str))
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:  # the grader's only
+        fh.write(json.dumps(result, indent=1, default=str))
     os.replace(tmp, a.result)
     return 0
 

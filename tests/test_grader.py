@@ -315,12 +315,14 @@ def test_cli_hides_the_folders_it_is_given(tmp_path, monkeypatch):
     assert seen[0].hide == [str(tmp_path / "solutions"), "/srv/keys"]
 
 
-@pytest.mark.parametrize("flags, limits", [([], {}), (["--audit-hook-only"], {"namespaces": False})])
-def test_cli_turns_namespaces_off_only_when_asked(tmp_path, monkeypatch, flags, limits):
+@pytest.mark.parametrize("flags, mode", [([], "auto"), (["--audit-hook-only"], "audit-hook"),
+                                         (["--isolation", "container"], "container"),
+                                         (["--isolation", "namespaces"], "namespaces")])
+def test_cli_turns_namespaces_off_only_when_asked(tmp_path, monkeypatch, flags, mode):
     seen = []
     monkeypatch.setattr(cli, "_grade", lambda options, show_gradebook: seen.append(options) or 0)
     assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), *flags]) == 0
-    assert seen[0].limits == limits
+    assert (seen[0].isolation, seen[0].limits) == (mode, {})
 
 
 def test_discover_gives_one_submission_per_id(tmp_path):

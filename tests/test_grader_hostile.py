@@ -63,7 +63,7 @@ FENCED = ("correct", "fork_bomb", "socket_connect", "read_fixtures", "import_ref
 
 @pytest.fixture(scope="module")
 def fallback_batch(tmp_path_factory):
-    return _grade_hostile(tmp_path_factory.mktemp("fallback"), {**LIMITS, "namespaces": False}, only=FENCED)
+    return _grade_hostile(tmp_path_factory.mktemp("fallback"), {**LIMITS, "isolation": "audit-hook"}, only=FENCED)
 
 
 # The escapes are refused by the syscall filter; graded without it, the namespaces must hold alone.

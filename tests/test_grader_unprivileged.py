@@ -243,8 +243,10 @@ def test_unprivileged_batch_has_no_effect_outside_the_sandbox(batch):
 
 @pytest.mark.parametrize("audit_hook_only", [False, True], ids=["fails_closed", "audit_hook_only"])
 def test_root_without_namespaces_never_runs_student_code(tmp_path, audit_hook_only):
-    """Root without CAP_SYS_ADMIN (a container's default, say) cannot unshare: no student code runs
-    behind the audit hook alone unless the instructor said --audit-hook-only, and then not as root
+    """Root without CAP_SYS_ADMIN (a container's default, say) cannot unshare: asked for namespaces,
+    no student code runs (container mode is what --isolation auto picks there:
+    tests/test_grader_container.py), nor behind the audit hook alone, unless the instructor said
+    --audit-hook-only, and then not as root
     either (nobody cannot enter the grader's 0700 temporary folders here): each row says which."""
     if os.getuid() != 0 or shutil.which("setpriv") is None:
         skip_or_fail("needs root and setpriv to take CAP_SYS_ADMIN away from the grader", require=REQUIRE_SANDBOX_ENV)
@@ -253,7 +255,8 @@ def test_root_without_namespaces_never_runs_student_code(tmp_path, audit_hook_on
     (subs / "correct.ipynb").write_text(json.dumps(notebook_v4(base_cells())))
     out = tmp_path / "out"
     cmd = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", sys.executable, "-m", "graders", "grade",
-           str(subs), "--out", str(out), "--jobs", "1", "--timeout", "5"] + (["--audit-hook-only"] if audit_hook_only else [])
+           str(subs), "--out", str(out), "--jobs", "1", "--timeout", "5",
+           *(["--audit-hook-only"] if audit_hook_only else ["--isolation", "namespaces"])]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -222,7 +222,7 @@ def test_the_cli_builds_a_reproducible_zip_with_the_instructor_files(tmp_path, c
             "kit/graders/rubrics/canonical.toml", "kit/conformance/adapters/styles.toml"} <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("kit/tests/") for n in names)
     assert modes["setup.sh"] == modes["run_autograder"] == 0o100755
-    assert manifest == {"kit": grade.kit_version(), "style": "layer_dicts", "timeout": 20.0, "audit_hook_only": False,
+    assert manifest == {"kit": grade.kit_version(), "style": "layer_dicts", "timeout": 20.0, "isolation": "auto",
                         "pytest_args": [], "rubric": "config/mine.toml", "map": "config/api.toml"}
     assert kit_toml["project"]["name"] == "backprop-kit"
 
