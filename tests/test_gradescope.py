@@ -91,7 +91,21 @@ def _clean_env(**extra) -> dict:
 @pytest.fixture(scope="module")
 def autograder(tmp_path_factory):
     """A fake root after setup.sh: source/ from the zip, run_autograder beside it, the kit installed."""
-    tmp = tmp_path_factory.mktemp("gradescope")
+    return _set_up(tmp_path_factory.mktemp("gradescope"), sys.executable)
+
+
+@pytest.fixture(scope="module")
+def system_autograder(tmp_path_factory):
+    """The same with the virtualenv made from the system's Python, as on Gradescope's image (every
+    user can run it: container isolation needs that)."""
+    system = shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}", path="/usr/bin:/usr/local/bin")
+    if system is None or os.getuid() != 0 or shutil.which("setpriv") is None:
+        skip_or_fail("Gradescope's container is imitated as root, with setpriv and a system Python of this version",
+                     require=REQUIRE_SANDBOX_ENV)
+    return _set_up(tmp_path_factory.mktemp("gradescope-system"), system)
+
+
+def _set_up(tmp: Path, python: str) -> dict:
     (tmp / "rubric.toml").write_text(RUBRIC)
     manifest = gradescope.build_zip(tmp / "autograder.zip", rubric=tmp / "rubric.toml", timeout=5, pytest_args=FAST)
     root = tmp / "root"
@@ -104,12 +118,12 @@ def autograder(tmp_path_factory):
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True,
                            cwd=root / "source", timeout=600,
                            env=_clean_env(AUTOGRADER_ROOT=str(root), BPK_SETUP_OFFLINE=deps,
-                                          BPK_SETUP_PYTHON=sys.executable))
+                                          BPK_SETUP_PYTHON=python))
     assert setup.returncode == 0, setup.stdout + setup.stderr
     return {"root": root, "manifest": manifest, "setup": setup, "zip": tmp / "autograder.zip"}
 
 
-def _run(autograder, files: dict[str, str | Path]) -> dict:
+def _run(autograder, files: dict[str, str | Path], prefix: tuple[str, ...] = ()) -> dict:
     root = autograder["root"]
     shutil.rmtree(root / "submission", ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
@@ -122,7 +136,7 @@ def _run(autograder, files: dict[str, str | Path]) -> dict:
             shutil.copy(content, path)
         else:
             path.write_text(content)
-    proc = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, cwd=root, timeout=900,
+    proc = subprocess.run([*prefix, str(root / "run_autograder")], capture_output=True, text=True, cwd=root, timeout=900,
                           env=_clean_env(AUTOGRADER_ROOT=str(root)))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
@@ -164,6 +178,22 @@ def test_a_submission_is_graded_into_results_json(autograder, case):
         assert tests["sigmoid"]["status"] == "failed" and tests["sigmoid"]["score"] < 10
         assert "derivative_from_input" in tests["sigmoid"]["output"]
         assert "Reproduce with:" in tests["sigmoid"]["output"]
+
+
+def test_in_gradescopes_container_the_student_runs_as_a_user_of_its_own(system_autograder):
+    """Root without CAP_SYS_ADMIN, as in Gradescope's Docker container: auto takes container
+    isolation; run_autograder closes the root to other users first; the student's code runs as a
+    user of its own without capabilities (the notebook checks that itself: linear passes only then)."""
+    from hostile.cases import base_cells, notebook_v4
+    from test_grader_container import OWN_USER, WITHOUT_SYS_ADMIN, closed_to_others
+
+    notebook = json.dumps(notebook_v4(base_cells() + [OWN_USER.extra]))
+    with closed_to_others(Path("/usr/share/datasets")):
+        results = _run(system_autograder, {"own_user.ipynb": notebook}, prefix=tuple(WITHOUT_SYS_ADMIN))
+    tests = {t["name"]: t for t in results["tests"]}
+    assert "could not be graded" not in results["output"], results["output"][:600]
+    assert tests["linear"]["status"] == "passed", tests["linear"]["output"][:600]
+    assert system_autograder["root"].stat().st_mode & 0o007 == 0
 
 
 @pytest.mark.parametrize("files, says", [
