@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: install test fast demo bench fixtures clean
+.PHONY: install test test-oldest fast demo bench fixtures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,13 @@ install: $(STAMP)
 # The kit's own tests plus the whole conformance suite on the reference (slow tier included).
 test: $(STAMP)
 	$(PY) -m pytest --impl reference
+
+# The grader's tests on the oldest Python pyproject.toml allows (3.10: tomllib is missing there).
+OLDEST ?= python3.10
+test-oldest:
+	$(OLDEST) -m venv .venv-oldest
+	.venv-oldest/bin/python -m pip install --quiet -e .
+	.venv-oldest/bin/python -m pytest tests/test_grader.py tests/test_grader_tomli.py -q -p no:cacheprovider
 
 # Everything except training: what a student runs while iterating.
 fast: $(STAMP)
@@ -34,4 +41,4 @@ fixtures: $(STAMP)
 	$(PY) -m fixtures.generate
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis demo-out
+	rm -rf $(VENV) .venv-oldest .pytest_cache .hypothesis demo-out

@@ -2,7 +2,9 @@
 
 It runs inside the probe (the student's side) and never sees validation labels: it returns the
 validation outputs, the loss history and the epoch times; the judge computes the accuracy.
-The loop stops itself when the time budget is spent and says so.
+The loop stops itself when the time budget is spent and says so. Time is the process's CPU time
+(``time.process_time``), not the wall clock: a grading machine busy with other work gives the same
+submission the same verdict.
 """
 from __future__ import annotations
 
@@ -14,14 +16,14 @@ FIRST_STEPS = 20
 
 
 def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.Generator,
-        budget_s: float, X_val=None, clock=time.perf_counter) -> dict:
+        budget_s: float, X_val=None, clock=time.process_time) -> dict:
     """Mini-batch training of ``pipe`` (a PipelineHandle) on X (N, d), int labels y (N,).
 
     Each step is the student's own forward + loss + backward (``loss_and_grads``) followed by
     the student's own update (``sgd_step(lr)``). Returns
     {"losses": [mean batch loss per epoch, the unfinished one included], "first_losses": [the first
-     FIRST_STEPS batch losses, to tell a loss that climbs from the start], "epoch_times": [s of each
-     finished epoch], "epochs_done": int, "seconds_per_epoch": float | None, "stopped": "done" |
+     FIRST_STEPS batch losses, to tell a loss that climbs from the start], "epoch_times": [CPU s of
+     each finished epoch], "epochs_done": int, "seconds_per_epoch": float | None, "stopped": "done" |
      "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None, "val_classes": [the
      predicted validation class per sample after each finished epoch, for the accuracy curve]}.
     ``seconds_per_epoch`` is the mean finished epoch, or, when the budget ran out inside the first

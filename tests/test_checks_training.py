@@ -58,7 +58,7 @@ def test_training_verdicts(acc, stopped, verdict, cause):
 
 def test_too_slow_message_gives_the_epoch_time():
     out, y_val = answer(0.9, "budget")
-    assert "0.01 s per epoch" in training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
+    assert "0.01 CPU s per epoch" in training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
 
 
 def test_single_output_models_are_read_at_one_half():
@@ -124,8 +124,8 @@ class StepClock:
 
 
 @pytest.mark.parametrize("budget_s, epochs_done, pace", [
-    (3.0, 0, "about 4.00 s per epoch, so 10 epochs need about 40 s"),   # stopped inside the first epoch
-    (5.0, 1, "about 4.00 s per epoch, so 10 epochs need about 40 s"),   # one epoch finished, then stopped
+    (3.0, 0, "about 4.00 CPU s per epoch, so 10 epochs need about 40 s"),   # stopped inside the first epoch
+    (5.0, 1, "about 4.00 CPU s per epoch, so 10 epochs need about 40 s"),   # one epoch finished, then stopped
 ])
 def test_too_slow_pipeline_times_out_with_its_epoch_time_and_a_hint(budget_s, epochs_done, pace):
     clock = StepClock(0.5)                                               # 8 steps of 0.5 s: 4 s per epoch

@@ -191,8 +191,9 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
         per_epoch = given[0] if given else float(np.mean(times)) if times else None
         evidence["seconds_per_epoch"] = per_epoch
         pace = ("no epoch time measured" if per_epoch is None else
-                f"about {per_epoch:.2f} s per epoch, so {task.epochs} epochs need about {per_epoch * task.epochs:.0f} s")
-        return Outcome("timeout", f"{prefix}{name} ran out of its {task.budget_s:g} s budget after "
+                f"about {per_epoch:.2f} CPU s per epoch, so {task.epochs} epochs need about "
+                f"{per_epoch * task.epochs:.0f} s")
+        return Outcome("timeout", f"{prefix}{name} ran out of its {task.budget_s:g} CPU s budget after "
                        f"{outputs.get('epochs_done')} of {task.epochs} epochs ({pace}): vectorise the "
                        f"batch (no Python loop over samples) and avoid copying weights every step.",
                        "too_slow", evidence)
