@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         return _gradescope(a)
     if a.command == "merge":
         return _merge(a)
+    if a.assignment and not a.roster:
+        parser.error("--assignment names the column of canvas.csv, which only --roster writes: add --roster roster.csv")
     submissions = a.submissions if a.command == "grade" else EXAMPLES
     options = Options(submissions=submissions, out=a.out, jobs=a.jobs, timeout=a.timeout, rubric=a.rubric,
                       style=a.style, api_map=a.api_map, force=a.force, retry_failed=a.retry_failed,

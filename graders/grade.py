@@ -129,7 +129,8 @@ def kit_version() -> str:
         version = "unknown"
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent
-    for pkg, pattern in (("conformance", "*.py"), ("graders", "*.py"), ("reference", "*.py"), ("fixtures", "*")):
+    for pkg, pattern in (("conformance", "*.py"), ("conformance", "*.toml"), ("graders", "*.py"), ("graders", "*.toml"),
+                         ("reference", "*.py"), ("fixtures", "*")):  # styles.toml and the shipped rubrics too
         for path in sorted((root / pkg).rglob(pattern)):  # golden data changes a grade too
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.read_bytes())

@@ -83,3 +83,11 @@ def test_grading_with_a_roster_writes_the_exports_and_prints_who_is_unmatched(tm
     assert (out / "unmatched.csv").read_text().count("\n") == 4
     grade_all(Options(subs, tmp_path / "plain"))
     assert not (tmp_path / "plain" / "canvas.csv").exists()  # no roster, no roster exports
+
+
+def test_an_assignment_name_without_a_roster_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--assignment", "Backprop Kit (12345)"])
+    assert stop.value.code == 2
+    assert "--assignment names the column of canvas.csv, which only --roster writes" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
