@@ -15,7 +15,9 @@ Started by ``graders.sandbox`` as ``python -I -S -B -c <stub>`` with a JSON conf
    everything below, with a fresh /proc: whatever it starts can signal or see no process
    outside, and dies with it. Every mount is then made read-only but the working folder.
    This fails closed: if the namespaces can't be had, the child says why on stderr and exits
-   before any student code runs, unless the grader turned them off (``--audit-hook-only``);
+   before any student code runs, unless the grader chose another mode (graders/isolation.py):
+   ``container`` (``contain``: a user of its own, Landlock where the kernel has it, the syscall
+   filter required) or ``audit-hook`` (``--audit-hook-only``);
 3. imports numpy and the kit pieces, then a seccomp filter (no new processes or programs, no
    leaving the process group, no sockets, keyrings, shared memory, mounts or ptrace: the audit
    hook is a Python-level fence, which ``_posixsubprocess`` passes without an audit event),
