@@ -321,7 +321,62 @@ def test_the_kit_steps_with_the_students_sgd_when_found(tmp_path):
     assert "kit's plain SGD" in bare.conventions["update"]
 
 
+HOLDS_ARRAYS = '''
+import numpy as np
+
+class RMSLike:
+    """Adam on the arrays it is given once; each step is handed the gradients, in the same order."""
+    def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params, self.lr, self.b1, self.b2, self.eps = params, lr, beta1, beta2, eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+    def step(self, grads):
+        self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            self.m[i] = self.b1 * self.m[i] + (1 - self.b1) * g
+            self.v[i] = self.b2 * self.v[i] + (1 - self.b2) * g * g
+            p -= self.lr * (self.m[i] / (1 - self.b1 ** self.t)) / (np.sqrt(self.v[i] / (1 - self.b2 ** self.t)) + self.eps)
+'''
+
+LAYER_LISTS = '''
+import numpy as np
+
+class Affine:
+    def __init__(self, n_in, n_out):
+        self.kernel = np.random.randn(n_out, n_in) * 0.1
+        self.offset = np.zeros(n_out)
+    def forward(self, x):
+        self.x = x
+        return x @ self.kernel.T + self.offset
+    def backward(self, d):
+        self.d_kernel = d.T @ self.x
+        self.d_offset = d.sum(axis=0)
+        return d @ self.kernel
+    def parameters(self):
+        return [self.kernel, self.offset]
+    def gradients(self):
+        return [self.d_kernel, self.d_offset]
+
+class HeavyBall:
+    """Momentum that is handed the network once and walks its layers at each step."""
+    def __init__(self, net, lr=0.01, momentum=0.9):
+        self.net, self.lr, self.momentum, self.v = net, lr, momentum, {}
+    def step(self):
+        for layer in self.net.layers:
+            for j, (p, g) in enumerate(zip(layer.parameters(), layer.gradients())):
+                key = (id(layer), j)
+                self.v[key] = self.momentum * self.v.get(key, 0.0) - self.lr * g
+                p += self.v[key]
+'''
+
 OPTIMISER_CASES = [  # (id, source, kind, verdict, the api the kit drove)
+    ("holds_arrays_step_grads", HOLDS_ARRAYS, "adam", "pass", "RMSLike(params list, lr).step(grads list)"),
+    ("holds_arrays_step_grads_t_per_array", HOLDS_ARRAYS.replace("        self.t += 1\n", "").replace(
+        "            self.m[i] = ", "            self.t += 1\n            self.m[i] = "), "adam", "fail", "RMSLike"),
+    ("holds_model_walks_layers", LAYER_LISTS, "momentum", "pass", "HeavyBall(model with .layers, lr).step()"),
+    ("holds_model_velocity_sign", LAYER_LISTS.replace("p += self.v[key]", "p -= self.v[key]"), "momentum", "fail",
+     "HeavyBall"),
     ("config_sgd", OPTIMISERS, "sgd", "pass", "sgd(w, dw, config)"),
     ("config_momentum", OPTIMISERS, "momentum", "pass", "sgd_momentum(w, dw, config)"),
     ("class_adam_dicts", OPTIMISERS, "adam", "pass", "AdamOpt(lr).update(params, grads)"),

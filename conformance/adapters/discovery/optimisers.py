@@ -4,9 +4,10 @@ parameters, and by how much.
 A candidate is a class with a step-like method or a function that takes (parameter, gradient, ...).
 The kit tries each calling convention real code uses, on its own arrays:
 
-* ``opt.step(params, grads)``: dicts, or lists in key order;
+* ``opt.step(params, grads)``: dicts, or lists in key order; ``Opt(params, lr).step(grads)``;
 * ``opt.step(layer)`` / ``opt.step([layers])`` / ``opt.step(model)`` with ``model.layers``, and
-  ``Opt(layers).step()``: the student's own linear layers, parameters and gradients placed where
+  ``Opt(layers).step()``, ``Opt(model).step()`` walking ``model.layers`` (the student's container
+  too): the student's own linear layers, parameters and gradients placed where
   discovery found them;
 * ``Opt([param objects]).step()``: objects holding ``.data`` and ``.grad``;
 * ``f(w, dw, config) -> (w, config)`` (the config's own keys read from a first call with ``{}``) and
@@ -134,6 +135,9 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
             for form in ("dict", "list", "dicts in lists", "aliased grads"):
                 out.append((f"{name}(lr).{m}(params, grads) with {form}", _step_params_grads(cls, m, form)))
             out.append((f"{name}(lr).{m}(model, grads) with model.get_parameters()", _step_model_grads(cls, m)))
+        if holder and n_args == 1:  # Opt(params, lr).step(grads): the arrays held, the gradients handed
+            for form in ("list", "dict"):
+                out.append((f"{name}(params {form}, lr).{m}(grads {form})", _holds_params_step_grads(cls, m, form)))
         if holder and n_args == 0:
             out.append((f"{name}([(params, grads)], lr).{m}()", _holds_pairs(cls, m)))
             if engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
@@ -141,6 +145,10 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
             out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
             if recipe is not None:
                 out.append((f"{name}([layers], lr).{m}()", _layers(cls, m, recipe, "holds")))
+                out.append((f"{name}(model with .layers, lr).{m}()", _layers(cls, m, recipe, "holds model")))
+                if container is not None:
+                    out.append((f"{name}(your {container.name}, lr).{m}()",
+                                _layers(cls, m, recipe, "holds container", container)))
         if not holder and n_args == 1:
             for order in ("grad, param", "param, grad"):
                 out.append((f"{name}(lr).{m}([({order}) pairs])", _step_pairs(cls, m, order)))
@@ -270,6 +278,25 @@ def _step_model_grads(cls, method):
     return make
 
 
+def _holds_params_step_grads(cls, method, form):
+    """Opt(params, lr).step(grads): the optimiser holds the parameter arrays (a list in key order,
+    or the dict) and updates them in place; each step is handed the gradients the same way."""
+    def make(kind, hyper):
+        kw = _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.opt = attempt(cls, list(P.values()) if form == "list" else P, **kw)
+            return state
+
+        def run(state):
+            getattr(state.opt, method)(list(state.G.values()) if form == "list" else state.G)
+
+        return make_state, run, lambda s: s.P
+
+    return make
+
+
 def _holds_pairs(cls, method):
     """Opt([(params, grads)], lr).step(): the optimiser holds (params dict, grads dict) pairs."""
     def make(kind, hyper):
@@ -354,7 +381,7 @@ def _layers(cls, method, recipe, form, container=None):
             state = _DictState(P, G)
             state.groups = _groups(P)
             state.handles = {}
-            held = _container_layers(container, recipe, state.groups) if form == "container" else None
+            held = _container_layers(container, recipe, state.groups) if "container" in form else None
             for k, (pre, (n_in, n_out, _)) in enumerate(state.groups.items()):
                 handle = DiscoveredLinear(recipe, n_in, n_out, obj=held[1][k] if held else None)
                 handle.forward(np.zeros((2, n_in)) if recipe.data == "rows" else np.zeros((2, n_in)))
@@ -364,12 +391,14 @@ def _layers(cls, method, recipe, form, container=None):
             state.load = lambda P2, G2: _place(state, recipe, P2, G2)
             _place(state, recipe, P, G)
             objs = [h.obj for h in state.handles.values()]
-            state.opt = attempt(cls, objs, **kw) if form == "holds" else None if form == "self" else attempt(cls, **kw)
+            held_by = {"holds": objs, "holds model": _Model(objs), "holds container": state.model}
+            state.opt = (attempt(cls, held_by[form], **kw) if form in held_by else None if form == "self"
+                         else attempt(cls, **kw))
             return state
 
         def run(state):
             objs = [h.obj for h in state.handles.values()]
-            if form == "holds":
+            if form.startswith("holds"):
                 getattr(state.opt, method)()
             elif form == "self":  # each layer steps itself with its own gradients
                 for obj in objs:
