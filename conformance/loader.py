@@ -747,15 +747,22 @@ def _module_names(folder: Path, dotted: str = "") -> list[str]:
     return names
 
 
-def _merge(namespace: dict[str, Any], public: dict[str, Any], override: bool = False) -> None:
+def _merge(namespace: dict[str, Any], public: dict[str, Any], override: bool = False,
+           module: str | None = None) -> None:
     """Add a module's public names (not the modules it imported); a real object always beats the
-    placeholder of a failed import, which may stand under the same name in another module."""
+    placeholder of a failed import, which may stand under the same name in another module. A class
+    or function ``module`` defines under a name an earlier module took (``sigmoid`` as a function
+    in functions.py and as a class in layers.py) is kept too, as ``module.name``: discovery weighs
+    both by what they do."""
     for key, value in public.items():
         if isinstance(value, types.ModuleType):
             continue
         if key not in namespace or isinstance(namespace[key], Unavailable) or (
                 override and not isinstance(value, Unavailable)):
             namespace[key] = value
+        elif module and value is not namespace[key] and (inspect.isclass(value) or inspect.isfunction(value)) \
+                and getattr(value, "__module__", None) == module:
+            namespace.setdefault(f"{module.rsplit('.', 1)[-1]}.{key}", value)
 
 
 def _load_package_dir(path: Path) -> LoadedImpl:
@@ -768,7 +775,7 @@ def _load_package_dir(path: Path) -> LoadedImpl:
         except SyntaxError as exc:
             tree.skip_unreadable(exc)
             continue
-        _merge(namespace, _public(module))
+        _merge(namespace, _public(module), module=module.__name__)
     _merge(namespace, _public(package), override=True)  # what __init__.py exports wins, as before
     tree.require_definitions(path, "put your classes and functions in its modules")
     return tree.loaded(namespace, origin=str(path), kind="package")

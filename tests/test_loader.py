@@ -44,6 +44,23 @@ def test_package_directory_merges_submodules():
     assert {"OneHiddenLayerMLP", "ReLU", "check_all_gradients", "SGD", "generate_xor_data"} <= set(impl.namespace)
 
 
+def test_a_name_two_modules_define_keeps_both_and_discovery_weighs_them(tmp_path):
+    """A folder whose helpers.py defines ``sigmoid`` as a function that cannot run (its course's
+    ``np`` import was not handed in) and whose nets.py defines a working ``sigmoid`` class: both are
+    kept, the second as ``nets.sigmoid``, and discovery takes the one that computes a sigmoid."""
+    folder = tmp_path / "hw"
+    folder.mkdir()
+    (folder / "helpers.py").write_text("from course_tools.np import *\n\n\ndef sigmoid(x):\n"
+                                       "    return 1 / (1 + np.exp(-x))\n")
+    (folder / "nets.py").write_text("import numpy as np\n\n\nclass sigmoid:\n    def forward(self, x):\n"
+                                    "        self.out = 1 / (1 + np.exp(-x))\n        return self.out\n\n"
+                                    "    def backward(self, dout):\n        return dout * self.out * (1 - self.out)\n")
+    loaded = load_impl(str(folder))
+    assert callable(loaded.namespace["sigmoid"]) and isinstance(loaded.namespace["nets.sigmoid"], type)
+    adapter = build_adapter(loaded)
+    assert adapter.inventory()["sigmoid"].name == "nets.sigmoid"
+
+
 def test_reference():
     impl = load_impl("reference")
     assert impl.kind == "reference" and impl.namespace
