@@ -229,6 +229,51 @@ def optimiser(adapter, kind):
     return optim.judge_optim(case, out), out
 
 
+COLUMN_NET_NO_COST = '''
+import numpy as np
+
+def squash(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+class Net:
+    """Column vectors; backprop(x, y) -> (bias grads, weight grads); no cost function, only its derivative."""
+    def __init__(self, sizes):
+        rng = np.random.default_rng(1)
+        self.sizes = sizes
+        self.biases = [rng.standard_normal((n, 1)) for n in sizes[1:]]
+        self.weights = [rng.standard_normal((n, m)) for m, n in zip(sizes[:-1], sizes[1:])]
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = squash(w @ a + b)
+        return a
+    def backprop(self, x, y):
+        acts, zs = [x], []
+        for b, w in zip(self.biases, self.weights):
+            zs.append(w @ acts[-1] + b)
+            acts.append(squash(zs[-1]))
+        delta = self.cost_derivative(acts[-1], y) * squash(zs[-1]) * (1 - squash(zs[-1]))
+        gb, gw = [None] * len(self.biases), [None] * len(self.weights)
+        gb[-1], gw[-1] = delta, delta @ acts[-2].T
+        for k in range(2, len(self.sizes)):
+            s = squash(zs[-k])
+            delta = (self.weights[-k + 1].T @ delta) * s * (1 - s)
+            gb[-k], gw[-k] = delta, delta @ acts[-k - 1].T
+        return gb, gw
+    def cost_derivative(self, out, y):
+        return out - y
+'''
+
+
+def test_a_network_with_only_its_cost_derivative_is_checked_on_the_quadratic_cost(tmp_path):
+    outcome, conventions = gradcheck(write(tmp_path, COLUMN_NET_NO_COST))
+    assert outcome.verdict == "pass", outcome.message
+    assert "the quadratic cost 1/2 ||a - y||^2 (your cost_derivative(a, y) is its derivative" in conventions["loss"]
+    wrong = COLUMN_NET_NO_COST.replace("delta = self.cost_derivative(acts[-1], y) * squash(zs[-1]) * (1 - squash(zs[-1]))",
+                                       "delta = self.cost_derivative(acts[-1], y)")  # the output's sigmoid' forgotten
+    outcome, _ = gradcheck(write(tmp_path, wrong, "wrong.py"))
+    assert outcome.verdict == "fail", outcome.message
+
+
 NETWORKS = [  # (id, source, verdict, words the conventions' "built" must contain, cause on fail)
     ("chained", LAYERS, "pass", "chained by the kit", None),
     ("varargs_container", LAYERS + CONTAINER_VARARGS, "pass", "Net(*layers)", None),

@@ -359,6 +359,27 @@ class GradModelPipeline(PipelineHandle):
                 if np.ndim(value) == 0 and np.isfinite(value):
                     return _CostHandle(fn, f"{type(holder).__name__ if not inspect.isclass(holder) else holder.__name__}"
                                            f".{mname}", self.found.samples)
+        return self._cost_from_derivative(a, y)
+
+    def _cost_from_derivative(self, a, y):
+        """With no cost to evaluate, a derivative of one: a two-argument method of the network whose
+        answer on (output, target) is exactly output - target (Nielsen's ``cost_derivative``) is the
+        derivative of the quadratic cost 1/2 ||a - y||^2, which then stands in as the loss."""
+        a = a + np.linspace(0.0, 0.2, a.size).reshape(a.shape)  # outputs that differ, so a - y says something
+        for name in dir(type(self.model)):
+            fn = getattr(self.model, name, None)
+            if name.startswith("_") or not callable(fn) or inspect.isclass(fn) or len(required(fn)) != 2:
+                continue
+            try:
+                value = attempt(fn, a.copy(), y.copy())
+            except StudentRaised:
+                continue
+            if isinstance(value, np.ndarray) and value.shape == a.shape and np.allclose(value, a - y, rtol=0, atol=1e-12):
+                quadratic = lambda out, target: 0.5 * float(np.sum((np.asarray(out) - target) ** 2))  # noqa: E731
+                handle = _CostHandle(quadratic, f"the quadratic cost 1/2 ||a - y||^2 (your {name}(a, y) is its "
+                                                f"derivative, a - y)", self.found.samples)
+                handle.kind = "mse"
+                return handle
         return None
 
     def _key(self, name, k):
