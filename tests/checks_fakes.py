@@ -78,7 +78,7 @@ class FakePipeline(PipelineHandle):
 
 
 class FakeOptimizer(OptimizerHandle):
-    """variant: "right", "sign", "ema", "no_bias_correction", "forget_velocity", "default_momentum",
+    """variant: "right", "sign", "ema", "no_bias_correction", "epsilon_hat", "forget_velocity", "default_momentum",
     "stale" (each step with the previous call's gradient; the first with a leftover one)."""
 
     def __init__(self, kind, variant="right", lr=0.1, momentum=0.0, betas=(0.9, 0.999), eps=1e-8):
@@ -95,6 +95,9 @@ class FakeOptimizer(OptimizerHandle):
                 b1, b2 = self.betas
                 m = self.state[k + "m"] = b1 * self.state.get(k + "m", 0) + (1 - b1) * g
                 v = self.state[k + "v"] = b2 * self.state.get(k + "v", 0) + (1 - b2) * g * g
+                if self.variant == "epsilon_hat":  # the corrections folded into the step size
+                    params[k] -= self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t) * m / (np.sqrt(v) + self.eps)
+                    continue
                 if self.variant != "no_bias_correction":
                     m, v = m / (1 - b1 ** self.t), v / (1 - b2 ** self.t)
                 params[k] -= sign * self.lr * m / (np.sqrt(v) + self.eps)

@@ -29,6 +29,7 @@ def run_optim(adapter, kind):
     ("momentum", "sign", "fail", "sign_error_in_update"),
     ("momentum", "forget_velocity", "fail", "momentum_not_applied"),
     ("adam", "right", "pass", None),
+    ("adam", "epsilon_hat", "pass", None),  # Kingma & Ba's efficient form, TensorFlow's
     ("adam", "no_bias_correction", "fail", "adam_missing_bias_correction"),
     ("adam", "sign", "fail", "sign_error_in_update"),
 ])

@@ -178,6 +178,64 @@ def test_a_layer_kept_as_a_list_of_neuron_objects_is_a_linear_layer(tmp_path):
     np.testing.assert_allclose(layer.get_grads()["b"], dy.sum(axis=0))
 
 
+OPTIONAL_INPUT = """
+import numpy as np
+
+class Slot:
+    def __init__(self, value=None):
+        self.value, self.dvalue = value, None
+
+class Node:
+    def __init__(self):
+        self.slots = {}
+    def put(self, key, value):
+        self.slots.setdefault(key, Slot()).value = value
+    def take(self, key):
+        return self.slots[key].value if key in self.slots else None
+    def put_d(self, key, d):
+        self.slots.setdefault(key, Slot()).dvalue = d
+
+class Mix(Node):
+    def __init__(self, a, b):
+        super().__init__()
+        self.put("w", np.random.randn(a, b) * 0.1)
+        self.put("c", np.zeros((1, b)))
+    def forward(self, x=None):
+        if x is not None:
+            self.put("x", x)
+        return self.take("x") @ self.take("w") + self.take("c")
+    def backward(self, d):
+        self.put_d("w", self.take("x").T @ d)
+        self.put_d("c", d.sum(axis=0, keepdims=True))
+        self.put_d("x", d @ self.take("w").T)
+
+class Clip0(Node):
+    def forward(self, x=None):
+        if x is not None:
+            self.put("x", x)
+        return np.maximum(self.take("x"), 0)
+    def backward(self, d):
+        self.put_d("x", d * (self.take("x") > 0))
+"""
+
+
+def test_a_forward_whose_input_defaults_to_none_is_a_forward(tmp_path):
+    """``forward(self, x=None)`` (it reuses the stored input when called bare) takes the input; the
+    arrays live in objects behind accessors, and backward stores every gradient there."""
+    adapter = adapter_for(tmp_path, OPTIONAL_INPUT)
+    assert adapter.found.text("linear").startswith("Mix:") and adapter.found.text("relu").startswith("Clip0:")
+    layer = adapter.make_layer("linear", in_features=4, out_features=3)
+    rng = np.random.default_rng(4)
+    W, b, x, dy = rng.normal(size=(3, 4)), rng.normal(size=3), rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    layer.set_params({"W": W, "b": b})
+    np.testing.assert_allclose(layer.forward(x), x @ W.T + b)
+    np.testing.assert_allclose(layer.backward(dy), dy @ W)
+    np.testing.assert_allclose(layer.get_grads()["W"], dy.T @ x)
+    relu = adapter.make_layer("relu")
+    np.testing.assert_allclose(relu.forward(x), np.maximum(x, 0))
+    np.testing.assert_allclose(relu.backward(x), x * (x > 0))
+
+
 ONE_COLUMN = """
 import numpy as np
 

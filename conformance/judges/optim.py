@@ -77,6 +77,19 @@ def adam(lr, betas, eps, bias_correction=True, sign=1.0):
     return update
 
 
+def adam_epsilon_hat(lr, betas, eps):
+    """Adam's efficient form (Kingma & Ba, section 2; TensorFlow's): the bias corrections folded into
+    the step size, lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t), and epsilon added to the uncorrected
+    sqrt(v). The same rule up to where epsilon sits."""
+    b1, b2 = betas
+
+    def update(theta, g, state, t):
+        state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+        state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        return theta - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * state["m"] / (np.sqrt(state["v"]) + eps)
+    return update
+
+
 def candidates(inputs: dict) -> dict[str, tuple[str, dict]]:
     """name -> (verdict, trajectory). The right ones come first; the others are named mistakes."""
     import reference as ref
@@ -100,6 +113,7 @@ def candidates(inputs: dict) -> dict[str, tuple[str, dict]]:
                 # EMA form with a velocity that restarts at 0 every step: plain SGD at lr * (1 - beta)
                 "momentum_not_applied_ema": ("fail", variant(heavy_ball(lr * (1 - beta), 0.0)))}
     return {"adam": ("pass", replay_reference(inputs, lambda g: ref.Adam(g, h["lr"], tuple(h["betas"]), h["eps"]))),
+            "adam_epsilon_hat": ("pass", variant(adam_epsilon_hat(h["lr"], h["betas"], h["eps"]))),
             "adam_missing_bias_correction": ("fail", variant(adam(h["lr"], h["betas"], h["eps"], bias_correction=False))),
             "sign_error_in_update": ("fail", variant(adam(h["lr"], h["betas"], h["eps"], sign=-1.0)))}
 
@@ -112,6 +126,9 @@ MESSAGES = {
                                  "accepted; note its steps are (1 - beta) times those of classical momentum "
                                  "(PyTorch's) at the same lr, so use lr / (1 - beta) to compare with PyTorch.",
     "adam": "one step and {n} steps match Adam with bias correction.",
+    "adam_epsilon_hat": "one step and {n} steps match Adam in its efficient form (lr_t = lr sqrt(1 - beta2^t) / "
+                        "(1 - beta1^t), theta <- theta - lr_t m / (sqrt(v) + eps): epsilon added to the uncorrected "
+                        "sqrt(v), as Kingma & Ba's section 2 and TensorFlow write it): accepted.",
     "sign_error_in_update": "your optimizer moves parameters along +grad, i.e. uphill: the update must subtract "
                             "(theta <- theta - lr * step).",
     "momentum_in_plain_sgd": "your plain SGD applies momentum 0.9 (probably a default argument): with momentum "
@@ -167,7 +184,7 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
     expected = candidates(inputs)
     for name, (verdict, want) in expected.items():
         if _close(got, want):
-            cause = None if name in ("sgd", "classical", "adam") else CAUSE_OF.get(name, name)
+            cause = None if name in ("sgd", "classical", "adam", "adam_epsilon_hat") else CAUSE_OF.get(name, name)
             return Outcome(verdict, MESSAGES[name].format(n=n), cause, {"matched": name, "snippet": snip})
     if kind == "sgd" and _stale(inputs, got):
         return failed(f"{kind}: from step 2 on, each step uses the gradient of the step before (theta_t+1 = theta_t - "

@@ -25,7 +25,7 @@ from conformance.adapters.discovery.maths import (
     DERIVATIVE, DERIVATIVE_BUGS, DERIVATIVE_OF_OUTPUT, FORWARD, FORWARD_OF, PROBE_X, distance, family_distance,
 )
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, changed, flagged, flat, get, raised_inside, required, scan, snapshot, words,
+    StudentRaised, attempt, changed, flagged, flat, get, raised_inside, inputs, required, scan, snapshot, words,
 )
 
 KINDS = ("relu", "sigmoid", "tanh", "softmax")
@@ -218,7 +218,7 @@ def _class_candidate(name, cls, order, kwargs=None) -> Candidate | None:
                                                                    "loss", "set", "get", "init", "zero", "save", "load")):
         if method in ("predictions", "predict", "prediction"):  # nnfs's predictions(outputs): a class label, not f(x)
             continue
-        if len(required(flagged(getattr(obj, method)))) != 1:
+        if len(inputs(flagged(getattr(obj, method)))) != 1:
             continue
         before = snapshot(obj)
         try:

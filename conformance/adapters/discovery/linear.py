@@ -22,7 +22,7 @@ from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.maths import distance
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, changed, describe, flagged, flat, gradient_name_score, get, put, raised_inside, required,
+    StudentRaised, attempt, changed, describe, flagged, flat, gradient_name_score, get, put, raised_inside, inputs, required,
     scan, snapshot, words,
 )
 
@@ -240,7 +240,7 @@ def find_forward(obj, cls, batch: int = BATCH) -> tuple[Forward, str] | None:
     want = {"rows": (x_rows, (batch, N_OUT)), "cols": (x_rows.T.copy(), (N_OUT, batch))}
     for method in method_order(cls, FORWARD_NAMES, exclude_words=("back", "grad", "update", "step", "init", "save",
                                                                    "load", "zero", "loss", "set", "get", "train", "fit")):
-        if len(required(flagged(getattr(obj, method)))) != 1:
+        if len(inputs(flagged(getattr(obj, method)))) != 1:
             continue
         for data, (x, shape) in want.items():
             try:

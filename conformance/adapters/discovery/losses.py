@@ -22,7 +22,7 @@ import numpy as np
 from conformance.adapters.base import LossHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.maths import cosine, one_hot, softmax
-from conformance.adapters.discovery.objects import StudentRaised, attempt, changed, get, required, scan, snapshot, words
+from conformance.adapters.discovery.objects import StudentRaised, attempt, changed, get, inputs, required, scan, snapshot, words
 
 B, C = 4, 3
 VALUE_METHODS = ("forward", "__call__", "calculate", "loss", "compute", "compute_loss", "calc", "evaluate", "cost",
@@ -170,7 +170,7 @@ def _value_callables(name, obj):
     out = []
     for m in VALUE_METHODS:
         fn = getattr(obj, m, None)
-        if callable(fn) and len(required(fn)) == 2 and (m != "__call__" or "__call__" in _own(obj)):
+        if callable(fn) and len(inputs(fn)) == 2 and (m != "__call__" or "__call__" in _own(obj)):
             out.append((m, lambda m=m: getattr(attempt(obj, *call.args, **call.kwargs), m)))
     return out
 

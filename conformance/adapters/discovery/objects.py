@@ -98,6 +98,21 @@ def required(fn) -> list[str]:
     return [p.name for p in parameters(fn) if p.default is p.empty]
 
 
+def inputs(fn) -> list[str]:
+    """The arguments a forward call fills: the required ones, or, when none is required, the leading
+    parameters that default to None (``forward(self, input=None)``, which reuses a stored input when
+    called bare; ``forward(self, y_pred=None, y_true=None)``)."""
+    need = required(fn)
+    if need:
+        return need
+    lead = []
+    for p in parameters(fn):
+        if p.default is not None or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        lead.append(p.name)
+    return lead
+
+
 def takes_varargs(fn) -> bool:
     try:
         return any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
