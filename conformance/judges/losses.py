@@ -135,18 +135,20 @@ def golden_value(case: dict, out: dict) -> Outcome:
     on_probs = (out.get("conventions") or {}).get("input") == "probs"
 
     def clip_found(mean: float) -> float | None:
-        """0.0 if ``mean`` is the fixture's loss, the clip level if it is with clipped probabilities, else None."""
+        """0.0 if ``mean`` is the fixture's loss, the clip level if it is with clipped probabilities, else None.
+        A loss on logits may clip too: the softmax it computes inside is the kit's, exact zeros and all."""
         if np.isclose(mean, expected, **VALUE_TOL):
             return 0.0
-        return _clip_level(case, mean) if on_probs else None
+        return _clip_level(case, mean)
 
     clip, batch = clip_found(value), len(case["labels"])
     if clip == 0.0:
         return passed(f"{who}.forward matches the golden fixture {case['fixture']}.")
     if clip is not None:
+        inside = "" if on_probs else " inside the loss, after its own softmax"
         return passed(f"{who}.forward matches the golden fixture {case['fixture']} with probabilities clipped "
-                      f"at {clip:.0e} (a loss on probabilities cannot see below its clip).",
-                      convention=f"probabilities clipped at {clip:.0e}")
+                      f"at {clip:.0e}{inside} (a clipped loss cannot see below its clip; log-softmax would).",
+                      convention=f"probabilities clipped at {clip:.0e}{inside}")
     factor = gradient_factor(case, out) if batch > 1 and clip_found(value / batch) is not None else None
     if factor is not None and np.isclose(factor, 1.0, rtol=1e-6):
         return passed(f"{who}.forward is {batch} times the golden fixture {case['fixture']}'s mean, the sum over the "
@@ -161,20 +163,32 @@ def golden_value(case: dict, out: dict) -> Outcome:
 
 
 def _clip_level(case: dict, value: float) -> float | None:
-    """The clip c in [1e-300, 1e-6] with value == mean(-log(max(p_target, c))), if there is one."""
+    """The clip c in [1e-300, 1e-6] with value == mean(-log(max(p_target, c))), or with the two-sided
+    clip(p, c, 1 - c) (np.clip(p, eps, 1 - eps), which also lifts a certain class's loss from 0 to
+    about eps), if there is one: found on a log grid of c, then refined by bisection where the
+    difference changes sign."""
     p = np.asarray(case["probs"], dtype=float)[np.arange(len(case["labels"])), np.asarray(case["labels"])]
-    log_p = np.log(np.maximum(p, 1e-320))
 
-    def loss(log_c):
-        return float(np.mean(-np.maximum(log_p, log_c)))
+    def one_sided(c):
+        return float(np.mean(-np.log(np.maximum(p, c))))
 
-    lo, hi = np.log(1e-300), np.log(1e-6)  # loss(lo) >= loss(hi)
-    if not loss(hi) - 1e-9 <= value <= loss(lo) + 1e-9:
-        return None
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if loss(mid) > value else (lo, mid)
-    return float(np.exp(hi)) if np.isclose(loss(hi), value, **VALUE_TOL) else None
+    def two_sided(c):
+        return float(np.mean(-np.log(np.clip(p, c, 1 - c))))
+
+    grid = np.logspace(-300, -6, 1177)
+    for loss in (one_sided, two_sided):
+        gap = np.array([loss(c) - value for c in grid])
+        for i in np.flatnonzero((gap[:-1] <= 0) != (gap[1:] <= 0)):
+            lo, hi = np.log(grid[i]), np.log(grid[i + 1])
+            for _ in range(100):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if (loss(np.exp(mid)) - value <= 0) == (gap[i] <= 0) else (lo, mid)
+            if np.isclose(loss(np.exp(hi)), value, **VALUE_TOL):
+                return float(np.exp(hi))
+        exact = np.flatnonzero(np.isclose(gap + value, value, **VALUE_TOL))
+        if exact.size:
+            return float(grid[exact[0]])
+    return None
 
 
 def loss_gradient(case: dict, out: dict) -> Outcome:
