@@ -6,6 +6,10 @@ change training, run the slow (training) tier too.
 A variant is a correct base with a few exact replacements (tests/mutants.plant) that switch one
 allowed convention; ``expect`` names the component whose diagnosis must report that convention,
 so a variant that silently stopped exercising it is noticed.
+
+The boundary of one allowance is tested here too: a Softmax without backward is excused only where
+its gradient is folded into the loss (SPEC.md 0.6); where the pipeline or the style needs that
+backward, the softmax stays `missing`.
 """
 from __future__ import annotations
 
