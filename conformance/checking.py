@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -143,8 +144,10 @@ EVIDENCE_KEYS = ("expected", "got", "where", "snippet")
 def report_entry(outcome: Outcome) -> dict:
     """What the JSON report keeps of one check's outcome (plain data only).
 
-    Always ``outcome``, ``message``, ``cause``, ``convention``; a check that did not pass adds
-    ``likely_cause`` (the catalogue sentence), the ``EVIDENCE_KEYS`` it has, and ``evidence``.
+    Always ``outcome``, ``message``, ``cause``, ``convention``; ``required: False`` for a check
+    the run does not need (SPEC.md 0.6: it counts for neither verdict nor score); a check that
+    did not pass adds ``likely_cause`` (the catalogue sentence), the ``EVIDENCE_KEYS`` it has, and
+    ``evidence``.
     ``plot`` (any outcome, when the judge gave one) is the plain data of a picture the HTML
     feedback draws (``conformance.pages.figures``): ``{"kind": "arrays", "expected", "got"}``,
     ``{"kind": "training", "losses", "accuracies", "threshold", ...}`` or ``{"kind":
@@ -154,6 +157,8 @@ def report_entry(outcome: Outcome) -> dict:
     plot = evidence.pop("plot", None)
     entry = {"outcome": outcome.verdict, "message": outcome.message, "cause": outcome.cause,
              "convention": evidence.pop("convention", None)}
+    if not outcome.required:
+        entry["required"] = False
     if plot is not None:
         entry["plot"] = _jsonable(plot)
     if outcome.passed:
@@ -180,9 +185,29 @@ class Check:
     def style(self) -> str:
         return getattr(self.runner, "style", "unknown")
 
+    @property
+    def cache(self) -> dict:
+        """The session's cache (probe answers by recipe; ``conformance.requirements``' findings)."""
+        return self._cache
+
+    @property
+    def component(self) -> str | None:
+        marker = self.item.get_closest_marker("component")
+        return marker.args[0] if marker and marker.args else None
+
     def probe(self, name: str, case: dict, timeout: float = DEFAULT_TIMEOUT) -> dict:
         """The probe's outputs; a missing/error/timeout ends the test with that outcome. Calls
         with a recipe are cached for the session (the same case serves several judges)."""
+        result = self.answer(name, case, timeout)
+        if isinstance(result, ProbeFailure):
+            if result.kind == "missing":  # the sentence already names what was looked for
+                self.expect(Outcome("missing", result.message))
+            verb = {"timeout": "timed out", "error": "raised"}.get(result.kind, "failed")
+            self.expect(Outcome(result.kind, f"{name} {verb}: {result.message}"))
+        return result
+
+    def answer(self, name: str, case: dict, timeout: float = DEFAULT_TIMEOUT) -> dict | ProbeFailure:
+        """The probe's outputs, or the ``ProbeFailure`` it ended with (the test goes on)."""
         key = (name, case.get("recipe")) if isinstance(case, dict) and case.get("recipe") else None
         # After one timeout, the same probe on the same kind of component is not waited for again.
         hung = ("timeout", name, case.get("kind") if isinstance(case, dict) else None)
@@ -197,11 +222,6 @@ class Check:
                 self._cache[key] = result
             if isinstance(result, ProbeFailure) and result.kind == "timeout":
                 self._cache[hung] = result
-        if isinstance(result, ProbeFailure):
-            if result.kind == "missing":  # the sentence already names what was looked for
-                self.expect(Outcome("missing", result.message))
-            verb = {"timeout": "timed out", "error": "raised"}.get(result.kind, "failed")
-            self.expect(Outcome(result.kind, f"{name} {verb}: {result.message}"))
         return result
 
     def run(self, probe: str, case: dict, judge: Callable[[dict, dict], Outcome],
@@ -212,25 +232,30 @@ class Check:
         if not outcome.passed and "snippet" not in outcome.evidence:
             code = snippet(probe, case, judge, self.impl, **self._options)
             if code:
-                outcome = Outcome(outcome.verdict, outcome.message, outcome.cause,
-                                  {**outcome.evidence, "snippet": code})
+                outcome = replace(outcome, evidence={**outcome.evidence, "snippet": code})
         return self.expect(outcome)
 
     def record(self, outcome: Outcome) -> None:
         self.item.user_properties.append((RECORD, report_entry(outcome)))
 
     def expect(self, outcome: Outcome) -> Outcome:
-        """Record ``outcome`` and end the test accordingly (a pass returns it)."""
+        """Record ``outcome`` and end the test accordingly (a pass returns it). A check the run
+        does not need (``conformance.requirements``) is recorded as not required and skipped."""
+        from conformance.requirements import weigh
+
         if not isinstance(outcome, Outcome):
             outcome = Outcome("fail", f"the judge returned {type(outcome).__name__}, not an Outcome (a kit bug).")
+        outcome = weigh(self, self.component, outcome)
         code = outcome.evidence.get("snippet")
         if isinstance(code, str) and PLACEHOLDER in code and self.impl:  # a judge's snippet: name this run's code
             extra = "".join(f", {k}={v!r}" for k, v in self._options.items() if v)
-            outcome = Outcome(outcome.verdict, outcome.message, outcome.cause,
-                              {**outcome.evidence, "snippet": code.replace(PLACEHOLDER, f"impl={self.impl!r}{extra}")})
+            outcome = replace(outcome, evidence={**outcome.evidence,
+                                                 "snippet": code.replace(PLACEHOLDER, f"impl={self.impl!r}{extra}")})
         self.record(outcome)
         if outcome.verdict == "pass":
             return outcome
+        if not outcome.required:
+            pytest.skip(outcome.message)
         if outcome.verdict == "missing":
             pytest.skip(f"missing: {outcome.message}")
         pytest.fail(format_outcome(outcome), pytrace=False)

@@ -13,12 +13,15 @@ class Outcome:
     message:  plain sentences for the student (what is wrong and why, or what convention was found)
     cause:    id from the diagnosis catalogue (conformance/diagnoses.py), e.g. "double_batch_average"
     evidence: expected / got / where the largest error is / a reproducing snippet (all JSON-able)
+    required: False for a check the style and the student's own pipeline do not need (SPEC.md 0.6,
+              ``conformance.requirements``): it is reported, and counts for neither verdict nor score
     """
 
     verdict: str
     message: str = ""
     cause: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    required: bool = True
 
     @property
     def passed(self) -> bool:

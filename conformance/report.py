@@ -2,7 +2,9 @@
 
 A component's verdict is its worst check by severity pass < missing < fail < error < timeout:
 every check passing is a pass; a piece the implementation lacks makes an otherwise passing
-component ``missing`` (never a pass); a failure is never hidden by a missing piece.
+component ``missing`` (never a pass); a failure is never hidden by a missing piece. Only required
+checks count: one the style and the student's own pipeline do not need (``"required": false``,
+``conformance.requirements``) is listed, and its reason named in the diagnosis.
 """
 from __future__ import annotations
 
@@ -34,12 +36,18 @@ def summarise(checks: list[dict], reason: str | None = None) -> dict:
               for c in checks]
     if not checks:
         return {"verdict": "missing", "diagnosis": reason or NOT_COLLECTED, "checks": []}
+    waived = [c for c in checks if c.get("required") is False]
+    checks = [c for c in checks if c.get("required") is not False]
+    if not checks:
+        return {"verdict": "missing", "diagnosis": f"no check is required: {waived[0].get('convention')}",
+                "checks": public}
     worst = max(checks, key=lambda c: SEVERITY.index(c["outcome"]))
     verdict = worst["outcome"]
     if verdict == "pass":
-        found = {c["convention"] for c in checks if c.get("convention")}
+        found = {c["convention"] for c in checks + waived if c.get("convention")}
         notes = sorted(n for n in found if not any(m != n and m.startswith(n) for m in found))
-        diagnosis = f"all {len(checks)} checks pass" + (f"; conventions: {', '.join(notes)}" if notes else "")
+        diagnosis = f"all {len(checks)} checks pass" + (f", {len(waived)} more not required" if waived else "") \
+            + (f"; conventions: {', '.join(notes)}" if notes else "")
     else:
         bad = [c for c in checks if c["outcome"] == verdict]
         cause = f"[{worst['cause']}] " if worst.get("cause") else ""

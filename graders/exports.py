@@ -135,8 +135,10 @@ def check_evidence(ch: dict) -> str:
 
 
 def _to_fix(e: dict) -> list[dict]:
-    """A component's checks that did not pass; one only ``missing`` counts when the component carries points."""
-    return [ch for ch in e["checks"] if ch["outcome"] != "pass" and (ch["outcome"] != "missing" or e["points"])]
+    """A component's required checks that did not pass; one only ``missing`` counts when the component
+    carries points."""
+    return [ch for ch in e["checks"] if ch["outcome"] != "pass" and ch.get("required") is not False
+            and (ch["outcome"] != "missing" or e["points"])]
 
 
 def component_md(r: dict, c: str, per_check: int = 4) -> str:
@@ -188,7 +190,8 @@ def gradescope_results(r: dict) -> dict:
 def diagnosis_key(component: str, entry: dict) -> str:
     """What a class-wide count groups by: the component and the most frequent cause of its worst
     checks (the same bug reads the same for every student), else its diagnosis without the counts."""
-    causes = Counter(ch["cause"] for ch in entry["checks"] if ch["outcome"] == entry["verdict"] and ch.get("cause"))
+    causes = Counter(ch["cause"] for ch in entry["checks"] if ch["outcome"] == entry["verdict"] and ch.get("cause")
+                     and ch.get("required") is not False)
     if causes:
         return f"{component}: {causes.most_common(1)[0][0]}"
     return f"{component}: {re.sub(r'^[0-9]+ of [0-9]+ checks [a-z]+: ', '', entry['diagnosis'])}"

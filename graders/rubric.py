@@ -3,7 +3,7 @@
 A rubric is a TOML file (see ``graders/rubrics/*.toml``, one per assignment style)::
 
     title = "..."
-    partial = "fraction"        # points * (checks passed / checks run); or "all_or_nothing"
+    partial = "fraction"        # points * (required checks passed / required checks run); or "all_or_nothing"
     [points]                    # component id -> points (absent or 0: graded, reported, not scored)
     linear = 15
     [policy.zero]               # imported module -> components it zeroes ("*" = all)
@@ -92,7 +92,7 @@ def score_component(rubric: Rubric, component: str, entry: dict) -> float:
     points = rubric.points.get(component, 0.0)
     if not points:
         return 0.0
-    checks = entry.get("checks") or []
+    checks = [c for c in entry.get("checks") or [] if c.get("required") is not False]  # SPEC.md 0.6
     if entry.get("verdict") == "pass":
         return points
     if rubric.partial == "all_or_nothing" or not checks:

@@ -6,6 +6,10 @@ change training, run the slow (training) tier too.
 A variant is a correct base with a few exact replacements (tests/mutants.plant) that switch one
 allowed convention; ``expect`` names the component whose diagnosis must report that convention,
 so a variant that silently stopped exercising it is noticed.
+
+The boundary of one allowance is tested here too: a Softmax without backward is excused only where
+its gradient is folded into the loss (SPEC.md 0.6); where the pipeline or the style needs that
+backward, the softmax stays `missing`.
 """
 from __future__ import annotations
 
@@ -119,6 +123,14 @@ VARIANTS = [
     # is, and returning its output as a 1-element array (issue #13)
     Variant("single_sample-params-dict-array-output", "single_sample/models.py", SINGLE_SAMPLE_PARAMS_DICT,
             ("appendix_a", "all 8 checks pass")),
+    # assignment 001: Softmax with a forward only, its gradient folded into the cross-entropy, whose
+    # backward returns d/dlogits, here the batch mean (p - onehot) / B with layers that sum (issue #13)
+    Variant("attr_grads-softmax-folded-mean-loss-gradient", "attr_grads.py",
+            (("        self.dW = X.T @ dZ / batch_size\n        self.db = np.mean(dZ, axis=0)\n",
+              "        self.dW = X.T @ dZ\n        self.db = np.sum(dZ, axis=0)\n"),
+             ("        grad[np.arange(probs.shape[0]), targets] -= 1\n        return grad",
+              "        grad[np.arange(probs.shape[0]), targets] -= 1\n        return grad / probs.shape[0]")),
+            ("softmax", "gradient folded into cross_entropy (d/dlogits)")),
     Variant("canonical-sigmoid-clipped-exp", "canonical.py",
             (("self.y = 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic",
               "self.y = 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))"),), ("sigmoid", "all 12 checks pass")),
@@ -155,3 +167,34 @@ def test_correct_variant_passes(variant, variant_runs):
     entry = report["components"][component]
     assert entry["verdict"] == "pass" and text in entry["diagnosis"], \
         f"{variant.id}: expected {component} to pass reporting {text!r}, got {entry['verdict']}: {entry['diagnosis']}"
+
+
+# --- where a missing softmax backward is excused, and where it is not (SPEC.md 0.6, issue #13) ------
+
+SOFTMAX_BACKWARD_NEEDED = [
+    # assignment 001's style, but the cross-entropy's backward returns d/dprobs: the pipeline needs
+    # the softmax backward the student left out
+    pytest.param("attr_grads.py",
+                 (("        grad = probs.copy()\n        grad[np.arange(probs.shape[0]), targets] -= 1\n",
+                   "        grad = np.zeros_like(probs)\n        rows = np.arange(probs.shape[0])\n"
+                   "        grad[rows, targets] = -1.0 / probs[rows, targets]\n"),), "w.r.t. the probs",
+                 id="attr_grads-loss-returns-dprobs"),
+    # the kit's canonical API asks for Softmax.backward, whatever the loss returns
+    pytest.param("canonical.py",
+                 (("    def backward(self, dy):\n        dot = np.sum(dy * self.y, axis=1, keepdims=True)\n"
+                   "        return self.y * (dy - dot)\n", ""),), "w.r.t. the logits",
+                 id="canonical-style-asks-for-it"),
+]
+
+
+@pytest.mark.parametrize("base, edits, loss_says", SOFTMAX_BACKWARD_NEEDED)
+def test_a_softmax_backward_that_is_needed_is_never_excused(base, edits, loss_says, tmp_path):
+    report = run_suite(plant(base, list(edits), tmp_path), ["softmax", "cross_entropy"], tmp_path)
+    assert "crash" not in report, report.get("crash")
+    softmax, loss = report["components"]["softmax"], report["components"]["cross_entropy"]
+    assert loss_says in loss["diagnosis"], loss["diagnosis"]
+    assert softmax["verdict"] == "missing", softmax["diagnosis"]
+    gradient = [c for c in softmax["checks"] if "input_gradient" in c["name"] or "gradient_property" in c["name"]]
+    assert gradient and all(c["outcome"] == "missing" and c["cause"] == "no_backward" for c in gradient), gradient
+    assert not any(c.get("required") is False for c in softmax["checks"])
+    assert "folded" not in softmax["diagnosis"]

@@ -276,6 +276,27 @@ def test_rubric_partial_credit_and_policy(tmp_path, partial, imports, linear, re
                                                "points": 0.0, "score": 0.0}
 
 
+@pytest.mark.parametrize("partial, forward, score", [
+    ("fraction", "pass", 10.0),
+    ("fraction", "fail", 7.5),  # 3 of the 4 required checks, not 3 of 6
+    ("all_or_nothing", "fail", 0.0),
+])
+def test_checks_not_required_never_cost_points(partial, forward, score):
+    """A folded Softmax (SPEC.md 0.6): its gradient checks, not required, count in neither part of
+    the fraction, and a pass is full marks."""
+    from conformance.report import summarise
+
+    checks = [{"name": f"c{i}", "outcome": "pass", "message": ""} for i in range(3)]
+    checks += [{"name": "forward", "outcome": forward, "message": ""}]
+    checks += [{"name": f"gradient{i}", "outcome": "missing", "message": "not required", "cause": "no_backward",
+                "convention": "gradient folded into cross_entropy (d/dlogits)", "required": False} for i in range(2)]
+    entry = summarise(checks)
+    assert entry["verdict"] == forward
+    r = rubrics.Rubric(title="t", points={"softmax": 10}, partial=partial)
+    assert rubrics.score_component(r, "softmax", entry) == score
+    assert [c["name"] for c in exports._to_fix({**entry, "points": 10})] == ([] if forward == "pass" else ["forward"])
+
+
 @pytest.mark.parametrize("text, says", [
     ("[points]\nlinearr = 3\n", "unknown components ['linearr']"),
     ("[points]\nlinear = -1\n", "not a non-negative number"),

@@ -276,6 +276,27 @@ def test_component_verdict_is_the_worst_check(outcomes, verdict):
     assert summarise(checks)["verdict"] == verdict
 
 
+FOLDED = "gradient folded into cross_entropy (d/dlogits)"
+
+
+@pytest.mark.parametrize("outcomes, verdict, says", [
+    (["pass", "pass"], "pass", f"all 2 checks pass, 2 more not required; conventions: {FOLDED}"),
+    (["pass", "fail"], "fail", "1 of 2 checks fail"),  # counted over the required checks only
+    ([], "missing", f"no check is required: {FOLDED}"),
+])
+def test_checks_not_required_count_for_no_verdict(outcomes, verdict, says):
+    """SPEC.md 0.6: a check the style and the student's own pipeline do not need is listed, named in
+    the diagnosis, and never makes the component missing."""
+    from conformance.report import summarise
+
+    waived = [{"name": f"w{i}", "outcome": "missing", "message": "not required", "cause": "no_backward",
+               "convention": FOLDED, "required": False} for i in range(2)]
+    checks = [{"name": f"c{i}", "outcome": o, "message": "m", "cause": None} for i, o in enumerate(outcomes)]
+    summary = summarise(checks + waived)
+    assert (summary["verdict"], summary["diagnosis"][:len(says)]) == (verdict, says)
+    assert len(summary["checks"]) == len(checks) + 2 and summary["checks"][-1]["required"] is False
+
+
 def test_detected_style_and_inventory_are_shown(pytester):
     path = student(pytester, drop="Tanh")
     result, report = run(pytester, "--impl", str(path), modules=["inventory", "relu"])
@@ -462,6 +483,18 @@ def test_spec_causes_are_the_catalogue():
     named = set(re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", SPEC)) - set(COMPONENTS) - set(STYLES) - {"detect_style"}
     assert sorted(named - set(CAUSES)) == []  # every cause SPEC.md names exists
     assert sorted(c for c in CAUSES if f"`{c}`" not in SPEC) == []  # and every cause is documented
+
+
+def test_spec_says_when_a_check_is_required():
+    """SPEC.md 0.6 states the rule, and the styles fold only what conformance/requirements.py can measure."""
+    from conformance import requirements
+    from conformance.adapters.style import styles
+
+    rules = SPEC[SPEC.index("### 0.6 Verdicts"):SPEC.index("### 0.7")]
+    assert "required only when the style or the student's own pipeline needs it" in " ".join(rules.split())
+    folding = {name: data["fold_into_loss"] for name, data in styles().items() if data.get("fold_into_loss")}
+    assert folding == {"layer_dicts": ["softmax"], "attr_grads": ["softmax"]}  # assignments 000 and 001
+    assert {layer for layers in folding.values() for layer in layers} <= set(requirements.FOLDS_INTO)
 
 
 def test_rubrics_use_component_ids():

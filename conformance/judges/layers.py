@@ -52,7 +52,7 @@ def shapes(case: dict, out: dict) -> Outcome:
     for key, what, shape in (("y", f"{who}.forward output", ref["y"].shape),
                              ("dx", f"{who}.backward output (dx)", x.shape)):
         if key == "dx" and "backward_missing" in out:
-            return Outcome("missing", out["backward_missing"])
+            return Outcome("missing", out["backward_missing"], "no_backward")
         got = read_array(out, key, what, shape)
         if isinstance(got, Outcome):
             return got
@@ -75,7 +75,7 @@ def shapes(case: dict, out: dict) -> Outcome:
 
 def _grads_present(case: dict, out: dict) -> Outcome | None:
     if "backward_missing" in out:
-        return Outcome("missing", out["backward_missing"])
+        return Outcome("missing", out["backward_missing"], "no_backward")
     if "grads_missing" in out:
         message = out["grads_missing"]
         if "for b " in message or message.rstrip().endswith("b"):
@@ -163,7 +163,7 @@ def input_gradient(case: dict, out: dict) -> Outcome:
     """dx against the numerical VJP of the student's own forward (central differences)."""
     who = _who(case, out)
     if "backward_missing" in out:
-        return Outcome("missing", out["backward_missing"])
+        return Outcome("missing", out["backward_missing"], "no_backward")
     x, dy = np.asarray(case["x"], dtype=float), np.asarray(case["dy"], dtype=float)
     got = read_array(out, "dx", f"{who}.backward output (dx)", x.shape)
     if isinstance(got, Outcome):
@@ -305,7 +305,7 @@ def relu_kink(case: dict, out: dict) -> Outcome:
     """Reports the student's ReLU'(0); both 0 and 1 pass (SPEC.md 2)."""
     who = _who(case, out)
     if "backward_missing" in out:
-        return Outcome("missing", out["backward_missing"])
+        return Outcome("missing", out["backward_missing"], "no_backward")
     got = read_array(out, "dx", f"{who}.backward at 0", np.shape(case["x"]))
     if isinstance(got, Outcome):
         return got

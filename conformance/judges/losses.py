@@ -65,8 +65,28 @@ def summed_form(case: dict, out: dict) -> str | None:
 def gradient_factor(case: dict, out: dict) -> float | None:
     """c with backward() == c * the numerical gradient of the student's own value (w.r.t. what the
     gradient is of), or None when no constant fits or the values at the points are missing."""
+    fitted = _fitted(case, out)
+    return fitted[1] if fitted else None
+
+
+def gradient_wrt(case: dict, out: dict) -> str | None:
+    """What the student's backward() is the gradient of, "logits" or "probs", by behaviour: what
+    discovery measured on the kit's inputs (the loss's ``grad_wrt`` convention), else the input whose
+    numerical derivative of the student's own value it is a positive multiple of; None when neither."""
+    if not isinstance(out, dict) or out.get("grad_missing") or case.get("kind") != "cross_entropy":
+        return None
+    said = (out.get("conventions") or {}).get("grad_wrt")
+    if said in ("logits", "probs"):
+        return said
+    fitted = _fitted(case, out)
+    return fitted[0] if fitted and fitted[1] > 0 else None
+
+
+def _fitted(case: dict, out: dict) -> tuple[str, float] | None:
+    """(what the gradient is of, c) with backward() == c * the numerical gradient of the student's
+    own value w.r.t. it, or None."""
     got = np.asarray(out.get("grad", np.nan), dtype=float) if isinstance(out, dict) else np.array(np.nan)
-    for numerical in _numerical_gradients(case, out).values():
+    for name, numerical in _numerical_gradients(case, out).items():
         if got.shape != numerical.shape or not np.all(np.isfinite(numerical)) or not np.all(np.isfinite(got)):
             continue
         denom = float(np.sum(numerical * numerical))
@@ -76,7 +96,7 @@ def gradient_factor(case: dict, out: dict) -> float | None:
         # judged on norms: a value of 1e6 (the extreme fixture) leaves rounding of ~1e-4 in each
         # central difference, far below what separates a factor 1 from 1/B
         if np.linalg.norm(got - c * numerical) <= 1e-4 * max(np.linalg.norm(got), 1e-300):
-            return c
+            return name, c
     return None
 
 

@@ -80,8 +80,8 @@ def component_rows(report: dict, components=None, scored: dict | None = None, dr
     rows = []
     for comp in components or [c for c in COMPONENTS if c in report["components"]]:
         entry = report["components"][comp]
-        shown = [c for c in entry.get("checks", []) if c.get("outcome") != "pass" or
-                 (c.get("plot") or {}).get("kind") == "training"]
+        shown = [c for c in entry.get("checks", []) if c.get("outcome") != "pass" and c.get("required") is not False
+                 or (c.get("plot") or {}).get("kind") == "training"]
         pts = None
         if scored is not None:
             score, worth = scored[comp]

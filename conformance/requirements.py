@@ -1,0 +1,64 @@
+"""Which checks a component needs (SPEC.md 0.6): a check is required only when the style or the
+student's own pipeline needs it.
+
+A missing piece is normally `missing`, never a pass. One piece can be missing by design: a layer
+whose gradient the assignment folds into the loss. Assignment 001's Softmax has a forward only,
+because its cross-entropy's backward returns the gradient w.r.t. the logits; nothing in that
+pipeline ever calls a softmax backward. Two things decide it, both read here, never a class name:
+
+* the style: ``fold_into_loss`` in ``conformance/adapters/styles.toml`` names the layers whose
+  backward its assignment may leave to the loss (none when the style does not say, or for an
+  ``--adapter`` of the student's own: then every check stays required);
+* the pipeline, by behaviour: the student's cross-entropy is called on the kit's case and its
+  backward() is measured against the derivative of its own value (``judges.losses.gradient_wrt``).
+  Only a gradient w.r.t. the logits makes the layer's backward unneeded; one w.r.t. the
+  probabilities needs it, and its gradient checks stay `missing` (or fail).
+
+A check that is not needed keeps its outcome (`missing`, cause ``no_backward``) with
+``required=False`` and the reason as its convention; it counts for neither the component's
+verdict (``conformance.report.summarise``) nor its score (``graders.rubric.score_component``).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conformance import inputs
+from conformance.outcome import Outcome
+
+# The loss a folded layer hands its gradient to, and the case the pipeline is measured on (the
+# cross_entropy module's first case: the probe's answer is cached and shared with it).
+FOLDS_INTO = {"softmax": "cross_entropy"}
+PIPELINE_CASE = inputs.loss_case("cross_entropy", seed=0, batch=4, classes=3)
+
+
+def style_folds(style: str) -> tuple[str, ...]:
+    """The layers whose backward the style's assignment may fold into the loss."""
+    from conformance.adapters.style import styles
+
+    return tuple((styles().get(style) or {}).get("fold_into_loss", ()))
+
+
+def folded_reason(check, component: str) -> str | None:
+    """Why ``component``'s backward is not needed in this run (a short phrase), or None when it is."""
+    loss = FOLDS_INTO.get(component)
+    if loss is None or component not in style_folds(check.style):
+        return None
+    key = ("requirements", component)
+    if key not in check.cache:
+        from conformance.judges.losses import gradient_wrt
+
+        out = check.answer("loss.check", PIPELINE_CASE)
+        wrt = None if isinstance(out, Exception) else gradient_wrt(PIPELINE_CASE, out)
+        check.cache[key] = f"gradient folded into {loss} (d/dlogits)" if wrt == "logits" else None
+    return check.cache[key]
+
+
+def weigh(check, component: str | None, outcome: Outcome) -> Outcome:
+    """``outcome`` marked not required when it is a missing backward the run does not need."""
+    if outcome.verdict != "missing" or outcome.cause != "no_backward" or not component:
+        return outcome
+    reason = folded_reason(check, component)
+    if reason is None:
+        return outcome
+    return replace(outcome, message=f"not required: {reason}. {outcome.message}", required=False,
+                   evidence={**outcome.evidence, "convention": reason})
