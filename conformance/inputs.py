@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import EPS, plus_minus_points
+from conformance.judges.common import plus_minus_points
+from conformance.tolerances import EPS
 
 
 def _recipe(_builder: str, **kwargs) -> str:

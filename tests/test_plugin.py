@@ -464,6 +464,23 @@ def test_spec_causes_are_the_catalogue():
     assert sorted(c for c in CAUSES if f"`{c}`" not in SPEC) == []  # and every cause is documented
 
 
+def test_spec_tolerance_table_is_the_tolerances_module():
+    from conformance.tolerances import TOLERANCES
+
+    section = SPEC[SPEC.index("### 0.5 Tolerances"):SPEC.index("### 0.6 Verdicts")]
+    rows = re.findall(r"^\| `(\w+)` *\| *([\d.e-]+) *\| *([\d.e-]+) *\|", section, flags=re.M)
+    assert [(name, float(rtol), float(atol)) for name, rtol, atol in rows] == [
+        (t.name, t.rtol, t.atol) for t in TOLERANCES]
+
+
+def test_spec_verdict_order_is_the_kits():
+    from conformance.components import VERDICTS
+
+    section = SPEC[SPEC.index("### 0.6 Verdicts"):SPEC.index("### 0.7")]
+    order = re.search(r"in the order\s+(\w+(?:\s*<\s*\w+)+)", section).group(1)
+    assert tuple(re.split(r"\s*<\s*", order)) == VERDICTS
+
+
 def test_rubrics_use_component_ids():
     import tomllib
 

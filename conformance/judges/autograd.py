@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import FORWARD, GRADIENT, close, excerpt, numerical_vjp, plus_minus_points, where_largest
+from conformance.judges.common import close, excerpt, numerical_vjp, plus_minus_points, where_largest
 from conformance.judges.models import snippet
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import FORWARD, GRADIENT
 
 GROUPS = {"arithmetic": ("add", "sub", "mul", "matmul"),
           "elementwise": ("exp", "log", "relu", "sigmoid", "tanh", "square"),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import (FLOAT32, FORWARD, GRADIENT, close, excerpt, fit_scale, match_bug,
-                                       numerical_vjp, read_array, where_largest, which_scale)
+from conformance.judges.common import (close, excerpt, fit_scale, match_bug, numerical_vjp, read_array, where_largest,
+                                       which_scale)
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import FLOAT32, FORWARD, GRADIENT, NAMING, ROWS
 
 NAMES = {"linear": "Linear", "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
 
@@ -206,7 +207,7 @@ def parameter_gradient(case: dict, out: dict) -> Outcome:
         numerical = numerical_vjp(values, dy, param.shape)
         got = np.asarray(out["grads"][name], dtype=float)
         bugs = {"transposed_gradient": numerical.T.reshape(param.shape) if name == "W" and param.ndim == 2
-                and not np.allclose(numerical, numerical.T.reshape(param.shape)) else None,
+                and not close(numerical, numerical.T.reshape(param.shape), NAMING) else None,
                 "zero_bias_gradient": np.zeros_like(param) if name == "b" else None}
         if got.shape != param.shape:
             cause = "transposed_gradient" if name == "W" and got.shape == param.T.shape else \
@@ -273,7 +274,7 @@ def stability(case: dict, out: dict) -> Outcome:
                       warnings=out["warnings"][:3])
     ref = reference_pass(case)
     tol = FORWARD if x.dtype == np.float64 else FLOAT32
-    if y.shape != ref["y"].shape or not np.allclose(y, ref["y"], rtol=tol.rtol, atol=max(tol.atol, 1e-12)):
+    if y.shape != ref["y"].shape or not close(y, ref["y"], tol):
         return failed(f"{who}.forward is finite but wrong for inputs of {_describe(case)}.", cause,
                       where=where_largest(y, ref["y"]) if y.shape == ref["y"].shape else {})
     return passed(f"{who} is finite, warning-free and leaves its inputs alone for {_describe(case)}.")
@@ -309,10 +310,10 @@ def relu_kink(case: dict, out: dict) -> Outcome:
     got = read_array(out, "dx", f"{who}.backward at 0", np.shape(case["x"]))
     if isinstance(got, Outcome):
         return got
-    if not (np.isclose(got[0, 1], 1.0) and np.isclose(got[0, 2], 0.0)):
+    if not (close(got[0, 1], 1.0, NAMING) and close(got[0, 2], 0.0, NAMING)):
         return failed(f"{who}.backward at x = 1 and -1 gives {got[0, 1]:g} and {got[0, 2]:g}, expected 1 and 0.",
                       "wrong_relu_mask")
-    if np.isclose(got[0, 0], 0.0) or np.isclose(got[0, 0], 1.0):
+    if close(got[0, 0], 0.0, NAMING) or close(got[0, 0], 1.0, NAMING):
         return passed(f"{who} uses ReLU'(0) = {got[0, 0]:g} (both 0 and 1 are accepted).",
                       convention=f"ReLU'(0) = {got[0, 0]:g}")
     return failed(f"{who}.backward at x = 0 gives {got[0, 0]:g}: ReLU'(0) must be 0 or 1.", "wrong_relu_mask")
@@ -324,7 +325,7 @@ def softmax_rows(case: dict, out: dict) -> Outcome:
     y = read_array(out, "y", f"{who}.forward output", np.shape(case["x"]))
     if isinstance(y, Outcome):
         return y
-    if np.any(y < 0) or not np.allclose(y.sum(axis=1), 1.0, rtol=0, atol=1e-10):
+    if np.any(y < 0) or not close(y.sum(axis=1), 1.0, ROWS):
         return failed(f"{who}.forward rows are not probabilities (non-negative, summing to 1 along axis 1).",
                       "wrong_forward", row_sums=np.round(y.sum(axis=1), 8).tolist())
     return passed(f"{who}.forward rows are probability vectors.")

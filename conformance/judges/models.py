@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import EPS, GRADIENT, fit_scale, read_array, relative_error, where_largest
+from conformance.judges.common import close, fit_scale, read_array, relative_error, where_largest
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import EPS, FACTOR, GRADIENT, PREDICTION
 
 RTOL = GRADIENT.rtol
 KINK_MARGIN = 1e-2  # hidden pre-activations at least this far from 0: eps-steps never cross a ReLU kink
@@ -205,7 +206,7 @@ def judge_gradcheck(inputs: dict, outputs: dict, *, values_key="point_losses", t
                       f"{len(pairs)} random directions (max relative error {max(errors):.1e}).", **evidence)
     B = len(np.atleast_2d(inputs["x"]))
     for name, candidate in (bugs or {}).items():
-        if name != "correct" and all(np.allclose(outputs["grads"][k], candidate[k], rtol=1e-6, atol=1e-10)
+        if name != "correct" and all(close(outputs["grads"][k], candidate[k], PREDICTION)
                                      for k in params):
             return failed(BUG_SENTENCES[name].format(B=B), name.split("+")[0], **evidence)
     scaled = per_parameter_scales(outputs["grads"], (bugs or {}).get("correct"), B)
@@ -233,8 +234,8 @@ def per_parameter_scales(grads: dict, true: dict | None, B: int) -> dict[str, st
         c = fit_scale(np.asarray(grads[k], float), want)
         if c is None:
             return {}
-        if not np.isclose(c, 1.0, rtol=1e-6):
-            out[k] = "1/B" if np.isclose(c * B, 1.0, rtol=1e-6) else "B" if np.isclose(c, B, rtol=1e-6) else f"{c:.4g}"
+        if not close(c, 1.0, FACTOR):
+            out[k] = "1/B" if close(c * B, 1.0, FACTOR) else "B" if close(c, B, FACTOR) else f"{c:.4g}"
     return out
 
 

@@ -4,17 +4,18 @@ loss(theta) = 0.5 * sum(a * (theta - c)^2) over a W (3, 4) and b (4,) pair, grad
 The right trajectories come from the reference optimizers (reference.SGD in both momentum forms,
 reference.Adam); each named mistake is replayed here as a small variant of the update rule (the
 kit's tests check that the variants with the mistake switched off equal the reference). The
-student's trajectory is matched against all of them. Tolerance rtol 1e-6 / atol 1e-9 in
-float64: 50 steps of a few flops each cannot drift further, while every named variant differs from
+student's trajectory is matched against all of them. Tolerance ``trajectory`` (rtol 1e-6 / atol 1e-9)
+in float64: 50 steps of a few flops each cannot drift further, while every named variant differs from
 the right rule by at least 1e-3 within the first few steps.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import where_largest
+from conformance.judges.common import close, where_largest
 from conformance.judges.models import bad_answer, snippet
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import TRAJECTORY
 
 STEPS = 50
 HYPER = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9},
@@ -142,13 +143,13 @@ def _stale(inputs: dict, got: dict) -> bool:
         for _ in range(1, inputs["steps"]):
             before, now = now, now - lr * a * (before - c)
             steps.append(now)
-        if not np.allclose(got[k][1:], np.stack(steps), rtol=1e-6, atol=1e-9):
+        if not close(got[k][1:], np.stack(steps), TRAJECTORY):
             return False
     return True
 
 
 def _close(a: dict, b: dict) -> bool:
-    return all(np.allclose(a[k], b[k], rtol=1e-6, atol=1e-9) for k in b)
+    return all(close(a[k], b[k], TRAJECTORY) for k in b)
 
 
 def judge_optim(inputs: dict, outputs: dict) -> Outcome:
@@ -174,8 +175,9 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
                       f"lr * grad(theta_t-1)): the update runs before the new gradient is computed.",
                       "stale_gradient", matched="stale_gradient", snippet=snip)
     right = next(iter(expected.values()))[1]
-    first = min(int(np.argmax(np.any(~np.isclose(got[k], right[k], rtol=1e-6, atol=1e-9).reshape(n, -1), axis=1)))
-                for k in got if not np.allclose(got[k], right[k], rtol=1e-6, atol=1e-9))
+    first = min(int(np.argmax(np.any(~np.isclose(got[k], right[k], TRAJECTORY.rtol, TRAJECTORY.atol).reshape(n, -1),
+                                     axis=1)))
+                for k in got if not close(got[k], right[k], TRAJECTORY))
     worst = max(got, key=lambda k: float(np.max(np.abs(got[k][first] - right[k][first]))))
     return failed(f"{kind}: your parameters first differ from the expected update at step {first + 1} "
                   f"(largest in {worst}), and the trajectory matches none of the known variants "

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from conformance.judges.common import close
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import EXACT
 
 CACHE_NAMES = ("a1_cache", "h1_cache", "a1", "h1", "cache['a1']")
 
@@ -78,7 +80,7 @@ def quantity_judge(fixture: dict, q: str):
                                       f"{', '.join(CACHE_NAMES)}), so it was not checked.")
         try:
             value = np.asarray(got, float)
-            ok = value.size == want.size and np.allclose(value.reshape(want.shape), want, rtol=1e-10, atol=1e-12)
+            ok = value.size == want.size and close(value.reshape(want.shape), want, EXACT)
         except (TypeError, ValueError):
             value, ok = None, False
         evidence = {"expected": want.tolist(), "got": None if value is None else value.tolist(), "snippet": SNIPPET}

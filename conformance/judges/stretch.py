@@ -1,16 +1,17 @@
 """Judges for the stretch layers: batchnorm, dropout and conv2d, one judge per property.
 
 Expected values come from the reference layers (reference.BatchNorm1d, reference.Conv2D) on the
-same inputs; named mistakes are small variants computed here. Tolerances: common.FORWARD for values and exact gradients (float64, a few hundred terms),
-common.GRADIENT for the numerical VJP; statistical ones are derived where they are used.
+same inputs; named mistakes are small variants computed here. Tolerances: FORWARD for values and exact gradients (float64, a few hundred terms),
+GRADIENT for the numerical VJP; statistical ones are derived where they are used.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import EPS, FORWARD, GRADIENT, close, read_array, where_largest
+from conformance.judges.common import close, read_array, where_largest
 from conformance.judges.models import plus_minus, snippet, unit_directions
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import DROPOUT, EPS, FORWARD, GRADIENT
 
 
 def _fail(case: dict, message: str, cause: str | None, **evidence) -> Outcome:
@@ -213,9 +214,9 @@ def dropout_scaling(case: dict, out: dict) -> Outcome:
     if not kept.any():
         return _fail(case, "dropout dropped every unit in training mode.", "dropout_rate")
     scale = y[kept] / case["x"][kept]
-    if np.allclose(scale, 1 / (1 - p), rtol=1e-9):
+    if close(scale, 1 / (1 - p), DROPOUT):
         return passed("kept units are scaled by 1/(1-p) (inverted dropout).")
-    if np.allclose(scale, 1.0, rtol=1e-9):
+    if close(scale, 1.0, DROPOUT):
         return _fail(case, "kept units are not scaled in training: inverted dropout multiplies them by 1/(1-p) "
                      "so that eval mode can be the identity.", "dropout_not_inverted")
     return _fail(case, f"kept units are scaled by {np.median(scale):.4g}, expected 1/(1-p) = {1 / (1 - p):.4g}.",
