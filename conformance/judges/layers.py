@@ -7,6 +7,8 @@ a failure names the known bug (predicted with the reference) that the answer mat
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from conformance.judges.common import (close, excerpt, fit_scale, match_bug, numerical_vjp, read_array, where_largest,
@@ -14,28 +16,31 @@ from conformance.judges.common import (close, excerpt, fit_scale, match_bug, num
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import FLOAT32, FORWARD, GRADIENT, NAMING, ROWS
 
-NAMES = {"linear": "Linear", "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
+NAMES = {"linear": "Linear", "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax",
+         "batchnorm": "BatchNorm1d", "conv2d": "Conv2D"}  # also the reference's class names
 
 
-def reference_layer(case: dict):
-    """The reference layer of ``case["kind"]`` holding the case's parameters."""
+def reference_layer(kind: str, hyper: dict | None = None, params: dict | None = None):
+    """The reference layer of ``kind`` (unit or stretch) built with the constructor arguments in
+    ``hyper`` (a case's seed and the like are left out) and holding ``params``."""
     import reference
 
-    kind = case["kind"]
-    if kind == "linear":
-        h = case["hyper"]
-        layer = reference.Linear(h["in_features"], h["out_features"], rng=np.random.default_rng(0))
-        for name, value in case["params"].items():
-            layer.params[name] = np.array(value, dtype=float)
-        return layer
-    return getattr(reference, NAMES[kind])()
+    cls = getattr(reference, NAMES[kind])
+    accepted = inspect.signature(cls).parameters
+    layer = cls(**{k: v for k, v in (hyper or {}).items() if k in accepted and k != "rng"},
+                **({"rng": np.random.default_rng(0)} if "rng" in accepted else {}))
+    for name, value in (params or {}).items():
+        layer.params[name] = np.array(value, dtype=float)
+    return layer
 
 
-def reference_pass(case: dict, x=None, dy=None) -> dict:
-    """y, dx and parameter gradients of the reference on the case (or on x/dy given)."""
-    layer = reference_layer(case)
-    y = layer.forward(np.array(case["x"] if x is None else x, dtype=float))
-    dx = layer.backward(np.array(case["dy"] if dy is None else dy, dtype=float))
+def reference_pass(case: dict, **replaced) -> dict:
+    """y, dx and the parameter gradients of the reference layer (train mode) on ``case`` (kind,
+    hyper, params, x, dy), with any of those ``replaced``."""
+    c = {**case, **replaced}
+    layer = reference_layer(c["kind"], c.get("hyper"), c.get("params"))
+    y = layer.forward(np.array(c["x"], dtype=float))
+    dx = layer.backward(np.array(c["dy"], dtype=float))
     return {"y": y, "dx": dx, "grads": {k: np.array(v) for k, v in getattr(layer, "grads", {}).items()}}
 
 

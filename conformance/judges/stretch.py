@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.judges.common import close, read_array, where_largest
+from conformance.judges.layers import reference_layer, reference_pass
 from conformance.judges.models import plus_minus, snippet, unit_directions
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import DROPOUT, EPS, FORWARD, GRADIENT
@@ -41,26 +42,6 @@ def _case(builder: str, probe: str, seed: int, **extra) -> dict:
 # --- batchnorm ------------------------------------------------------------------------------------------
 
 
-def reference_layer(kind: str, hyper: dict, params: dict):
-    import reference as ref
-
-    if kind == "batchnorm":
-        layer = ref.BatchNorm1d(hyper["num_features"], eps=hyper["eps"], momentum=hyper["momentum"])
-    else:
-        layer = ref.Conv2D(hyper["in_channels"], hyper["out_channels"], hyper["kernel_size"], hyper["stride"],
-                           hyper["padding"], rng=np.random.default_rng(0))
-    layer.params.update({k: np.array(v, float) for k, v in params.items()})
-    return layer
-
-
-def reference_pass(kind: str, hyper: dict, params: dict, x, dy) -> tuple:
-    """y, dx, grads of the reference layer in train mode."""
-    layer = reference_layer(kind, hyper, params)
-    y = layer.forward(np.array(x, float))
-    dx = layer.backward(np.array(dy, float))
-    return y, dx, dict(layer.grads)
-
-
 def running_stats(batches, momentum, unbiased=True, decay_old=False):
     mean, var = np.zeros(batches[0].shape[1]), np.ones(batches[0].shape[1])
     for xb in batches:
@@ -84,21 +65,21 @@ def build_batchnorm(seed: int = 0, F: int = 4, B: int = 8) -> dict:
 
 
 def _bn_expected(case):
-    return reference_pass("batchnorm", case["hyper"], case["params"], case["x"], case["dy"])
+    return reference_pass(case, kind="batchnorm")
 
 
 def bn_forward(case: dict, out: dict) -> Outcome:
-    return _compare(case, "batchnorm train-mode forward", _bn_expected(case)[0], out, "y", "batchnorm_forward",
+    return _compare(case, "batchnorm train-mode forward", _bn_expected(case)["y"], out, "y", "batchnorm_forward",
                     "normalise with the batch mean and the biased batch variance.")
 
 
 def bn_input_grad(case: dict, out: dict) -> Outcome:
-    return _compare(case, "batchnorm dx", _bn_expected(case)[1], out, "dx", "batchnorm_backward",
+    return _compare(case, "batchnorm dx", _bn_expected(case)["dx"], out, "dx", "batchnorm_backward",
                     "dx must include the paths through the batch mean and variance.")
 
 
 def bn_param_grads(case: dict, out: dict) -> Outcome:
-    expected = _bn_expected(case)[2]
+    expected = _bn_expected(case)["grads"]
     grads = out.get("grads") if isinstance(out, dict) and isinstance(out.get("grads"), dict) else {}
     for key in ("gamma", "beta"):
         result = _compare(case, f"batchnorm d{key}", expected[key], grads, key, "batchnorm_backward",
@@ -287,22 +268,22 @@ def _conv(case, out):
 def conv_values(case: dict, out: dict) -> Outcome:
     c, h, got, tag = _conv(case, out)
     W, b = c["params"]["W"], c["params"]["b"]
-    flipped = reference_pass("conv2d", h, {"W": W[:, :, ::-1, ::-1], "b": b}, c["x"], c["dy"])[0]
+    flipped = reference_pass(c, kind="conv2d", params={"W": W[:, :, ::-1, ::-1], "b": b})["y"]
     variants = {"conv_flipped_kernel": (flipped, "you flip the kernel (true convolution); the specification "
                                                  "is cross-correlation.")}
     if W.shape[2] == W.shape[3]:  # a square kernel read as W[..., col, row] still has the right shape
-        swapped = reference_pass("conv2d", h, {"W": W.swapaxes(2, 3), "b": b}, c["x"], c["dy"])[0]
+        swapped = reference_pass(c, kind="conv2d", params={"W": W.swapaxes(2, 3), "b": b})["y"]
         variants["conv_kernel_transposed"] = (swapped, "you index the kernel as W[o, c, kw, kh]: the window's "
                                               "row i meets W[o, c, i, :], its column j meets W[o, c, :, j].")
-    return _compare(case, f"{tag} forward", reference_pass("conv2d", h, c["params"], c["x"], c["dy"])[0], got, "y",
+    return _compare(case, f"{tag} forward", reference_pass(c, kind="conv2d")["y"], got, "y",
                     "conv2d_forward", "cross-correlate the padded NCHW input with W (out, in, kh, kw), plus b.",
                     variants)
 
 
 def conv_gradients(case: dict, out: dict) -> Outcome:
     c, h, got, tag = _conv(case, out)
-    _, dx, g = reference_pass("conv2d", h, c["params"], c["x"], c["dy"])
-    dW, db = g["W"], g["b"]
+    ref = reference_pass(c, kind="conv2d")
+    dx, dW, db = ref["dx"], ref["grads"]["W"], ref["grads"]["b"]
     grads = got.get("grads") if isinstance(got.get("grads"), dict) else {}
     for what, want, src, key, hint in ((f"{tag} dx", dx, got, "dx", "dx is the full correlation of dy with the "
                                         "kernel, cropped by the padding."),
