@@ -191,7 +191,8 @@ class Slot:
         for n in self.names:
             g = self.access.grad(self.obj, n)
             if g is None:
-                raise Missing(f"{who} stores no gradient for {n} after backward (looked for {self.access.where(n)})")
+                raise Missing(f"{who} stores no gradient for {n} after backward (looked for {self.access.where(n)})",
+                              gradient_of=n)
             g = self._out(n, g)
             ref = np.shape(self.get()[n])
             out[n] = g.reshape(ref) if g.shape != ref and g.size == int(np.prod(ref)) else g

@@ -83,10 +83,9 @@ def _grads_present(case: dict, out: dict) -> Outcome | None:
     if "backward_missing" in out:
         return Outcome("missing", out["backward_missing"])
     if "grads_missing" in out:
-        message = out["grads_missing"]
-        if "for b " in message or message.rstrip().endswith("b"):
-            return failed(message, "missing_bias_gradient")
-        return Outcome("missing", message)
+        if out.get("gradient_missing_of") == "b":
+            return failed(out["grads_missing"], "missing_bias_gradient")
+        return Outcome("missing", out["grads_missing"])
     grads = out.get("grads")
     if not isinstance(grads, dict) or not {"W", "b"} <= set(grads):
         return failed(f"{_who(case, out)} returned no parameter gradients for W and b.", "wrong_parameter_gradient")
