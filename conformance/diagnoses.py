@@ -35,7 +35,6 @@ CAUSES: dict[str, str] = {
     "gradient of.",
     "wrong_dtype": "An output is not a floating-point array: return float arrays (float64 when given "
     "float64).",
-    "no_backward": "This layer has no backward (or derivative) method, so its gradient cannot be checked.",
     # --- activations ---------------------------------------------------------------------------
     "wrong_relu_mask": "Your ReLU backward uses the wrong mask: pass dY where the forward input was "
     "positive and 0 elsewhere.",
@@ -61,8 +60,6 @@ CAUSES: dict[str, str] = {
     "(np.maximum(x, 0), not x[x < 0] = 0).",
     "float32_promoted": "Given float32 inputs your layer fails or returns non-finite values: avoid "
     "float64-only tricks and check the float32 path.",
-    "stale_cache": "Your backward uses a value cached by an earlier forward: cache inside forward, "
-    "every call.",
     # --- losses --------------------------------------------------------------------------------
     "loss_not_averaged": "Your loss sums over the batch: the specification averages it (mean over "
     "samples), so the learning rate does not depend on the batch size.",

@@ -408,8 +408,6 @@ class TableAdapter(Adapter):
         if kind == "conv2d":
             args = (hyper["in_channels"], hyper["out_channels"], hyper["kernel_size"])
             return args, kw(("stride", "stride"), ("padding", "padding"))
-        if kind == "maxpool2d":
-            return (hyper["kernel_size"],), kw(("stride", "stride"))
         return (), {}
 
     def make_layer(self, kind, **hyper):

@@ -47,8 +47,8 @@ class Found:
 class LayerHandle:
     """One student layer (or activation) object.
 
-    kinds: "linear", "relu", "sigmoid", "tanh", "softmax", "batchnorm", "dropout", "conv2d",
-           "maxpool2d", "flatten".
+    kinds: "linear", "relu", "sigmoid", "tanh", "softmax" and the stretch layers "batchnorm",
+           "dropout", "conv2d" (each the layer of a component of SPEC.md).
     """
 
     student_name: str = ""
