@@ -481,6 +481,27 @@ def test_spec_verdict_order_is_the_kits():
     assert tuple(re.split(r"\s*<\s*", order)) == VERDICTS
 
 
+def _builder_cases():
+    from conformance import inputs
+    from conformance.judges import autograd, gradchecker, init, models, optim, single_sample, stretch
+
+    return [inputs.linear_case(seed=1, batch=1), inputs.loss_case("mse", seed=2), inputs.kink_case(),
+            optim.build_optim("momentum"), stretch.build_conv2d(seed=0, config=1), stretch.build_dropout(seed=3),
+            autograd.build_ops(seed=0, group="reductions"), init.build_init(seed=0), gradchecker.build_gradchecker(),
+            models.build_gradcheck(1, sizes=(4, 6, 3)), models.build_single_sample(1),
+            single_sample.build_appendix(single_sample.load_fixture())]
+
+
+@pytest.mark.parametrize("case", _builder_cases(), ids=lambda c: c["recipe"][:40])
+def test_every_snippet_rebuilds_its_case(case):
+    from conformance.inputs import snippet
+
+    code = snippet(case["recipe"], "some.probe").split("\nout = ")[0]  # the imports and the case
+    scope = {}
+    exec(code, scope)
+    assert scope["case"]["recipe"] == case["recipe"]
+
+
 def test_rubrics_use_component_ids():
     import tomllib
 

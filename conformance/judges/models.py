@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.inputs import recipe, snippet
 from conformance.judges.common import close, fit_scale, read_array, relative_error, where_largest
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import EPS, FACTOR, GRADIENT, PREDICTION
@@ -28,15 +29,6 @@ def bad_answer(outputs, key: str, shape=None) -> str | None:
     """A sentence when ``outputs[key]`` is missing, non-numeric, mis-shaped or non-finite; else None."""
     got = read_array(outputs, key, repr(key), shape)
     return got.message.rstrip(".") if isinstance(got, Outcome) else None
-
-
-def snippet(builder: str, probe: str, seed: int) -> str:
-    """Code that rebuilds this check's inputs and runs its probe on your code."""
-    module, fn = builder.split(".")
-    return (f"from conformance.judges.{module} import {fn}\n"
-            f"from conformance.checking import run_probe\n"
-            f"inputs = {fn}(seed={seed})\n"
-            f"outputs = run_probe({probe!r}, inputs, impl='<your --impl>')")
 
 
 def unit_directions(params: dict, rng: np.random.Generator, count: int) -> list[dict]:
@@ -163,7 +155,9 @@ def build_gradcheck(seed: int = 0, sizes=(5, 7, 4), batch: int = 6, directions: 
     labels = rng.integers(0, sizes[-1], batch)
     labels[: sizes[-1]] = np.arange(min(batch, sizes[-1]))  # every class present
     dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "sizes": list(sizes), "hidden": "relu", "x": x, "labels": labels, "params": params,
+    return {"seed": seed, "recipe": recipe("judges.models.build_gradcheck", seed=seed, sizes=tuple(sizes), batch=batch,
+                                           directions=directions),
+            "sizes": list(sizes), "hidden": "relu", "x": x, "labels": labels, "params": params,
             "directions": dirs, "points": plus_minus(params, dirs)}
 
 
@@ -277,7 +271,7 @@ def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_ke
 
 def judge_pipeline(inputs: dict, outputs: dict) -> Outcome:
     outcome = judge_gradcheck(inputs, outputs, bugs=known_bug_gradients(inputs),
-                              snippet_text=snippet("models.build_gradcheck", "model_gradcheck.pipeline", inputs["seed"]))
+                              snippet_text=snippet(inputs["recipe"], "model_gradcheck.pipeline", judge_pipeline))
     return with_network_note(outcome, outputs)
 
 
@@ -321,7 +315,9 @@ def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, 
         if np.min(np.abs(params["W1"] @ x + params["b1"])) > KINK_MARGIN:  # a1 away from the ReLU kink
             break
     dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": activation, "x": x,
+    return {"seed": seed, "recipe": recipe("judges.models.build_single_sample", seed=seed, input_dim=input_dim,
+                                           hidden_dim=hidden_dim, directions=directions, activation=activation),
+            "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": activation, "x": x,
             "y": float(rng.standard_normal()), "params": params, "directions": dirs,
             "points": plus_minus(params, dirs)}
 
@@ -348,5 +344,5 @@ def judge_single_sample(inputs: dict, outputs: dict) -> Outcome:
                 outputs["grads"][key] = g.reshape(np.shape(inputs["params"][key]))
     return judge_gradcheck(inputs, outputs, values_key="point_outputs", to_loss=single_sample_loss(inputs),
                            bugs=single_sample_bugs(inputs),
-                           snippet_text=snippet("models.build_single_sample", "model_gradcheck.single_sample",
-                                                inputs["seed"]))
+                           snippet_text=snippet(inputs["recipe"], "model_gradcheck.single_sample",
+                                                judge_single_sample))
