@@ -2,5 +2,6 @@
 derivatives of the student's own forward) and return an ``Outcome``.
 
 Shared arithmetic lives in ``judges/common.py``, tolerances in ``conformance/tolerances.py``, the
-catalogue of likely causes in ``conformance/diagnoses.py``. A judge is ``fn(case, outputs) -> Outcome`` and fails closed.
+catalogue of likely causes in ``conformance/diagnoses.py``. A judge is ``fn(case, outputs) ->
+Outcome`` and fails closed.
 """

@@ -26,7 +26,8 @@ HYPER = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9},
 def build_optim(kind: str, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     shapes = {"W": (3, 4), "b": (4,)}
-    return {"kind": kind, "seed": seed, "recipe": recipe("judges.optim.build_optim", kind, seed=seed), "steps": STEPS, "hyper": dict(HYPER[kind]),
+    return {"kind": kind, "seed": seed, "recipe": recipe("judges.optim.build_optim", kind, seed=seed), "steps": STEPS,
+            "hyper": dict(HYPER[kind]),
             "params": {k: rng.standard_normal(s) for k, s in shapes.items()},
             "a": {k: rng.uniform(0.5, 2.0, s) for k, s in shapes.items()},
             "c": {k: rng.standard_normal(s) for k, s in shapes.items()}}

@@ -50,7 +50,8 @@ def load_fixture(path: Path = FIXTURE) -> dict:
 def build_appendix(fixture: dict) -> dict:
     """The probe's inputs: the example's parameters and sample, never its answers."""
     x = fixture["x"]
-    return {"recipe": "judges.single_sample.build_appendix(single_sample.load_fixture())", "input_dim": int(x.size), "hidden_dim": int(fixture["params"]["W1"].shape[0]),
+    return {"recipe": "judges.single_sample.build_appendix(single_sample.load_fixture())", "input_dim": int(x.size),
+            "hidden_dim": int(fixture["params"]["W1"].shape[0]),
             "activation": "relu", "params": fixture["params"], "x": x, "y": fixture["y"]}
 
 
@@ -81,7 +82,8 @@ def quantity_judge(fixture: dict, q: str):
             ok = value.size == want.size and close(value.reshape(want.shape), want, EXACT)
         except (TypeError, ValueError):
             value, ok = None, False
-        evidence = {"expected": want.tolist(), "got": None if value is None else value.tolist(), "snippet": snippet(case["recipe"], "appendix_a.example", then=THEN)}
+        evidence = {"expected": want.tolist(), "got": None if value is None else value.tolist(),
+                    "snippet": snippet(case["recipe"], "appendix_a.example", then=THEN)}
         if ok:
             return passed(f"appendix_a {q} = {want.tolist()} as in the worked example{note}.", **evidence)
         return failed(f"appendix_a {q}: expected {want.tolist()}, got {evidence['got']}{note} ({HOW[q]}).",

@@ -1,8 +1,9 @@
 """Judges for the stretch layers: batchnorm, dropout and conv2d, one judge per property.
 
 Expected values come from the reference layers (reference.BatchNorm1d, reference.Conv2D) on the
-same inputs; named mistakes are small variants computed here. Tolerances: FORWARD for values and exact gradients (float64, a few hundred terms),
-GRADIENT for the numerical VJP; statistical ones are derived where they are used.
+same inputs; named mistakes are small variants computed here. Tolerances (``conformance.tolerances``):
+``forward`` for values and exact gradients (float64, a few hundred terms), ``gradient`` for the
+numerical VJP; statistical ones are derived where they are used.
 """
 from __future__ import annotations
 
@@ -30,10 +31,6 @@ def _compare(what: str, expected, outputs, key: str, cause: str, hint: str,
     return failed(f"{what} differs from the expected value: {hint}", cause, **where_largest(got, expected))
 
 
-def _case(builder: str, seed: int, **extra) -> dict:
-    return {"seed": seed, "recipe": recipe(f"judges.stretch.{builder}", seed=seed, **extra)}
-
-
 # --- batchnorm ------------------------------------------------------------------------------------------
 
 
@@ -52,8 +49,8 @@ def build_batchnorm(seed: int = 0, F: int = 4, B: int = 8) -> dict:
     x = rng.standard_normal((B, F)) * rng.uniform(0.5, 3.0, F) + rng.standard_normal(F)
     dirs = [{"x": d["x"], "gamma": d["gamma"], "beta": d["beta"]}
             for d in unit_directions({"x": x, **params}, rng, 3)]
-    return {**_case("build_batchnorm", seed), "hyper": {"num_features": F, "eps": 1e-5, "momentum": 0.1},
-            "params": params, "x": x,
+    return {"seed": seed, "recipe": recipe("judges.stretch.build_batchnorm", seed=seed),
+            "hyper": {"num_features": F, "eps": 1e-5, "momentum": 0.1}, "params": params, "x": x,
             "dy": rng.standard_normal((B, F)), "directions": dirs,
             "points": plus_minus({"x": x, **params}, dirs),
             "train_batches": [rng.standard_normal((16, F)) * 2.0 + 3.0 for _ in range(5)],
@@ -159,7 +156,7 @@ BATCHNORM_JUDGES = (bn_forward, bn_input_grad, bn_param_grads, bn_numerical_vjp,
 def build_dropout(seed: int = 0, p: float = 0.3) -> dict:
     """x and dy positive (no zeros), 10,000 units: the judge reads the mask from y != 0."""
     rng = np.random.default_rng(seed)
-    return {**_case("build_dropout", seed, p=p), "p": p,
+    return {"seed": seed, "recipe": recipe("judges.stretch.build_dropout", seed=seed, p=p), "p": p,
             "x": rng.uniform(0.5, 1.5, (200, 50)), "dy": rng.uniform(0.5, 1.5, (200, 50))}
 
 
@@ -248,7 +245,8 @@ def build_conv2d(seed: int = 0, config: int = 0) -> dict:
             "params": {"W": rng.standard_normal((c["out_channels"], c["in_channels"], k, k)) * 0.5,
                        "b": rng.standard_normal(c["out_channels"])}}
     case["dy"] = rng.standard_normal((2, c["out_channels"], *out_hw))
-    return {**_case("build_conv2d", seed, config=config), "cases": [case]}
+    return {"seed": seed, "recipe": recipe("judges.stretch.build_conv2d", seed=seed, config=config),
+            "cases": [case]}
 
 
 def _conv(case, out):
