@@ -44,11 +44,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance.diagnoses import explain
+from conformance.inputs import PLACEHOLDER, reproduce, snippet
 from conformance.outcome import Outcome
 from conformance.runner import ProbeFailure
 
 RECORD = "backprop_kit"
-PLACEHOLDER = "impl='<your --impl>'"  # what judges write in their snippets; Check fills in the run's impl
 DEFAULT_TIMEOUT = 5.0  # seconds for one unit-check probe call
 
 _HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -73,23 +73,6 @@ def active_profile() -> str:
 def properties(test):
     """Hypothesis settings for a property check: those of ``active_profile()``."""
     return settings(settings.get_profile(active_profile()))(test)
-
-
-def snippet(probe: str, case: dict, judge: Callable | None, impl: str | None, **options: str | None) -> str:
-    """Code that reproduces one check outside pytest (the kit's builders, the student's code).
-    ``options``: the run's ``style`` / ``adapter_file`` when given, so the snippet uses them too."""
-    recipe = case.get("recipe") if isinstance(case, dict) else None
-    if not recipe:
-        return ""
-    extra = "".join(f", {k}={v!r}" for k, v in options.items() if v)
-    lines = ["from conformance import inputs",
-             "from conformance.checking import run_probe",
-             f"case = inputs.{recipe}",
-             f"out = run_probe({probe!r}, case, impl={impl or '<your --impl>'!r}{extra})"]
-    if judge is not None:
-        lines += [f"from {judge.__module__} import {judge.__name__}",
-                  f"print({judge.__name__}(case, out).message)"]
-    return "\n".join(lines)
 
 
 def run_probe(probe: str, case: dict, impl, style: str | None = None, adapter_file: str | None = None,
@@ -131,7 +114,7 @@ def format_outcome(outcome: Outcome) -> str:
     for key, value in evidence.items():
         parts.append(f"{key}: {json.dumps(_jsonable(value))}")
     if code:
-        parts.append("Reproduce with:\n    " + code.replace("\n", "\n    "))
+        parts.append(reproduce(code))
     return "\n".join(p for p in parts if p)
 
 
@@ -229,10 +212,8 @@ class Check:
         """probe -> judge -> expect, with a reproducing snippet attached to a failure."""
         out = self.probe(probe, case, timeout)
         outcome = judge(case, out)
-        if not outcome.passed and "snippet" not in outcome.evidence:
-            code = snippet(probe, case, judge, self.impl, **self._options)
-            if code:
-                outcome = replace(outcome, evidence={**outcome.evidence, "snippet": code})
+        if not outcome.passed and "snippet" not in outcome.evidence and isinstance(case, dict) and case.get("recipe"):
+            outcome = replace(outcome, evidence={**outcome.evidence, "snippet": snippet(case["recipe"], probe, judge)})
         return self.expect(outcome)
 
     def record(self, outcome: Outcome) -> None:
@@ -247,10 +228,10 @@ class Check:
             outcome = Outcome("fail", f"the judge returned {type(outcome).__name__}, not an Outcome (a kit bug).")
         outcome = weigh(self, self.component, outcome)
         code = outcome.evidence.get("snippet")
-        if isinstance(code, str) and PLACEHOLDER in code and self.impl:  # a judge's snippet: name this run's code
-            extra = "".join(f", {k}={v!r}" for k, v in self._options.items() if v)
-            outcome = replace(outcome, evidence={**outcome.evidence,
-                                                 "snippet": code.replace(PLACEHOLDER, f"impl={self.impl!r}{extra}")})
+        run = (f"impl={self.impl!r}" if self.impl else PLACEHOLDER) + "".join(
+            f", {k}={v!r}" for k, v in self._options.items() if v)
+        if isinstance(code, str) and PLACEHOLDER in code and run != PLACEHOLDER:  # name this run's code
+            outcome = replace(outcome, evidence={**outcome.evidence, "snippet": code.replace(PLACEHOLDER, run)})
         self.record(outcome)
         if outcome.verdict == "pass":
             return outcome

@@ -28,8 +28,8 @@ COMPONENTS = (
     "autograd",
 )
 
-# Verdicts, best first. A component's verdict is the worst of its checks' outcomes,
-# except that a component whose every check is `missing` is `missing`.
-VERDICTS = ("pass", "fail", "missing", "error", "timeout")
+# Verdicts, best first (SPEC.md 0.6): a component's verdict is the worst of its checks' outcomes,
+# so a missing piece is never a pass and never hides a failure.
+VERDICTS = ("pass", "missing", "fail", "error", "timeout")
 
 TRAINING_COMPONENTS = ("training_xor", "training_spiral", "training_mnist")

@@ -61,8 +61,6 @@ CAUSES: dict[str, str] = {
     "(np.maximum(x, 0), not x[x < 0] = 0).",
     "float32_promoted": "Given float32 inputs your layer fails or returns non-finite values: avoid "
     "float64-only tricks and check the float32 path.",
-    "stale_cache": "Your backward uses a value cached by an earlier forward: cache inside forward, "
-    "every call.",
     # --- losses --------------------------------------------------------------------------------
     "loss_not_averaged": "Your loss sums over the batch: the specification averages it (mean over "
     "samples), so the learning rate does not depend on the batch size.",

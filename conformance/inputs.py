@@ -12,13 +12,40 @@ is never within a finite-difference step of an input unless a check puts it ther
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from conformance.judges.common import EPS, plus_minus_points
+from conformance.judges.common import plus_minus_points
+from conformance.tolerances import EPS
 
 
-def _recipe(_builder: str, **kwargs) -> str:
-    return f"{_builder}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+PLACEHOLDER = "impl='<your --impl>'"  # in every snippet; Check.expect writes the run's impl and options there
+
+
+def recipe(_builder: str, *args, **kwargs) -> str:
+    """The call that rebuilds a case: ``_builder`` is a function of this module, or a path from
+    ``conformance`` ("judges.stretch.build_conv2d")."""
+    return f"{_builder}({', '.join([*map(repr, args), *(f'{k}={v!r}' for k, v in kwargs.items())])})"
+
+
+def snippet(case_recipe: str, probe: str, judge=None, then: str = "") -> str:
+    """Code that reproduces one check outside pytest: the case rebuilt from its recipe, the probe
+    run on your code, then the judge's message (when ``judge`` can be imported) or ``then``."""
+    path = case_recipe.split("(", 1)[0]
+    module = path.rsplit(".", 1)[0] if "." in path else "inputs"
+    package, _, name = f"conformance.{module}".rpartition(".")
+    lines = [f"from {package} import {name}", "from conformance.checking import run_probe",
+             f"case = {name}.{case_recipe.removeprefix(module + '.')}",
+             f"out = run_probe({probe!r}, case, {PLACEHOLDER})"]
+    if judge is not None and getattr(sys.modules.get(judge.__module__), judge.__name__, None) is judge:
+        lines += [f"from {judge.__module__} import {judge.__name__}", f"print({judge.__name__}(case, out).message)"]
+    return "\n".join(lines + ([then] if then else []))
+
+
+def reproduce(code: str) -> str:
+    """A snippet as the feedback shows it."""
+    return "Reproduce with:\n    " + code.replace("\n", "\n    ")
 
 
 def away_from_zero(rng: np.random.Generator, shape, low: float = 0.1, high: float = 2.0) -> np.ndarray:
@@ -35,7 +62,7 @@ def linear_case(seed: int, batch: int = 4, in_features: int = 5, out_features: i
     b = rng.standard_normal(out_features)
     return {
         "kind": "linear",
-        "recipe": _recipe("linear_case", seed=seed, batch=batch, in_features=in_features, out_features=out_features),
+        "recipe": recipe("linear_case", seed=seed, batch=batch, in_features=in_features, out_features=out_features),
         "hyper": {"in_features": in_features, "out_features": out_features, "seed": seed},
         "x": x, "dy": rng.standard_normal((batch, out_features)),
         "params": {"W": W, "b": b},
@@ -50,7 +77,7 @@ def activation_case(kind: str, seed: int, batch: int = 3, features: int = 4, sca
     x = away_from_zero(rng, (batch, features)) * scale
     return {
         "kind": kind,
-        "recipe": _recipe("activation_case", kind=kind, seed=seed, batch=batch, features=features, scale=scale),
+        "recipe": recipe("activation_case", kind=kind, seed=seed, batch=batch, features=features, scale=scale),
         "hyper": {"seed": seed},
         "x": x, "dy": rng.standard_normal((batch, features)),
         "x_points": plus_minus_points(x, EPS),
@@ -62,7 +89,7 @@ def extreme_case(kind: str, magnitude: float = 1e3, dtype: str = "float64") -> d
     x = np.array([[magnitude, -magnitude, 0.5, -0.5],
                   [-magnitude, -magnitude, -magnitude, magnitude],
                   [0.3, -0.2, 0.1, 0.4]], dtype=dtype)
-    return {"kind": kind, "recipe": _recipe("extreme_case", kind=kind, magnitude=magnitude, dtype=dtype),
+    return {"kind": kind, "recipe": recipe("extreme_case", kind=kind, magnitude=magnitude, dtype=dtype),
             "hyper": {"seed": 0}, "x": x, "dy": np.ones_like(x)}
 
 
@@ -77,16 +104,16 @@ def loss_case(kind: str, seed: int, batch: int = 4, classes: int = 3, scale: flo
     softmax, and logits points (the judge differentiates loss(softmax(z)) when the student's
     backward returns the logits gradient). mse: pred (B, D), targets (B, D), pred points."""
     rng = np.random.default_rng(seed)
-    recipe = _recipe("loss_case", kind=kind, seed=seed, batch=batch, classes=classes, scale=scale)
+    call = recipe("loss_case", kind=kind, seed=seed, batch=batch, classes=classes, scale=scale)
     if kind == "mse":
         pred = rng.standard_normal((batch, classes)) * scale
-        return {"kind": kind, "recipe": recipe, "pred": pred, "labels": rng.standard_normal((batch, classes)),
+        return {"kind": kind, "recipe": call, "pred": pred, "labels": rng.standard_normal((batch, classes)),
                 "points": plus_minus_points(pred, EPS)}
     # Logits within +-3 keep every probability above ~e**-6 / C, so central differences taken
     # w.r.t. probabilities (of -log p, whose curvature grows like 1/p**3) stay accurate.
     logits = np.clip(rng.standard_normal((batch, classes)) * scale, -3.0, 3.0)
     labels = rng.integers(0, classes, size=batch)
-    return {"kind": kind, "recipe": recipe, "logits": logits, "labels": labels,
+    return {"kind": kind, "recipe": call, "logits": logits, "labels": labels,
             "probs": softmax(logits), "logit_points": plus_minus_points(logits, EPS),
             "prob_points": np.stack([softmax(z) for z in plus_minus_points(logits, EPS)]),
             "prob_direct_points": plus_minus_points(softmax(logits), EPS)}
@@ -97,7 +124,7 @@ def extreme_loss_case(kind: str, magnitude: float = 1e3) -> dict:
     certain, so the true loss is 0 and every naive exp/log overflows or meets log(0)."""
     logits = np.array([[magnitude, -magnitude, 0.0], [-magnitude, magnitude, 0.0]])
     labels = np.array([0, 1])
-    return {"kind": kind, "recipe": _recipe("extreme_loss_case", kind=kind, magnitude=magnitude),
+    return {"kind": kind, "recipe": recipe("extreme_loss_case", kind=kind, magnitude=magnitude),
             "logits": logits, "labels": labels, "probs": softmax(logits)}
 
 
@@ -114,7 +141,7 @@ def fixture_case(name: str) -> dict:
 
     data = fixtures.load(name)
     kind = name.split("-")[0]
-    case = {"kind": kind, "recipe": _recipe("fixture_case", name=name), "fixture": name,
+    case = {"kind": kind, "recipe": recipe("fixture_case", name=name), "fixture": name,
             "hyper": {"seed": 0}, "x": data["x"], "dy": data["dy"]}
     if kind == "linear":
         out_features, in_features = data["W"].shape
@@ -130,7 +157,7 @@ def fixture_loss_case(name: str) -> dict:
 
     data = fixtures.load(name)
     kind = name.split("-")[0]
-    case = {"kind": kind, "recipe": _recipe("fixture_loss_case", name=name), "fixture": name}
+    case = {"kind": kind, "recipe": recipe("fixture_loss_case", name=name), "fixture": name}
     # the points let the judge differentiate the student's value: a value summed over the batch
     # passes only with its exact gradient (SPEC 6, 7)
     if kind == "mse":

@@ -30,12 +30,11 @@ import pytest
 
 from conformance.checking import ENV_PROFILE, PROFILES, RECORD, Check, active_profile
 from conformance.adapters.discovery import UNIT
-from conformance.components import COMPONENTS
+from conformance.components import COMPONENTS, VERDICTS
 
 ENV_IMPL = "BACKPROP_KIT_IMPL"
 RUNNER_KEY = pytest.StashKey[object]()
 _STATE_KEY = pytest.StashKey["_State"]()
-_SEVERITY = {"pass": 0, "missing": 1, "fail": 2, "error": 3, "timeout": 4}
 NO_IMPL = "no --impl given (pass --impl mypkg, a .py/.ipynb path or reference, or set BACKPROP_KIT_IMPL)"
 
 
@@ -206,7 +205,7 @@ def _record(state: _State, report) -> None:
     else:
         return
     previous = state.checks.get(report.nodeid)
-    if previous is None or _SEVERITY[entry["outcome"]] >= _SEVERITY[previous["outcome"]]:
+    if previous is None or VERDICTS.index(entry["outcome"]) >= VERDICTS.index(previous["outcome"]):
         entry["name"] = report.nodeid.split("::", 1)[-1]
         state.checks[report.nodeid] = entry
 

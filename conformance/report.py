@@ -1,6 +1,6 @@
 """From recorded checks to verdicts: the per-component summary, the table and the JSON shape.
 
-A component's verdict is its worst check by severity pass < missing < fail < error < timeout:
+A component's verdict is its worst check in the order of ``components.VERDICTS`` (SPEC.md 0.6):
 every check passing is a pass; a piece the implementation lacks makes an otherwise passing
 component ``missing`` (never a pass); a failure is never hidden by a missing piece. Only required
 checks count: one the style and the student's own pipeline do not need (``"required": false``,
@@ -8,7 +8,8 @@ checks count: one the style and the student's own pipeline do not need (``"requi
 """
 from __future__ import annotations
 
-SEVERITY = ("pass", "missing", "fail", "error", "timeout")
+from conformance.components import VERDICTS
+
 NOT_COLLECTED = ("no check of this component was collected (deselected, e.g. by -m 'not slow', "
                  "or not run)")
 
@@ -41,7 +42,7 @@ def summarise(checks: list[dict], reason: str | None = None) -> dict:
     if not checks:
         return {"verdict": "missing", "diagnosis": f"no check is required: {waived[0].get('convention')}",
                 "checks": public}
-    worst = max(checks, key=lambda c: SEVERITY.index(c["outcome"]))
+    worst = max(checks, key=lambda c: VERDICTS.index(c["outcome"]))
     verdict = worst["outcome"]
     if verdict == "pass":
         found = {c["convention"] for c in checks + waived if c.get("convention")}

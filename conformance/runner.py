@@ -12,6 +12,7 @@ or lists/dicts of those. Nothing else crosses the sandbox boundary (no pickles).
 """
 from __future__ import annotations
 
+import os
 import signal
 import traceback
 from contextlib import contextmanager
@@ -40,14 +41,17 @@ class Runner(Protocol):
     def call(self, probe: str, inputs: Plain, timeout: float | None = None) -> Plain: ...
 
 
-def describe_exception(exc: BaseException) -> str:
-    """One sentence naming the exception and the innermost frame of the student's code."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    student = [f for f in frames if "/conformance/" not in f.filename.replace("\\", "/")]
-    where = ""
-    if student:
-        f = student[-1]
-        where = f" (in {f.name}, {f.filename}, line {f.lineno})"
+def describe_exception(exc: BaseException, kit: tuple[str, ...] = ()) -> str:
+    """One sentence naming the exception and the innermost frame of the student's code: frames of
+    the kit (``conformance``, and in the grader's child every folder of ``kit``: numpy, the sandbox)
+    name nothing a student can fix."""
+    def students(filename: str) -> bool:
+        path = os.path.abspath(filename)
+        return "/conformance/" not in filename.replace("\\", "/") and not any(
+            path == k or path.startswith(k.rstrip("/") + "/") for k in kit)
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if students(f.filename)]
+    where = f" (in {frames[-1].name}, {frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
 

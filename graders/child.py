@@ -35,7 +35,6 @@ import os
 import resource
 import signal
 import sys
-import traceback
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x10000000, 0x20000000, 0x40000000
 CLONE_THREAD, PR_SET_PDEATHSIG = 0x10000, 1
@@ -504,15 +503,6 @@ def install_audit_hook(hidden: list[str], keep: list[str], work: str) -> None:
     sys.addaudithook(hook)
 
 
-def describe(exc: BaseException, kit: tuple[str, ...]) -> str:
-    """One sentence naming the exception and the innermost frame of the student's own code
-    (frames of numpy, the kit and this sandbox, all under ``kit``, name nothing a student can fix)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not any(_under(os.path.abspath(f.filename), k) for k in kit)]
-    where = f" (in {frames[-1].name}, {frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
 class CappedWriter:
     """Stands in for sys.stdout/sys.stderr: keeps the first ``cap`` characters, drops the rest."""
 
@@ -561,7 +551,7 @@ def main(argv: list[str]) -> None:
     from bpk_sandbox import wire
     from conformance.adapters import AdapterError, build_adapter
     from conformance.adapters.base import Missing
-    from conformance.runner import kit_guess
+    from conformance.runner import describe_exception, kit_guess
     from conformance.loader import LoadError, load_impl
     from conformance.probes import PROBES, load_all
     import importlib
@@ -603,7 +593,7 @@ def main(argv: list[str]) -> None:
         loaded = load_impl(cfg["submission"])
         adapter = build_adapter(loaded, style=cfg["style"], pins=cfg.get("pins"))
     except BaseException as exc:  # LoadError, AdapterError, or anything a class body raised
-        message = str(exc) if isinstance(exc, (LoadError, AdapterError)) else describe(exc, (cfg["lib"], *kit))
+        message = str(exc) if isinstance(exc, (LoadError, AdapterError)) else describe_exception(exc, kit)
         answer({"ok": False, "kind": "error", "message": message, "isolation": isolation})
         return
     answer({
@@ -626,7 +616,7 @@ def main(argv: list[str]) -> None:
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code too
             guess = kit_guess(exc)
             answer({"ok": False, "kind": "missing", "message": guess} if guess else
-                   {"ok": False, "kind": "error", "message": describe(exc, (cfg["lib"], *kit))})
+                   {"ok": False, "kind": "error", "message": describe_exception(exc, kit)})
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from conformance.components import COMPONENTS
+from conformance.inputs import reproduce
 from conformance.pages import points
 from conformance.report import dropped_where
 
@@ -130,7 +131,7 @@ def check_evidence(ch: dict) -> str:
     parts += [f"{k}: {_short_json(ch[k])}" for k in ("expected", "got", "where") if k in ch]
     parts += [f"{k}: {_short_json(v)}" for k, v in (ch.get("evidence") or {}).items()]
     if ch.get("snippet"):
-        parts.append("Reproduce with:\n    " + str(ch["snippet"]).replace("\n", "\n    "))
+        parts.append(reproduce(str(ch["snippet"])))
     return "\n".join(parts)
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from conformance import pages
+from conformance.components import VERDICTS
 from conformance.pages import figures
 from graders import exports
 
 TEMPLATES = Path(__file__).with_name("templates")
-SEVERITY = ("pass", "missing", "fail", "error", "timeout")
 # Sorts the gradebook by the clicked column: numbers by value, text alphabetically; click again
 # to reverse. The kit's own script, the only one the pages' policy lets run.
 SORT_SCRIPT = """
@@ -113,6 +113,6 @@ def class_report_html(records: list[dict], summary: dict) -> str:
              "style": r["style"], "verdicts": [(c, r["components"].get(c, {}).get("verdict", "")) for c in ids]}
             for r in records]
     return _env().get_template("report.html.j2").render(
-        rows=rows, components=ids, summary=summary, severity=SEVERITY,
+        rows=rows, components=ids, summary=summary, severity=VERDICTS,
         pass_rate=pass_rate_chart(summary), histogram=score_histogram(records),
         diagnoses=common_diagnoses(records), script=SORT_SCRIPT, csp=pages.csp(SORT_SCRIPT))

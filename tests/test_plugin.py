@@ -497,6 +497,44 @@ def test_spec_says_when_a_check_is_required():
     assert {layer for layers in folding.values() for layer in layers} <= set(requirements.FOLDS_INTO)
 
 
+def test_spec_tolerance_table_is_the_tolerances_module():
+    from conformance.tolerances import TOLERANCES
+
+    section = SPEC[SPEC.index("### 0.5 Tolerances"):SPEC.index("### 0.6 Verdicts")]
+    rows = re.findall(r"^\| `(\w+)` *\| *([\d.e-]+) *\| *([\d.e-]+) *\|", section, flags=re.M)
+    assert [(name, float(rtol), float(atol)) for name, rtol, atol in rows] == [
+        (t.name, t.rtol, t.atol) for t in TOLERANCES]
+
+
+def test_spec_verdict_order_is_the_kits():
+    from conformance.components import VERDICTS
+
+    section = SPEC[SPEC.index("### 0.6 Verdicts"):SPEC.index("### 0.7")]
+    order = re.search(r"in the order\s+(\w+(?:\s*<\s*\w+)+)", section).group(1)
+    assert tuple(re.split(r"\s*<\s*", order)) == VERDICTS
+
+
+def _builder_cases():
+    from conformance import inputs
+    from conformance.judges import autograd, gradchecker, init, models, optim, single_sample, stretch
+
+    return [inputs.linear_case(seed=1, batch=1), inputs.loss_case("mse", seed=2), inputs.kink_case(),
+            optim.build_optim("momentum"), stretch.build_conv2d(seed=0, config=1), stretch.build_dropout(seed=3),
+            autograd.build_ops(seed=0, group="reductions"), init.build_init(seed=0), gradchecker.build_gradchecker(),
+            models.build_gradcheck(1, sizes=(4, 6, 3)), models.build_single_sample(1),
+            single_sample.build_appendix(single_sample.load_fixture())]
+
+
+@pytest.mark.parametrize("case", _builder_cases(), ids=lambda c: c["recipe"][:40])
+def test_every_snippet_rebuilds_its_case(case):
+    from conformance.inputs import snippet
+
+    code = snippet(case["recipe"], "some.probe").split("\nout = ")[0]  # the imports and the case
+    scope = {}
+    exec(code, scope)
+    assert scope["case"]["recipe"] == case["recipe"]
+
+
 def test_rubrics_use_component_ids():
     import tomllib
 

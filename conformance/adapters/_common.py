@@ -191,7 +191,8 @@ class Slot:
         for n in self.names:
             g = self.access.grad(self.obj, n)
             if g is None:
-                raise Missing(f"{who} stores no gradient for {n} after backward (looked for {self.access.where(n)})")
+                raise Missing(f"{who} stores no gradient for {n} after backward (looked for {self.access.where(n)})",
+                              gradient_of=n)
             g = self._out(n, g)
             ref = np.shape(self.get()[n])
             out[n] = g.reshape(ref) if g.shape != ref and g.size == int(np.prod(ref)) else g
@@ -407,8 +408,6 @@ class TableAdapter(Adapter):
         if kind == "conv2d":
             args = (hyper["in_channels"], hyper["out_channels"], hyper["kernel_size"])
             return args, kw(("stride", "stride"), ("padding", "padding"))
-        if kind == "maxpool2d":
-            return (hyper["kernel_size"],), kw(("stride", "stride"))
         return (), {}
 
     def make_layer(self, kind, **hyper):

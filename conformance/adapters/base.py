@@ -25,7 +25,14 @@ import numpy as np
 
 
 class Missing(Exception):
-    """The implementation does not define what this check needs (never a pass, never an error)."""
+    """The implementation does not define what this check needs (never a pass, never an error).
+
+    ``gradient_of``: the parameter ("b") when what is missing is its gradient after a backward
+    that ran; the judges choose a cause from it (``missing_bias_gradient``), never from the text."""
+
+    def __init__(self, message: str = "", *, gradient_of: str | None = None):
+        super().__init__(message)
+        self.gradient_of = gradient_of
 
 
 @dataclass
@@ -40,8 +47,8 @@ class Found:
 class LayerHandle:
     """One student layer (or activation) object.
 
-    kinds: "linear", "relu", "sigmoid", "tanh", "softmax", "batchnorm", "dropout", "conv2d",
-           "maxpool2d", "flatten".
+    kinds: "linear", "relu", "sigmoid", "tanh", "softmax" and the stretch layers "batchnorm",
+           "dropout", "conv2d" (each the layer of a component of SPEC.md).
     """
 
     student_name: str = ""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import FORWARD, GRADIENT, close, excerpt, numerical_vjp, plus_minus_points, where_largest
-from conformance.judges.models import snippet
+from conformance.inputs import recipe
+from conformance.judges.common import close, excerpt, numerical_vjp, plus_minus_points, where_largest
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import FORWARD, GRADIENT
 
 GROUPS = {"arithmetic": ("add", "sub", "mul", "matmul"),
           "elementwise": ("exp", "log", "relu", "sigmoid", "tanh", "square"),
@@ -29,10 +30,8 @@ def _signed(rng, shape) -> np.ndarray:
     return rng.uniform(0.1, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
 
 
-def _case(builder: str, probe: str, seed: int, checks: dict, **extra) -> dict:
-    args = ", ".join([f"seed={seed}"] + [f"{k}={v!r}" for k, v in extra.items()])
-    return {"seed": seed, "recipe": f"judges.autograd.{builder}({args})", "checks": checks, **extra,
-            "snippet": snippet(f"autograd.{builder}", probe, seed).replace(f"(seed={seed})", f"({args})")}
+def _case(builder: str, seed: int, checks: dict, **extra) -> dict:
+    return {"seed": seed, "recipe": recipe(f"judges.autograd.{builder}", seed=seed, **extra), "checks": checks, **extra}
 
 
 def _check(op: str, inputs: list, dy, same: bool = False, broadcast: bool = False) -> dict:
@@ -49,14 +48,14 @@ def build_ops(seed: int = 0, group: str = "arithmetic") -> dict:
         inputs = [a] + ([_signed(rng, (4, 2) if op == "matmul" else (3, 4))] if group == "arithmetic" else [])
         out_shape = np.shape(NUMPY[op](*inputs))
         checks[op] = _check(op, inputs, rng.standard_normal(out_shape) if out_shape else 1.0)
-    return _case("build_ops", "autograd.run", seed, checks, group=group)
+    return _case("build_ops", seed, checks, group=group)
 
 
 def build_accumulation(seed: int = 0) -> dict:
     """x + x and x * x: one leaf used twice, whose gradient is the sum of both uses."""
     rng = np.random.default_rng(seed)
     x = _signed(rng, (3, 4))
-    return _case("build_accumulation", "autograd.run", seed,
+    return _case("build_accumulation", seed,
                  {"x + x": _check("add", [x], rng.standard_normal((3, 4)), same=True),
                   "x * x": _check("mul", [x], rng.standard_normal((3, 4)), same=True)})
 
@@ -64,7 +63,7 @@ def build_accumulation(seed: int = 0) -> dict:
 def build_broadcasting(seed: int = 0) -> dict:
     """(4, 3) + (3,) and (4, 3) * (3,): the (3,) operand's gradient is summed over the batch."""
     rng = np.random.default_rng(seed)
-    return _case("build_broadcasting", "autograd.run", seed,
+    return _case("build_broadcasting", seed,
                  {f"(4, 3) {s} (3,)": _check(op, [_signed(rng, (4, 3)), _signed(rng, (3,))],
                                              rng.standard_normal((4, 3)), broadcast=True)
                   for op, s in (("add", "+"), ("mul", "*"))})
@@ -75,20 +74,16 @@ def build_zero_grad(seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     case = {"x": _signed(rng, (3, 4)), "c": _signed(rng, (3, 4)), "dy": rng.standard_normal((3, 4)),
             "x_layer": rng.standard_normal((4, 5)), "dy_layer": rng.standard_normal((4, 3))}
-    return {**_case("build_zero_grad", "autograd.zero_grad", seed, {}), **case}
+    return {**_case("build_zero_grad", seed, {}), **case}
 
 
 # --- judging one operation -----------------------------------------------------------------------
 
 
-def _fail(case: dict, message: str, cause: str | None, **evidence) -> Outcome:
-    return failed(message, cause, **evidence, snippet=case["snippet"])
-
-
-def _judge_one(case: dict, label: str, spec: dict, res: dict, engine: str) -> Outcome:
+def _judge_one(label: str, spec: dict, res: dict, engine: str) -> Outcome:
     """One operation: forward against numpy, each input's gradient against central differences."""
     if not isinstance(res, dict):
-        return _fail(case, f"{label}: the probe returned no result.", "malformed_answer")
+        return failed(f"{label}: the probe returned no result.", "malformed_answer")
     op = res.get("op") or spec["op"]
     if "error" in res:
         if spec.get("broadcast") and res.get("stage") == "forward":
@@ -99,17 +94,17 @@ def _judge_one(case: dict, label: str, spec: dict, res: dict, engine: str) -> Ou
     try:
         y = np.asarray(res.get("y"), dtype=float)
     except (TypeError, ValueError):
-        return _fail(case, f"{label}: the forward value is not a float array.", "malformed_answer")
+        return failed(f"{label}: the forward value is not a float array.", "malformed_answer")
     if y.size != np.size(expected) or not close(y.reshape(np.shape(expected)), expected, FORWARD):
-        return _fail(case, f"{label} with your {op}: the forward value differs from numpy's.", "wrong_forward",
+        return failed(f"{label} with your {op}: the forward value differs from numpy's.", "wrong_forward",
                      **(excerpt(expected, y) if y.size == np.size(expected) else {"got": list(y.shape)}))
     if res.get("no_grad"):
         which = ", ".join(NAMES[i] for i in res["no_grad"])
-        return _fail(case, f"{label}: after {engine}.backward() the input {which} holds no gradient (None).",
+        return failed(f"{label}: after {engine}.backward() the input {which} holds no gradient (None).",
                      "autograd_wrong_gradient")
     grads, values = res.get("grads") or [], res.get("y_at_points") or []
     if len(grads) != len(spec["inputs"]) or len(values) != len(spec["inputs"]):
-        return _fail(case, f"{label}: the probe returned {len(grads)} gradients for {len(spec['inputs'])} inputs.",
+        return failed(f"{label}: the probe returned {len(grads)} gradients for {len(spec['inputs'])} inputs.",
                      "malformed_answer")
     for i, (a, g, at) in enumerate(zip(spec["inputs"], grads, values)):
         name = "x" if spec.get("same") else NAMES[i]
@@ -117,7 +112,7 @@ def _judge_one(case: dict, label: str, spec: dict, res: dict, engine: str) -> Ou
         numerical = numerical_vjp(at, spec["dy"], a.shape)
         if g.shape != a.shape:
             cause = "broadcast_not_summed" if g.shape == np.shape(expected) else "wrong_shape"
-            return _fail(case, f"{label}: {name}.grad has shape {g.shape}, expected {a.shape} (the shape of {name}; "
+            return failed(f"{label}: {name}.grad has shape {g.shape}, expected {a.shape} (the shape of {name}; "
                          "a broadcast operand's gradient is summed back to its shape).", cause,
                          expected=list(a.shape), got=list(g.shape))
         if close(g, numerical, GRADIENT):
@@ -127,7 +122,7 @@ def _judge_one(case: dict, label: str, spec: dict, res: dict, engine: str) -> Ou
             cause, hint = "gradient_not_accumulated", ": it is half the true one, one of the two uses of x was lost"
         elif spec.get("broadcast") and close(g, numerical / (np.size(expected) // a.size), GRADIENT):
             cause, hint = "broadcast_not_summed", ": it is the true one over the batch size (averaged, not summed)"
-        return _fail(case, f"{label}: {name}.grad after {engine}.backward() does not match the central differences of "
+        return failed(f"{label}: {name}.grad after {engine}.backward() does not match the central differences of "
                      f"your own {op} (tolerance {GRADIENT.name}: rtol={GRADIENT.rtol:g}){hint}.", cause,
                      where=where_largest(g, numerical), **excerpt(numerical, g))
     return passed(f"{label}: your {op} is right")
@@ -136,13 +131,13 @@ def _judge_one(case: dict, label: str, spec: dict, res: dict, engine: str) -> Ou
 def _judge_all(case: dict, out: dict, labels, what: str) -> Outcome:
     """Every label present in the engine: the worst outcome, all failures named, lacks listed."""
     if not isinstance(out, dict) or not isinstance(out.get("results"), dict):
-        return _fail(case, "the autograd probe returned no results.", "malformed_answer")
+        return failed("the autograd probe returned no results.", "malformed_answer")
     engine, results = out.get("engine") or "Tensor", out["results"]
     present = [label for label in labels if label in results]
     if not present:
         ops = ", ".join(case["checks"][label]["op"] for label in labels)
         return Outcome("missing", f"your engine {engine} defines none of {ops}, so it has no {what} to check.")
-    outcomes = {label: _judge_one(case, label, case["checks"][label], results[label], engine) for label in present}
+    outcomes = {label: _judge_one(label, case["checks"][label], results[label], engine) for label in present}
     lacking = [case["checks"][label]["op"] for label in labels if label not in results]
     listed = f" Not defined by your engine, so not graded: {', '.join(lacking)}." if lacking else ""
     errors: dict[str, list[str]] = {}  # one sentence per distinct error, with the operations it hit
@@ -181,10 +176,10 @@ def zero_grad(case: dict, out: dict) -> Outcome:
     """Two backward steps on the same leaf: fresh gradients each step pass; gradients that add up
     pass when the submission offers a reset (found by behaviour), else ``zero_grad_missing``."""
     if not isinstance(out, dict):
-        return _fail(case, "the autograd probe returned no result.", "malformed_answer")
+        return failed("the autograd probe returned no result.", "malformed_answer")
     engine, op = out.get("engine") or "Tensor", out.get("op") or "*"
     if out.get("no_grad"):
-        return _fail(case, f"after {engine}.backward() on sum((x {op} c) * dy) x holds no gradient (None).",
+        return failed(f"after {engine}.backward() on sum((x {op} c) * dy) x holds no gradient (None).",
                      "autograd_wrong_gradient")
     grads = out.get("grads") or []
     x, c, dy = (np.asarray(case[k], dtype=float) for k in ("x", "c", "dy"))
@@ -192,9 +187,9 @@ def zero_grad(case: dict, out: dict) -> Outcome:
     try:
         g1, g2 = (np.asarray(g, dtype=float) for g in grads)
     except (TypeError, ValueError):
-        return _fail(case, f"the probe returned {len(grads)} gradients for two steps.", "malformed_answer")
+        return failed(f"the probe returned {len(grads)} gradients for two steps.", "malformed_answer")
     if g1.shape != x.shape or not close(g1, expected, GRADIENT):
-        return _fail(case, f"after one {engine}.backward() on sum((x {op} c) * dy), x.grad is not "
+        return failed(f"after one {engine}.backward() on sum((x {op} c) * dy), x.grad is not "
                      f"dy{' * c' if op == '*' else ''}.",
                      "autograd_wrong_gradient", **excerpt(expected, g1))
     resets = out.get("resets") or []
@@ -207,10 +202,10 @@ def zero_grad(case: dict, out: dict) -> Outcome:
             return passed(f"{engine}: gradients add up across backward() calls, as in PyTorch, and "
                           f"{' and '.join(resets)} {'reset' if len(resets) > 1 else 'resets'} them.",
                           convention=f"gradients accumulate; reset with {resets[0]}")
-        return _fail(case, f"{engine}: after two training steps x.grad is twice the gradient of one step, and nothing "
+        return failed(f"{engine}: after two training steps x.grad is twice the gradient of one step, and nothing "
                      f"in your submission resets it (no method of {engine} or of your layers sets .grad back to zero).",
                      "zero_grad_missing", **excerpt(g1, g2))
-    return _fail(case, f"{engine}: after a second backward() x.grad is neither the step's gradient nor twice it.",
+    return failed(f"{engine}: after a second backward() x.grad is neither the step's gradient nor twice it.",
                  "autograd_wrong_gradient", **excerpt(g1, g2))
 
 

@@ -1,5 +1,5 @@
-"""Arithmetic every judge shares: tolerances, fail-closed array reading, numerical VJPs from
-forward values at kit-chosen points, scale detection and bug matching.
+"""Arithmetic every judge shares: fail-closed array reading, numerical VJPs from forward values at
+kit-chosen points, scale detection and bug matching (the tolerances are ``conformance.tolerances``).
 
 Typical judge::
 
@@ -12,32 +12,10 @@ Typical judge::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from conformance.outcome import Outcome, failed, passed
-
-# Central-difference step of every numerical derivative the judges take (float64 inputs).
-EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    name: str
-    rtol: float
-    atol: float
-    why: str
-
-
-# Forward values vs the reference in float64: only summation order and a student's clipping
-# differ, both far below 1e-7 relative on the kit's inputs.
-FORWARD = Tolerance("forward", 1e-7, 1e-9, "float64, same formula, different summation order")
-# Analytic gradient vs central differences of the student's own forward, step EPS=1e-6:
-# truncation error ~EPS**2 * |f'''| ~ 1e-12 and rounding ~1e-16/EPS ~ 1e-10 on O(1) values.
-GRADIENT = Tolerance("gradient", 1e-5, 1e-7, "central differences, eps=1e-6, float64")
-# float32 inputs: only checked for finiteness and rough agreement (float32 epsilon 1.2e-7).
-FLOAT32 = Tolerance("float32", 1e-4, 1e-5, "float32 arithmetic")
+from conformance.tolerances import EPS, GRADIENT, SCALE, Tolerance
 
 
 def where_largest(got: np.ndarray, expected: np.ndarray) -> dict:
@@ -100,7 +78,7 @@ def excerpt(expected, got, n: int = 6) -> dict:
     return out
 
 
-def fit_scale(got: np.ndarray, base: np.ndarray, tol: Tolerance = GRADIENT) -> float | None:
+def fit_scale(got: np.ndarray, base: np.ndarray, tol: Tolerance = SCALE) -> float | None:
     """c such that got == c * base within ``tol``, or None when no constant fits."""
     if np.shape(got) != np.shape(base):
         return None
@@ -112,7 +90,7 @@ def fit_scale(got: np.ndarray, base: np.ndarray, tol: Tolerance = GRADIENT) -> f
 
 
 def which_scale(got: np.ndarray, base: np.ndarray, factors: dict[str, float],
-                tol: Tolerance = GRADIENT) -> str | None:
+                tol: Tolerance = SCALE) -> str | None:
     """The name in ``factors`` (e.g. {"summed": 1, "averaged": 1/B}) with got == factor * base."""
     for name, factor in factors.items():
         if np.shape(got) == np.shape(base) and close(got, factor * np.asarray(base), tol):

@@ -14,7 +14,7 @@ first-order (one-sided) difference, a hundredfold a central difference with a st
 """
 from __future__ import annotations
 
-from conformance.judges.models import snippet
+from conformance.inputs import recipe
 from conformance.outcome import failed, passed
 
 SMALL, LARGE = 1e-4, 1e-3
@@ -25,7 +25,7 @@ CASE_TEXT = {"correct": "a correct linear layer", "nonlinear": "a correct tanh l
 
 
 def build_gradchecker(seed: int = 0) -> dict:
-    return {"seed": seed}
+    return {"seed": seed, "recipe": recipe("judges.gradchecker.build_gradchecker", seed=seed)}
 
 
 def _says_ok(report) -> bool | None:
@@ -82,12 +82,11 @@ def why_rejected(outputs: dict, rejected: list[str]) -> tuple[str, str]:
 
 
 def judge_gradchecker(inputs: dict, outputs: dict):
-    snip = snippet("gradchecker.build_gradchecker", "gradient_checker.verdicts", inputs["seed"])
     if not isinstance(outputs, dict):
-        return failed("gradient_checker: the probe returned nothing readable.", "malformed_answer", snippet=snip)
+        return failed("gradient_checker: the probe returned nothing readable.", "malformed_answer")
     judged = [c for c in CASE_TEXT if c in outputs]
     ok = {c: _says_ok(outputs[c]) for c in judged}
-    evidence = {"reports": {c: outputs[c] for c in judged}, "small": SMALL, "large": LARGE, "snippet": snip,
+    evidence = {"reports": {c: outputs[c] for c in judged}, "small": SMALL, "large": LARGE,
                 **{k: outputs[k] for k in ("negated", "smaller_step", "nonlinear_smaller_step", "step") if k in outputs}}
     if "correct" not in ok or "planted" not in ok or None in ok.values():
         said = "; ".join(f"{_said(outputs.get(c))} on {CASE_TEXT[c]}" for c in judged)

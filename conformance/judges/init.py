@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.models import snippet
+from conformance.inputs import snippet
 from conformance.outcome import Outcome, failed, passed
 
 
@@ -96,7 +96,7 @@ def kind_judge(kind: str):
         if not isinstance(outputs, dict):
             return failed("init: the probe returned nothing readable.", "malformed_answer")
         outcome = judge_drawn(kind, outputs, case["fan_in"], case["fan_out"])
-        code = snippet("init.build_init", "init.draw", case["seed"]) + f"\nW = outputs[{kind!r}]; print(W.var())"
+        code = snippet(case["recipe"], "init.draw", then=f"W = out[{kind!r}]; print(W.var())")
         return Outcome(outcome.verdict, outcome.message, outcome.cause, {**outcome.evidence, "snippet": code})
     judge.__name__ = f"init_{kind}"
     return judge

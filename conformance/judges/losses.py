@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import excerpt, fit_scale, numerical_vjp, read_array, where_largest, which_scale
+from conformance.judges.common import close, excerpt, fit_scale, numerical_vjp, read_array, where_largest, which_scale
 from conformance.outcome import Outcome, failed, passed
-
-VALUE_TOL = dict(rtol=1e-7, atol=1e-9)  # float64; a student's clipping at 1e-10..1e-12 stays far below
+from conformance.tolerances import CERTAIN, FACTOR, LOSS, NAMING
 
 
 def _who(case: dict, out: dict) -> str:
@@ -57,9 +56,9 @@ def summed_form(case: dict, out: dict) -> str | None:
     value = out.get("value") if isinstance(out, dict) else None
     if not isinstance(value, (int, float)) or np.shape(case.get("pred", case.get("logits")))[0] < 2:
         return None
-    if any(np.isclose(value, expected, **VALUE_TOL) for expected in value_forms(case)[0].values()):
+    if any(close(value, expected, LOSS) for expected in value_forms(case)[0].values()):
         return None  # a mean form first: with B = 2 the per-sample mean S / B is also S / 2
-    return next((form for form, expected in sum_forms(case).items() if np.isclose(value, expected, **VALUE_TOL)), None)
+    return next((form for form, expected in sum_forms(case).items() if close(value, expected, LOSS)), None)
 
 
 def gradient_factor(case: dict, out: dict) -> float | None:
@@ -125,15 +124,15 @@ def loss_value(case: dict, out: dict) -> Outcome:
         return failed(f"{who}.forward returned {value!r}, expected a finite number.", "wrong_loss_value")
     allowed, wrong = value_forms(case)
     for form, expected in allowed.items():
-        if np.isclose(value, expected, **VALUE_TOL):
+        if close(value, expected, LOSS):
             return passed(f"{who}.forward is the {form}.", convention=f"value: {form}")
     summed = summed_form(case, out)
     factor = gradient_factor(case, out) if summed else None
-    if summed and factor is not None and np.isclose(factor, 1.0, rtol=1e-6):
+    if summed and factor is not None and close(factor, 1.0, FACTOR):
         return passed(f"{who}.forward is the {summed} and backward() is its exact gradient (reduction 'sum').",
                       convention=f"value: {summed}")
     for cause, expected in wrong.items():
-        if np.isclose(value, expected, **VALUE_TOL):
+        if close(value, expected, LOSS):
             hint = {"loss_not_averaged": "it sums over the batch", "missing_half_factor": "it is a sum with a 1/2 factor",
                     "wrong_loss_value": "it also averages over the classes"}[cause]
             if summed:
@@ -157,7 +156,7 @@ def golden_value(case: dict, out: dict) -> Outcome:
     def clip_found(mean: float) -> float | None:
         """0.0 if ``mean`` is the fixture's loss, the clip level if it is with clipped probabilities, else None.
         A loss on logits may clip too: the softmax it computes inside is the kit's, exact zeros and all."""
-        if np.isclose(mean, expected, **VALUE_TOL):
+        if close(mean, expected, LOSS):
             return 0.0
         return _clip_level(case, mean)
 
@@ -170,7 +169,7 @@ def golden_value(case: dict, out: dict) -> Outcome:
                       f"at {clip:.0e}{inside} (a clipped loss cannot see below its clip; log-softmax would).",
                       convention=f"probabilities clipped at {clip:.0e}{inside}")
     factor = gradient_factor(case, out) if batch > 1 and clip_found(value / batch) is not None else None
-    if factor is not None and np.isclose(factor, 1.0, rtol=1e-6):
+    if factor is not None and close(factor, 1.0, FACTOR):
         return passed(f"{who}.forward is {batch} times the golden fixture {case['fixture']}'s mean, the sum over the "
                       f"batch, and backward() is its exact gradient (reduction 'sum').",
                       convention="value: sum over the batch")
@@ -203,9 +202,9 @@ def _clip_level(case: dict, value: float) -> float | None:
             for _ in range(100):
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if (loss(np.exp(mid)) - value <= 0) == (gap[i] <= 0) else (lo, mid)
-            if np.isclose(loss(np.exp(hi)), value, **VALUE_TOL):
+            if close(loss(np.exp(hi)), value, LOSS):
                 return float(np.exp(hi))
-        exact = np.flatnonzero(np.isclose(gap + value, value, **VALUE_TOL))
+        exact = np.flatnonzero([close(g + value, value, LOSS) for g in gap])
         if exact.size:
             return float(grid[exact[0]])
     return None
@@ -243,12 +242,12 @@ def loss_gradient(case: dict, out: dict) -> Outcome:
         c = fit_scale(got, numerical)
         if c is None:
             continue
-        if summed and batch > 1 and np.isclose(c, 1.0 / batch):
+        if summed and batch > 1 and close(c, 1.0 / batch, NAMING):
             return failed(f"{who}.forward is the {summed} but backward is the gradient of the mean (1/{batch} of the "
                           f"derivative of your own value): average the value too, or drop the 1/B from backward.",
                           "loss_not_averaged")
-        per_feature = case["kind"] == "mse" and shape[1] > 1 and np.isclose(c, shape[1])
-        cause = "missing_half_factor" if (np.isclose(c, 2.0) or np.isclose(c, 0.5)) and not per_feature \
+        per_feature = case["kind"] == "mse" and shape[1] > 1 and close(c, shape[1], NAMING)
+        cause = "missing_half_factor" if (close(c, 2.0, NAMING) or close(c, 0.5, NAMING)) and not per_feature \
             else "inconsistent_loss_scaling"
         extra = ""
         if per_feature:
@@ -272,7 +271,7 @@ def loss_stability(case: dict, out: dict) -> Outcome:
                       value=value, grad=excerpt(grad, grad)["got"])
     if out.get("warnings"):
         return failed(f"{who} warns for logits of +-1e3: {out['warnings'][0]}.", "unstable_cross_entropy")
-    if not np.isclose(value, 0.0, atol=1e-6):
+    if not close(value, 0.0, CERTAIN):
         return failed(f"{who} returns {value:.6g} where every sample is classified with certainty (expected 0).",
                       "unstable_cross_entropy")
     return passed(f"{who} is finite and warning-free for logits of +-1e3.")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import EPS, GRADIENT, fit_scale, read_array, relative_error, where_largest
+from conformance.inputs import recipe, snippet
+from conformance.judges.common import close, fit_scale, read_array, relative_error, where_largest
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import EPS, FACTOR, GRADIENT, PREDICTION
 
 RTOL = GRADIENT.rtol
 KINK_MARGIN = 1e-2  # hidden pre-activations at least this far from 0: eps-steps never cross a ReLU kink
@@ -27,15 +29,6 @@ def bad_answer(outputs, key: str, shape=None) -> str | None:
     """A sentence when ``outputs[key]`` is missing, non-numeric, mis-shaped or non-finite; else None."""
     got = read_array(outputs, key, repr(key), shape)
     return got.message.rstrip(".") if isinstance(got, Outcome) else None
-
-
-def snippet(builder: str, probe: str, seed: int) -> str:
-    """Code that rebuilds this check's inputs and runs its probe on your code."""
-    module, fn = builder.split(".")
-    return (f"from conformance.judges.{module} import {fn}\n"
-            f"from conformance.checking import run_probe\n"
-            f"inputs = {fn}(seed={seed})\n"
-            f"outputs = run_probe({probe!r}, inputs, impl='<your --impl>')")
 
 
 def unit_directions(params: dict, rng: np.random.Generator, count: int) -> list[dict]:
@@ -162,7 +155,9 @@ def build_gradcheck(seed: int = 0, sizes=(5, 7, 4), batch: int = 6, directions: 
     labels = rng.integers(0, sizes[-1], batch)
     labels[: sizes[-1]] = np.arange(min(batch, sizes[-1]))  # every class present
     dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "sizes": list(sizes), "hidden": "relu", "x": x, "labels": labels, "params": params,
+    return {"seed": seed, "recipe": recipe("judges.models.build_gradcheck", seed=seed, sizes=tuple(sizes), batch=batch,
+                                           directions=directions),
+            "sizes": list(sizes), "hidden": "relu", "x": x, "labels": labels, "params": params,
             "directions": dirs, "points": plus_minus(params, dirs)}
 
 
@@ -205,7 +200,7 @@ def judge_gradcheck(inputs: dict, outputs: dict, *, values_key="point_losses", t
                       f"{len(pairs)} random directions (max relative error {max(errors):.1e}).", **evidence)
     B = len(np.atleast_2d(inputs["x"]))
     for name, candidate in (bugs or {}).items():
-        if name != "correct" and all(np.allclose(outputs["grads"][k], candidate[k], rtol=1e-6, atol=1e-10)
+        if name != "correct" and all(close(outputs["grads"][k], candidate[k], PREDICTION)
                                      for k in params):
             return failed(BUG_SENTENCES[name].format(B=B), name.split("+")[0], **evidence)
     scaled = per_parameter_scales(outputs["grads"], (bugs or {}).get("correct"), B)
@@ -233,8 +228,8 @@ def per_parameter_scales(grads: dict, true: dict | None, B: int) -> dict[str, st
         c = fit_scale(np.asarray(grads[k], float), want)
         if c is None:
             return {}
-        if not np.isclose(c, 1.0, rtol=1e-6):
-            out[k] = "1/B" if np.isclose(c * B, 1.0, rtol=1e-6) else "B" if np.isclose(c, B, rtol=1e-6) else f"{c:.4g}"
+        if not close(c, 1.0, FACTOR):
+            out[k] = "1/B" if close(c * B, 1.0, FACTOR) else "B" if close(c, B, FACTOR) else f"{c:.4g}"
     return out
 
 
@@ -276,7 +271,7 @@ def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_ke
 
 def judge_pipeline(inputs: dict, outputs: dict) -> Outcome:
     outcome = judge_gradcheck(inputs, outputs, bugs=known_bug_gradients(inputs),
-                              snippet_text=snippet("models.build_gradcheck", "model_gradcheck.pipeline", inputs["seed"]))
+                              snippet_text=snippet(inputs["recipe"], "model_gradcheck.pipeline", judge_pipeline))
     return with_network_note(outcome, outputs)
 
 
@@ -320,7 +315,9 @@ def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, 
         if np.min(np.abs(params["W1"] @ x + params["b1"])) > KINK_MARGIN:  # a1 away from the ReLU kink
             break
     dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": activation, "x": x,
+    return {"seed": seed, "recipe": recipe("judges.models.build_single_sample", seed=seed, input_dim=input_dim,
+                                           hidden_dim=hidden_dim, directions=directions, activation=activation),
+            "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": activation, "x": x,
             "y": float(rng.standard_normal()), "params": params, "directions": dirs,
             "points": plus_minus(params, dirs)}
 
@@ -347,5 +344,5 @@ def judge_single_sample(inputs: dict, outputs: dict) -> Outcome:
                 outputs["grads"][key] = g.reshape(np.shape(inputs["params"][key]))
     return judge_gradcheck(inputs, outputs, values_key="point_outputs", to_loss=single_sample_loss(inputs),
                            bugs=single_sample_bugs(inputs),
-                           snippet_text=snippet("models.build_single_sample", "model_gradcheck.single_sample",
-                                                inputs["seed"]))
+                           snippet_text=snippet(inputs["recipe"], "model_gradcheck.single_sample",
+                                                judge_single_sample))

@@ -4,17 +4,19 @@ loss(theta) = 0.5 * sum(a * (theta - c)^2) over a W (3, 4) and b (4,) pair, grad
 The right trajectories come from the reference optimizers (reference.SGD in both momentum forms,
 reference.Adam); each named mistake is replayed here as a small variant of the update rule (the
 kit's tests check that the variants with the mistake switched off equal the reference). The
-student's trajectory is matched against all of them. Tolerance rtol 1e-6 / atol 1e-9 in
-float64: 50 steps of a few flops each cannot drift further, while every named variant differs from
+student's trajectory is matched against all of them. Tolerance ``trajectory`` (rtol 1e-6 / atol 1e-9)
+in float64: 50 steps of a few flops each cannot drift further, while every named variant differs from
 the right rule by at least 1e-3 within the first few steps.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import where_largest
-from conformance.judges.models import bad_answer, snippet
+from conformance.judges.common import close, where_largest
+from conformance.inputs import recipe
+from conformance.judges.models import bad_answer
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import TRAJECTORY
 
 STEPS = 50
 HYPER = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9},
@@ -24,7 +26,8 @@ HYPER = {"sgd": {"lr": 0.1}, "momentum": {"lr": 0.05, "momentum": 0.9},
 def build_optim(kind: str, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     shapes = {"W": (3, 4), "b": (4,)}
-    return {"kind": kind, "seed": seed, "steps": STEPS, "hyper": dict(HYPER[kind]),
+    return {"kind": kind, "seed": seed, "recipe": recipe("judges.optim.build_optim", kind, seed=seed), "steps": STEPS,
+            "hyper": dict(HYPER[kind]),
             "params": {k: rng.standard_normal(s) for k, s in shapes.items()},
             "a": {k: rng.uniform(0.5, 2.0, s) for k, s in shapes.items()},
             "c": {k: rng.standard_normal(s) for k, s in shapes.items()}}
@@ -159,45 +162,43 @@ def _stale(inputs: dict, got: dict) -> bool:
         for _ in range(1, inputs["steps"]):
             before, now = now, now - lr * a * (before - c)
             steps.append(now)
-        if not np.allclose(got[k][1:], np.stack(steps), rtol=1e-6, atol=1e-9):
+        if not close(got[k][1:], np.stack(steps), TRAJECTORY):
             return False
     return True
 
 
 def _close(a: dict, b: dict) -> bool:
-    return all(np.allclose(a[k], b[k], rtol=1e-6, atol=1e-9) for k in b)
+    return all(close(a[k], b[k], TRAJECTORY) for k in b)
 
 
 def judge_optim(inputs: dict, outputs: dict) -> Outcome:
     kind, n = inputs["kind"], inputs["steps"]
-    snip = snippet("optim.build_optim", "optim.trajectory", inputs["seed"]).replace(
-        "build_optim(seed=", f"build_optim({kind!r}, seed=")
     traj = outputs.get("trajectory") if isinstance(outputs, dict) else None
     if not isinstance(traj, dict):
-        return failed(f"{kind}: the probe returned no trajectory.", "malformed_answer", snippet=snip)
+        return failed(f"{kind}: the probe returned no trajectory.", "malformed_answer")
     for k, v in inputs["params"].items():
         problem = bad_answer(traj, k, (n, *np.shape(v)))
         if problem:
             return failed(f"{kind}: the parameters after each step could not be read: {problem}.",
-                          "malformed_answer", snippet=snip)
+                          "malformed_answer")
     got = {k: np.asarray(traj[k], float) for k in inputs["params"]}
     expected = candidates(inputs)
     for name, (verdict, want) in expected.items():
         if _close(got, want):
             cause = None if name in ("sgd", "classical", "adam", "adam_epsilon_hat") else CAUSE_OF.get(name, name)
-            return Outcome(verdict, MESSAGES[name].format(n=n), cause, {"matched": name, "snippet": snip})
+            return Outcome(verdict, MESSAGES[name].format(n=n), cause, {"matched": name})
     if kind == "sgd" and _stale(inputs, got):
         return failed(f"{kind}: from step 2 on, each step uses the gradient of the step before (theta_t+1 = theta_t - "
                       f"lr * grad(theta_t-1)): the update runs before the new gradient is computed.",
-                      "stale_gradient", matched="stale_gradient", snippet=snip)
+                      "stale_gradient", matched="stale_gradient")
     right = next(iter(expected.values()))[1]
-    first = min(int(np.argmax(np.any(~np.isclose(got[k], right[k], rtol=1e-6, atol=1e-9).reshape(n, -1), axis=1)))
-                for k in got if not np.allclose(got[k], right[k], rtol=1e-6, atol=1e-9))
+    first = min(int(np.argmax(np.any(~np.isclose(got[k], right[k], TRAJECTORY.rtol, TRAJECTORY.atol).reshape(n, -1),
+                                     axis=1)))
+                for k in got if not close(got[k], right[k], TRAJECTORY))
     worst = max(got, key=lambda k: float(np.max(np.abs(got[k][first] - right[k][first]))))
     return failed(f"{kind}: your parameters first differ from the expected update at step {first + 1} "
                   f"(largest in {worst}), and the trajectory matches none of the known variants "
                   f"({', '.join(list(expected)[1:])}).",
                   "momentum_form_mismatch" if kind == "momentum" else "update_mismatch",
                   step=first + 1, param=worst, **where_largest(got[worst][first], right[worst][first]),
-                  hyper={k: list(v) if isinstance(v, tuple) else v for k, v in inputs["hyper"].items()},
-                  snippet=snip)
+                  hyper={k: list(v) if isinstance(v, tuple) else v for k, v in inputs["hyper"].items()})

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from conformance.inputs import snippet
+from conformance.judges.common import close
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import EXACT
 
 CACHE_NAMES = ("a1_cache", "h1_cache", "a1", "h1", "cache['a1']")
 
@@ -47,14 +50,12 @@ def load_fixture(path: Path = FIXTURE) -> dict:
 def build_appendix(fixture: dict) -> dict:
     """The probe's inputs: the example's parameters and sample, never its answers."""
     x = fixture["x"]
-    return {"recipe": "appendix_a", "input_dim": int(x.size), "hidden_dim": int(fixture["params"]["W1"].shape[0]),
+    return {"recipe": "judges.single_sample.build_appendix(single_sample.load_fixture())", "input_dim": int(x.size),
+            "hidden_dim": int(fixture["params"]["W1"].shape[0]),
             "activation": "relu", "params": fixture["params"], "x": x, "y": fixture["y"]}
 
 
-SNIPPET = ("from conformance.judges.single_sample import load_fixture, build_appendix\n"
-           "from conformance.checking import run_probe\n"
-           "outputs = run_probe('appendix_a.example', build_appendix(load_fixture()), impl='<your --impl>')\n"
-           "# i.e. model.set_parameters(<fixtures/appendix_a.json>); f = model.forward(x); model.backward(x, y, f)")
+THEN = "# i.e. model.set_parameters(<fixtures/appendix_a.json>); f = model.forward(x); model.backward(x, y, f)"
 HOW = {"a1": "a1 = W1 x + b1", "h1": "h1 = relu(a1)", "f": "f = W2 h1 + b2", "L": "L = (f - y)^2 / 2",
        "dL_dW2": "dL/dW2 = (f - y) h1^T", "dL_db2": "dL/db2 = f - y", "dL_dW1": "dL/dW1 = delta1 x^T with "
        "delta1 = (W2^T (f - y)) * relu'(a1)", "dL_db1": "dL/db1 = delta1"}
@@ -78,10 +79,11 @@ def quantity_judge(fixture: dict, q: str):
                                       f"{', '.join(CACHE_NAMES)}), so it was not checked.")
         try:
             value = np.asarray(got, float)
-            ok = value.size == want.size and np.allclose(value.reshape(want.shape), want, rtol=1e-10, atol=1e-12)
+            ok = value.size == want.size and close(value.reshape(want.shape), want, EXACT)
         except (TypeError, ValueError):
             value, ok = None, False
-        evidence = {"expected": want.tolist(), "got": None if value is None else value.tolist(), "snippet": SNIPPET}
+        evidence = {"expected": want.tolist(), "got": None if value is None else value.tolist(),
+                    "snippet": snippet(case["recipe"], "appendix_a.example", then=THEN)}
         if ok:
             return passed(f"appendix_a {q} = {want.tolist()} as in the worked example{note}.", **evidence)
         return failed(f"appendix_a {q}: expected {want.tolist()}, got {evidence['got']}{note} ({HOW[q]}).",

@@ -1,63 +1,37 @@
 """Judges for the stretch layers: batchnorm, dropout and conv2d, one judge per property.
 
 Expected values come from the reference layers (reference.BatchNorm1d, reference.Conv2D) on the
-same inputs; named mistakes are small variants computed here. Tolerances: common.FORWARD for values and exact gradients (float64, a few hundred terms),
-common.GRADIENT for the numerical VJP; statistical ones are derived where they are used.
+same inputs; named mistakes are small variants computed here. Tolerances (``conformance.tolerances``):
+``forward`` for values and exact gradients (float64, a few hundred terms), ``gradient`` for the
+numerical VJP; statistical ones are derived where they are used.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from conformance.judges.common import EPS, FORWARD, GRADIENT, close, read_array, where_largest
-from conformance.judges.models import plus_minus, snippet, unit_directions
+from conformance.inputs import recipe
+from conformance.judges.common import close, read_array, where_largest
+from conformance.judges.layers import reference_layer, reference_pass
+from conformance.judges.models import plus_minus, unit_directions
 from conformance.outcome import Outcome, failed, passed
+from conformance.tolerances import DROPOUT, EPS, FORWARD, GRADIENT
 
 
-def _fail(case: dict, message: str, cause: str | None, **evidence) -> Outcome:
-    return failed(message, cause, **evidence, snippet=case["snippet"])
-
-
-def _compare(case: dict, what: str, expected, outputs, key: str, cause: str, hint: str,
+def _compare(what: str, expected, outputs, key: str, cause: str, hint: str,
              variants: dict | None = None) -> Outcome:
     """pass if outputs[key] == expected; else name the variant it matches, or show where it differs."""
     got = read_array(outputs, key, what, np.shape(expected))
     if isinstance(got, Outcome):
-        return _fail(case, got.message, "malformed_answer")
+        return failed(got.message, "malformed_answer")
     if close(got, expected, FORWARD):
         return passed(f"{what} matches.")
     for name, (value, sentence) in (variants or {}).items():
         if close(got, value, FORWARD):
-            return _fail(case, f"{what}: {sentence}", name, **where_largest(got, expected))
-    return _fail(case, f"{what} differs from the expected value: {hint}", cause, **where_largest(got, expected))
-
-
-def _case(builder: str, probe: str, seed: int, **extra) -> dict:
-    args = ", ".join([f"seed={seed}"] + [f"{k}={v!r}" for k, v in extra.items()])
-    return {"seed": seed, "recipe": f"judges.stretch.{builder}({args})",
-            "snippet": snippet(f"stretch.{builder}", probe, seed).replace(f"(seed={seed})", f"({args})")}
+            return failed(f"{what}: {sentence}", name, **where_largest(got, expected))
+    return failed(f"{what} differs from the expected value: {hint}", cause, **where_largest(got, expected))
 
 
 # --- batchnorm ------------------------------------------------------------------------------------------
-
-
-def reference_layer(kind: str, hyper: dict, params: dict):
-    import reference as ref
-
-    if kind == "batchnorm":
-        layer = ref.BatchNorm1d(hyper["num_features"], eps=hyper["eps"], momentum=hyper["momentum"])
-    else:
-        layer = ref.Conv2D(hyper["in_channels"], hyper["out_channels"], hyper["kernel_size"], hyper["stride"],
-                           hyper["padding"], rng=np.random.default_rng(0))
-    layer.params.update({k: np.array(v, float) for k, v in params.items()})
-    return layer
-
-
-def reference_pass(kind: str, hyper: dict, params: dict, x, dy) -> tuple:
-    """y, dx, grads of the reference layer in train mode."""
-    layer = reference_layer(kind, hyper, params)
-    y = layer.forward(np.array(x, float))
-    dx = layer.backward(np.array(dy, float))
-    return y, dx, dict(layer.grads)
 
 
 def running_stats(batches, momentum, unbiased=True, decay_old=False):
@@ -75,7 +49,8 @@ def build_batchnorm(seed: int = 0, F: int = 4, B: int = 8) -> dict:
     x = rng.standard_normal((B, F)) * rng.uniform(0.5, 3.0, F) + rng.standard_normal(F)
     dirs = [{"x": d["x"], "gamma": d["gamma"], "beta": d["beta"]}
             for d in unit_directions({"x": x, **params}, rng, 3)]
-    return {**_case("build_batchnorm", "batchnorm.run", seed), "hyper": {"num_features": F, "eps": 1e-5, "momentum": 0.1}, "params": params, "x": x,
+    return {"seed": seed, "recipe": recipe("judges.stretch.build_batchnorm", seed=seed),
+            "hyper": {"num_features": F, "eps": 1e-5, "momentum": 0.1}, "params": params, "x": x,
             "dy": rng.standard_normal((B, F)), "directions": dirs,
             "points": plus_minus({"x": x, **params}, dirs),
             "train_batches": [rng.standard_normal((16, F)) * 2.0 + 3.0 for _ in range(5)],
@@ -83,24 +58,24 @@ def build_batchnorm(seed: int = 0, F: int = 4, B: int = 8) -> dict:
 
 
 def _bn_expected(case):
-    return reference_pass("batchnorm", case["hyper"], case["params"], case["x"], case["dy"])
+    return reference_pass(case, kind="batchnorm")
 
 
 def bn_forward(case: dict, out: dict) -> Outcome:
-    return _compare(case, "batchnorm train-mode forward", _bn_expected(case)[0], out, "y", "batchnorm_forward",
+    return _compare("batchnorm train-mode forward", _bn_expected(case)["y"], out, "y", "batchnorm_forward",
                     "normalise with the batch mean and the biased batch variance.")
 
 
 def bn_input_grad(case: dict, out: dict) -> Outcome:
-    return _compare(case, "batchnorm dx", _bn_expected(case)[1], out, "dx", "batchnorm_backward",
+    return _compare("batchnorm dx", _bn_expected(case)["dx"], out, "dx", "batchnorm_backward",
                     "dx must include the paths through the batch mean and variance.")
 
 
 def bn_param_grads(case: dict, out: dict) -> Outcome:
-    expected = _bn_expected(case)[2]
+    expected = _bn_expected(case)["grads"]
     grads = out.get("grads") if isinstance(out, dict) and isinstance(out.get("grads"), dict) else {}
     for key in ("gamma", "beta"):
-        result = _compare(case, f"batchnorm d{key}", expected[key], grads, key, "batchnorm_backward",
+        result = _compare(f"batchnorm d{key}", expected[key], grads, key, "batchnorm_backward",
                           f"d{key} = sum over the batch of dy{' * x_hat' if key == 'gamma' else ''}.")
         if not result.passed:
             return result
@@ -116,7 +91,7 @@ def bn_numerical_vjp(case: dict, out: dict) -> Outcome:
                 "beta": read_array(grads, "beta", "dbeta", np.shape(case["params"]["beta"]))}
     bad = next((v for v in analytic.values() if isinstance(v, Outcome)), None)
     if bad is not None or not isinstance(pts, list) or len(pts) != len(case["points"]):
-        return _fail(case, "batchnorm numerical VJP: " + (bad.message if bad else "the forward values at the "
+        return failed("batchnorm numerical VJP: " + (bad.message if bad else "the forward values at the "
                      "kit's points were not returned."), "malformed_answer")
     errors = []
     for i, d in enumerate(case["directions"]):
@@ -126,7 +101,7 @@ def bn_numerical_vjp(case: dict, out: dict) -> Outcome:
         errors.append(abs(num - ana) / max(abs(num), abs(ana), 1e-12))
     if max(errors) <= GRADIENT.rtol:
         return passed("batchnorm backward is the exact VJP of your own train-mode forward.")
-    return _fail(case, f"batchnorm backward is not the VJP of your own train-mode forward (relative error "
+    return failed(f"batchnorm backward is not the VJP of your own train-mode forward (relative error "
                  f"{max(errors):.2e} > {GRADIENT.rtol:g} along a random direction).", "batchnorm_backward",
                  errors=errors)
 
@@ -135,7 +110,7 @@ def bn_eval(case: dict, out: dict) -> Outcome:
     xe = case["x_eval"]
     got = read_array(out, "y_eval", "batchnorm eval-mode output", np.shape(xe))
     if isinstance(got, Outcome):
-        return _fail(case, got.message, "malformed_answer")
+        return failed(got.message, "malformed_answer")
     gamma, beta = case["params"]["gamma"], case["params"]["beta"]
     eps, m = case["hyper"]["eps"], case["hyper"]["momentum"]
     batches = [np.asarray(b, float) for b in case["train_batches"]]
@@ -166,8 +141,8 @@ def bn_eval(case: dict, out: dict) -> Outcome:
     }
     for cause, (want, verdict, sentence) in variants.items():
         if close(got, want, FORWARD):
-            return passed(sentence) if verdict == "pass" else _fail(case, sentence, cause)
-    return _fail(case, "batchnorm's eval-mode output matches no running-statistics convention the kit knows "
+            return passed(sentence) if verdict == "pass" else failed(sentence, cause)
+    return failed("batchnorm's eval-mode output matches no running-statistics convention the kit knows "
                  "(expected running = 0.9 * running + 0.1 * batch statistics).", "batchnorm_eval",
                  **where_largest(got, variants[None][0]))
 
@@ -181,7 +156,7 @@ BATCHNORM_JUDGES = (bn_forward, bn_input_grad, bn_param_grads, bn_numerical_vjp,
 def build_dropout(seed: int = 0, p: float = 0.3) -> dict:
     """x and dy positive (no zeros), 10,000 units: the judge reads the mask from y != 0."""
     rng = np.random.default_rng(seed)
-    return {**_case("build_dropout", "dropout.run", seed, p=p), "p": p,
+    return {"seed": seed, "recipe": recipe("judges.stretch.build_dropout", seed=seed, p=p), "p": p,
             "x": rng.uniform(0.5, 1.5, (200, 50)), "dy": rng.uniform(0.5, 1.5, (200, 50))}
 
 
@@ -194,42 +169,42 @@ def dropout_keep_rate(case: dict, out: dict) -> Outcome:
     """Fraction kept within 6 binomial sd of 1 - p (sd = sqrt(p(1-p)/n) ~ 0.46% for n = 10,000)."""
     bad, (y, _, _) = _dropout_arrays(case, out)
     if bad:
-        return _fail(case, bad.message, "malformed_answer")
+        return failed(bad.message, "malformed_answer")
     p, rate = case["p"], float(np.mean(y != 0))
     tol = 6 * np.sqrt(p * (1 - p) / y.size)
     if abs(rate - (1 - p)) <= tol:
         return passed(f"dropout keeps {rate:.1%} of units (expected {1 - p:.0%} for p = {p}).")
     if abs(rate - p) <= tol:
-        return _fail(case, f"dropout keeps {rate:.1%} of units with p = {p}: p must be the probability of "
+        return failed(f"dropout keeps {rate:.1%} of units with p = {p}: p must be the probability of "
                      f"dropping a unit (keep 1 - p).", "dropout_p_is_keep_probability")
-    return _fail(case, f"dropout keeps {rate:.1%} of units, expected {1 - p:.0%} +- {tol:.1%}.", "dropout_rate")
+    return failed(f"dropout keeps {rate:.1%} of units, expected {1 - p:.0%} +- {tol:.1%}.", "dropout_rate")
 
 
 def dropout_scaling(case: dict, out: dict) -> Outcome:
     bad, (y, _, _) = _dropout_arrays(case, out)
     if bad:
-        return _fail(case, bad.message, "malformed_answer")
+        return failed(bad.message, "malformed_answer")
     kept, p = y != 0, case["p"]
     if not kept.any():
-        return _fail(case, "dropout dropped every unit in training mode.", "dropout_rate")
+        return failed("dropout dropped every unit in training mode.", "dropout_rate")
     scale = y[kept] / case["x"][kept]
-    if np.allclose(scale, 1 / (1 - p), rtol=1e-9):
+    if close(scale, 1 / (1 - p), DROPOUT):
         return passed("kept units are scaled by 1/(1-p) (inverted dropout).")
-    if np.allclose(scale, 1.0, rtol=1e-9):
-        return _fail(case, "kept units are not scaled in training: inverted dropout multiplies them by 1/(1-p) "
+    if close(scale, 1.0, DROPOUT):
+        return failed("kept units are not scaled in training: inverted dropout multiplies them by 1/(1-p) "
                      "so that eval mode can be the identity.", "dropout_not_inverted")
-    return _fail(case, f"kept units are scaled by {np.median(scale):.4g}, expected 1/(1-p) = {1 / (1 - p):.4g}.",
+    return failed(f"kept units are scaled by {np.median(scale):.4g}, expected 1/(1-p) = {1 / (1 - p):.4g}.",
                  "dropout_scale")
 
 
 def dropout_mask(case: dict, out: dict) -> Outcome:
     bad, (y, dx, _) = _dropout_arrays(case, out)
     if bad:
-        return _fail(case, bad.message, "malformed_answer")
+        return failed(bad.message, "malformed_answer")
     expected = case["dy"] * np.where(y != 0, y / case["x"], 0.0)  # the forward's mask and scale
     if close(dx, expected, FORWARD):
         return passed("dropout backward uses the forward's mask and scale.")
-    return _fail(case, "dropout backward does not use the mask (and scale) of its forward pass: keep the mask "
+    return failed("dropout backward does not use the mask (and scale) of its forward pass: keep the mask "
                  "from forward and reuse it; never draw a new one in backward.", "dropout_mask_mismatch",
                  **where_largest(dx, expected))
 
@@ -237,14 +212,14 @@ def dropout_mask(case: dict, out: dict) -> Outcome:
 def dropout_eval(case: dict, out: dict) -> Outcome:
     bad, (_, _, y_eval) = _dropout_arrays(case, out)
     if bad:
-        return _fail(case, bad.message, "malformed_answer")
+        return failed(bad.message, "malformed_answer")
     x, p = case["x"], case["p"]
     if close(y_eval, x, FORWARD):
         return passed("dropout is the identity in eval mode.")
     if close(y_eval, x * (1 - p), FORWARD):
-        return _fail(case, "in eval mode your dropout multiplies by (1-p): with inverted dropout eval mode is "
+        return failed("in eval mode your dropout multiplies by (1-p): with inverted dropout eval mode is "
                      "the identity.", "dropout_eval_scaled")
-    return _fail(case, f"dropout is still active in eval mode ({float(np.mean(y_eval == 0)):.1%} zeros): "
+    return failed(f"dropout is still active in eval mode ({float(np.mean(y_eval == 0)):.1%} zeros): "
                  f"eval() / training=False must make it the identity.", "dropout_active_in_eval")
 
 
@@ -270,7 +245,8 @@ def build_conv2d(seed: int = 0, config: int = 0) -> dict:
             "params": {"W": rng.standard_normal((c["out_channels"], c["in_channels"], k, k)) * 0.5,
                        "b": rng.standard_normal(c["out_channels"])}}
     case["dy"] = rng.standard_normal((2, c["out_channels"], *out_hw))
-    return {**_case("build_conv2d", "conv2d.run", seed, config=config), "cases": [case]}
+    return {"seed": seed, "recipe": recipe("judges.stretch.build_conv2d", seed=seed, config=config),
+            "cases": [case]}
 
 
 def _conv(case, out):
@@ -286,29 +262,29 @@ def _conv(case, out):
 def conv_values(case: dict, out: dict) -> Outcome:
     c, h, got, tag = _conv(case, out)
     W, b = c["params"]["W"], c["params"]["b"]
-    flipped = reference_pass("conv2d", h, {"W": W[:, :, ::-1, ::-1], "b": b}, c["x"], c["dy"])[0]
+    flipped = reference_pass(c, kind="conv2d", params={"W": W[:, :, ::-1, ::-1], "b": b})["y"]
     variants = {"conv_flipped_kernel": (flipped, "you flip the kernel (true convolution); the specification "
                                                  "is cross-correlation.")}
     if W.shape[2] == W.shape[3]:  # a square kernel read as W[..., col, row] still has the right shape
-        swapped = reference_pass("conv2d", h, {"W": W.swapaxes(2, 3), "b": b}, c["x"], c["dy"])[0]
+        swapped = reference_pass(c, kind="conv2d", params={"W": W.swapaxes(2, 3), "b": b})["y"]
         variants["conv_kernel_transposed"] = (swapped, "you index the kernel as W[o, c, kw, kh]: the window's "
                                               "row i meets W[o, c, i, :], its column j meets W[o, c, :, j].")
-    return _compare(case, f"{tag} forward", reference_pass("conv2d", h, c["params"], c["x"], c["dy"])[0], got, "y",
+    return _compare(f"{tag} forward", reference_pass(c, kind="conv2d")["y"], got, "y",
                     "conv2d_forward", "cross-correlate the padded NCHW input with W (out, in, kh, kw), plus b.",
                     variants)
 
 
 def conv_gradients(case: dict, out: dict) -> Outcome:
     c, h, got, tag = _conv(case, out)
-    _, dx, g = reference_pass("conv2d", h, c["params"], c["x"], c["dy"])
-    dW, db = g["W"], g["b"]
+    ref = reference_pass(c, kind="conv2d")
+    dx, dW, db = ref["dx"], ref["grads"]["W"], ref["grads"]["b"]
     grads = got.get("grads") if isinstance(got.get("grads"), dict) else {}
     for what, want, src, key, hint in ((f"{tag} dx", dx, got, "dx", "dx is the full correlation of dy with the "
                                         "kernel, cropped by the padding."),
                                        (f"{tag} dW", dW, grads, "W", "dW sums input windows times dy over the "
                                         "batch and positions."),
                                        (f"{tag} db", db, grads, "b", "db sums dy over batch, height and width.")):
-        result = _compare(case, what, want, src, key, "conv2d_backward", hint)
+        result = _compare(what, want, src, key, "conv2d_backward", hint)
         if not result.passed:
             return result
     return passed(f"{tag}: dx, dW and db match.")

@@ -45,7 +45,7 @@ def inventory(adapter, inputs: dict) -> dict:
 def layer_check(adapter, case: dict) -> dict:
     """inputs: kind, hyper, x, dy, optional params {name: array}, x_points (K, *x.shape),
     optional param_points {name: (K, *shape)}. Returns y, dx, grads, y_at_x_points,
-    y_at_<name>_points, and what is missing (backward_missing, grads_missing)."""
+    y_at_<name>_points, and what is missing (backward_missing, grads_missing, gradient_missing_of)."""
     layer = adapter.make_layer(case["kind"], **case.get("hyper", {}))
     out = {"student_name": layer.student_name, "conventions": dict(layer.conventions),
            "param_names": list(layer.param_names())}
@@ -63,6 +63,8 @@ def layer_check(adapter, case: dict) -> dict:
                 out["grads"] = {k: np.asarray(v) for k, v in layer.get_grads().items()}
             except Missing as exc:
                 out["grads_missing"] = str(exc)
+                if exc.gradient_of:
+                    out["gradient_missing_of"] = exc.gradient_of
         if "x_points" in case:
             out["y_at_x_points"] = np.stack([np.asarray(layer.forward(p)) for p in case["x_points"]])
         for name, points in (case.get("param_points") or {}).items():

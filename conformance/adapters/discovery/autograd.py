@@ -692,7 +692,7 @@ class EngineLayer(LayerHandle):
         gW = np.zeros_like(W) if gW is None else gW
         out["W"] = gW.T if self.unit.layout == "in_out" and gW.shape == W.shape else gW
         if "b" not in self._grads:
-            raise Missing(f"{self.student_name} holds no bias {self.eng.name}: no gradient for b")
+            raise Missing(f"{self.student_name} holds no bias {self.eng.name}: no gradient for b", gradient_of="b")
         b, gb = self.eng.data(self._b), self._grads["b"]
         gb = np.zeros_like(b) if gb is None else gb
         out["b"] = gb.reshape(-1) if gb.shape == b.shape else gb  # a wrong shape stays visible to the judge

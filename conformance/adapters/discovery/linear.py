@@ -737,10 +737,11 @@ class DiscoveredLinear(LayerHandle):
             out[name] = g.reshape(want) if g.shape != want and g.size == int(np.prod(want)) else g  # as the style adapters did
         if "b" not in out and self.recipe.b_path:
             raise Missing(f"{self.student_name} stores no gradient for b after backward (looked for an array of "
-                          f"the bias's size that backward writes)")
+                          f"the bias's size that backward writes)", gradient_of="b")
         if self.recipe.b_path is None:  # SPEC 1: y = x W^T + b; the judges then name the missing bias
             raise Missing(f"{self.student_name} has no bias: its forward is x W alone, so there is no gradient for b "
-                          f"(SPEC 1: y = x W^T + b, with b (out,) and db = dy summed over the batch)")
+                          f"(SPEC 1: y = x W^T + b, with b (out,) and db = dy summed over the batch)",
+                          gradient_of="b")
         return out
 
 
