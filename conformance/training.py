@@ -2,9 +2,9 @@
 
 It runs inside the probe (the student's side) and never sees validation labels: it returns the
 validation outputs, the loss history and the epoch times; the judge computes the accuracy.
-The loop stops itself when the time budget is spent and says so. Time is the process's CPU time
-(``time.process_time``), not the wall clock: a grading machine busy with other work gives the same
-submission the same verdict.
+The loop stops itself when the time budget is spent and says so. Time is the CPU time of the
+thread that trains (``time.thread_time``), not the wall clock: a grading machine busy with other
+work gives the same submission the same verdict.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ FIRST_STEPS = 20
 
 
 def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.Generator,
-        budget_s: float, X_val=None, clock=time.process_time) -> dict:
+        budget_s: float, X_val=None, clock=time.thread_time) -> dict:
     """Mini-batch training of ``pipe`` (a PipelineHandle) on X (N, d), int labels y (N,).
 
     Each step is the student's own forward + loss + backward (``loss_and_grads``) followed by
