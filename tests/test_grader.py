@@ -23,7 +23,7 @@ from graders.grade import Options, grade_all
 from hostile.cases import processes_mentioning
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
-FAST = ["-k", "linear or sigmoid or model_gradcheck or inventory or gradient_checker or init"]
+FAST = ["-k", "linear or sigmoid or softmax or model_gradcheck or inventory or gradient_checker or init"]
 HEADER = "submission,status,score,max_score,style," + ",".join(COMPONENTS)
 STATUSES = ("ok", "error", "timeout")
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
@@ -38,9 +38,10 @@ INTENDED = {
     "fay": {"linear": ("pass", None), "sigmoid": ("pass", None), "model_gradcheck": ("pass", None)},
     "hana": {"sigmoid": ("fail", "derivative_from_input"), "model_gradcheck": ("pass", None)},
     "ivy": {"linear": ("fail", "transposed_gradient"), "sigmoid": ("pass", None)},
-    # issue #13: initialisation inside the constructor; a correct checker beside a broken ReLU
+    # issue #13: initialisation inside the constructor; a correct checker beside a broken ReLU; a
+    # forward-only Softmax whose gradient the loss on logits folds in
     "jo": {"init": ("pass", None), "gradient_checker": ("pass", None), "model_gradcheck": ("fail", None),
-           "linear": ("pass", None)},
+           "linear": ("pass", None), "softmax": ("pass", None)},
 }
 
 
@@ -93,6 +94,14 @@ def test_planted_bugs_get_their_intended_diagnoses(graded, sub):
         if cause:
             assert f"[{cause}]" in entry["diagnosis"]
             assert entry["score"] < entry["points"] or not entry["points"]
+
+
+def test_a_softmax_whose_gradient_the_loss_folds_in_passes_and_says_so(graded):
+    """jo's Softmax has no backward; its SoftmaxCrossEntropy takes logits and returns d/dlogits
+    (assignment 000 folds the softmax into the loss): the gradient checks are not required."""
+    entry = graded["records"]["jo"]["components"]["softmax"]
+    assert entry["verdict"] == "pass" and "gradient folded into cross_entropy (d/dlogits)" in entry["diagnosis"]
+    assert entry["score"] == entry["points"]
 
 
 def test_results_json_follows_gradescope_schema_for_every_submission(graded):

@@ -12,9 +12,10 @@ They are derived from the kit's test implementations (``tests/impls``), with a s
     gus   an empty notebook (nothing to grade)
     hana  single-sample style (004) as a plain .py script: sigmoid derivative taken from the input
     ivy   layer-dicts style (000): weight gradient transposed; compares with PyTorch (torch import reported)
-    jo    layer-dicts style (000): initialises inside Linear's constructor (no initialiser functions) and
-          writes a correct gradient checker beside a ReLU whose backward mask is inverted: init and
-          gradient_checker pass, the broken ReLU fails only what it touches (issue #13)
+    jo    layer-dicts style (000): initialises inside Linear's constructor (no initialiser functions),
+          writes a correct gradient checker beside a ReLU whose backward mask is inverted, and keeps a
+          forward-only Softmax (its gradient is folded into the loss on logits): init, gradient_checker
+          and softmax pass, the broken ReLU fails only what it touches (issue #13, items 1 to 3)
 
     python examples/submissions/_generate.py
 """
@@ -101,6 +102,17 @@ def compare_with_torch(layer, x):
 """
 
 
+PROBABILITIES = """class Softmax(Layer):
+    \"\"\"Class probabilities, for reading predictions. Training never calls a backward here:
+    SoftmaxCrossEntropy takes the logits and its backward already returns d(loss)/d(logits).\"\"\"
+
+    def forward(self, x):
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        e = np.exp(shifted)
+        return e / np.sum(e, axis=1, keepdims=True)
+"""
+
+
 def with_cell(nb: dict, source: str) -> dict:
     nb["cells"].append(notebook([("code", source)])["cells"][0])
     return nb
@@ -135,8 +147,9 @@ def build() -> dict[str, dict | str]:
         "ivy.ipynb": with_cell(edit_notebook(IMPLS / "layer_dicts.ipynb",
                                              (('self.grads["W"] = grad_output.T @ x', 'self.grads["W"] = x.T @ grad_output'),)),
                                TORCH_COMPARISON),
-        "jo.ipynb": edit_notebook(IMPLS / "layer_dicts.ipynb",
-                                  (("return grad_output * (x > 0)", "return grad_output * (x < 0)"),)),
+        "jo.ipynb": with_cell(edit_notebook(IMPLS / "layer_dicts.ipynb",
+                                            (("return grad_output * (x > 0)", "return grad_output * (x < 0)"),)),
+                              PROBABILITIES),
     }
 
 
