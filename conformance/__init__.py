@@ -9,9 +9,11 @@ how busy they are (several BLAS threads on a loaded machine spin for much of the
 environment variable already set wins.
 """
 import os
+import sys
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+if "numpy" not in sys.modules:  # afterwards the variables would change nothing but the environment
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 from conformance.components import COMPONENTS  # noqa: E402
 
