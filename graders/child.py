@@ -247,9 +247,7 @@ def contain(cfg: dict, done: dict) -> dict:
         raise IsolationError("the grading sandbox's container isolation needs the grader to run as root")
     uid = cfg["uid"]
     try:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)  # from root to another uid: every capability goes with it
+        become(uid)  # from root to another uid: every capability goes with it
     except OSError as exc:
         raise IsolationError(f"the grading sandbox could not become user {uid} ({exc.strerror})") from None
     done["user"] = f"{uid} (no capabilities; a user of its own)"
@@ -340,10 +338,15 @@ def _others_can_enter(path: str) -> bool:
         path = os.path.dirname(path)
 
 
-def drop_to_nobody(done: dict) -> None:
+def become(uid: int) -> None:
+    """Root becomes user ``uid`` (group ``uid``), with no supplementary groups."""
     os.setgroups([])
-    os.setgid(NOBODY)
-    os.setuid(NOBODY)
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def drop_to_nobody(done: dict) -> None:
+    become(NOBODY)
     done["user"] = "nobody"
 
 

@@ -34,22 +34,34 @@ class IsolationRefused(Exception):
     """The isolation asked for cannot be had here; raised before anything is graded."""
 
 
-def namespaces_available() -> tuple[bool, str]:
-    """Whether a child of this process can unshare what the sandbox's namespaces need (the user
-    namespace too when not root), tried in a forked process; (yes or no, why not)."""
-    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID | (0 if os.getuid() == 0 else CLONE_NEWUSER)
+def _ask_a_child(work) -> str:
+    """What ``work()`` (run in a forked child, which then exits without running anything else)
+    writes back as text; "" when the child died first."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: unshare, report the errno, exit without running anything else
-        os.close(read)
-        libc = ctypes.CDLL(None, use_errno=True)
-        errno = 0 if libc.unshare(flags) == 0 else ctypes.get_errno()
-        os.write(write, str(errno).encode())
-        os._exit(0)
+    if pid == 0:
+        try:
+            os.close(read)
+            os.write(write, work().encode())
+        finally:
+            os._exit(0)
     os.close(write)
     with os.fdopen(read) as fh:
         answer = fh.read()
     os.waitpid(pid, 0)
+    return answer
+
+
+def namespaces_available() -> tuple[bool, str]:
+    """Whether a child of this process can unshare what the sandbox's namespaces need (the user
+    namespace too when not root), tried in a forked process; (yes or no, why not)."""
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID | (0 if os.getuid() == 0 else CLONE_NEWUSER)
+
+    def unshare() -> str:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return str(0 if libc.unshare(flags) == 0 else ctypes.get_errno())
+
+    answer = _ask_a_child(unshare)
     errno = int(answer) if answer.isdigit() else -1
     return errno == 0, "" if errno == 0 else (os.strerror(errno) if errno > 0 else "the probe died")
 
@@ -106,22 +118,14 @@ def readable_to(paths: list[str], uid: int) -> list[bool]:
     """Whether user ``uid`` can read (a file) or enter (a folder) each of ``paths``, tried by a
     forked process that has become that user (so ownership, mode, groups and every folder above
     count)."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(read)
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            seen = [os.access(p, os.R_OK) or (os.path.isdir(p) and os.access(p, os.X_OK)) for p in paths]
-            os.write(write, "".join("1" if s else "0" for s in seen).encode() + b".")
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        answer = fh.read()
-    os.waitpid(pid, 0)
+    from graders.child import become
+
+    def look() -> str:
+        become(uid)
+        return "".join("1" if os.access(p, os.R_OK) or (os.path.isdir(p) and os.access(p, os.X_OK)) else "0"
+                       for p in paths) + "."
+
+    answer = _ask_a_child(look)
     if len(answer) != len(paths) + 1:
         raise IsolationRefused("the grader could not check what a sandbox's user can read (the check died)")
     return [c == "1" for c in answer[:-1]]
