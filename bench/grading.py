@@ -13,7 +13,8 @@
    ``jupyter nbconvert --execute --allow-errors`` would; nbconvert and ipykernel are not
    installed here). A .py submission is run as a script.
 
-Prints notebooks/min of both, their ratio, and the peak memory of each phase: the largest sum of
+Prints the size of the class report and the feedback pages, notebooks/min of both, their ratio,
+and the peak memory of each phase: the largest sum of
 RSS over the whole process tree (sampled every 0.1 s from /proc) and the largest single process
 (``getrusage(RUSAGE_CHILDREN).ru_maxrss``).
 
@@ -169,6 +170,11 @@ def main() -> int:
         print(done.stdout[-2000:], done.stderr[-2000:], sep="\n")
         return done.returncode
     print(done.stdout.splitlines()[0])  # "N submissions: ok ..., mean score ..."
+    pages = sorted(p.stat().st_size for p in out.glob("*/feedback.html"))
+    if pages:
+        print(f"pages:     report.html {(out / 'report.html').stat().st_size / 1024:.0f} KiB for {len(paths)} "
+              f"submissions; feedback.html median {pages[len(pages) // 2] / 1024:.0f} KiB, largest "
+              f"{pages[-1] / 1024:.0f} KiB; whole OUT folder {sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 2**20:.1f} MiB")
 
     with TreeRss() as exec_mem:
         start = time.monotonic()
