@@ -10,7 +10,7 @@ pytestmark = pytest.mark.component("appendix_a")
 
 @pytest.mark.parametrize("quantity", appendix.QUANTITIES)
 def test_appendix_a(check, quantity):
-    if check.style not in ("single_sample", "canonical"):
+    if not check.offers("worked_example"):
         check.expect(Outcome("missing", appendix.NOT_SINGLE_SAMPLE.format(style=check.style)))
     try:
         fixture = appendix.load_fixture()

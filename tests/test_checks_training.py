@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from checks_fakes import FakeAdapter, FakePipeline
+from checks_fakes import FakeAdapter, FakePipeline, OutcomeCheck
 from conformance.judges import training
 from conformance.runner import InProcessRunner
 from conformance.training import fit
@@ -181,19 +181,6 @@ def test_the_user_can_ask_for_one_mnist_data_set_and_gets_no_other(monkeypatch):
     assert name is None and "use one of mnist, mnist-5k, fashion-mnist" in note
 
 
-class _Check:
-    """The part of conformance.checking.Check that run_task uses: probe through a runner, return the outcome."""
-
-    def __init__(self, runner, style="canonical"):
-        self.runner, self.style = runner, style
-
-    def probe(self, name, case, timeout):
-        return self.runner.call(name, case, timeout)
-
-    def expect(self, outcome):
-        return outcome
-
-
 def _sgd_climbs_the_loss(self):
     for _, p, g in self.pairs():
         p += self.lr * g          # the planted bug: + instead of -
@@ -215,7 +202,7 @@ def test_mnist_5k_passes_the_reference_and_fails_an_sgd_sign_error(monkeypatch, 
     for var in [SETTINGS + s for s in (*training.MNIST_SETTINGS, "DATASET")]:
         monkeypatch.delenv(var, raising=False)
     runner = InProcessRunner(build_adapter(load_impl("reference"), style="canonical"))
-    outcome = training.run_task(_Check(runner), "mnist-5k", data_note="training_mnist used mnist-5k.")
+    outcome = OutcomeCheck(runner).train("mnist-5k", data_note="training_mnist used mnist-5k.")
     assert outcome.verdict == verdict and says in outcome.message, outcome.message
     assert outcome.message.startswith("training_mnist used mnist-5k.") and outcome.evidence["dataset"] == "mnist-5k"
     assert (outcome.cause, outcome.evidence["threshold"]) == (None if bug is None else "did_not_learn", 0.89)
@@ -233,13 +220,13 @@ def test_user_settings_reach_the_probe_and_the_message(monkeypatch):
                     "stopped": "done"}
     monkeypatch.setattr(training, "load_data", lambda task: (np.zeros((4, 784)), np.zeros(4, int),
                                                              np.zeros((2, 784)), np.zeros(2, int)))
-    outcome = training.run_task(_Check(Recorder()), "fashion-mnist", data_note="training_mnist used fashion-mnist.")
+    outcome = OutcomeCheck(Recorder()).train("fashion-mnist", data_note="training_mnist used fashion-mnist.")
     assert sent[0]["epochs"] == 1 and sent[0]["sizes"] == [784, 16, 10]
     assert outcome.verdict == "pass" and outcome.message.startswith(
         f"training_mnist used fashion-mnist. Settings from the environment: {SETTINGS}SIZES=784,16,10, "
         f"{SETTINGS}EPOCHS=1.")
     monkeypatch.setenv(SETTINGS + "LR", "-1")
-    outcome = training.run_task(_Check(Recorder()), "mnist", data_note="")
+    outcome = OutcomeCheck(Recorder()).train("mnist", data_note="")
     assert outcome.verdict == "error" and f"{SETTINGS}LR='-1' is not a valid setting" in outcome.message
 
 

@@ -248,9 +248,18 @@ def detail_inputs(inputs: dict) -> dict:
     return {**inputs, "directions": dirs, "points": plus_minus(inputs["params"], dirs)}
 
 
-def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_key="point_losses",
-               to_loss=None) -> Outcome:
-    """The failing outcome plus, per parameter, the element with the largest gradient error."""
+def detail_for(inputs: dict, outcome: Outcome) -> dict | None:
+    """The element-wise case worth asking for after ``outcome``: a fail that is not a malformed
+    answer, on a network small enough (``detail_affordable``); else None."""
+    if outcome.verdict != "fail" or outcome.cause == "malformed_answer" or not detail_affordable(inputs):
+        return None
+    return detail_inputs(inputs)
+
+
+def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict) -> Outcome:
+    """The failing outcome plus, per parameter, the element with the largest gradient error (the
+    single-sample case's values are outputs f, turned into L = (f - y)^2 / 2)."""
+    values_key, to_loss = ("point_outputs", single_sample_loss(detail_in)) if "y" in detail_in else ("point_losses", None)
     try:
         values = [to_loss(v) if to_loss else float(v) for v in detail_out[values_key]]
         numerical = [n for _, n in directional_errors(detail_out["grads"], detail_in["directions"], values)]
@@ -267,6 +276,9 @@ def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_ke
     worst = max(per_param, key=lambda k: per_param[k]["relative_error"])
     return Outcome(outcome.verdict, outcome.message + f" The largest error is in {worst} at "
                    f"{per_param[worst]['index']}.", outcome.cause, {**outcome.evidence, "elementwise": per_param})
+
+
+ELEMENTWISE = (detail_for, add_detail)  # Check.run's detail: element-wise errors after a fail
 
 
 def judge_pipeline(inputs: dict, outputs: dict) -> Outcome:
