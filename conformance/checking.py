@@ -248,7 +248,8 @@ class Check:
         """training_<task>: the kit's loop (``conformance/training.py``) on the student's pipeline.
         The validation labels stay on this side; the bar is the style's own (``mnist_bar``) on
         full MNIST, else the task's."""
-        from conformance.judges.training import judge_training, task_data, threshold_for
+        from conformance.cases.training import task_data
+        from conformance.judges.training import judge_training, threshold_for
 
         made = task_data(task, data_note)
         if isinstance(made, Outcome):  # the data or the user's settings end the check here

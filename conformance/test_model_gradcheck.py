@@ -8,6 +8,7 @@ gets the same check on OneHiddenLayerMLP with L = (f - y)^2 / 2.
 """
 import pytest
 
+from conformance.cases import models as cases
 from conformance.judges import models
 
 pytestmark = pytest.mark.component("model_gradcheck")
@@ -18,8 +19,8 @@ SEEDS = (0, 1)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_model_gradcheck(check, seed):
     if check.offers("one_sample"):
-        probe, case, judge = "model_gradcheck.single_sample", models.build_single_sample(seed), models.judge_single_sample
+        probe, case, judge = "model_gradcheck.single_sample", cases.build_single_sample(seed), models.judge_single_sample
     else:  # a network whose code fixes its sizes (784-128-10) is checked at those
-        sizes = models.checkable_sizes(check.probe("network.sizes", {"sizes": [5, 7, 4]}))
-        probe, case, judge = "model_gradcheck.pipeline", models.build_gradcheck(seed, sizes=sizes), models.judge_pipeline
+        sizes = cases.checkable_sizes(check.probe("network.sizes", {"sizes": [5, 7, 4]}))
+        probe, case, judge = "model_gradcheck.pipeline", cases.build_gradcheck(seed, sizes=sizes), models.judge_pipeline
     check.run(probe, case, judge, timeout=30, detail=models.ELEMENTWISE)

@@ -4,7 +4,7 @@ report. Full MNIST uses the assignment's own bar (``mnist_bar`` in styles.toml: 
 the others thresholds calibrated from the reference. No data at all: `missing`, with the fix."""
 import pytest
 
-from conformance.judges import training
+from conformance.cases import training
 from conformance.outcome import Outcome
 
 pytestmark = [pytest.mark.component("training_mnist"), pytest.mark.slow]

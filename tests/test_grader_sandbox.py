@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from conformance.components import COMPONENTS
-from conformance.judges import training
+from conformance.cases import training
 from conformance.runner import ProbeFailure
 from graders import grade, wire
 from graders.sandbox import (MESSAGE_CAP, Limits, SandboxRunner, base_site_packages, default_hidden,
