@@ -226,12 +226,10 @@ class Check:
     def run(self, probe: str, case: dict, judge: Callable[[dict, dict], Outcome],
             timeout: float = DEFAULT_TIMEOUT, detail: tuple[Callable, Callable] | None = None,
             detail_timeout: float = 60.0) -> Outcome:
-        """probe -> judge -> expect, with a reproducing snippet attached to a failure.
-
-        ``detail = (inputs, add)`` asks once more after a verdict: ``inputs(case, outcome)`` gives
-        the detail case (None: no detail), probed uncached, and ``add(outcome, inputs, outputs)``
-        puts what it shows into the outcome (model_gradcheck's element-wise errors). A detail
-        probe that fails leaves the verdict as it was."""
+        """probe -> judge -> expect, with a reproducing snippet attached to a failure. ``detail =
+        (inputs, add)``: the case ``inputs(case, outcome)`` (None: none) is probed once more,
+        uncached, and ``add(outcome, inputs, outputs)`` tells the outcome what it shows (a detail
+        probe that fails leaves the verdict as it was)."""
         out = self.probe(probe, case, timeout)
         outcome = judge(case, out)
         more = detail[0](case, outcome) if detail else None
@@ -245,18 +243,17 @@ class Check:
         return self.expect(outcome)
 
     def train(self, task: str, data_note: str = "") -> Outcome:
-        """training_<task>: the kit's loop (``conformance/training.py``) on the student's pipeline.
-        The validation labels stay on this side; the bar is the style's own (``mnist_bar``) on
-        full MNIST, else the task's."""
+        """training_<task>: the kit's loop on the student's pipeline; the validation labels stay on
+        this side, and full MNIST has the style's own bar (``mnist_bar``) where it gives one."""
         from conformance.cases.training import task_data
-        from conformance.judges.training import judge_training, threshold_for
+        from conformance.judges.training import judge_training
 
         made = task_data(task, data_note)
         if isinstance(made, Outcome):  # the data or the user's settings end the check here
             return self.expect(made)
         spec, case, y_val, note = made
         out = self.probe("training.fit", case, timeout=spec.budget_s * 1.5 + 30)
-        threshold = threshold_for(spec, self.style_fact("mnist_bar"))
+        threshold = self.style_fact("mnist_bar", spec.threshold) if spec.dataset == "mnist" else spec.threshold
         return self.expect(judge_training(spec, case, out, y_val, threshold=threshold, data_note=note))
 
     def record(self, outcome: Outcome) -> None:

@@ -1,7 +1,5 @@
 """The case for init: the He and Xavier initialisers drawn as FAN_OUT x FAN_IN matrices (large
 enough for the variance test of ``judges/init.py``)."""
-from __future__ import annotations
-
 FAN_IN, FAN_OUT = 512, 384
 
 

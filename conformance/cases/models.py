@@ -73,12 +73,6 @@ def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, 
             "points": plus_minus(params, dirs)}
 
 
-def detail_affordable(inputs: dict) -> bool:
-    """Element-wise detail only for networks of the kit's own small sizes (a network whose code
-    fixes 784-64-10 would need 100,000 points: its directional verdict stands alone)."""
-    return sum(int(np.size(v)) for v in inputs["params"].values()) <= DETAIL_MAX
-
-
 def detail_inputs(inputs: dict) -> dict:
     """Element-wise points, asked for only after a failure (for the report)."""
     dirs = element_directions(inputs["params"])

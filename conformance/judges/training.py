@@ -15,12 +15,6 @@ from conformance.judges.models import with_network_note
 from conformance.outcome import Outcome, failed, passed
 
 
-def threshold_for(task: Task, mnist_bar: float | None = None) -> float:
-    """The task's threshold; on full MNIST the assignment's own bar when its style has one
-    (``mnist_bar`` in styles.toml: 90% layer_dicts, 95% attr_grads)."""
-    return mnist_bar if task.dataset == "mnist" and mnist_bar is not None else task.threshold
-
-
 def _numbers(values) -> list[float]:
     """A list of floats from the probe's answer, or [] when it is not one (the judge fails closed elsewhere)."""
     try:
