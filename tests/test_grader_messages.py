@@ -1,13 +1,21 @@
 """The typed messages that cross the grader's process boundaries (graders/messages.py): each
-type's fields are its schema, checked both ways."""
+type's fields are its schema, checked both ways; and the child's modules import nothing that
+``stage_library`` does not stage."""
 from __future__ import annotations
 
+import ast
 import dataclasses
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from graders import messages
 from graders.messages import Answer, ChildConfig, Hello, Limits, MessageError, Request, WorkerOptions
+from graders.staging import CHILD_MODULES
+
+GRADERS = Path(messages.__file__).parent
 
 EXAMPLES = [
     Limits(),
@@ -77,3 +85,23 @@ def test_sending_checks_the_same_schema():
     with pytest.raises(MessageError, match=r"^WorkerOptions.limits is a dict, not a Limits$"):
         dataclasses.replace(EXAMPLES[2], limits={}).to_wire()
 
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("name", CHILD_MODULES)
+def test_the_child_imports_only_the_standard_library_numpy_and_what_is_staged(name):
+    """A module of the child's reaches the rest of graders/ only relatively (staged beside it as
+    bpk_sandbox); anything else must be the standard library, numpy or the staged conformance."""
+    outside = _imports(GRADERS / name) - set(sys.stdlib_module_names) - {"numpy", "conformance", "__future__"}
+    assert not outside, f"{name} imports {sorted(outside)}, which the sandboxed child does not have"
+    relative = {node.module.split(".")[0] for node in ast.walk(ast.parse((GRADERS / name).read_text()))
+                if isinstance(node, ast.ImportFrom) and node.level and node.module}
+    assert {f"{m}.py" for m in relative} <= set(CHILD_MODULES)
