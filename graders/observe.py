@@ -1,7 +1,8 @@
 """What the worker sees of its sandboxed child from outside: its namespaces, user, capabilities
 and syscall filter through /proc (``observed_isolation``, checked against what the child says,
 ``reconcile_isolation``); in container mode, the size of its working folder (``WorkWatch``) and
-what its user left in the shared folders (``sweep_shared_folders``)."""
+what its user left in the shared folders (``sweep_shared_folders``). Every string the child
+sends is believed only once cut to ``MESSAGE_CAP`` characters (``clip_text``)."""
 from __future__ import annotations
 
 import os

@@ -14,7 +14,7 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 _SKIPPED_FROM_CHILD = {"judges", "plugin.py", "conftest.py", "__pycache__"}
 # graders/ modules the child runs (as the package bpk_sandbox): the standard library, numpy and
-# each other only (tests/test_grader_sandbox.py checks their imports)
+# each other only (tests/test_grader_messages.py checks their imports)
 CHILD_MODULES = ("serve.py", "namespaces.py", "container.py", "libc.py", "seccomp.py", "audit.py", "messages.py",
                  "wire.py")
 
