@@ -27,12 +27,12 @@ class ProbeFailure(Exception):
     kind: "missing" (the implementation does not define what the probe needs),
           "error"   (the student's code raised, or returned something unusable),
           "timeout" (the call ran out of time).
+    crashed: the process that ran the probe died (the grader's worker budgets these).
     """
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, *, crashed: bool = False):
         super().__init__(message)
-        self.kind = kind
-        self.message = message
+        self.kind, self.message, self.crashed = kind, message, crashed
 
 
 class Runner(Protocol):

@@ -38,6 +38,7 @@ from typing import Callable
 from conformance.adapters.discovery.apimap import read_map
 from conformance.components import COMPONENTS
 from graders import exports, extra as extras, isolation, pages, roster as rosters, rubric as rubrics, shards
+from graders.messages import Hello, Limits, WorkerOptions
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -54,7 +55,7 @@ class Options:
     retry_failed: bool = False  # regrade rows whose status is error/timeout, keep the ok ones
     max_timeouts: int = 8
     worker_timeout: float | None = None  # hard limit on one submission; default from timeout
-    limits: dict = field(default_factory=dict)  # overrides of graders.sandbox.Limits
+    limits: dict = field(default_factory=dict)  # overrides of graders.messages.Limits
     isolation: str = "auto"  # --isolation: graders/isolation.py chooses the mode in force once
     pytest_args: list[str] = field(default_factory=list)
     extra_probes: list[str] = field(default_factory=list)
@@ -155,22 +156,16 @@ def run_worker(path: Path, options: Options, log: Path) -> tuple[dict | None, st
         if options.limits.get("isolation") == "container":
             os.chmod(tmp, 0o711)  # the sandbox's user passes through to its folders; it lists nothing
         result_path = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "graders.worker", str(Path(path).resolve()), str(result_path),
-               "--max-timeouts", str(options.max_timeouts), "--limits", json.dumps(options.limits),
-               "--hide", str(options.out.resolve()), "--hide", str(options.submissions.resolve()),
-               "--hide", str(Path(tmp).resolve().parent)]  # the other workers' folders
-        cmd += ["--timeout", str(options.timeout)] if options.timeout else []
-        cmd += ["--style", options.style] if options.style else []
-        for a in options.pytest_args:
-            cmd += [f"--pytest-arg={a}"]
-        for p in options.extra_probes:
-            cmd += ["--extra-probes", p]
-        for h in options.hide:
-            cmd += ["--hide", h]
-        if options.pins:  # already read and validated; the worker hands them to the child as they are
-            cmd += ["--pins", json.dumps(options.pins)]
-        if options.api_map:  # only named in the "Reproduce with" snippets; the installed runner never reads it
-            cmd += [f"--pytest-arg=--map={Path(options.api_map).name}"]
+        job = WorkerOptions(
+            submission=str(Path(path).resolve()), result=str(result_path), style=options.style,
+            timeout=options.timeout or None, max_timeouts=options.max_timeouts, limits=Limits(**options.limits),
+            hide=[str(options.out.resolve()), str(options.submissions.resolve()),
+                  str(Path(tmp).resolve().parent), *options.hide],  # tmp's parent: the other workers' folders
+            extra_probes=list(options.extra_probes),
+            # --map is only named in the "Reproduce with" snippets; the installed runner never reads it
+            pytest_args=[*options.pytest_args, *([f"--map={Path(options.api_map).name}"] if options.api_map else [])],
+            pins=options.pins)  # already read and validated: the child gets them as they are
+        cmd = [sys.executable, "-m", "graders.worker", json.dumps(job.to_wire())]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "TMPDIR": tmp}
         start = time.monotonic()
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -201,10 +196,10 @@ def make_record(sub_id: str, result: dict | None, error: str | None, rubric_give
     ``extra``: the instructor's own components and their points (``graders.extra``), after the kit's."""
     ids = (*COMPONENTS, *(extra or {}))
     result = result or {}
-    hello = result.get("hello") or {}
+    hello = Hello.from_wire(result["hello"]) if result.get("hello") else Hello(ok=False)
     failure = result.get("load_failure")
     report = result.get("report")
-    style = hello.get("style") or "unknown"
+    style = hello.style or "unknown"
     if error is None and failure:
         error = failure["message"]
         status = "timeout" if failure["kind"] == "timeout" else "error"
@@ -231,9 +226,9 @@ def make_record(sub_id: str, result: dict | None, error: str | None, rubric_give
         "submission": sub_id, "status": status, "style": style,
         "score": round(sum(e["score"] for e in components.values()), 4), "max_score": rubric.max_score,
         "rubric": Path(rubric.source).name, "components": components, "error": error,
-        "because": hello.get("detected_because", []), "dropped": hello.get("dropped", []),
-        "notes": hello.get("notes", []), "imports": imports, "events": result.get("events", []),
-        "isolation": hello.get("isolation"), "execution_time": round(elapsed, 2),
+        "because": hello.detected_because, "dropped": hello.dropped,
+        "notes": hello.notes, "imports": imports, "events": result.get("events", []),
+        "isolation": hello.isolation, "execution_time": round(elapsed, 2),
         "inventory": _inventory(report),
         "visibility": {c: rubric.visibility_of(c) for c in ("*", *COMPONENTS)},
     }

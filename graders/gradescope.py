@@ -31,7 +31,7 @@ from pathlib import Path
 from conformance.tomlread import tomllib
 from graders import exports, grade, rubric as rubrics
 from graders.isolation import MODES
-from graders.sandbox import KIT_ROOT
+from graders.staging import KIT_ROOT
 
 MANIFEST = "autograder.json"
 DEFAULT_ROOT = "/autograder"

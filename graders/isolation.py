@@ -3,7 +3,7 @@
 ``--isolation auto|namespaces|container|audit-hook``:
 
 * ``namespaces``: network, mount, IPC and PID namespaces of its own, a root of its own, then
-  ``nobody`` or no capabilities (graders/child.py ``isolate``). Fails closed where the kernel
+  ``nobody`` or no capabilities (graders/namespaces.py ``isolate``). Fails closed where the kernel
   refuses them: every row is then an error that says so.
 * ``container``: for a root grader that cannot create namespaces, which is Docker's default and
   Gradescope's. The child becomes a user of its own (``sandbox_uid``: no other process has it, so
@@ -93,7 +93,7 @@ def secret_paths(submissions: Path, out: Path, hide: list[str]) -> dict[str, str
     """{path: what it is} of what a sandbox's user must not read in container mode: the kit (its
     reference solutions, fixtures and judges, wherever it is installed), the submissions, the
     results, the data sets the kit reads, the home folder and every ``--hide`` folder."""
-    from graders.sandbox import KIT_ROOT
+    from graders.staging import KIT_ROOT
     from reference.datasets.sources import ENV_DATA_DIR, cache_root
 
     found = {}
@@ -118,7 +118,7 @@ def readable_to(paths: list[str], uid: int) -> list[bool]:
     """Whether user ``uid`` can read (a file) or enter (a folder) each of ``paths``, tried by a
     forked process that has become that user (so ownership, mode, groups and every folder above
     count)."""
-    from graders.child import become
+    from graders.namespaces import become
 
     def look() -> str:
         become(uid)

@@ -1,7 +1,7 @@
 """The child's stand-in for ``nbformat`` (staged as ``nbformat``): reads version-4 notebooks only.
 
 The trusted worker has already converted every notebook it could read with the real nbformat
-to version 4 (``graders.sandbox.normalise_notebook``), so the child needs neither nbformat nor
+to version 4 (``graders.staging.normalise_notebook``), so the child needs neither nbformat nor
 its dependencies (jsonschema, traitlets, ...). Anything else is refused with a ValueError.
 """
 import json

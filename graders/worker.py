@@ -3,8 +3,7 @@
 It runs kit code only (pytest, the judges, the reference); the submission's code runs in the
 sandboxed child that ``SandboxRunner`` starts. The grader starts one worker per submission::
 
-    python -m graders.worker SUBMISSION RESULT.json [--style S] [--timeout 60] [--max-timeouts 8]
-                                                    [--pins JSON]   (a --map already read by the grader)
+    python -m graders.worker OPTIONS    (a graders.messages.WorkerOptions, as JSON)
 
 RESULT.json: {"report": <the suite's --report JSON or null>, "hello": <the child's hello>,
 "load_failure": {"kind", "message"} | null, "events": [...], "imports": [...], "pytest_exit": int | null}
@@ -12,7 +11,6 @@ RESULT.json: {"report": <the suite's --report JSON or null>, "hello": <the child
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -21,7 +19,9 @@ from pathlib import Path
 
 from conformance.runner import ProbeFailure
 from graders.policy import flagged_imports
-from graders.sandbox import KIT_ROOT, Limits, SandboxRunner, default_hidden
+from graders.messages import WorkerOptions
+from graders.sandbox import SandboxRunner
+from graders.staging import KIT_ROOT, default_hidden
 
 
 class BudgetedRunner:
@@ -29,11 +29,13 @@ class BudgetedRunner:
     check its full timeout (or a fresh child): each call's timeout is capped; once a component
     has timed out or crashed the child ``per_component`` times, its remaining checks fail at
     once with that kind, and once the whole submission has timed out ``total`` times every
-    remaining check does."""
+    remaining check does. Also the pytest plugin that installs it: it hands itself to
+    conformance.plugin before collection and learns which ``component`` each test belongs to."""
 
-    def __init__(self, runner: SandboxRunner, cap: float | None, per_component: int = 2, total: int = 8):
+    def __init__(self, runner: SandboxRunner, cap: float | None, per_component: int = 2, total: int = 8,
+                 component: str | None = None):
         self.runner, self.cap, self.per_component, self.total = runner, cap, per_component, total
-        self.component: str | None = None  # set by _InstallRunner before each test
+        self.component = component  # the running test's (pytest_runtest_setup)
         self.timeouts: dict[str | None, int] = {}
         self.crashes: dict[str | None, int] = {}
 
@@ -43,7 +45,7 @@ class BudgetedRunner:
 
     @property
     def detected_because(self) -> list[str]:
-        return list((self.runner.hello or {}).get("detected_because", []))
+        return list(self.runner.hello.detected_because) if self.runner.hello else []
 
     def call(self, probe: str, inputs: dict, timeout: float | None = None) -> dict:
         spent = sum(self.timeouts.values())
@@ -59,81 +61,59 @@ class BudgetedRunner:
             return self.runner.call(probe, inputs, timeout)
         except ProbeFailure as exc:
             if self.runner.load_failure is None:
-                tally = self.timeouts if exc.kind == "timeout" else self.crashes if getattr(exc, "crashed", False) else {}
+                tally = self.timeouts if exc.kind == "timeout" else self.crashes if exc.crashed else {}
                 tally[self.component] = tally.get(self.component, 0) + 1
             raise
 
-
-class _InstallRunner:
-    """pytest plugin object: hands our runner to conformance.plugin before collection and tells
-    it which component each test belongs to."""
-
-    def __init__(self, runner: BudgetedRunner):
-        self.runner = runner
-
+    # --- pytest hooks (registered with pytest.main(..., plugins=[runner])) ---------------------
     def pytest_configure(self, config):
         import conformance.plugin
 
-        config.stash[conformance.plugin.RUNNER_KEY] = self.runner
+        config.stash[conformance.plugin.RUNNER_KEY] = self
 
     def pytest_runtest_setup(self, item):
         marker = item.get_closest_marker("component")
-        self.runner.component = marker.args[0] if marker and marker.args else None
+        self.component = marker.args[0] if marker and marker.args else None
 
 
-def grade_one(submission: Path, *, style: str | None, timeout: float | None, max_timeouts: int,
-              limits: Limits, hide: list[str], pytest_args: list[str], extra_probes: list[str],
-              pins: dict | None = None) -> dict:
+def grade_one(job: WorkerOptions) -> dict:
     import pytest
 
-    sandbox = SandboxRunner(submission, style=style, limits=limits, hide=hide,
-                            load_timeout=max(timeout or 30.0, 10.0), extra_probes=tuple(extra_probes), pins=pins)
-    runner = BudgetedRunner(sandbox, timeout, total=max_timeouts)
+    submission = Path(job.submission).resolve()
+    hide = default_hidden(submission.parent, *job.hide)
+    sandbox = SandboxRunner(submission, style=job.style, limits=job.limits, hide=hide, pins=job.pins,
+                            load_timeout=max(job.timeout or 30.0, 10.0), extra_probes=tuple(job.extra_probes))
+    runner = BudgetedRunner(sandbox, job.timeout, total=job.max_timeouts)
     report, exit_code = None, None
     with tempfile.TemporaryDirectory(prefix="bpk-worker-") as tmp:
         report_path = Path(tmp) / "report.json"
         # --assert=plain: the suite decides with Outcomes, never bare asserts, and rewriting every
         # module of the kit (no bytecode is cached under PYTHONDONTWRITEBYTECODE) cost 0.5 s a worker.
         args = [str(KIT_ROOT / "conformance"), "-q", "-p", "no:cacheprovider", "--assert=plain",
-                "--rootdir", str(KIT_ROOT), "--report", str(report_path), *pytest_args]
+                "--rootdir", str(KIT_ROOT), "--report", str(report_path), *job.pytest_args]
         try:
             # A submission that does not load is graded from the child's answer alone (every component
             # `error`, graders.grade.make_record): the suite would only repeat that answer 120 times.
             if sandbox.ensure_started() is not None:
-                exit_code = int(pytest.main(args, plugins=[_InstallRunner(runner)]))
+                exit_code = int(pytest.main(args, plugins=[runner]))
                 report = json.loads(report_path.read_text()) if report_path.exists() else None
         finally:
             sandbox.close()
     failure = sandbox.load_failure
     return {
-        "report": report, "hello": sandbox.hello, "pytest_exit": exit_code,
+        "report": report, "hello": sandbox.hello and sandbox.hello.to_wire(), "pytest_exit": exit_code,
         "load_failure": {"kind": failure.kind, "message": failure.message} if failure else None,
         "events": sandbox.events, "imports": flagged_imports(submission),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m graders.worker", description=__doc__.splitlines()[0])
-    p.add_argument("submission")
-    p.add_argument("result")
-    p.add_argument("--style")
-    p.add_argument("--timeout", type=float, default=None, help="cap on every probe call, seconds")
-    p.add_argument("--max-timeouts", type=int, default=8, help="timeouts after which nothing more is run")
-    p.add_argument("--limits", default="{}", help="JSON object overriding graders.sandbox.Limits fields")
-    p.add_argument("--hide", action="append", default=[], help="another folder the child must not see")
-    p.add_argument("--extra-probes", action="append", default=[], help="a probe module to stage (tests)")
-    p.add_argument("--pytest-arg", action="append", default=[], help="passed on to pytest (e.g. -m 'not slow')")
-    p.add_argument("--pins", default=None, help="JSON: the tables of the --map the grader read and validated")
-    a = p.parse_args(argv)
-    submission = Path(a.submission).resolve()
-    result = grade_one(submission, style=a.style, timeout=a.timeout, max_timeouts=a.max_timeouts,
-                       limits=Limits(**json.loads(a.limits)), hide=default_hidden(submission.parent, *a.hide),
-                       pytest_args=a.pytest_arg, extra_probes=a.extra_probes,
-                       pins=json.loads(a.pins) if a.pins else None)
-    tmp = Path(a.result).with_suffix(".tmp")
+    job = WorkerOptions.from_wire(json.loads((sys.argv[1:] if argv is None else argv)[0]))
+    result = grade_one(job)
+    tmp = Path(job.result).with_suffix(".tmp")
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:  # the grader's only
         fh.write(json.dumps(result, indent=1, default=str))
-    os.replace(tmp, a.result)
+    os.replace(tmp, job.result)
     return 0
 
 

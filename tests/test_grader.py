@@ -20,6 +20,7 @@ import pytest
 from conformance.components import COMPONENTS, VERDICTS
 from graders import cli, exports, grade, policy, rubric as rubrics
 from graders.grade import Options, grade_all
+from graders.messages import Hello
 from hostile.cases import processes_mentioning
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
@@ -266,7 +267,7 @@ def _result(imports=()):
     checks = [{"name": f"c{i}", "outcome": "pass" if i < 3 else "fail", "message": ""} for i in range(4)]
     report = {"components": {"linear": {"verdict": "fail", "diagnosis": "1 of 4 checks fail", "checks": checks},
                              "relu": {"verdict": "pass", "diagnosis": "all pass", "checks": checks[:3]}}}
-    return {"hello": {"ok": True, "style": "canonical"}, "report": report, "imports": list(imports)}
+    return {"hello": Hello(ok=True, style="canonical").to_wire(), "report": report, "imports": list(imports)}
 
 
 @pytest.mark.parametrize("partial, imports, linear, relu", [
@@ -501,6 +502,6 @@ def test_bad_input_is_missing_with_what_was_tried_in_the_gradebook_never_a_trace
 ])
 def test_feedback_names_a_dropped_statement_by_file_and_line_or_by_cell(dropped, where):
     entry = {**dropped, "kind": "statement", "text": "print('hello')", "reason": "not a definition"}
-    feedback = exports.feedback_md(grade.make_record("s", {**_result(), "hello": {"ok": True, "dropped": [entry]}},
-                                                     None, None, 1.0))
+    result = {**_result(), "hello": Hello(ok=True, dropped=[entry]).to_wire()}
+    feedback = exports.feedback_md(grade.make_record("s", result, None, None, 1.0))
     assert f"{where}: `print('hello')`: not a definition" in feedback and "cell None" not in feedback

@@ -32,7 +32,7 @@ import pytest
 from conftest import REPO, REQUIRE_SANDBOX_ENV, skip_or_fail
 from graders import isolation
 from graders.grade import Options, grade_all
-from graders.sandbox import WorkWatch, sweep_shared_folders
+from graders.observe import WorkWatch, sweep_shared_folders
 from hostile.cases import (CASES, Case, Listener, base_cells, escaped_files, forward, notebook_v4, orphans,
                            processes_mentioning, write_all)
 from test_grader_hostile import LIMITS, _assert_row

@@ -25,9 +25,11 @@ from conformance.components import COMPONENTS
 from conformance.cases import training
 from conformance.runner import ProbeFailure
 from graders import grade, wire
-from graders.sandbox import (MESSAGE_CAP, Limits, SandboxRunner, base_site_packages, default_hidden,
-                             observed_isolation, reconcile_isolation)
-from graders.worker import BudgetedRunner, _InstallRunner
+from graders.messages import Hello, Limits
+from graders.observe import MESSAGE_CAP, observed_isolation, reconcile_isolation
+from graders.sandbox import SandboxRunner
+from graders.staging import base_site_packages, default_hidden
+from graders.worker import BudgetedRunner
 
 from checks_fakes import OutcomeCheck
 from conftest import REQUIRE_SANDBOX_ENV, skip_or_fail
@@ -119,7 +121,8 @@ def answer_early_and_stall():
     a pipe's worth blocks (the red team reopened the request pipe through /proc/self/fd and filled it)."""
     import json
     import sys
-    sys.modules["bpk_sandbox.wire"].send(json.loads(sys.argv[-1])["ans_fd"], {"ok": True, "outputs": {}})
+    answer = sys.modules["bpk_sandbox.messages"].Answer(ok=True, outputs={}).to_wire()
+    sys.modules["bpk_sandbox.wire"].send(json.loads(sys.argv[-1])["ans_fd"], answer)
     time.sleep(600)
 
 
@@ -242,7 +245,7 @@ def test_child_runs_with_limits_a_scrubbed_environment_and_an_empty_private_fold
     assert out["cwd"] == ["toy.py"]
     mb = 1024 * 1024
     assert out["limits"] == [3072 * mb, 60, 64, 16 * mb, 256]
-    if toy.hello["isolation"]["filesystem"].startswith("mount namespace"):
+    if toy.hello.isolation["filesystem"].startswith("mount namespace"):
         assert out["kit_visible"] is False
         # a root of its own: the system folders, the Python install's top folder, devices, /proc, /tmp
         python_top = Path(os.path.realpath(sys.base_prefix)).parts[1]
@@ -323,7 +326,7 @@ def test_a_child_that_stops_taking_inputs_times_out_the_call(toy):
 
 
 def test_a_forged_isolation_report_is_replaced_by_what_the_grader_sees(unfenced):
-    isolation = unfenced.ensure_started()["isolation"]
+    isolation = unfenced.ensure_started().isolation
     assert isolation["network"] == "network namespace (seen by the grader)"
     assert isolation["filesystem"] == "mount namespace (seen by the grader)"
     assert isolation["processes"] == "PID namespace (seen by the grader)"
@@ -339,7 +342,7 @@ def test_a_forged_isolation_report_is_replaced_by_what_the_grader_sees(unfenced)
 def test_observed_isolation_agrees_with_an_honest_child(toy):
     ours = observed_isolation(os.getpid())
     assert (ours["network"], ours["filesystem"], ours["processes"], ours["uid"]) == (False, False, False, os.geteuid())
-    reported, seen = toy.ensure_started()["isolation"], observed_isolation(toy.proc.pid)
+    reported, seen = toy.ensure_started().isolation, observed_isolation(toy.proc.pid)
     for key, claim in (("network", "network namespace"), ("filesystem", "mount namespace"), ("processes", "PID")):
         assert seen[key] == reported.get(key, "").startswith(claim), (key, reported, seen)
     assert "seen by the grader" not in json.dumps(reported)
@@ -480,7 +483,7 @@ before = mounts()
 with SandboxRunner(sys.argv[1], load_timeout=20) as runner:
     hello = runner.ensure_started()
     during = mounts()
-print(json.dumps({"isolation": hello and hello["isolation"], "shared_root": any(
+print(json.dumps({"isolation": hello and hello.isolation, "shared_root": any(
     m[4] == '/' and any(f.startswith('shared:') for f in m[6:m.index('-')]) for m in before),
     "new": [' '.join(m) for m in during if m not in before]}))
 """
@@ -552,8 +555,8 @@ def test_bad_answers_never_pass_and_score_zero(tmp_path, answer):
     report = tmp_path / "report.json"
     runner = BudgetedRunner(_BadRunner(answer), cap=1.0)
     pytest.main([str(KIT / "conformance"), "-q", "-p", "no:cacheprovider", "--rootdir", str(KIT),
-                 "-k", "linear or relu", "--report", str(report)], plugins=[_InstallRunner(runner)])
-    result = {"hello": {"ok": True, "style": "canonical"}, "report": json.loads(report.read_text())}
+                 "-k", "linear or relu", "--report", str(report)], plugins=[runner])
+    result = {"hello": Hello(ok=True, style="canonical").to_wire(), "report": json.loads(report.read_text())}
     record = grade.make_record("bad", result, None, None, 0.0)
     for c in ("linear", "relu"):
         assert record["components"][c]["verdict"] in ("fail", "error", "timeout")

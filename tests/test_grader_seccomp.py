@@ -1,4 +1,4 @@
-"""The sandboxed child's syscall filter (graders.child.install_syscall_filter), installed in a
+"""The sandboxed child's syscall filter (graders.seccomp.install_syscall_filter), installed in a
 fresh interpreter: what it refuses (with EPERM, or ENOSYS for clone3), and what a numpy
 submission still needs (threads, files in its folder, BLAS). Judged here, probed in the child
 process, whose answers come back as JSON on stdout.
@@ -17,7 +17,7 @@ PROBE = r"""
 import ctypes, errno, json, os, socket, subprocess, sys, tempfile, threading
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from graders.child import install_syscall_filter
+from graders.seccomp import install_syscall_filter
 
 libc = ctypes.CDLL(None, use_errno=True)
 def refused(fn):

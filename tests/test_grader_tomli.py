@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.sandbox import stage_library
+from graders.staging import stage_library
 
 pytest.importorskip("tomli", reason="tomli (the Python 3.10 backport) is not installed; fix: pip install tomli")
 

@@ -24,6 +24,7 @@ from conformance.components import COMPONENTS
 from conformance.tomlread import tomllib
 from conftest import REQUIRE_SANDBOX_ENV, skip_or_fail
 from graders import cli, exports, grade, gradescope, rubric as rubrics
+from graders.messages import Hello
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
 FAST = ("-k", "linear or sigmoid or model_gradcheck or inventory or init")  # as test_grader: CI stays cheap
@@ -298,7 +299,7 @@ def test_results_round_scores_as_the_pages_do_and_follow_the_rubric(tmp_path):
                "got": [2.0]} for i in range(3)]
     report = {"components": {"linear": {"verdict": "fail", "diagnosis": "1 of 3 checks fail", "checks": checks},
                              "sigmoid": {"verdict": "pass", "diagnosis": "all pass", "checks": checks[:2]}}}
-    result = {"hello": {"ok": True, "style": "canonical"}, "report": report, "imports": ["torch"]}
+    result = {"hello": Hello(ok=True, style="canonical").to_wire(), "report": report, "imports": ["torch"]}
     record = grade.make_record("s", result, None, rubric, 3.6)
     results = exports.gradescope_results(record)
     tests = {t["name"]: t for t in results["tests"]}

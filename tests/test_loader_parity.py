@@ -65,7 +65,7 @@ def test_a_py_file_gives_the_same_inventory_and_dropped_list_in_process_and_in_t
             pytest.fail(f"the sandbox could not load what loads in-process: {message}")
         remote = runner.call("inventory", {}, timeout=60)
     assert _plain(remote) == _plain(local)
-    assert hello["dropped"] == local_dropped
+    assert hello.dropped == local_dropped
 
 
 # The grader's record.json carries discovery's sentence for each component; it must be the one a
