@@ -99,7 +99,7 @@ class Discovery:
     @property
     def functional(self):
         """gradmodels.FunctionalNet | None: a network of plain functions (init, forward, backward)."""
-        return self._family("functional", lambda: gradmodels.find_functional(self.defs)[0])
+        return self._family("functional", self._find_functional)
 
     @property
     def checker(self):
@@ -261,6 +261,12 @@ def _find_gradmodel(self: Discovery):
     return found
 
 
+def _find_functional(self: Discovery):
+    found, rejected = gradmodels.find_functional(self.defs)
+    self.rejected["functional"] = rejected
+    return found
+
+
 def _find_enginenet(self: Discovery):
     found, rejected = enginenets.find(engine.units_for(self).engine, self.defs)
     self.rejected["enginenet"] = rejected
@@ -289,7 +295,7 @@ def _find_optimisers(self: Discovery) -> dict:
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
 Discovery._find_gradmodel, Discovery._find_checker = _find_gradmodel, _find_checker
-Discovery._find_enginenet = _find_enginenet
+Discovery._find_enginenet, Discovery._find_functional = _find_enginenet, _find_functional
 
 
 class DiscoveringAdapter(Adapter):

@@ -692,7 +692,10 @@ def _inits(functions):
 
 
 def find_functional(defs) -> tuple[FunctionalNet | None, list[str]]:
+    """The network of functions, and why the forwards that ran on an initialiser's parameters
+    could not be used when it is None (a helper they call was not handed in)."""
     functions = [(n, f) for n, f in defs if inspect.isfunction(f)]
+    unavailable: list[str] = []
     rng = np.random.default_rng(17)
     first = None  # found without a cost of the student's: kept while sizes where the cost works are sought
     for init, ints in _inits(functions):
@@ -710,15 +713,18 @@ def find_functional(defs) -> tuple[FunctionalNet | None, list[str]]:
                 continue
             x = rng.standard_normal((BATCH, sizes[0]))
             labels = np.arange(BATCH) % max(2, sizes[-1])
-            found = _functional_at(functions, init, ints, params, layers, list(sizes), x, labels)
+            found = _functional_at(functions, init, ints, params, layers, list(sizes), x, labels, unavailable)
             if found is not None and (found.cost is not None or found.targets == "labels"):
                 return found, []
             first = first or found  # (a cost written for one sigmoid output scores only there)
-    return first, []
+    return first, ([] if first else sorted(set(unavailable))[:2])
 
 
-def _functional_at(functions, init, ints, params, layers, sizes, x, labels) -> FunctionalNet | None:
-    """The forward and backward that run on ``init``'s parameters at ``sizes``, or None."""
+def _functional_at(functions, init, ints, params, layers, sizes, x, labels, unavailable) -> FunctionalNet | None:
+    """The forward and backward that run on ``init``'s parameters at ``sizes``, or None; a forward
+    that needs what a failed import would have given is noted in ``unavailable``."""
+    from conformance.loader import ImportUnavailable
+
     n_out = sizes[-1]
     for _fname, fwd in functions:
         if fwd is init or len(required(fwd)) != 2:
@@ -727,7 +733,9 @@ def _functional_at(functions, init, ints, params, layers, sizes, x, labels) -> F
             xin = x.T.copy() if samples == "cols" else x.copy()
             try:
                 result = attempt(fwd, xin, params)
-            except StudentRaised:
+            except StudentRaised as exc:
+                if isinstance(exc.cause, ImportUnavailable):
+                    unavailable.append(f"{init.__name__} and {fwd.__name__}(X, parameters) ({exc.cause})")
                 continue
             out = result[0] if isinstance(result, tuple) else result
             if not isinstance(out, np.ndarray) or out.shape != ((n_out, BATCH) if samples == "cols" else (BATCH, n_out)):
