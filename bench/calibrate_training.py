@@ -4,7 +4,7 @@
     python bench/calibrate_training.py [--impl reference] [--seeds 5] [--tasks xor spiral mnist-5k]
 
 Thresholds for spiral, mnist-5k and fashion-mnist are set to (min accuracy over seeds - margin)
-and recorded in conformance/judges/training.py (TASKS) and SPEC.md.
+and recorded in conformance/cases/training.py (TASKS) and SPEC.md.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from conformance.adapters import build_adapter
-from conformance.judges import training
+from conformance.cases import training
 from conformance.loader import load_impl
 from conformance.runner import InProcessRunner
 

@@ -14,9 +14,8 @@
    installed here). A .py submission is run as a script.
 
 Prints the size of the class report and the feedback pages, notebooks/min of both, their ratio,
-and the peak memory of each phase: the largest sum of
-RSS over the whole process tree (sampled every 0.1 s from /proc) and the largest single process
-(``getrusage(RUSAGE_CHILDREN).ru_maxrss``).
+and the peak memory of each phase: the largest sum of RSS over the whole process tree (sampled
+every 0.1 s from /proc) and the largest single process (``getrusage(RUSAGE_CHILDREN).ru_maxrss``).
 
 Measured on the 2-core machine shared with other jobs (50 submissions, --jobs 2):
 

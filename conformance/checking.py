@@ -207,14 +207,54 @@ class Check:
                 self._cache[hung] = result
         return result
 
+    def offers(self, capability: str) -> bool:
+        """Whether the code under test offers ``capability`` (``Adapter.capabilities``, reported by
+        the probe side once a session; an unreadable answer offers nothing)."""
+        key = ("capabilities",)
+        if key not in self._cache:
+            out = self.answer("capabilities", {}, timeout=30)
+            offers = out.get("offers") if isinstance(out, dict) else None
+            self._cache[key] = {c for c in offers if isinstance(c, str)} if isinstance(offers, list) else set()
+        return capability in self._cache[key]
+
+    def style_fact(self, key: str, default: Any = None) -> Any:
+        """A fact of this run's style in ``styles.toml`` (e.g. ``mnist_bar``), read on this side."""
+        from conformance.adapters.style import styles
+
+        return (styles().get(self.style) or {}).get(key, default)
+
     def run(self, probe: str, case: dict, judge: Callable[[dict, dict], Outcome],
-            timeout: float = DEFAULT_TIMEOUT) -> Outcome:
-        """probe -> judge -> expect, with a reproducing snippet attached to a failure."""
+            timeout: float = DEFAULT_TIMEOUT, detail: tuple[Callable, Callable] | None = None,
+            detail_timeout: float = 60.0) -> Outcome:
+        """probe -> judge -> expect, with a reproducing snippet attached to a failure. ``detail =
+        (inputs, add)``: the case ``inputs(case, outcome)`` (None: none) is probed once more,
+        uncached, and ``add(outcome, inputs, outputs)`` tells the outcome what it shows (a detail
+        probe that fails leaves the verdict as it was)."""
         out = self.probe(probe, case, timeout)
         outcome = judge(case, out)
+        more = detail[0](case, outcome) if detail else None
+        if more is not None:
+            try:
+                outcome = detail[1](outcome, more, self.runner.call(probe, more, timeout=detail_timeout))
+            except ProbeFailure:
+                pass
         if not outcome.passed and "snippet" not in outcome.evidence and isinstance(case, dict) and case.get("recipe"):
             outcome = replace(outcome, evidence={**outcome.evidence, "snippet": snippet(case["recipe"], probe, judge)})
         return self.expect(outcome)
+
+    def train(self, task: str, data_note: str = "") -> Outcome:
+        """training_<task>: the kit's loop on the student's pipeline; the validation labels stay on
+        this side, and full MNIST has the style's own bar (``mnist_bar``) where it gives one."""
+        from conformance.cases.training import task_data
+        from conformance.judges.training import judge_training
+
+        made = task_data(task, data_note)
+        if isinstance(made, Outcome):  # the data or the user's settings end the check here
+            return self.expect(made)
+        spec, case, y_val, note = made
+        out = self.probe("training.fit", case, timeout=spec.budget_s * 1.5 + 30)
+        threshold = self.style_fact("mnist_bar", spec.threshold) if spec.dataset == "mnist" else spec.threshold
+        return self.expect(judge_training(spec, case, out, y_val, threshold=threshold, data_note=note))
 
     def record(self, outcome: Outcome) -> None:
         self.item.user_properties.append((RECORD, report_entry(outcome)))

@@ -31,17 +31,10 @@ FOLDS_INTO = {"softmax": "cross_entropy"}
 PIPELINE_CASE = inputs.loss_case("cross_entropy", seed=0, batch=4, classes=3)
 
 
-def style_folds(style: str) -> tuple[str, ...]:
-    """The layers whose backward the style's assignment may fold into the loss."""
-    from conformance.adapters.style import styles
-
-    return tuple((styles().get(style) or {}).get("fold_into_loss", ()))
-
-
 def folded_reason(check, component: str) -> str | None:
     """Why ``component``'s backward is not needed in this run (a short phrase), or None when it is."""
     loss = FOLDS_INTO.get(component)
-    if loss is None or component not in style_folds(check.style):
+    if loss is None or component not in check.style_fact("fold_into_loss", ()):
         return None
     key = ("requirements", component)
     if key not in check.cache:

@@ -5,11 +5,12 @@ maths in them (conformance/adapters/standins.py), so no other component's bug ch
 verdict (SPEC 0.3)."""
 import pytest
 
+from conformance.cases.gradchecker import build_gradchecker
 from conformance.judges import gradchecker
 
 pytestmark = pytest.mark.component("gradient_checker")
 
 
 def test_gradient_checker(check):
-    case = gradchecker.build_gradchecker(seed=0)
+    case = build_gradchecker(seed=0)
     check.run("gradient_checker.verdicts", case, gradchecker.judge_gradchecker, timeout=30)

@@ -3,11 +3,12 @@ deviations of the variance (about 2%, derivation in conformance/judges/init.py),
 what the student's initialiser claims to be; normal vs uniform is named, both are accepted."""
 import pytest
 
+from conformance.cases.init import build_init
 from conformance.judges import init
 
 pytestmark = pytest.mark.component("init")
 
-CASE = init.build_init(seed=0)
+CASE = build_init(seed=0)
 
 
 @pytest.mark.parametrize("kind", CASE["kinds"])

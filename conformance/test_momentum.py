@@ -4,10 +4,11 @@ Classical momentum (v = b v + g, PyTorch's; v = b v - lr g with theta + v is the
 momentum (v = b v + (1 - b) g) both pass; the message names the one found."""
 import pytest
 
+from conformance.cases.optim import build_optim
 from conformance.judges import optim
 
 pytestmark = pytest.mark.component("momentum")
 
 
 def test_momentum(check):
-    check.run("optim.trajectory", optim.build_optim("momentum"), optim.judge_optim)
+    check.run("optim.trajectory", build_optim("momentum"), optim.judge_optim)

@@ -1,11 +1,9 @@
 """SPEC.md training_spiral (slow): three interleaved spirals, threshold calibrated from the
-reference with the kit's loop (see TASKS in conformance/judges/training.py and SPEC.md)."""
+reference with the kit's loop (see TASKS in conformance/cases/training.py and SPEC.md)."""
 import pytest
-
-from conformance.judges import training
 
 pytestmark = [pytest.mark.component("training_spiral"), pytest.mark.slow]
 
 
 def test_training_spiral(check):
-    training.run_task(check, "spiral")
+    check.train("spiral")

@@ -10,6 +10,7 @@ import pytest
 
 from conformance import inputs
 from conformance.adapters import build_adapter
+from conformance.cases import autograd as autograd_cases
 from conformance.judges import autograd, layers, losses
 from conformance.loader import load_impl
 from conformance.outcome import Outcome
@@ -156,11 +157,11 @@ def judged(runner, probe: str, case: dict, judge) -> Outcome:
 
 
 def autograd_checks(runner) -> dict[str, Outcome]:
-    checks = {f"ops_{g}": ("autograd.run", autograd.build_ops(seed=0, group=g), autograd.elementary_ops)
-              for g in autograd.OPS_GROUPS}
-    checks["accumulation"] = ("autograd.run", autograd.build_accumulation(seed=0), autograd.accumulation)
-    checks["broadcasting"] = ("autograd.run", autograd.build_broadcasting(seed=0), autograd.broadcasting)
-    checks["zero_grad"] = ("autograd.zero_grad", autograd.build_zero_grad(seed=0), autograd.zero_grad)
+    checks = {f"ops_{g}": ("autograd.run", autograd_cases.build_ops(seed=0, group=g), autograd.elementary_ops)
+              for g in autograd_cases.OPS_GROUPS}
+    checks["accumulation"] = ("autograd.run", autograd_cases.build_accumulation(seed=0), autograd.accumulation)
+    checks["broadcasting"] = ("autograd.run", autograd_cases.build_broadcasting(seed=0), autograd.broadcasting)
+    checks["zero_grad"] = ("autograd.zero_grad", autograd_cases.build_zero_grad(seed=0), autograd.zero_grad)
     return {name: judged(runner, *spec) for name, spec in checks.items()}
 
 

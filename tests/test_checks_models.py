@@ -5,6 +5,8 @@ import pytest
 
 from checks_fakes import FakeAdapter
 from conformance.adapters import build_adapter
+from conformance.cases import appendix as appendix_cases
+from conformance.cases import models as model_cases
 from conformance.judges import models
 from conformance.judges import single_sample as appendix
 from conformance.loader import load_impl
@@ -20,9 +22,9 @@ def runner_for(impl):
 
 def gradcheck(runner, seed=0):
     if runner.style == "single_sample":
-        case = models.build_single_sample(seed)
+        case = model_cases.build_single_sample(seed)
         return models.judge_single_sample(case, runner.call("model_gradcheck.single_sample", case))
-    case = models.build_gradcheck(seed)
+    case = model_cases.build_gradcheck(seed)
     return models.judge_pipeline(case, runner.call("model_gradcheck.pipeline", case))
 
 
@@ -53,9 +55,9 @@ def test_single_sample_sign_error_is_named():
 
 def test_elementwise_detail_points_at_the_wrong_parameter():
     runner = InProcessRunner(FakeAdapter(pipeline={"loss_avg": False}))
-    case = models.build_gradcheck(0)
+    case = model_cases.build_gradcheck(0)
     outcome = models.judge_pipeline(case, runner.call("model_gradcheck.pipeline", case))
-    detail = models.detail_inputs(case)
+    detail = model_cases.detail_inputs(case)
     assert len(detail["points"]) == 2 * sum(v.size for v in case["params"].values())
     outcome = models.add_detail(outcome, detail, runner.call("model_gradcheck.pipeline", detail))
     errors = {k: v["relative_error"] for k, v in outcome.evidence["elementwise"].items()}
@@ -70,7 +72,7 @@ def test_elementwise_detail_points_at_the_wrong_parameter():
     (lambda out: out.pop("point_losses"), "point_losses"),
 ])
 def test_malformed_answers_fail_closed(break_it, words):
-    case = models.build_gradcheck(0)
+    case = model_cases.build_gradcheck(0)
     out = InProcessRunner(FakeAdapter()).call("model_gradcheck.pipeline", case)
     break_it(out)
     outcome = models.judge_pipeline(case, out)
@@ -79,9 +81,9 @@ def test_malformed_answers_fail_closed(break_it, words):
 
 def test_builder_keeps_relu_inputs_away_from_the_kink():
     for seed in range(5):
-        case = models.build_gradcheck(seed)
-        pre = models.pre_activations(case["params"], case["sizes"], case["x"])
-        assert min(np.min(np.abs(z)) for z in pre) > models.KINK_MARGIN
+        case = model_cases.build_gradcheck(seed)
+        pre = model_cases.pre_activations(case["params"], case["sizes"], case["x"])
+        assert min(np.min(np.abs(z)) for z in pre) > model_cases.KINK_MARGIN
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -94,16 +96,16 @@ def test_correct_implementations_pass_model_gradcheck(impl):
 
 
 def appendix_outputs(impl):
-    fixture = appendix.load_fixture()
-    case = appendix.build_appendix(fixture)
+    fixture = appendix_cases.load_fixture()
+    case = appendix_cases.build_appendix(fixture)
     return fixture, case, runner_for(impl).call("appendix_a.example", case)
 
 
 @pytest.mark.parametrize("impl", ["reference", "tests/impls/single_sample"])
 def test_appendix_a_passes_on_correct_implementations(impl):
     fixture, case, out = appendix_outputs(impl)
-    outcomes = [appendix.quantity_judge(fixture, q)(case, out) for q in appendix.QUANTITIES]
-    assert [o.verdict for o in outcomes] == ["pass"] * len(appendix.QUANTITIES), [o.message for o in outcomes]
+    outcomes = [appendix.quantity_judge(fixture, q)(case, out) for q in appendix_cases.QUANTITIES]
+    assert [o.verdict for o in outcomes] == ["pass"] * len(appendix_cases.QUANTITIES), [o.message for o in outcomes]
 
 
 def test_appendix_a_fails_a_wrong_value_and_computes_l_from_f():
@@ -118,13 +120,13 @@ def test_appendix_a_fails_a_wrong_value_and_computes_l_from_f():
 
 
 def test_appendix_a_probe_never_receives_the_answers():
-    case = appendix.build_appendix(appendix.load_fixture())
-    assert "expected" not in case and not set(case) & set(appendix.QUANTITIES)
+    case = appendix_cases.build_appendix(appendix_cases.load_fixture())
+    assert "expected" not in case and not set(case) & set(appendix_cases.QUANTITIES)
 
 
 def test_appendix_fixture_problems_are_the_kits(tmp_path):
-    with pytest.raises(appendix.FixtureError, match="missing"):
-        appendix.load_fixture(tmp_path / "nope.json")
+    with pytest.raises(appendix_cases.FixtureError, match="missing"):
+        appendix_cases.load_fixture(tmp_path / "nope.json")
     (tmp_path / "bad.json").write_text('{"inputs": {}}')
-    with pytest.raises(appendix.FixtureError, match="malformed"):
-        appendix.load_fixture(tmp_path / "bad.json")
+    with pytest.raises(appendix_cases.FixtureError, match="malformed"):
+        appendix_cases.load_fixture(tmp_path / "bad.json")

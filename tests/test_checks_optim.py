@@ -6,6 +6,9 @@ import pytest
 import reference as ref
 from checks_fakes import FakeAdapter
 from conformance.adapters import build_adapter
+from conformance.cases.gradchecker import build_gradchecker
+from conformance.cases.init import FAN_IN, FAN_OUT, build_init
+from conformance.cases.optim import build_optim
 from conformance.judges import gradchecker, init, optim
 from conformance.loader import load_impl
 from conformance.runner import InProcessRunner, ProbeFailure
@@ -15,7 +18,7 @@ IMPLS = ["reference", "tests/impls/attr_grads.py", "tests/impls/layer_dicts.ipyn
 
 
 def run_optim(adapter, kind):
-    case = optim.build_optim(kind)
+    case = build_optim(kind)
     return optim.judge_optim(case, InProcessRunner(adapter).call("optim.trajectory", case))
 
 
@@ -39,7 +42,7 @@ def test_optimizer_verdict_and_cause(kind, variant, verdict, cause):
 
 
 def test_unknown_update_rule_fails_with_the_first_diverging_step():
-    case = optim.build_optim("sgd")
+    case = build_optim("sgd")
     traj = optim.replay_reference(case, lambda g: ref.SGD(g, 0.1))
     traj["W"][7:] += 0.01
     outcome = optim.judge_optim(case, {"trajectory": traj})
@@ -48,7 +51,7 @@ def test_unknown_update_rule_fails_with_the_first_diverging_step():
 
 @pytest.mark.parametrize("trajectory", [None, {"W": np.zeros((50, 3, 4))}, {"W": np.zeros((3, 4)), "b": np.zeros(4)}])
 def test_malformed_trajectories_fail_closed(trajectory):
-    outcome = optim.judge_optim(optim.build_optim("sgd"), {"trajectory": trajectory})
+    outcome = optim.judge_optim(build_optim("sgd"), {"trajectory": trajectory})
     assert (outcome.verdict, outcome.cause) == ("fail", "malformed_answer")
 
 
@@ -59,7 +62,7 @@ def test_malformed_trajectories_fail_closed(trajectory):
     (optim.adam(0.05, (0.9, 0.999), 1e-8), lambda g: ref.Adam(g, 0.05, (0.9, 0.999), 1e-8)),
 ])
 def test_bug_variants_with_the_bug_switched_off_are_the_reference(rule, make):
-    case = optim.build_optim("sgd")
+    case = build_optim("sgd")
     got, want = optim.replay(case, rule), optim.replay_reference(case, make)
     assert all(np.allclose(got[k], want[k], rtol=1e-12, atol=1e-14) for k in want)
 
@@ -81,7 +84,7 @@ def test_correct_implementations_pass_or_are_missing(impl, kind):
 @pytest.mark.parametrize("checker, verdict, cause", [
     ("right", "pass", None), ("lenient", "fail", "checker_too_lenient"), ("strict", "fail", "checker_too_strict")])
 def test_gradient_checker_verdicts(checker, verdict, cause):
-    case = gradchecker.build_gradchecker(0)
+    case = build_gradchecker(0)
     outcome = gradchecker.judge_gradchecker(case, InProcessRunner(FakeAdapter(checker=checker)).call(
         "gradient_checker.verdicts", case))
     assert (outcome.verdict, outcome.cause) == (verdict, cause)
@@ -135,7 +138,7 @@ def test_a_legacy_adapter_checker_is_judged_on_the_linear_cases_and_says_so():
 @pytest.mark.parametrize("impl", ["reference", "tests/impls/layer_dicts.ipynb", "tests/impls/dense_net.ipynb",
                                   "tests/impls/single_sample"])
 def test_gradient_checkers_of_correct_implementations_pass(impl):
-    case = gradchecker.build_gradchecker(0)
+    case = build_gradchecker(0)
     outcome = gradchecker.judge_gradchecker(case, InProcessRunner(build_adapter(load_impl(impl))).call(
         "gradient_checker.verdicts", case))
     assert outcome.verdict == "pass", outcome.message
@@ -144,14 +147,14 @@ def test_gradient_checkers_of_correct_implementations_pass(impl):
 # --- init ----------------------------------------------------------------------------------------
 
 
-def draw(dist, var, seed=0, shape=(init.FAN_OUT, init.FAN_IN)):
+def draw(dist, var, seed=0, shape=(FAN_OUT, FAN_IN)):
     rng = np.random.default_rng(seed)
     if dist == "normal":
         return rng.standard_normal(shape) * np.sqrt(var)
     return rng.uniform(-np.sqrt(3 * var), np.sqrt(3 * var), shape)
 
 
-HE, XAVIER, LECUN = 2 / init.FAN_IN, 2 / (init.FAN_IN + init.FAN_OUT), 1 / init.FAN_IN
+HE, XAVIER, LECUN = 2 / FAN_IN, 2 / (FAN_IN + FAN_OUT), 1 / FAN_IN
 
 
 @pytest.mark.parametrize("kind, dist, var, verdict, closest", [
@@ -164,7 +167,7 @@ HE, XAVIER, LECUN = 2 / init.FAN_IN, 2 / (init.FAN_IN + init.FAN_OUT), 1 / init.
     ("he", "normal", 1e-4, "fail", "unit_normal_times_0.01"),
 ])
 def test_init_verdict_names_what_was_found(kind, dist, var, verdict, closest):
-    outcome = init.judge_one(kind, draw(dist, var), init.FAN_IN, init.FAN_OUT)
+    outcome = init.judge_one(kind, draw(dist, var), FAN_IN, FAN_OUT)
     assert outcome.verdict == verdict and outcome.evidence["closest"] == closest
     assert outcome.evidence["distribution"] == dist
     assert outcome.verdict == "pass" or outcome.cause == "wrong_init_variance"
@@ -172,18 +175,18 @@ def test_init_verdict_names_what_was_found(kind, dist, var, verdict, closest):
 
 def test_init_tolerance_accepts_correct_draws_over_many_seeds():
     # 6 sampling sd: a correct initialiser fails with probability < 1e-8 per draw.
-    assert all(init.judge_one("he", draw("normal", HE, seed=s), init.FAN_IN, init.FAN_OUT).passed for s in range(20))
+    assert all(init.judge_one("he", draw("normal", HE, seed=s), FAN_IN, FAN_OUT).passed for s in range(20))
 
 
 @pytest.mark.parametrize("W, verdict", [("no he initialiser", "missing"), (np.zeros((3, 3)), "fail"),
-                                        (np.full((init.FAN_OUT, init.FAN_IN), np.nan), "fail")])
+                                        (np.full((FAN_OUT, FAN_IN), np.nan), "fail")])
 def test_init_missing_and_malformed(W, verdict):
-    assert init.judge_one("he", W, init.FAN_IN, init.FAN_OUT).verdict == verdict
+    assert init.judge_one("he", W, FAN_IN, FAN_OUT).verdict == verdict
 
 
 @pytest.mark.parametrize("impl", IMPLS)
 def test_initialisers_of_correct_implementations(impl):
-    case = init.build_init(0)
+    case = build_init(0)
     out = InProcessRunner(build_adapter(load_impl(impl))).call("init.draw", case)
     verdicts = [init.kind_judge(k)(case, out).verdict for k in case["kinds"]]
     assert set(verdicts) <= {"pass", "missing"} and "pass" in verdicts, verdicts

@@ -6,12 +6,13 @@ import itertools
 import numpy as np
 import pytest
 
-from checks_fakes import FakeAdapter, FakePipeline
+from checks_fakes import FakeAdapter, FakePipeline, OutcomeCheck
+from conformance.cases import training as cases
 from conformance.judges import training
 from conformance.runner import InProcessRunner
 from conformance.training import fit
 
-TASK = training.TASKS["xor"]
+TASK = cases.TASKS["xor"]
 
 
 def fake_clock(step):
@@ -75,8 +76,8 @@ def test_malformed_validation_outputs_fail_closed(vals):
 
 
 def test_validation_labels_are_never_sent():
-    X, y, Xv, yv = training.load_data(TASK)
-    case = training.build_training(TASK, X, y, Xv)
+    X, y, Xv, yv = cases.load_data(TASK)
+    case = cases.build_training(TASK, X, y, Xv)
     assert not any(isinstance(v, np.ndarray) and v.shape == yv.shape and np.array_equal(v, yv) for v in case.values())
 
 
@@ -86,18 +87,18 @@ def test_mnist_resolution_order_and_missing_sentence(monkeypatch):
     have = {"mnist": False, "mnist-5k": False, "fashion-mnist": True}
     monkeypatch.setattr(datasets, "available",
                         lambda name, **kw: datasets.Availability(name, have[name], fix=f"fetch {name}"))
-    name, note = training.resolve_mnist()
+    name, note = cases.resolve_mnist()
     assert name == "fashion-mnist" and "mnist not available, fix: fetch mnist" in note
     have["fashion-mnist"] = False
-    name, note = training.resolve_mnist()
+    name, note = cases.resolve_mnist()
     assert name is None and "fetch mnist-5k" in note
 
 
 @pytest.mark.parametrize("pipeline, verdict", [({}, "pass"), ({"loss_avg": False}, "fail")])
 def test_spiral_task_separates_a_correct_pipeline_from_a_b_times_gradient(pipeline, verdict):
-    task = training.TASKS["spiral"]
-    X, y, Xv, yv = training.load_data(task)
-    case = training.build_training(task, X, y, Xv)
+    task = cases.TASKS["spiral"]
+    X, y, Xv, yv = cases.load_data(task)
+    case = cases.build_training(task, X, y, Xv)
     out = InProcessRunner(FakeAdapter(pipeline=pipeline)).call("training.fit", case)
     assert training.judge_training(task, case, out, yv, threshold=task.threshold).verdict == verdict
 
@@ -133,13 +134,13 @@ def test_too_slow_pipeline_times_out_with_its_epoch_time_and_a_hint(budget_s, ep
     out = fit(clock.slow(FakePipeline([2, 3, 2])), X, y, epochs=10, batch_size=8, lr=0.1,
               rng=np.random.default_rng(0), budget_s=budget_s, X_val=X[:4], clock=clock)
     assert (out["stopped"], out["epochs_done"], out["seconds_per_epoch"]) == ("budget", epochs_done, 4.0)
-    task = dataclasses.replace(training.TASKS["xor"], epochs=10, budget_s=budget_s)
+    task = dataclasses.replace(cases.TASKS["xor"], epochs=10, budget_s=budget_s)
     outcome = training.judge_training(task, {}, out, np.zeros(4, int), threshold=0.5)
     assert (outcome.verdict, outcome.cause) == ("timeout", "too_slow")
     assert f"budget after {epochs_done} of 10 epochs ({pace}): vectorise the batch" in outcome.message
 
 
-SETTINGS = training.MNIST_ENV
+SETTINGS = cases.MNIST_ENV
 
 
 @pytest.mark.parametrize("environ, changed, note", [
@@ -150,9 +151,9 @@ SETTINGS = training.MNIST_ENV
      {"epochs": 5, "batch_size": 128, "budget_s": 600.0}, "EPOCHS=5"),
 ])
 def test_mnist_hyper_parameters_are_the_tasks_unless_the_user_sets_them(environ, changed, note):
-    for name in training.MNIST_ORDER:
-        default = training.TASKS[name]
-        task, said = training.mnist_settings(default, environ)
+    for name in cases.MNIST_ORDER:
+        default = cases.TASKS[name]
+        task, said = cases.mnist_settings(default, environ)
         for field in ("sizes", "epochs", "batch_size", "lr", "budget_s"):
             assert getattr(task, field) == changed.get(field, getattr(default, field)), field
         assert task.threshold == default.threshold and note in said and bool(said) == bool(environ)
@@ -163,7 +164,7 @@ def test_mnist_hyper_parameters_are_the_tasks_unless_the_user_sets_them(environ,
 def test_malformed_mnist_settings_are_refused_with_the_fix(var, raw):
     with pytest.raises(ValueError, match=rf"{SETTINGS}{var}='{raw}' is not a valid setting .* set it like "
                                          rf"{SETTINGS}{var}=\S+ .*or unset it"):
-        training.mnist_settings(training.TASKS["mnist"], {SETTINGS + var: raw})
+        cases.mnist_settings(cases.TASKS["mnist"], {SETTINGS + var: raw})
 
 
 def test_the_user_can_ask_for_one_mnist_data_set_and_gets_no_other(monkeypatch):
@@ -172,26 +173,13 @@ def test_the_user_can_ask_for_one_mnist_data_set_and_gets_no_other(monkeypatch):
     have = {"mnist": True, "mnist-5k": True, "fashion-mnist": False}
     monkeypatch.setattr(datasets, "available",
                         lambda name, **kw: datasets.Availability(name, have[name], fix=f"fetch {name}"))
-    assert training.resolve_mnist(environ={})[0] == "mnist"
-    name, note = training.resolve_mnist(environ={SETTINGS + "DATASET": "mnist-5k"})
+    assert cases.resolve_mnist(environ={})[0] == "mnist"
+    name, note = cases.resolve_mnist(environ={SETTINGS + "DATASET": "mnist-5k"})
     assert name == "mnist-5k" and "as BACKPROP_KIT_MNIST_DATASET asks" in note
-    name, note = training.resolve_mnist(environ={SETTINGS + "DATASET": "fashion-mnist"})
+    name, note = cases.resolve_mnist(environ={SETTINGS + "DATASET": "fashion-mnist"})
     assert name is None and "asks for fashion-mnist only" in note and "fetch fashion-mnist" in note
-    name, note = training.resolve_mnist(environ={SETTINGS + "DATASET": "cifar"})
+    name, note = cases.resolve_mnist(environ={SETTINGS + "DATASET": "cifar"})
     assert name is None and "use one of mnist, mnist-5k, fashion-mnist" in note
-
-
-class _Check:
-    """The part of conformance.checking.Check that run_task uses: probe through a runner, return the outcome."""
-
-    def __init__(self, runner, style="canonical"):
-        self.runner, self.style = runner, style
-
-    def probe(self, name, case, timeout):
-        return self.runner.call(name, case, timeout)
-
-    def expect(self, outcome):
-        return outcome
 
 
 def _sgd_climbs_the_loss(self):
@@ -212,10 +200,10 @@ def test_mnist_5k_passes_the_reference_and_fails_an_sgd_sign_error(monkeypatch, 
 
     if bug == "sgd_sign":
         monkeypatch.setattr(reference.SGD, "step", _sgd_climbs_the_loss)
-    for var in [SETTINGS + s for s in (*training.MNIST_SETTINGS, "DATASET")]:
+    for var in [SETTINGS + s for s in (*cases.MNIST_SETTINGS, "DATASET")]:
         monkeypatch.delenv(var, raising=False)
     runner = InProcessRunner(build_adapter(load_impl("reference"), style="canonical"))
-    outcome = training.run_task(_Check(runner), "mnist-5k", data_note="training_mnist used mnist-5k.")
+    outcome = OutcomeCheck(runner).train("mnist-5k", data_note="training_mnist used mnist-5k.")
     assert outcome.verdict == verdict and says in outcome.message, outcome.message
     assert outcome.message.startswith("training_mnist used mnist-5k.") and outcome.evidence["dataset"] == "mnist-5k"
     assert (outcome.cause, outcome.evidence["threshold"]) == (None if bug is None else "did_not_learn", 0.89)
@@ -231,15 +219,15 @@ def test_user_settings_reach_the_probe_and_the_message(monkeypatch):
             sent.append(case)
             return {"val_outputs": np.eye(10)[[0, 0]], "losses": [1.0], "epoch_times": [0.1], "epochs_done": 1,
                     "stopped": "done"}
-    monkeypatch.setattr(training, "load_data", lambda task: (np.zeros((4, 784)), np.zeros(4, int),
+    monkeypatch.setattr(cases, "load_data", lambda task: (np.zeros((4, 784)), np.zeros(4, int),
                                                              np.zeros((2, 784)), np.zeros(2, int)))
-    outcome = training.run_task(_Check(Recorder()), "fashion-mnist", data_note="training_mnist used fashion-mnist.")
+    outcome = OutcomeCheck(Recorder()).train("fashion-mnist", data_note="training_mnist used fashion-mnist.")
     assert sent[0]["epochs"] == 1 and sent[0]["sizes"] == [784, 16, 10]
     assert outcome.verdict == "pass" and outcome.message.startswith(
         f"training_mnist used fashion-mnist. Settings from the environment: {SETTINGS}SIZES=784,16,10, "
         f"{SETTINGS}EPOCHS=1.")
     monkeypatch.setenv(SETTINGS + "LR", "-1")
-    outcome = training.run_task(_Check(Recorder()), "mnist", data_note="")
+    outcome = OutcomeCheck(Recorder()).train("mnist", data_note="")
     assert outcome.verdict == "error" and f"{SETTINGS}LR='-1' is not a valid setting" in outcome.message
 
 

@@ -22,13 +22,14 @@ import numpy as np
 import pytest
 
 from conformance.components import COMPONENTS
-from conformance.judges import training
+from conformance.cases import training
 from conformance.runner import ProbeFailure
 from graders import grade, wire
 from graders.sandbox import (MESSAGE_CAP, Limits, SandboxRunner, base_site_packages, default_hidden,
                              observed_isolation, reconcile_isolation)
 from graders.worker import BudgetedRunner, _InstallRunner
 
+from checks_fakes import OutcomeCheck
 from conftest import REQUIRE_SANDBOX_ENV, skip_or_fail
 
 HERE = Path(__file__).resolve().parent
@@ -507,26 +508,13 @@ def test_child_mounts_never_propagate_to_the_grader(tmp_path):
 
 # --- what the runner sends: training data and test inputs, never the validation labels --------
 
-class _SentCheck:
-    """The part of conformance.checking.Check that judges.training.run_task uses."""
-
-    def __init__(self, runner):
-        self.runner, self.style = runner, runner.style
-
-    def probe(self, name, case, timeout):
-        return self.runner.call(name, case, timeout)
-
-    def expect(self, outcome):
-        return outcome
-
-
 @pytest.mark.parametrize("task", ["xor", "spiral"])
 def test_training_sends_inputs_never_validation_labels(monkeypatch, task):
     sent = []
     real_send = wire.send
     monkeypatch.setattr(wire, "send", lambda fd, payload, **kw: (sent.append(payload), real_send(fd, payload, **kw))[1])
     with SandboxRunner(KIT / "tests" / "impls" / "canonical.py") as runner:
-        outcome = training.run_task(_SentCheck(runner), task)
+        outcome = OutcomeCheck(runner).train(task)
     assert outcome.verdict == "pass", outcome.message  # the correct implementation trains through the sandbox
     (request,) = [p for p in sent if p["probe"] == "training.fit"]
     inputs = request["inputs"]

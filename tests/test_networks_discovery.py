@@ -9,6 +9,8 @@ import pytest
 
 from conformance.adapters import build_adapter
 from conformance.adapters.base import Missing
+from conformance.cases.models import build_gradcheck, checkable_sizes
+from conformance.cases.optim import build_optim
 from conformance.judges import models, optim
 from conformance.loader import load_impl
 from conformance.probes.models import pipeline_gradcheck
@@ -219,13 +221,13 @@ def write(tmp_path, source: str, name="student.py"):
 
 
 def gradcheck(adapter):
-    case = models.build_gradcheck(0)
+    case = build_gradcheck(0)
     out = pipeline_gradcheck(adapter, case)
     return models.judge_pipeline(case, out), out["conventions"]
 
 
 def optimiser(adapter, kind):
-    case = optim.build_optim(kind)
+    case = build_optim(kind)
     out = trajectory(adapter, case)
     return optim.judge_optim(case, out), out
 
@@ -443,7 +445,7 @@ class Zk:
 def test_a_network_that_fixes_its_sizes_is_checked_at_them_and_says_so(tmp_path):
     adapter = write(tmp_path, FIXED_NETWORK)
     assert adapter.network_sizes([5, 7, 4]) == [30, 9, 6]
-    case = models.build_gradcheck(0, sizes=models.checkable_sizes({"sizes": adapter.network_sizes([5, 7, 4])}))
+    case = build_gradcheck(0, sizes=checkable_sizes({"sizes": adapter.network_sizes([5, 7, 4])}))
     outcome = models.judge_pipeline(case, InProcessRunner(adapter).call("model_gradcheck.pipeline", case))
     assert outcome.verdict == "pass", outcome.message
     with pytest.raises(Exception, match="fixes its sizes at 30-9-6 in its code"):
@@ -454,9 +456,9 @@ def test_a_network_that_fixes_its_sizes_is_checked_at_them_and_says_so(tmp_path)
 
 
 def test_sizes_a_probe_claims_are_used_only_when_plausible():
-    assert models.checkable_sizes({"sizes": [784, 128, 10]}) == (784, 128, 10)
+    assert checkable_sizes({"sizes": [784, 128, 10]}) == (784, 128, 10)
     for bad in ({"sizes": [784, -1, 10]}, {"sizes": "784"}, {"sizes": [10**6, 2, 2]}, None, {"sizes": [3, True, 2]}):
-        assert models.checkable_sizes(bad) == (5, 7, 4)
+        assert checkable_sizes(bad) == (5, 7, 4)
 
 
 def test_the_kit_steps_with_the_students_sgd_when_found(tmp_path):
@@ -553,7 +555,7 @@ def test_optimiser_found_by_behaviour(tmp_path, case_id, source, kind, verdict, 
 def test_no_optimiser_is_missing_with_a_sentence(tmp_path):
     runner = InProcessRunner(write(tmp_path, LAYERS))
     with pytest.raises(ProbeFailure) as info:
-        runner.call("optim.trajectory", optim.build_optim("adam"))
+        runner.call("optim.trajectory", build_optim("adam"))
     assert info.value.kind == "missing"
     assert "no adam optimiser found by behaviour" in info.value.message
 
@@ -562,7 +564,7 @@ def test_an_optimiser_that_moves_nothing_is_not_taken(tmp_path):
     frozen = PARAM_OBJECTS.replace("p.data -= self.lr * p.grad", "pass")
     runner = InProcessRunner(write(tmp_path, frozen))
     with pytest.raises(ProbeFailure) as info:
-        runner.call("optim.trajectory", optim.build_optim("sgd"))
+        runner.call("optim.trajectory", build_optim("sgd"))
     assert info.value.kind == "missing" and "moved every parameter" in info.value.message, info.value.message
 
 
@@ -570,7 +572,8 @@ def test_init_reads_the_constructor_where_discovery_found_its_weights(tmp_path):
     """The name Dense makes the kit guess assignment 003's style, which reads layer.params; this
     Dense keeps W in .W: the draw comes from the layer discovery found, judged as He because
     assignment 003 asks Dense for He and the code says nothing (issue #13)."""
-    from conformance.judges.init import build_init, kind_judge
+    from conformance.cases.init import build_init
+    from conformance.judges.init import kind_judge
 
     adapter = write(tmp_path, LAYERS)
     assert adapter.style == "dense_net"
@@ -667,7 +670,7 @@ class Classifier:
         return np.argmax(X @ self.W, axis=1)
 '''
     with pytest.raises(ProbeFailure) as info:
-        InProcessRunner(write(tmp_path, source)).call("model_gradcheck.pipeline", models.build_gradcheck(0))
+        InProcessRunner(write(tmp_path, source)).call("model_gradcheck.pipeline", build_gradcheck(0))
     assert info.value.kind == "missing"
     assert "Classifier offers fit" in info.value.message and "--map" in info.value.message
 

@@ -516,13 +516,14 @@ def test_spec_verdict_order_is_the_kits():
 
 def _builder_cases():
     from conformance import inputs
-    from conformance.judges import autograd, gradchecker, init, models, optim, single_sample, stretch
+    from conformance.cases import appendix, autograd, gradchecker, init, models, optim
+    from conformance.judges import stretch
 
     return [inputs.linear_case(seed=1, batch=1), inputs.loss_case("mse", seed=2), inputs.kink_case(),
             optim.build_optim("momentum"), stretch.build_conv2d(seed=0, config=1), stretch.build_dropout(seed=3),
             autograd.build_ops(seed=0, group="reductions"), init.build_init(seed=0), gradchecker.build_gradchecker(),
             models.build_gradcheck(1, sizes=(4, 6, 3)), models.build_single_sample(1),
-            single_sample.build_appendix(single_sample.load_fixture())]
+            appendix.build_appendix(appendix.load_fixture())]
 
 
 @pytest.mark.parametrize("case", _builder_cases(), ids=lambda c: c["recipe"][:40])
@@ -549,7 +550,7 @@ def test_rubrics_use_component_ids():
                                              ("mnist", "training_mnist"), ("mnist-5k", "training_mnist"),
                                              ("fashion-mnist", "training_mnist")])
 def test_spec_training_figures_match_the_tasks(task, component):
-    from conformance.judges.training import TASKS
+    from conformance.cases.training import TASKS
 
     t, text = TASKS[task], _section(component)
     if component == "training_mnist":

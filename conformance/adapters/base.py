@@ -202,6 +202,13 @@ class Adapter:
         """The initialisers the assignment asks for; one it does not ask for is judged only when present."""
         return ("he", "xavier")
 
+    def capabilities(self) -> tuple[str, ...]:
+        """What this code offers that changes how a multi-step check drives it: "one_sample" (its
+        network takes one sample at a time, L = (f - y)^2 / 2: model_gradcheck and training_xor
+        use the one-output network), "worked_example" (assignment 004's OneHiddenLayerMLP, for
+        appendix_a). The probe ``capabilities`` reports them; the checks decide on the trusted side."""
+        return ()
+
     def single_sample_model(self, input_dim: int, hidden_dim: int, activation: str):
         """The single-sample one-hidden-layer MLP of the Appendix A assignment (style 004):
         returns the student's object; probes call forward(x), backward(x, y, f),

@@ -63,6 +63,10 @@ class StyleAdapter(TableAdapter):
         """The initialisers the style's assignment asks for (others are judged only when present)."""
         return tuple(self.DATA.get("init", {}).get("asks", ("he", "xavier")))
 
+    def capabilities(self) -> tuple[str, ...]:
+        """What the style's code offers beyond the components (``offers`` in styles.toml)."""
+        return tuple(self.DATA.get("offers", ()))
+
     def init_weights(self, kind, fan_in, fan_out, seed):
         return self.init_draw(kind, fan_in, fan_out, seed)[0]
 

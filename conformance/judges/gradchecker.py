@@ -14,7 +14,6 @@ first-order (one-sided) difference, a hundredfold a central difference with a st
 """
 from __future__ import annotations
 
-from conformance.inputs import recipe
 from conformance.outcome import failed, passed
 
 SMALL, LARGE = 1e-4, 1e-3
@@ -22,10 +21,6 @@ FIRST_ORDER, SECOND_ORDER = 3.0, 30.0  # error ratio at step h vs h/10: ~10 one-
 CASE_TEXT = {"correct": "a correct linear layer", "nonlinear": "a correct tanh layer",
              "planted": "a linear layer whose backward is 1.5 times too large",
              "nonlinear_planted": "a tanh layer whose backward is 1.5 times too large"}
-
-
-def build_gradchecker(seed: int = 0) -> dict:
-    return {"seed": seed, "recipe": recipe("judges.gradchecker.build_gradchecker", seed=seed)}
 
 
 def _says_ok(report) -> bool | None:

@@ -14,8 +14,6 @@ import numpy as np
 from conformance.inputs import snippet
 from conformance.outcome import Outcome, failed, passed
 
-
-FAN_IN, FAN_OUT = 512, 384
 SIGMAS = 6.0
 
 VARIANCES = {  # name -> variance for (fan_in, fan_out)
@@ -26,11 +24,6 @@ VARIANCES = {  # name -> variance for (fan_in, fan_out)
     "xavier_uniform_bound_as_std": lambda i, o: 6.0 / (i + o),
     "unit_normal_times_0.01": lambda i, o: 1e-4,
 }
-
-
-def build_init(seed: int = 0) -> dict:
-    return {"recipe": f"judges.init.build_init(seed={seed})", "kinds": ["he", "xavier"], "fan_in": FAN_IN,
-            "fan_out": FAN_OUT, "seed": seed}
 
 
 def describe(W: np.ndarray, fan_in: int, fan_out: int) -> dict:

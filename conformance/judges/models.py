@@ -3,7 +3,8 @@ the loss the student's own code reports, end to end.
 
 Fast mode first (like torch.autograd.gradcheck's fast_mode): compare <grad, v> with
 (L(theta + eps v) - L(theta - eps v)) / (2 eps) along a few random unit directions v. Only on a
-failure does the kit ask for element-wise differences, for the report.
+failure does the kit ask for element-wise differences, for the report (``ELEMENTWISE``). The
+cases are ``conformance/cases/models.py``.
 
 Tolerance: float64, eps = 1e-6. Truncation error is O(eps^2) ~ 1e-12 and rounding ~ 1e-16 / eps
 ~ 1e-10 relative, so a relative error above 1e-5 is a real gradient error (the bugs this check
@@ -13,48 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.inputs import recipe, snippet
+from conformance.cases.models import DETAIL_MAX, detail_inputs
+from conformance.cases.points import plus_minus, unit_directions  # noqa: F401 (judges/stretch.py imports them from here)
+from conformance.inputs import snippet
 from conformance.judges.common import close, fit_scale, read_array, relative_error, where_largest
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import EPS, FACTOR, GRADIENT, PREDICTION
 
 RTOL = GRADIENT.rtol
-KINK_MARGIN = 1e-2  # hidden pre-activations at least this far from 0: eps-steps never cross a ReLU kink
-
-
-# --- arithmetic shared by this module's checks (and optim/stretch) --------------------------------------
 
 
 def bad_answer(outputs, key: str, shape=None) -> str | None:
     """A sentence when ``outputs[key]`` is missing, non-numeric, mis-shaped or non-finite; else None."""
     got = read_array(outputs, key, repr(key), shape)
     return got.message.rstrip(".") if isinstance(got, Outcome) else None
-
-
-def unit_directions(params: dict, rng: np.random.Generator, count: int) -> list[dict]:
-    """``count`` random directions over all of ``params`` (same keys and shapes), each of norm 1."""
-    out = []
-    for _ in range(count):
-        d = {k: rng.standard_normal(np.shape(v)) for k, v in params.items()}
-        norm = np.sqrt(sum(float(np.sum(v * v)) for v in d.values()))
-        out.append({k: v / norm for k, v in d.items()})
-    return out
-
-
-def plus_minus(params: dict, directions: list[dict], eps: float = EPS) -> list[dict]:
-    """[theta + eps d1, theta - eps d1, theta + eps d2, ...]."""
-    return [{k: params[k] + s * eps * d[k] for k in params} for d in directions for s in (1.0, -1.0)]
-
-
-def element_directions(params: dict) -> list[dict]:
-    """One basis direction per parameter element, in key order."""
-    out = []
-    for key, value in params.items():
-        for i in range(np.size(value)):
-            e = {k: np.zeros(np.shape(v)) for k, v in params.items()}
-            e[key].flat[i] = 1.0
-            out.append(e)
-    return out
 
 
 # --- expectations from the reference ----------------------------------------------------------------------
@@ -72,16 +45,6 @@ def reference_mlp(params: dict, sizes) -> "reference.Sequential":
     return ref.Sequential(*layers[:-1])
 
 
-def pre_activations(params: dict, sizes, x: np.ndarray) -> list[np.ndarray]:
-    """The hidden layers' pre-activations (the inputs of each ReLU), from the reference."""
-    out, h = [], x
-    for layer in reference_mlp(params, sizes).layers:
-        if type(layer).__name__ == "ReLU":
-            out.append(h)
-        h = layer.forward(h)
-    return out
-
-
 def _grads_after(model, x, dlogits) -> dict:
     model.forward(x)
     model.backward(dlogits)
@@ -93,6 +56,8 @@ def known_bug_gradients(inputs: dict) -> dict[str, dict]:
     computed with the reference (SoftmaxCrossEntropy = mean over the batch)."""
     import reference as ref
 
+    if inputs["sizes"][-1] == 1:  # one sigmoid output scored by the student's own cost: no softmax clash to name
+        return {}
     x, labels, B = np.asarray(inputs["x"], float), np.asarray(inputs["labels"]), len(inputs["x"])
     model, loss = reference_mlp(inputs["params"], inputs["sizes"]), ref.SoftmaxCrossEntropy()
     logits = model.forward(x)
@@ -127,38 +92,7 @@ BUG_SENTENCES = {
 }
 
 
-# --- builder and judge ---------------------------------------------------------------------------------
-
-
-def checkable_sizes(answer, wanted=(5, 7, 4)) -> tuple[int, ...]:
-    """The sizes the student's network fixes, from the ``network.sizes`` probe's answer, when they
-    are a plausible network (2 to 8 layers of 1 to 4096 units), else the kit's own."""
-    sizes = answer.get("sizes") if isinstance(answer, dict) else None
-    if isinstance(sizes, list) and 3 <= len(sizes) <= 9 and \
-            all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 4096 for n in sizes):
-        return tuple(sizes)
-    return tuple(wanted)
-
-
-def build_gradcheck(seed: int = 0, sizes=(5, 7, 4), batch: int = 6, directions: int = 3) -> dict:
-    """A small non-square network, a batch and points around its parameters, away from ReLU kinks."""
-    rng = np.random.default_rng(seed)
-    n = len(sizes) - 1
-    while True:
-        params = {}
-        for k in range(n):
-            params[f"{2 * k}.W"] = rng.standard_normal((sizes[k + 1], sizes[k])) * np.sqrt(2.0 / sizes[k])
-            params[f"{2 * k}.b"] = rng.standard_normal(sizes[k + 1]) * 0.1
-        x = rng.standard_normal((batch, sizes[0]))
-        if all(np.min(np.abs(z)) > KINK_MARGIN for z in pre_activations(params, sizes, x)):
-            break
-    labels = rng.integers(0, sizes[-1], batch)
-    labels[: sizes[-1]] = np.arange(min(batch, sizes[-1]))  # every class present
-    dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "recipe": recipe("judges.models.build_gradcheck", seed=seed, sizes=tuple(sizes), batch=batch,
-                                           directions=directions),
-            "sizes": list(sizes), "hidden": "relu", "x": x, "labels": labels, "params": params,
-            "directions": dirs, "points": plus_minus(params, dirs)}
+# --- judges ---------------------------------------------------------------------------------------------
 
 
 def directional_errors(grads: dict, directions: list[dict], values: list[float], eps: float = EPS):
@@ -233,24 +167,18 @@ def per_parameter_scales(grads: dict, true: dict | None, B: int) -> dict[str, st
     return out
 
 
-DETAIL_MAX = 2000  # parameters; element-wise detail costs two whole-network points per element
+def detail_for(inputs: dict, outcome: Outcome) -> dict | None:
+    """The element-wise case worth asking for after ``outcome``: a fail that is not a malformed
+    answer, on a network of at most DETAIL_MAX parameters (a network whose code fixes 784-64-10
+    would need 100,000 points: its directional verdict stands alone); else None."""
+    small = sum(int(np.size(v)) for v in inputs["params"].values()) <= DETAIL_MAX
+    return detail_inputs(inputs) if outcome.verdict == "fail" and outcome.cause != "malformed_answer" and small else None
 
 
-def detail_affordable(inputs: dict) -> bool:
-    """Element-wise detail only for networks of the kit's own small sizes (a network whose code
-    fixes 784-64-10 would need 100,000 points: its directional verdict stands alone)."""
-    return sum(int(np.size(v)) for v in inputs["params"].values()) <= DETAIL_MAX
-
-
-def detail_inputs(inputs: dict) -> dict:
-    """Element-wise points, asked for only after a failure (for the report)."""
-    dirs = element_directions(inputs["params"])
-    return {**inputs, "directions": dirs, "points": plus_minus(inputs["params"], dirs)}
-
-
-def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_key="point_losses",
-               to_loss=None) -> Outcome:
-    """The failing outcome plus, per parameter, the element with the largest gradient error."""
+def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict) -> Outcome:
+    """The failing outcome plus, per parameter, the element with the largest gradient error (the
+    single-sample case's values are outputs f, turned into L = (f - y)^2 / 2)."""
+    values_key, to_loss = ("point_outputs", single_sample_loss(detail_in)) if "y" in detail_in else ("point_losses", None)
     try:
         values = [to_loss(v) if to_loss else float(v) for v in detail_out[values_key]]
         numerical = [n for _, n in directional_errors(detail_out["grads"], detail_in["directions"], values)]
@@ -267,6 +195,9 @@ def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict, *, values_ke
     worst = max(per_param, key=lambda k: per_param[k]["relative_error"])
     return Outcome(outcome.verdict, outcome.message + f" The largest error is in {worst} at "
                    f"{per_param[worst]['index']}.", outcome.cause, {**outcome.evidence, "elementwise": per_param})
+
+
+ELEMENTWISE = (detail_for, add_detail)  # Check.run's detail: element-wise errors after a fail
 
 
 def judge_pipeline(inputs: dict, outputs: dict) -> Outcome:
@@ -301,25 +232,6 @@ def reference_single(params: dict, x: np.ndarray, y: float, activation: str = "r
     f = model.forward(np.asarray(x, float))
     grads = model.backward(np.asarray(x, float), y, f)
     return model.a1_cache, {k[4:]: v for k, v in grads.items()}
-
-
-def build_single_sample(seed: int = 0, input_dim: int = 5, hidden_dim: int = 7, directions: int = 3,
-                        activation: str = "relu") -> dict:
-    rng = np.random.default_rng(seed)
-    while True:
-        params = {"W1": rng.standard_normal((hidden_dim, input_dim)) * np.sqrt(2.0 / input_dim),
-                  "b1": rng.standard_normal(hidden_dim) * 0.1,
-                  "W2": rng.standard_normal((1, hidden_dim)) * np.sqrt(1.0 / hidden_dim),
-                  "b2": rng.standard_normal(1) * 0.1}
-        x = rng.standard_normal(input_dim)
-        if np.min(np.abs(params["W1"] @ x + params["b1"])) > KINK_MARGIN:  # a1 away from the ReLU kink
-            break
-    dirs = unit_directions(params, rng, directions)
-    return {"seed": seed, "recipe": recipe("judges.models.build_single_sample", seed=seed, input_dim=input_dim,
-                                           hidden_dim=hidden_dim, directions=directions, activation=activation),
-            "input_dim": input_dim, "hidden_dim": hidden_dim, "activation": activation, "x": x,
-            "y": float(rng.standard_normal()), "params": params, "directions": dirs,
-            "points": plus_minus(params, dirs)}
 
 
 def single_sample_loss(inputs: dict):

@@ -1,13 +1,10 @@
 """Judge for appendix_a: the single-sample worked example, value by value.
 
 The expected numbers come from fixtures/appendix_a.json (hand-written from the specification),
-read defensively: a missing or malformed fixture is the kit's error, never the student's fail.
+read by ``conformance/cases/appendix.py`` defensively: a missing or malformed fixture is the kit's error, never the student's fail.
 Values are exact small decimals, so they are compared with rtol 1e-10 (as the assignment does).
 """
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 
@@ -17,44 +14,8 @@ from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import EXACT
 
 CACHE_NAMES = ("a1_cache", "h1_cache", "a1", "h1", "cache['a1']")
-
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "appendix_a.json"
-QUANTITIES = ("a1", "h1", "f", "L", "dL_dW1", "dL_db1", "dL_dW2", "dL_db2")
 NOT_SINGLE_SAMPLE = ("appendix_a applies to single-sample implementations (assignment 004's "
                      "OneHiddenLayerMLP with L = (f - y)^2 / 2); this implementation is {style}-style.")
-
-
-class FixtureError(Exception):
-    pass
-
-
-def load_fixture(path: Path = FIXTURE) -> dict:
-    """{"params": {W1, b1, W2, b2}, "x", "y", "expected": {quantity: array}}; raises FixtureError."""
-    try:
-        data = json.loads(Path(path).read_text())
-        src = data.get("inputs", data)
-        params_src = src.get("params", src)
-        params = {k: np.asarray(params_src[k], float) for k in ("W1", "b1", "W2", "b2")}
-        expected_src = data.get("expected", data)
-        expected = {q: np.asarray(expected_src[q], float) for q in QUANTITIES}
-        return {"params": params, "x": np.asarray(src["x"], float), "y": float(np.ravel(src["y"])[0]),
-                "expected": expected}
-    except FileNotFoundError:
-        raise FixtureError(f"the kit's fixture {path} is missing: run `python -m fixtures.generate` "
-                           f"(or reinstall the kit).") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FixtureError(f"the kit's fixture {path} is malformed ({type(exc).__name__}: {exc}): "
-                           f"regenerate it with `python -m fixtures.generate`.") from None
-
-
-def build_appendix(fixture: dict) -> dict:
-    """The probe's inputs: the example's parameters and sample, never its answers."""
-    x = fixture["x"]
-    return {"recipe": "judges.single_sample.build_appendix(single_sample.load_fixture())", "input_dim": int(x.size),
-            "hidden_dim": int(fixture["params"]["W1"].shape[0]),
-            "activation": "relu", "params": fixture["params"], "x": x, "y": fixture["y"]}
-
-
 THEN = "# i.e. model.set_parameters(<fixtures/appendix_a.json>); f = model.forward(x); model.backward(x, y, f)"
 HOW = {"a1": "a1 = W1 x + b1", "h1": "h1 = relu(a1)", "f": "f = W2 h1 + b2", "L": "L = (f - y)^2 / 2",
        "dL_dW2": "dL/dW2 = (f - y) h1^T", "dL_db2": "dL/db2 = f - y", "dL_dW1": "dL/dW1 = delta1 x^T with "

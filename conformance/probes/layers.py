@@ -1,4 +1,4 @@
-"""Probes for linear, relu, sigmoid, tanh and softmax, and the inventory.
+"""Probes for linear, relu, sigmoid, tanh and softmax, the inventory and the capabilities.
 
 ``layer.check`` runs one forward and one backward on a fresh layer and evaluates the forward at
 the kit's perturbed points (inputs and parameters), so the judge can take numerical derivatives
@@ -39,6 +39,12 @@ def inventory(adapter, inputs: dict) -> dict:
         "because": list(adapter.detected_because),
         "found": {comp: {"name": f.name, "detail": f.detail} for comp, f in found.items()},
     }
+
+
+@probe("capabilities")
+def capabilities(adapter, inputs: dict) -> dict:
+    """What the code offers beyond the components (``Adapter.capabilities``)."""
+    return {"offers": [str(c) for c in adapter.capabilities()]}
 
 
 @probe("layer.check")

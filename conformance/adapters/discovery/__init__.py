@@ -515,6 +515,9 @@ class DiscoveringAdapter(Adapter):
     def init_asks(self):
         return self.base.init_asks()
 
+    def capabilities(self):
+        return self.base.capabilities()
+
     def single_sample_model(self, input_dim, hidden_dim, activation):
         return self.base.single_sample_model(input_dim, hidden_dim, activation)
 
