@@ -320,9 +320,33 @@ def _bound_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:
     return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
 
 
-def _bind_placeholders(stmt: ast.Import | ast.ImportFrom, reason: str, namespace: dict[str, Any]) -> None:
+def _free_names(tree: ast.AST) -> set[str]:
+    """Names the code reads but never binds itself (nor are they builtins): what a failed
+    ``from helper import *`` would have had to provide."""
+    import builtins
+
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update(_bound_names(node))
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return loaded - bound - set(dir(builtins))
+
+
+def _bind_placeholders(stmt: ast.Import | ast.ImportFrom, reason: str, namespace: dict[str, Any],
+                       tree: ast.AST | None = None) -> None:
+    """Placeholders for what a failed import would have bound; for ``from m import *``, every name
+    the rest of the code reads and never binds (``np`` from a course helper's star import)."""
     why = f"the import `{ast.unparse(stmt)}` failed: {reason}"
-    for name in _bound_names(stmt):
+    star = any(a.name == "*" for a in stmt.names) and tree is not None
+    for name in _bound_names(stmt) + (sorted(_free_names(tree)) if star else []):
         if name not in namespace:  # as in Python, a name bound before (or by `from m import a, b` up to b) keeps its value
             namespace[name] = Unavailable(name, why)
 
@@ -502,7 +526,7 @@ def _run_statements(reading: _Reading, tree: ast.Module, lines: list[str], where
             reason = reading.clean(f"{type(exc).__name__}: {exc}")
             if kind == "import":
                 extractor.drop(original, reason, "import_failed")
-                _bind_placeholders(original, reason, reading.namespace)
+                _bind_placeholders(original, reason, reading.namespace, tree)
             else:
                 extractor.drop(original, reason, "definition_failed")
             continue

@@ -402,6 +402,18 @@ def test_a_name_bound_before_a_failed_import_keeps_its_value(tmp_path):
     assert isinstance(ns["no_such_name_q4"], Unavailable)
 
 
+def test_a_failed_star_import_leaves_placeholders_for_the_names_the_code_reads(tmp_path):
+    path = tmp_path / "functions.py"  # a course helper that re-exports numpy, not handed in
+    path.write_text("from course_helpers_q6.np import *\n\n\ndef relu(x):\n    return np.maximum(0, x)\n\n\n"
+                    "def scale(x, k=2):\n    for i in range(k):\n        x = x * GAIN\n    return x\n\nGAIN = 3\n")
+    ns = load_impl(str(path)).namespace
+    with pytest.raises(ImportUnavailable, match=r"^np\.maximum is not available while grading \(the import "
+                                                r"`from course_helpers_q6\.np import \*` failed: ModuleNotFoundError"):
+        ns["relu"](np.ones(2))
+    assert ns["scale"](1) == 9 and ns["GAIN"] == 3  # names the file binds itself are its own
+    assert "i" not in ns and "range" not in ns and "x" not in ns
+
+
 def write_files(folder, files: dict[str, str]):
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

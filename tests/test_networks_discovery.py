@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from conformance.adapters import build_adapter
+from conformance.adapters.base import Missing
 from conformance.cases.models import build_gradcheck, checkable_sizes
 from conformance.cases.optim import build_optim
 from conformance.judges import models, optim
@@ -272,6 +273,106 @@ def test_a_network_with_only_its_cost_derivative_is_checked_on_the_quadratic_cos
     assert "the quadratic cost 1/2 ||a - y||^2 (your cost_derivative(a, y) is its derivative" in conventions["loss"]
     wrong = COLUMN_NET_NO_COST.replace("delta = self.cost_derivative(acts[-1], y) * squash(zs[-1]) * (1 - squash(zs[-1]))",
                                        "delta = self.cost_derivative(acts[-1], y)")  # the output's sigmoid' forgotten
+    outcome, _ = gradcheck(write(tmp_path, wrong, "wrong.py"))
+    assert outcome.verdict == "fail", outcome.message
+
+
+BATCH_COLUMNS_NET = '''
+import numpy as np
+
+def column_softmax(Z):
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+def categorical_ce(truth, guess):
+    return float(-np.sum(truth * np.log(guess)) / truth.shape[1])
+
+class TwoLayer:
+    """Samples as the columns of one matrix; backward(X, Y) reads what forward(X) cached and
+    returns (dW1, db1, dW2, db2) averaged over the columns; sizes are keyword defaults."""
+    def __init__(self, n_in=784, n_hid=64, n_out=10):
+        rng = np.random.default_rng(4)
+        self.W1, self.b1 = rng.standard_normal((n_hid, n_in)) * 0.3, np.zeros((n_hid, 1))
+        self.W2, self.b2 = rng.standard_normal((n_out, n_hid)) * 0.3, np.zeros((n_out, 1))
+    def forward(self, X):
+        self.Z1 = self.W1 @ X + self.b1
+        self.A1 = np.maximum(self.Z1, 0)
+        self.P = column_softmax(self.W2 @ self.A1 + self.b2)
+        return self.P
+    def backward(self, X, Y):
+        m = X.shape[1]
+        dZ2 = self.P - Y
+        dW2, db2 = dZ2 @ self.A1.T / m, dZ2.sum(axis=1, keepdims=True) / m
+        dZ1 = (self.W2.T @ dZ2) * (self.Z1 > 0)
+        return dZ1 @ X.T / m, dZ1.sum(axis=1, keepdims=True) / m, dW2, db2
+'''
+
+
+def test_a_batch_of_columns_with_a_backward_that_needs_its_forward_first(tmp_path):
+    outcome, conventions = gradcheck(write(tmp_path, BATCH_COLUMNS_NET))
+    assert outcome.verdict == "pass", outcome.message
+    assert "the whole batch as columns (features, B), after TwoLayer.forward(X)" in conventions["built"], conventions
+    summed = BATCH_COLUMNS_NET.replace("db2 = dZ2 @ self.A1.T / m, dZ2.sum(axis=1, keepdims=True) / m",
+                                       "db2 = dZ2 @ self.A1.T / m, dZ2.sum(axis=1, keepdims=True)")
+    outcome, _ = gradcheck(write(tmp_path, summed, "summed.py"))
+    assert outcome.verdict == "fail", outcome.message
+    # two hidden layers cannot be had from its three sizes: the kit's guess, never the student's error
+    with pytest.raises(Missing, match=r"TwoLayer cannot be built with 3 layers \(2-64-32-3\)"):
+        write(tmp_path, BATCH_COLUMNS_NET, "again.py").make_pipeline([2, 64, 32, 3])
+
+
+COST_ARGUMENT_NET = '''
+import numpy as np
+
+def squash(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+class SquaredCost:
+    def __call__(self, a, y):
+        return 0.5 * float(np.sum((a - y) ** 2))
+    def delta(self, a, y, z):
+        return (a - y) * squash(z) * (1 - squash(z))
+
+class LogCost:
+    def __call__(self, a, y):
+        return float(np.sum(-y * np.log(a) - (1 - y) * np.log(1 - a)))
+    def delta(self, a, y, z):
+        return a - y
+
+class Net:
+    """Net(sizes, cost) with the cost an object of the student's; backpropagate(X, Y) on a batch of
+    columns returns (bias grads, weight grads) summed over the batch."""
+    def __init__(self, sizes, cost):
+        rng = np.random.default_rng(8)
+        self.cost = cost
+        self.biases = [rng.standard_normal((n, 1)) for n in sizes[1:]]
+        self.weights = [rng.standard_normal((n, m)) / np.sqrt(m) for m, n in zip(sizes[:-1], sizes[1:])]
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = squash(w @ a + b)
+        return a
+    def backpropagate(self, X, Y):
+        acts, zs = [X], []
+        for b, w in zip(self.biases, self.weights):
+            zs.append(w @ acts[-1] + b)
+            acts.append(squash(zs[-1]))
+        delta = self.cost.delta(acts[-1], Y, zs[-1])
+        gb, gw = [None] * len(self.biases), [None] * len(self.weights)
+        gb[-1], gw[-1] = delta.sum(axis=1, keepdims=True), delta @ acts[-2].T
+        for k in range(2, len(self.weights) + 1):
+            s = squash(zs[-k])
+            delta = (self.weights[-k + 1].T @ delta) * s * (1 - s)
+            gb[-k], gw[-k] = delta.sum(axis=1, keepdims=True), delta @ acts[-k - 1].T
+        return gb, gw
+'''
+
+
+def test_a_network_built_with_its_own_cost_object_is_judged_on_that_cost(tmp_path):
+    outcome, conventions = gradcheck(write(tmp_path, COST_ARGUMENT_NET))
+    assert outcome.verdict == "pass", outcome.message
+    assert "built as Net(sizes, LogCost())" in conventions["built"], conventions
+    assert conventions["loss"].startswith("LogCost.__call__ on the batch's outputs"), conventions
+    wrong = COST_ARGUMENT_NET.replace("        return a - y\n", "        return (a - y) * squash(z)\n")
     outcome, _ = gradcheck(write(tmp_path, wrong, "wrong.py"))
     assert outcome.verdict == "fail", outcome.message
 

@@ -315,9 +315,15 @@ class HolderOptimizer(OptimizerHandle):
     """Runs a student optimizer on stand-in containers that persist across steps (so momentum
     and Adam state survive), copying the kit's arrays in before and out after each step."""
 
-    def __init__(self, student_name, kind, make_state, run, read, conventions):
+    def __init__(self, student_name, kind, make_state, run, read, conventions, mirrored=None):
         self.student_name, self.kind, self.conventions = student_name, kind, dict(conventions)
         self._make_state, self._run, self._read, self._state = make_state, run, read, None
+        self._mirrored = mirrored  # state -> {"W@2": array}: copies of the kit's arrays the student also stepped
+
+    def mirrors(self) -> dict:
+        """The copies of the kit's parameters the student's code stepped beside them (``W@2``: the
+        kit's W, handed to it as its second layer too), after the last step; {} when none."""
+        return {} if self._mirrored is None or self._state is None else self._mirrored(self._state)
 
     def step(self, params, grads):
         if self._state is None:

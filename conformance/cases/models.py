@@ -44,8 +44,9 @@ def build_gradcheck(seed: int = 0, sizes=(5, 7, 4), batch: int = 6, directions: 
         x = rng.standard_normal((batch, sizes[0]))
         if all(np.min(np.abs(z)) > KINK_MARGIN for z in pre_activations(params, sizes, x)):
             break
-    labels = rng.integers(0, sizes[-1], batch)
-    labels[: sizes[-1]] = np.arange(min(batch, sizes[-1]))  # every class present
+    classes = max(2, sizes[-1])  # one output is a binary classifier's: labels 0 and 1 (its target row)
+    labels = rng.integers(0, classes, batch)
+    labels[:classes] = np.arange(min(batch, classes))  # every class present
     dirs = unit_directions(params, rng, directions)
     return {"seed": seed, "recipe": recipe("cases.models.build_gradcheck", seed=seed, sizes=tuple(sizes), batch=batch,
                                            directions=directions),

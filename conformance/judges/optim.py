@@ -167,7 +167,11 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
             return failed(f"{kind}: the parameters after each step could not be read: {problem}.",
                           "malformed_answer")
     got = {k: np.asarray(traj[k], float) for k in inputs["params"]}
-    expected = candidates(inputs)
+    mirrors = {m: m.split("@")[0] for m in traj if isinstance(m, str) and m.split("@")[0] in inputs["params"]
+               and m != m.split("@")[0] and bad_answer(traj, m, (n, *np.shape(inputs["params"][m.split("@")[0]]))) is None}
+    got.update({m: np.asarray(traj[m], float) for m in mirrors})  # each must follow its key's trajectory too
+    expected = {name: (verdict, {**want, **{m: want[k] for m, k in mirrors.items()}})
+                for name, (verdict, want) in candidates(inputs).items()}
     for name, (verdict, want) in expected.items():
         if _close(got, want):
             cause = None if name in ("sgd", "classical", "adam", "adam_epsilon_hat") else CAUSE_OF.get(name, name)
@@ -181,8 +185,10 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
                                      axis=1)))
                 for k in got if not close(got[k], right[k], TRAJECTORY))
     worst = max(got, key=lambda k: float(np.max(np.abs(got[k][first] - right[k][first]))))
+    where = (f"largest in {worst}: the kit's {mirrors[worst]} handed to your code as its layer "
+             f"{worst.split('@')[1]} too" if worst in mirrors else f"largest in {worst}")
     return failed(f"{kind}: your parameters first differ from the expected update at step {first + 1} "
-                  f"(largest in {worst}), and the trajectory matches none of the known variants "
+                  f"({where}), and the trajectory matches none of the known variants "
                   f"({', '.join(list(expected)[1:])}).",
                   "momentum_form_mismatch" if kind == "momentum" else "update_mismatch",
                   step=first + 1, param=worst, **where_largest(got[worst][first], right[worst][first]),

@@ -268,6 +268,30 @@ NETWORK_SHAPES: list[NetworkShape] = [
             "v = initialize_velocity(parameters), update_parameters_with_momentum(parameters, grads, v, beta, "
             "learning_rate) -> (parameters, v); v, s = initialize_adam(parameters), update_parameters_with_adam("
             "parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon) -> (parameters, v, s), t from 1"),
+    S("ng_binary_one_hidden", "networks/ng_binary_one_hidden.py",
+      "column-major functions with one hidden layer fixed by the code: make_params(n_in, n_hidden, n_out), "
+      "run_forward(X, parameters) -> (prob, cache) asserting one sigmoid output, cost(A2, Y) a binary "
+      "cross-entropy on a 0/1 row, backprop(parameters, cache, X, Y), step(parameters, grads, lr) naming W1..b2 "
+      "by hand",
+      _pass("model_gradcheck", "sgd", "training_xor",
+            training_spiral="missing"),  # one hidden layer and one output: no 2-64-32-3 network, no three classes
+      (B("output-bias-gradient-summed", "    db2 = np.sum(delta_out, axis=1, keepdims=True) / count\n",
+         "    db2 = np.sum(delta_out, axis=1, keepdims=True)\n", "model_gradcheck", also=("training_xor",)),
+       B("step-sign-on-output-weights", 'W2 = parameters["W2"] - learning_rate * grads["dW2"]',
+         'W2 = parameters["W2"] + learning_rate * grads["dW2"]', "sgd", also=("training_xor",))),
+      drive="parameters = make_params(5, 7, 1) (it asserts one output); prob, cache = run_forward(X.T, parameters); "
+            "cost(prob, Y 0/1 (1, m)); grads = backprop(parameters, cache, X.T, Y) ('dW1'..'db2'); "
+            "step(parameters, grads, learning_rate) -> new dict; two classes are p and 1 - p"),
+    S("ng_three_layer_fixed", "networks/ng_three_layer_fixed.py",
+      "setup(dims) builds any depth but forward_pass(X, parameters) reads exactly W1..W3 (ReLU, ReLU, sigmoid) "
+      "and returns (A3, cache tuple); cost_of(A3, Y) binary cross-entropy with nansum; backward_pass(X, Y, cache) "
+      "with the data first; no optimiser",
+      _pass("model_gradcheck", "training_spiral",
+            training_xor="missing"),  # three layers fixed: no 2-8-2 network
+      (B("first-weight-gradient-summed", "    dW1 = dZ1 @ X.T / m\n", "    dW1 = dZ1 @ X.T\n", "model_gradcheck",
+         also=("training_spiral",)),),
+      drive="parameters = setup([5, 7, 6, 4]); A3, cache = forward_pass(X.T, parameters); cost_of(A3, Y one-hot "
+            "(4, m)); grads = backward_pass(X.T, Y, cache) ('dW1'..'db3', and dZ); the kit's SGD on them"),
     S("self_updating_layers", "networks/self_updating_layers.py",
       "layers whose backward(output_error, learning_rate) takes the SGD step itself; FCLayer weights (in, out), "
       "ActivationLayer(f, f'), SoftmaxLayer; Network(loss, loss_prime) with add(layer), predict(x), fit(...)",
@@ -318,6 +342,17 @@ NETWORK_COVERAGE: list[Feature] = [
        r"self\.params = \{[\s\S]*def loss\(self, X, y=None\)[\s\S]*return loss, grads"),
     _f("functional model: parameters dict and free functions", "ng_functional_deep",
        r"^def L_model_forward\(X, parameters\)[\s\S]*^def L_model_backward\(AL, Y, caches\)"),
+    _f("functional network: init(n_x, n_h, n_y), one hidden layer fixed", "ng_binary_one_hidden",
+       r"^def make_params\(n_in, n_hidden, n_out\)"),
+    _f("functional network: three layers fixed in the forward, any-depth init", "ng_three_layer_fixed",
+       r"^def setup\(dims\)[\s\S]*parameters\[\"W3\"\] @ A2"),
+    _f("one sigmoid output and the student's own binary cost", "ng_binary_one_hidden ng_three_layer_fixed",
+       r"^def (cost|cost_of)\(A[23], Y\)"),
+    _f("backward arguments in the student's order: (parameters, cache, X, Y), (X, Y, cache)",
+       "ng_binary_one_hidden ng_three_layer_fixed",
+       r"^def (backprop\(parameters, cache, X, Y\)|backward_pass\(X, Y, cache\))"),
+    _f("update(parameters, grads, lr) naming every key by hand", "ng_binary_one_hidden",
+       r"W2 = parameters\[\"W2\"\] - learning_rate \* grads\[\"dW2\"\]"),
     _f("no container (layers chained in a training function)", "no_container_train_fn",
        r"^def train\(X, y\b[\s\S]*layer2\.forward\(act1\.forward\(layer1\.forward"),
     _f("autograd: micrograd-like Value engine", "micrograd_value_engine",

@@ -99,7 +99,7 @@ class Discovery:
     @property
     def functional(self):
         """gradmodels.FunctionalNet | None: a network of plain functions (init, forward, backward)."""
-        return self._family("functional", lambda: gradmodels.find_functional(self.defs)[0])
+        return self._family("functional", self._find_functional)
 
     @property
     def checker(self):
@@ -261,6 +261,12 @@ def _find_gradmodel(self: Discovery):
     return found
 
 
+def _find_functional(self: Discovery):
+    found, rejected = gradmodels.find_functional(self.defs)
+    self.rejected["functional"] = rejected
+    return found
+
+
 def _find_enginenet(self: Discovery):
     found, rejected = enginenets.find(engine.units_for(self).engine, self.defs)
     self.rejected["enginenet"] = rejected
@@ -289,7 +295,7 @@ def _find_optimisers(self: Discovery) -> dict:
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
 Discovery._find_gradmodel, Discovery._find_checker = _find_gradmodel, _find_checker
-Discovery._find_enginenet = _find_enginenet
+Discovery._find_enginenet, Discovery._find_functional = _find_enginenet, _find_functional
 
 
 class DiscoveringAdapter(Adapter):
@@ -403,6 +409,9 @@ class DiscoveringAdapter(Adapter):
     def network_sizes(self, sizes):
         if self.found.container is None and self.found.gradmodel is not None and self.found.gradmodel.fixed_sizes:
             return list(self.found.gradmodel.fixed_sizes)
+        if self.found.container is None and self.found.gradmodel is None and self.found.enginenet is None and \
+                self.found.functional is not None and self.found.functional.fixed_sizes:
+            return list(self.found.functional.fixed_sizes)
         return list(sizes)
 
     def _discovered_pipeline(self, sizes, hidden, task):
@@ -414,7 +423,7 @@ class DiscoveringAdapter(Adapter):
             try:
                 loss = None if found.returns_loss else networks.task_loss(self, task)
             except Missing:
-                loss = None  # the network's own cost, if it holds one (gradmodels._own_cost)
+                loss = None  # the network's own cost, if it holds one (gradmodels._held_cost)
             try:
                 return gradmodels.GradModelPipeline(found, sizes, loss)
             except Missing as exc:  # not at these sizes (one hidden layer where the task wants two)
@@ -427,7 +436,14 @@ class DiscoveringAdapter(Adapter):
         if self.found.enginenet is not None:
             return enginenets.EngineNetPipeline(self.found.enginenet, sizes, task)
         if self.found.functional is not None:
-            return gradmodels.FunctionalNetPipeline(self.found.functional, sizes, networks.task_loss(self, task))
+            net = self.found.functional
+            try:  # the discovered cross-entropy where it can score these outputs, else the student's own cost
+                loss = networks.task_loss(self, task) if sizes[-1] > 1 else None
+            except Missing:
+                if net.cost is None:
+                    raise
+                loss = None
+            return gradmodels.FunctionalNetPipeline(net, sizes, loss)
         try:
             return networks.chain(self, sizes, hidden, task)
         except Missing as exc:

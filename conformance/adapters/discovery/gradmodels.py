@@ -1,12 +1,20 @@
 """Networks that hold their own parameter arrays and hand back gradients, found by behaviour.
 
-Two shapes of real code have no layer objects for a container to hold:
+Three shapes of real code have no layer objects for a container to hold:
 
 * a **params-dict model** (the CS231n ``TwoLayerNet``): ``Net(input_size, hidden_size, output_size)``
   keeps ``self.params = {"W1": ..., "b1": ...}`` and ``loss(X, y) -> (loss, grads)`` returns the
   loss and a dict of gradients with the same keys (``loss(X)`` alone returns the scores);
-* a **weight-list network** (the online book's ``Network(sizes)``): ``self.weights`` and
-  ``self.biases`` lists, samples as columns, ``backprop(x, y) -> (nabla_b, nabla_w)`` for one sample.
+* a **weight-list network** (the online book's ``Network(sizes)``, or ``Network(sizes, cost)`` with
+  a cost object of the submission's): ``self.weights`` and ``self.biases`` lists, samples as columns,
+  ``backprop(x, y) -> (nabla_b, nabla_w)`` for one sample or ``backpropagate(X, Y)`` for a batch of
+  columns; a ``backward(X, Y)`` that reads what ``forward(X)`` cached gets its forward run first;
+* a **network of functions** (the deep-learning course's notebooks): ``init(sizes)`` or
+  ``init(n_x, n_h, n_y)`` -> a parameters dict, ``forward(X, parameters) -> (output, caches)``, a
+  backward taking some of (output, Y, caches, X, parameters) in its own order, and often its own
+  ``cost(output, Y)``. Its code may fix one sigmoid output (a binary classifier, which then scores
+  two classes as 1 - p and p) or the number of layers; the kit checks it at those sizes and says
+  which checks need others.
 
 A class is such a model when, built for 5-7-4, it holds one weight array per layer of those sizes
 (either layout) and a bias of each layer's width, a method taking (X, y) returns arrays shaped like
@@ -14,9 +22,11 @@ every parameter, and a forward-like method maps the batch to 4 outputs. Gradient
 parameters by dict key when the student returns a dict, else by shape, layer by layer.
 
 The loss value is the one the student's method returns with the gradients. A weight-list network
-returns none: the kit then evaluates the discovered loss on the network's output, per sample and
-summed over the batch (the book's cost), and says so; the scale of such a gradient cannot be
-judged, since no loss value was claimed for it.
+returns none: the kit then evaluates the cost the network holds (``self.cost``), else the
+discovered loss, on the network's output, per sample and summed over the batch (the book's cost),
+and says so; the scale of such a gradient cannot be judged, since no loss value was claimed for it.
+A network of functions is scored with the discovered cross-entropy, else (and always for one
+sigmoid output) with its own cost function.
 """
 from __future__ import annotations
 
@@ -26,11 +36,12 @@ import numpy as np
 
 from conformance.adapters.base import LossHandle, Missing, PipelineHandle
 from conformance.adapters.discovery.objects import (
-    StudentRaised, attempt, describe, get, parameters, put, required, scan, words,
+    StudentRaised, attempt, describe, get, parameters, put, raised_inside, required, scan, words,
 )
 
 SIZES, BATCH = (5, 7, 4), 6
-GRAD_WORDS = {"loss", "backprop", "backward", "gradient", "gradients", "grad", "grads", "compute", "cost"}
+GRAD_WORDS = {"loss", "backprop", "backpropagate", "backpropagation", "backward", "gradient", "gradients", "grad", "grads",
+              "compute", "cost"}
 FORWARD_NAMES = ("predict_scores", "forward", "feedforward", "feed_forward", "scores", "loss", "predict", "__call__",
                  "forward_pass", "forward_propagation", "fprop", "infer", "run")
 
@@ -45,6 +56,7 @@ class GradModel:
         self.returns_loss, self.params_text = returns_loss, params_text
 
     then = None  # (method, paths) when gradients come from a second call, backward(y), into attributes
+    forward_first = None  # the forward method a backward(X, Y) needs run first (it reads the forward's cache)
     fixed_sizes = None  # the sizes its code fixes (built as Network() at 784-128-10), else None
 
     def describe(self) -> str:
@@ -55,15 +67,41 @@ class GradModel:
         if self.then is not None:
             return (f"{self.name}: built as {self.build_text}, parameters {self.params_text}; {self.name}."
                     f"{self.grad_method}(X, y) returns the loss, then {self.name}.{self.then[0]}(y) stores the gradients")
-        one = "one sample at a time as a column (the kit loops and sums)" if self.samples == "column" else "the whole batch"
+        one = {"column": "one sample at a time as a column (the kit loops and sums)",
+               "cols": "the whole batch as columns (features, B)"}.get(self.samples, "the whole batch")
+        if self.forward_first:
+            one += f", after {self.name}.{self.forward_first}(X)"
         loss = "the loss it returns with them" if self.returns_loss else "no loss value (the kit evaluates your loss on its output)"
         return (f"{self.name}: built as {self.build_text}, parameters {self.params_text}; "
                 f"{self.name}.{self.grad_method}(X, y) returns the gradients on {one}, and {loss}")
 
 
-def _builds(cls, sizes):
+COST_WORDS = {"cost", "loss", "criterion", "objective"}
+
+
+def _cost_arguments(defs) -> list:
+    """What the submission offers for a constructor's ``cost`` argument: its classes (and their
+    instances) whose names say cost or loss, a cross-entropy first (the kit's tasks classify)."""
+    found = [(n, c) for n, c in defs or () if inspect.isclass(c) and words(n) & COST_WORDS]
+    found.sort(key=lambda nc: (not words(nc[0]) & {"cross", "entropy", "ce", "log"}, nc[0]))
+    out = []
+    for name, c in found:
+        out.append((name, c))
+        if not required(c):
+            out.append((f"{name}()", c))  # instantiated when it is built: see _build_with_cost
+    return out
+
+
+def _build_with_cost(cls, value, instantiate):
+    return lambda s: cls(list(s), value() if instantiate else value)
+
+
+def _builds(cls, sizes, defs=None):
     need = required(cls)
     out = []
+    if len(need) == 2 and words(need[1]) & COST_WORDS:  # Network(sizes, cost): the submission's own cost
+        for text, value in _cost_arguments(defs):
+            out.append((f"{cls.__name__}({list(sizes)}, {text})", _build_with_cost(cls, value, text.endswith("()"))))
     if len(need) == 1:
         out.append((f"{cls.__name__}({list(sizes)})", lambda s: cls(list(s))))
     if len(need) == len(sizes):
@@ -130,9 +168,13 @@ def _layout(arrays: dict, sizes) -> list[dict] | None:
 
 
 def _inputs(samples: str, targets: str, x, labels, n_out):
+    """The batch as the student's method takes it: rows (B, d), the whole batch as columns (d, B),
+    or one (d, 1) column per sample; targets as int labels or one-hot in the same layout."""
     onehot = np.eye(n_out)[labels]
     if samples == "rows":
         return x.copy(), (labels.copy() if targets == "int" else onehot)
+    if samples == "cols":
+        return x.T.copy(), (labels.copy() if targets == "int" else onehot.T.copy())
     return [(x[i:i + 1].T.copy(), labels[i] if targets == "int" else onehot[i:i + 1].T.copy()) for i in range(len(x))]
 
 
@@ -198,7 +240,7 @@ def find_gradmodel(defs, losses, taken=()) -> tuple[GradModel | None, list[str]]
             continue
         grad_methods = [m for m in dir(cls) if not m.startswith("_") and callable(getattr(cls, m, None))
                         and _takes_x_y(getattr(cls, m)) and words(m) & GRAD_WORDS]
-        builds = _builds(cls, sizes)
+        builds = _builds(cls, sizes, defs)
         if not grad_methods or not builds:
             continue
         why = "its arrays are not one weight and one bias per layer of 5-7-4"
@@ -229,19 +271,25 @@ def find_gradmodel(defs, losses, taken=()) -> tuple[GradModel | None, list[str]]
 def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes):
     why = f"no method of it taking (X, y) returned gradients shaped like its parameters (tried {', '.join(grad_methods)})"
     for method in sorted(grad_methods, key=lambda m: m not in ("loss", "backprop")):
-        for samples in ("rows", "column"):
+        for samples in ("rows", "cols", "column"):
             for targets in (("int", "onehot") if samples == "rows" else ("onehot", "int")):
                 data = _inputs(samples, targets, x, labels, sizes[-1])
+                forward_first = None
                 try:
-                    if samples == "rows":
-                        result = attempt(getattr(model, method), *data)
-                    else:
-                        result = attempt(getattr(model, method), *data[0])
+                    result = attempt(getattr(model, method), *(data[0] if samples == "column" else data))
                 except StudentRaised:
-                    continue
+                    # a backward(X, Y) that reads what its forward cached: the forward runs first
+                    forward_first = _forward(model, samples, x, sizes[-1]) if samples == "cols" else None
+                    if forward_first is None:
+                        continue
+                    try:
+                        attempt(getattr(model, forward_first), data[0].copy())
+                        result = attempt(getattr(model, method), *data)
+                    except StudentRaised:
+                        continue
                 grads, loss = _grads_from(result, model, layers)
                 then = None
-                if grads is None and loss is not None and samples == "rows":  # loss(X, y), then backward(y)
+                if grads is None and loss is not None and samples != "column":  # loss(X, y), then backward(y)
                     then = _second_step(model, layers, data[1])
                     if then is None:
                         continue
@@ -254,7 +302,7 @@ def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes)
                 text_params = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
                 found = GradModel(name, cls, text.replace(str(list(SIZES)), "sizes").replace(str(tuple(SIZES)), "(n_in, n_hidden, n_out)"),
                                   make, method, forward, samples, targets, loss is not None, text_params)
-                found.then = then
+                found.then, found.forward_first = then, forward_first
                 return found
     return why
 
@@ -301,6 +349,10 @@ def _forward(model, samples, x, n_out):
                 out = attempt(fn, x.copy())
                 if isinstance(out, np.ndarray) and out.shape == (len(x), n_out):
                     return method
+            elif samples == "cols":
+                out = attempt(fn, x.T.copy())
+                if isinstance(out, np.ndarray) and out.shape == (n_out, len(x)):
+                    return method
             else:
                 out = attempt(fn, x[:1].T.copy())
                 if isinstance(out, np.ndarray) and out.shape == (n_out, 1):
@@ -320,7 +372,13 @@ class GradModelPipeline(PipelineHandle):
             raise Missing(f"{found.name}() fixes its sizes at {'-'.join(map(str, found.fixed_sizes))} in its code, "
                           f"and this check needs {'-'.join(map(str, self.sizes))}: give its constructor the layer "
                           f"sizes as arguments (or pin them with --map) so the kit can build it at any size")
-        self.model = attempt(found.make, list(sizes))
+        try:
+            self.model = attempt(found.make, list(sizes))
+        except StudentRaised as exc:
+            if raised_inside(exc):
+                raise  # the student's own constructor raised: theirs to fix
+            raise Missing(f"{found.name} cannot be built with {len(self.sizes) - 1} layers "
+                          f"({'-'.join(map(str, self.sizes))}), which this check needs: {exc}") from None
         self.layers = _layout(scan(self.model, depth=3), self.sizes)
         if self.layers is None:
             held = chain_sizes(scan(self.model, depth=3))
@@ -329,8 +387,8 @@ class GradModelPipeline(PipelineHandle):
                               f"check needs {len(self.sizes) - 1} ({'-'.join(map(str, self.sizes))})")
             raise Missing(f"{found.name} built for sizes {self.sizes} does not hold one weight and bias per layer of "
                           "those sizes: its sizes may be fixed in the code; pin it with --map")
-        if not found.returns_loss and loss is None:
-            loss = self.loss_handle = self._own_cost()
+        if not found.returns_loss:  # the cost the network holds is the one its backprop differentiates
+            loss = self.loss_handle = self._held_cost() or loss or self._cost_from_derivative(*self._cost_probe())
         if not found.returns_loss and loss is None:
             raise Missing(f"{found.name}.{found.grad_method} returns no loss value and no loss function was found "
                           "to evaluate its output with; pin one with --map")
@@ -338,15 +396,21 @@ class GradModelPipeline(PipelineHandle):
         self.conventions = {"built": f"your network {found.describe()}", "update": "the kit's plain SGD on your gradients",
                             "output": "scores"}
         if not found.returns_loss:
-            self.conventions["loss"] = (f"{loss.student_name} on each sample's output, summed over the batch (your "
+            each = "the batch's outputs" if found.samples == "cols" else "each sample's output, summed over the batch"
+            self.conventions["loss"] = (f"{loss.student_name} on {each} (your "
                                         f"{found.grad_method} returns no loss value, so its scale is not judged)")
 
-    def _own_cost(self):
+    def _cost_probe(self):
+        """An output and its one-hot target in the network's layout, to call a cost with."""
+        n_out = self.sizes[-1]
+        return {"column": (np.full((n_out, 1), 0.3), np.eye(n_out)[:, :1]),
+                "cols": (np.full((n_out, 2), 0.3), np.eye(n_out)[:, :2])}.get(
+            self.found.samples, (np.full((2, n_out), 0.3), np.eye(n_out)[:2]))
+
+    def _held_cost(self):
         """The network's own cost (``self.cost = CrossEntropyCost`` with ``fn(a, y)``): a callable it
         holds that turns one output and its one-hot target into a number, as a loss handle."""
-        n_out = self.sizes[-1]
-        a = np.full((n_out, 1), 0.3) if self.found.samples == "column" else np.full((2, n_out), 0.3)
-        y = np.eye(n_out)[:, :1] if self.found.samples == "column" else np.eye(n_out)[:2]
+        a, y = self._cost_probe()
         for attr, holder in vars(self.model).items():
             for mname in ("fn", "__call__", "value", "loss", "cost", "forward"):
                 fn = getattr(holder, mname, None)
@@ -359,7 +423,7 @@ class GradModelPipeline(PipelineHandle):
                 if np.ndim(value) == 0 and np.isfinite(value):
                     return _CostHandle(fn, f"{type(holder).__name__ if not inspect.isclass(holder) else holder.__name__}"
                                            f".{mname}", self.found.samples)
-        return self._cost_from_derivative(a, y)
+        return None
 
     def _cost_from_derivative(self, a, y):
         """With no cost to evaluate, a derivative of one: a two-argument method of the network whose
@@ -406,10 +470,12 @@ class GradModelPipeline(PipelineHandle):
         fn = getattr(self.model, self.found.forward)
         if self.found.samples == "rows":
             return np.asarray(fn(x), dtype=float)
+        if self.found.samples == "cols":
+            return np.asarray(fn(x.T.copy()), dtype=float).T
         return np.concatenate([np.asarray(fn(x[i:i + 1].T.copy()), dtype=float).T for i in range(len(x))], axis=0)
 
     def _value(self, x, labels):
-        if self.found.samples == "rows":
+        if self.found.samples != "column":
             return float(self.loss_handle.forward(self.predict(x), labels))
         return float(sum(self.loss_handle.forward(self.predict(x[i:i + 1]), labels[i:i + 1]) for i in range(len(x))))
 
@@ -423,7 +489,9 @@ class GradModelPipeline(PipelineHandle):
         fn = getattr(self.model, self.found.grad_method)
         n_out = self.sizes[-1]
         data = _inputs(self.found.samples, self.found.targets, x, labels, n_out)
-        if self.found.samples == "rows":
+        if self.found.samples != "column":
+            if self.found.forward_first:
+                getattr(self.model, self.found.forward_first)(data[0].copy())
             grads, loss = _grads_from(fn(*data), self.model, self.layers)
             then = getattr(self.found, "then", None)
             if then is not None:  # loss(X, y), then backward(y) stores the gradients
@@ -504,20 +572,70 @@ class GradModelPipeline(PipelineHandle):
 
 # --- functional models: init(sizes) -> params, forward(X, params) -> (out, caches), backward(...) -> grads ---
 
+# The sizes a network of functions is tried at, in order: the kit's own (any depth, any width), then
+# the ones a course's code fixes: one sigmoid output (a binary classifier whose forward asserts
+# it), and three layers (a forward that reads W1, W2 and W3 by name).
+FUNCTIONAL_SIZES = (SIZES, (5, 7, 1), (5, 7, 6, 4), (5, 7, 6, 1))
+# What a backward can be handed, and the parameter names that say which is which (names rank the
+# orders tried; every order of the same values is tried after them).
+ROLES = ("out", "y", "caches", "x", "params")
+ROLE_WORDS = {"params": {"parameters", "params", "param", "theta", "weights"}, "caches": {"cache", "caches"},
+              "x": {"x", "input", "inputs", "data", "a0"}, "y": {"y", "labels", "label", "targets", "target", "t"},
+              "out": {"al", "a2", "a3", "out", "output", "yhat", "pred", "preds", "probs", "scores"}}
+
 
 class FunctionalNet:
-    """A network of plain functions (the deep-learning course's style): ``init(sizes) -> params``,
-    ``forward(X, params) -> (AL, caches)``, ``backward(AL, Y, caches) -> grads``; found at 5-7-4."""
+    """A network of plain functions (the deep-learning course's style): ``init(sizes)`` or
+    ``init(n_x, n_h, n_y) -> params``, ``forward(X, params) -> (output, caches)``, a backward taking
+    some of (output, Y, caches, X, params) and returning the gradients, and the student's own cost
+    ``cost(output, Y)`` when there is one; found at the first of ``FUNCTIONAL_SIZES`` it runs at."""
 
-    def __init__(self, init, forward, backward, samples, targets, layers_text):
-        self.init, self.forward, self.backward = init, forward, backward
-        self.samples, self.targets, self.layers_text = samples, targets, layers_text
+    def __init__(self, init, ints, forward, backward, roles, samples, targets, sizes, layers_text, cost=None):
+        self.init, self.ints, self.forward, self.backward, self.roles = init, ints, forward, backward, roles
+        self.samples, self.targets, self.sizes, self.layers_text, self.cost = samples, targets, sizes, layers_text, cost
         self.name = init.__name__
+
+    @property
+    def binary(self) -> bool:
+        """One output only (a sigmoid binary classifier: its forward or its cost needs it)."""
+        return self.sizes[-1] == 1
+
+    @property
+    def depth_fixed(self) -> bool:
+        """Its code fixes the number of layers: init(n_x, n_h, n_y), or a forward that reads W1..W3."""
+        return self.ints or len(self.sizes) != len(SIZES)
+
+    @property
+    def fixed_sizes(self):
+        """The sizes it was found at when its code fixes them (not the kit's own), else None."""
+        return None if tuple(self.sizes) == SIZES else tuple(self.sizes)
+
+    def sizes_for(self, sizes) -> list[int]:
+        """The sizes it is built at for a check that needs ``sizes``: those, or with one output for
+        two classes (p(class 1) and 1 - p); Missing with the reason when its code cannot have them."""
+        sizes = list(sizes)
+        if self.depth_fixed and len(sizes) != len(self.sizes):
+            raise Missing(f"your network has exactly {len(self.sizes) - 1} layers ({self.init.__name__} and "
+                          f"{self.forward.__name__} fix them), and this check needs {len(sizes) - 1}")
+        if self.binary and sizes[-1] > 2:
+            raise Missing(f"your network has one sigmoid output (a binary classifier), and this check needs "
+                          f"{sizes[-1]} classes")
+        return sizes[:-1] + [1] if self.binary else sizes
+
+    def build(self, sizes):
+        return attempt(self.init, *sizes) if self.ints else attempt(self.init, list(sizes))
 
     def describe(self) -> str:
         data = "samples as columns" if self.samples == "cols" else "samples as rows"
-        return (f"{self.init.__name__}(sizes) -> parameters {self.layers_text}; {self.forward.__name__}(X, parameters) "
-                f"-> (output, caches); {self.backward.__name__}(output, Y {self.targets}, caches) -> gradients; {data}")
+        args = "n_x, n_h, n_y" if self.ints else "sizes"
+        backward = ", ".join({"out": "output", "y": f"Y {self.targets}"}.get(r, r) for r in self.roles)
+        text = (f"{self.init.__name__}({args}) -> parameters {self.layers_text}; {self.forward.__name__}(X, parameters) "
+                f"-> (output, caches); {self.backward.__name__}({backward}) -> gradients; {data}")
+        if self.cost is not None:
+            text += f"; your cost {self.cost.__name__}(output, Y)"
+        if self.fixed_sizes:
+            text += f"; its code fixes the sizes at {'-'.join(map(str, self.fixed_sizes))}"
+        return text
 
 
 def _grad_for(grads: dict, key) -> np.ndarray | None:
@@ -527,71 +645,178 @@ def _grad_for(grads: dict, key) -> np.ndarray | None:
     return None
 
 
+def _student_targets(targets: str, samples: str, labels, n_out):
+    """Y in the student's form: one-hot (or one 0/1 row for a single output) in their layout, or labels."""
+    if targets == "labels":
+        return np.asarray(labels).copy()
+    y = np.eye(n_out)[labels] if targets == "one-hot" else (np.asarray(labels) % 2).reshape(-1, 1).astype(float)
+    return y.T.copy() if samples == "cols" else y.copy()
+
+
+def _role_orders(fn) -> list[tuple[str, ...]]:
+    """The orders of ROLES to hand ``fn``: a parameter whose name says its role gets it (``cache``,
+    ``parameters``, ``X``, ``Y``, ``AL``); the others get every order of the roles left."""
+    from itertools import permutations
+
+    need = required(fn)
+    named: list[str | None] = []
+    for p in need:
+        hit = next((r for r in ROLES if r not in named and (words(p) & ROLE_WORDS[r] or p.lower() in ROLE_WORDS[r])),
+                   None)
+        named.append(hit)
+    left = [r for r in ROLES if r not in named]
+    holes = [i for i, r in enumerate(named) if r is None]
+    orders = []
+    for fill in permutations(left, len(holes)):
+        order = list(named)
+        for i, r in zip(holes, fill):
+            order[i] = r
+        orders.append(tuple(order))
+    return orders
+
+
+def _holds_every_gradient(grads, params, layers) -> bool:
+    return isinstance(grads, dict) and all(
+        _grad_for(grads, l[n][-1][1]) is not None and _grad_for(grads, l[n][-1][1]).size == params[l[n][-1][1]].size
+        for l in layers for n in ("W", "b"))
+
+
+def _inits(functions):
+    """(function, takes ints) for every function that could build a parameter dict from sizes."""
+    for name, fn in functions:
+        need = required(fn)
+        if len(need) == 1:
+            yield fn, False
+        elif 3 <= len(need) <= 5:
+            yield fn, True
+
+
 def find_functional(defs) -> tuple[FunctionalNet | None, list[str]]:
+    """The network of functions, and why the forwards that ran on an initialiser's parameters
+    could not be used when it is None (a helper they call was not handed in)."""
     functions = [(n, f) for n, f in defs if inspect.isfunction(f)]
-    sizes = list(SIZES)
+    unavailable: list[str] = []
     rng = np.random.default_rng(17)
-    x = rng.standard_normal((BATCH, sizes[0]))
-    labels = np.arange(BATCH) % sizes[-1]
-    onehot = np.eye(sizes[-1])[labels]
-    for iname, init in functions:
-        if len(required(init)) != 1:
-            continue
-        try:
-            params = attempt(init, sizes)
-        except StudentRaised:
-            continue
-        if not isinstance(params, dict):
-            continue
-        layers = _layout({(("k", k),): v for k, v in params.items() if isinstance(v, np.ndarray)}, sizes)
-        if layers is None:
-            continue
-        for fname, fwd in functions:
-            if fwd is init or len(required(fwd)) != 2:
+    first = None  # found without a cost of the student's: kept while sizes where the cost works are sought
+    for init, ints in _inits(functions):
+        for sizes in FUNCTIONAL_SIZES:
+            if ints and len(required(init)) != len(sizes):
                 continue
-            for samples in ("cols", "rows"):
-                xin = x.T.copy() if samples == "cols" else x.copy()
-                try:
-                    result = attempt(fwd, xin, params)
-                except StudentRaised:
+            try:
+                params = attempt(init, *sizes) if ints else attempt(init, list(sizes))
+            except StudentRaised:
+                continue
+            if not isinstance(params, dict):
+                break  # not an initialiser: no other sizes will make it one
+            layers = _layout({(("k", k),): v for k, v in params.items() if isinstance(v, np.ndarray)}, sizes)
+            if layers is None:
+                continue
+            x = rng.standard_normal((BATCH, sizes[0]))
+            labels = np.arange(BATCH) % max(2, sizes[-1])
+            found = _functional_at(functions, init, ints, params, layers, list(sizes), x, labels, unavailable)
+            if found is not None and (found.cost is not None or found.targets == "labels"):
+                return found, []
+            first = first or found  # (a cost written for one sigmoid output scores only there)
+    return first, ([] if first else sorted(set(unavailable))[:2])
+
+
+def _functional_at(functions, init, ints, params, layers, sizes, x, labels, unavailable) -> FunctionalNet | None:
+    """The forward and backward that run on ``init``'s parameters at ``sizes``, or None; a forward
+    that needs what a failed import would have given is noted in ``unavailable``."""
+    from conformance.loader import ImportUnavailable
+
+    n_out = sizes[-1]
+    for _fname, fwd in functions:
+        if fwd is init or len(required(fwd)) != 2:
+            continue
+        for samples in ("cols", "rows"):
+            xin = x.T.copy() if samples == "cols" else x.copy()
+            try:
+                result = attempt(fwd, xin, params)
+            except StudentRaised as exc:
+                if isinstance(exc.cause, ImportUnavailable):
+                    unavailable.append(f"{init.__name__} and {fwd.__name__}(X, parameters) ({exc.cause})")
+                continue
+            out = result[0] if isinstance(result, tuple) else result
+            if not isinstance(out, np.ndarray) or out.shape != ((n_out, BATCH) if samples == "cols" else (BATCH, n_out)):
+                continue
+            caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
+            for _bname, bwd in functions:
+                if not 2 <= len(required(bwd)) <= 4 or bwd in (init, fwd):
                     continue
-                out = result[0] if isinstance(result, tuple) else result
-                shape = (sizes[-1], BATCH) if samples == "cols" else (BATCH, sizes[-1])
-                if not isinstance(out, np.ndarray) or out.shape != shape:
-                    continue
-                caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
-                for bname, bwd in functions:
-                    if len(required(bwd)) != 3 or bwd in (init, fwd):
-                        continue
-                    for targets in ("one-hot", "labels"):
-                        y = (onehot.T.copy() if samples == "cols" else onehot.copy()) if targets == "one-hot" \
-                            else labels.copy()
+                for targets in (("one-hot", "labels") if n_out > 1 else ("binary",)):
+                    y = _student_targets(targets, samples, labels, n_out)
+                    values = {"out": out, "y": y, "caches": caches, "x": xin, "params": params}
+                    for roles in _role_orders(bwd):
                         try:
-                            grads = attempt(bwd, out.copy(), y, caches)
+                            grads = attempt(bwd, *(_copy(values[r]) for r in roles))
                         except StudentRaised:
                             continue
-                        if isinstance(grads, dict) and all(
-                                _grad_for(grads, l[n][-1][1]) is not None and
-                                _grad_for(grads, l[n][-1][1]).size == params[l[n][-1][1]].size
-                                for l in layers for n in ("W", "b")):
+                        if _holds_every_gradient(grads, params, layers):
                             text = ", ".join(f"{l['W'][-1][1]}/{l['b'][-1][1]}" for l in layers)
-                            return FunctionalNet(init, fwd, bwd, samples, targets, text), []
-    return None, []
+                            cost = _find_cost(functions, (init, fwd, bwd), out, y) if targets != "labels" else None
+                            return FunctionalNet(init, ints, fwd, bwd, roles, samples, targets, tuple(sizes), text, cost)
+    return None
+
+
+def _copy(value):
+    """An array copied, a dict of arrays copied one level down (the student's code may write into
+    what it is handed during discovery)."""
+    if isinstance(value, dict):
+        return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in value.items()}
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _number(value) -> float | None:
+    try:
+        v = float(np.squeeze(np.asarray(value, dtype=float)))
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _find_cost(functions, taken, out, y):
+    """The student's own cost ``f(output, Y) -> number``: lower for an output nearer Y. A name
+    with cost/loss in it ranks first; none decides alone."""
+    near = np.clip(0.9 * y + 0.05, 1e-3, 1 - 1e-3)
+    ranked = sorted(functions, key=lambda nf: not words(nf[0]) & {"cost", "loss", "error", "objective"})
+    for _name, fn in ranked:
+        if fn in taken or len(required(fn)) != 2:
+            continue
+        try:
+            here, better = _number(attempt(fn, out.copy(), y.copy())), _number(attempt(fn, near.copy(), y.copy()))
+        except StudentRaised:
+            continue
+        if here is not None and better is not None and better < here:
+            return fn
+    return None
 
 
 class FunctionalNetPipeline(PipelineHandle):
     """The functional network at the kit's sizes: the kit holds the parameter dict the student's
-    init made and hands it to the student's forward and backward."""
+    init made and hands it to the student's forward and backward. The loss value is the discovered
+    cross-entropy's (``loss``), else the student's own cost found beside the network."""
 
-    def __init__(self, net: FunctionalNet, sizes, loss: LossHandle):
+    def __init__(self, net: FunctionalNet, sizes, loss: LossHandle | None):
         self.net, self.sizes, self.loss_handle = net, list(sizes), loss
-        self.params = attempt(net.init, self.sizes)
+        if (loss is None or net.binary) and net.cost is None:
+            raise Missing(f"no loss for {net.name}'s network: " + (
+                "it has one sigmoid output and no cost function f(output, Y) was found beside it" if net.binary else
+                "no cross-entropy found by behaviour and no cost function f(output, Y) beside it") + "; pin one with --map")
+        self.classes = self.sizes[-1]  # what the kit scores: two classes from one sigmoid output
+        self.sizes = net.sizes_for(self.sizes)
+        self.targets = net.targets
+        try:
+            self.params = net.build(self.sizes)
+        except StudentRaised as exc:
+            raise Missing(f"{net.init.__name__} could not build the network at {self.sizes}: {exc}") from None
         self.layers = _layout({(("k", k),): v for k, v in self.params.items() if isinstance(v, np.ndarray)}, self.sizes)
         if self.layers is None:
             raise Missing(f"{net.init.__name__}({self.sizes}) does not make one weight and bias per layer of those sizes")
         self.optimizer, self._grads, self._opt, self._opt_lr = None, None, None, None
         self.conventions = {"built": f"your functions {net.describe()}", "update": "the kit's plain SGD on your gradients",
-                            "loss": loss.student_name}
+                            "loss": f"your {net.cost.__name__}(output, Y)" if loss is None or net.binary
+                            else loss.student_name}
 
     def _key(self, layer, name):
         return layer[name][-1][1]
@@ -616,26 +841,36 @@ class FunctionalNetPipeline(PipelineHandle):
     def _forward(self, x):
         xin = np.asarray(x, dtype=float)
         xin = xin.T.copy() if self.net.samples == "cols" else xin.copy()
-        result = self.net.forward(xin, self.params)
+        result = self.net.forward(xin.copy(), self.params)
         out = result[0] if isinstance(result, tuple) else result
         caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
-        return np.asarray(out, dtype=float), caches
+        return np.asarray(out, dtype=float), caches, xin
 
     def predict(self, x):
-        out, _ = self._forward(x)
-        return out.T if self.net.samples == "cols" else out
+        out, _, _ = self._forward(x)
+        out = out.T if self.net.samples == "cols" else out
+        return np.hstack([1 - out, out]) if self.classes == 2 and out.shape[1] == 1 else out
+
+    def _value(self, out, labels):
+        if self.loss_handle is not None and not self.net.binary:
+            return float(self.loss_handle.forward(out.T if self.net.samples == "cols" else out, labels))
+        y = _student_targets(self.targets, self.net.samples, labels, self.sizes[-1])
+        value = _number(self.net.cost(out.copy(), y))
+        if value is None:
+            raise ValueError(f"{self.net.cost.__name__} returned no finite number")
+        return value
 
     def loss(self, x, labels):
-        return float(self.loss_handle.forward(self.predict(x), labels))
+        out, _, _ = self._forward(x)
+        return self._value(out, np.asarray(labels, dtype=int))
 
     def loss_and_grads(self, x, labels):
         labels = np.asarray(labels, dtype=int)
-        out, caches = self._forward(x)
-        pred = out.T if self.net.samples == "cols" else out
-        value = float(self.loss_handle.forward(pred, labels))
-        onehot = np.eye(self.sizes[-1])[labels]
-        y = (onehot.T.copy() if self.net.samples == "cols" else onehot) if self.net.targets == "one-hot" else labels
-        raw = self.net.backward(out, y, caches)
+        out, caches, xin = self._forward(x)
+        value = self._value(out, labels)
+        y = _student_targets(self.targets, self.net.samples, labels, self.sizes[-1])
+        values = {"out": out, "y": y, "caches": caches, "x": xin, "params": self.params}
+        raw = self.net.backward(*(values[r] if r == "params" else _copy(values[r]) for r in self.net.roles))
         grads = {}
         for k, layer in enumerate(self.layers):
             gW = _grad_for(raw, self._key(layer, "W"))
@@ -661,6 +896,8 @@ class _CostHandle(LossHandle):
         onehot = np.eye(pred.shape[1])[np.asarray(labels, dtype=int)]
         if self.samples == "column":
             return float(sum(self.fn(pred[i:i + 1].T.copy(), onehot[i:i + 1].T.copy()) for i in range(len(pred))))
+        if self.samples == "cols":
+            return float(self.fn(pred.T.copy(), onehot.T.copy()))
         return float(self.fn(pred.copy(), onehot))
 
     def backward(self):

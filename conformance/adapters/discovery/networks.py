@@ -663,9 +663,10 @@ def unbuildable(found, chain_said: str) -> str:
     """One sentence for a submission whose whole network the kit cannot build: what it tried,
     and the way in when training through ``fit`` is all the code offers."""
     text = f"no whole network could be built: {chain_said}"
-    tried = (found.rejected.get("container") or []) + (found.rejected.get("gradmodel") or [])
+    tried = (found.rejected.get("container") or []) + (found.rejected.get("gradmodel") or []) + \
+        (found.rejected.get("functional") or [])
     if tried:
-        text += f"; containers tried: {'; '.join(tried[:3])}"
+        text += f"; networks tried: {'; '.join(tried[:3])}"
     fit_only = [n for n, c in found.defs if inspect.isclass(c) and any(callable(getattr(c, m, None)) for m in FIT_NAMES)]
     if fit_only:
         text += (f". {fit_only[0]} offers {'/'.join(m for m in FIT_NAMES if callable(getattr(dict(found.defs)[fit_only[0]], m, None)))}"

@@ -771,9 +771,30 @@ def _numbered(P: dict) -> dict:
     return out
 
 
-def _dict_function(fn, init_state):
+PADDED_LAYERS = 4  # a function that names its keys by hand (W1, b1, W2, b2) is handed this many layers
+
+
+def _mirror_slots(names: dict) -> dict:
+    """{course name: kit key} for the layers the kit adds after its own, up to ``PADDED_LAYERS``:
+    each a copy of the kit's first weight/bias pair, with its gradient, so that a function naming
+    W1..W4 by hand finds every key it reads and each of its layers' updates is seen."""
+    first = [k for k in names if k.endswith("W")][:1]
+    if not first:
+        return {}
+    w, b = first[0], first[0][:-1] + "b"
+    have = sum(1 for v in names.values() if v.startswith("W"))
+    slots = {}
+    for j in range(have + 1, PADDED_LAYERS + 1):
+        slots[f"W{j}"] = w
+        if b in names:
+            slots[f"b{j}"] = b
+    return slots
+
+
+def _dict_function(fn, init_state, padded=False):
     """``update(parameters, grads, [v, [s, t,]] lr, [beta...]) -> parameters | (parameters, v, ...)``
-    with its state made by the submission's own ``init_state(parameters)``."""
+    with its state made by the submission's own ``init_state(parameters)``; ``padded``: the kit's
+    layers followed by zero ones (``_padding``)."""
     params = [p for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     names = [p.name for p in params]
     state_names = [n for n in names[2:] if n.lower() in STATE_WORDS]
@@ -800,6 +821,8 @@ def _dict_function(fn, init_state):
             state = _DictState(P, G)
             state.names = _numbered(P)
             state.course = {state.names[k]: P[k] for k in P}
+            state.mirror = _mirror_slots(state.names) if padded else {}
+            state.course.update({slot: np.array(P[k], dtype=float) for slot, k in state.mirror.items()})
             made = init_state(state.course) if state_names else ()
             state.slots = list(made) if isinstance(made, tuple) else [made]
             state.t = 0
@@ -807,7 +830,8 @@ def _dict_function(fn, init_state):
 
         def run(state):
             state.t += 1
-            course_grads = aliases({state.names[k]: state.G[k] for k in state.G})
+            course_grads = aliases({**{state.names[k]: state.G[k] for k in state.G},
+                                    **{slot: mirror_grad(state, slot, k) for slot, k in state.mirror.items()}})
             args = {names[0]: state.course, names[1]: course_grads, **values}
             args.update(zip(state_names, state.slots))
             if has_t:
@@ -822,9 +846,20 @@ def _dict_function(fn, init_state):
             back = {v: k for k, v in state.names.items()}
             return {back[k]: v for k, v in state.course.items() if k in back}
 
-        return make_state, run, read
+        def mirrored(state):
+            return {f"{k}@{slot[1:]}": np.array(state.course[slot], dtype=float)
+                    for slot, k in state.mirror.items() if slot in state.course}
+
+        return (make_state, run, read, mirrored) if padded else (make_state, run, read)
 
     return make
+
+
+def mirror_grad(state, slot, key):
+    """The kit's gradient for ``key``, handed to its mirror too: the mirror starts equal to the kit's
+    array, so while the student's code steps both alike they stay equal and the gradient is exact;
+    the first step that treats them differently already shows in the mirror's trajectory."""
+    return np.array(state.G[key], dtype=float)
 
 
 def _state_initialiser(defs, fn, n_state: int):
@@ -852,8 +887,10 @@ def _dict_function_conventions(defs, name, fn):
         return []
     n_state = sum(n.lower() in STATE_WORDS for n in params[2:])
     init = _state_initialiser(defs, fn, n_state) if n_state else None
-    return [(f"{name}(parameters, grads, ...) -> parameters" + (f", state from {init.__name__}" if init else ""),
-             _dict_function(fn, init))]
+    how = f"{name}(parameters, grads, ...) -> parameters" + (f", state from {init.__name__}" if init else "")
+    return [(how, _dict_function(fn, init)),
+            (f"{how}, handed W1..W{PADDED_LAYERS}/b1..b{PADDED_LAYERS} (it names its keys by hand; the kit's "
+             "extra layers are zero and never move)", _dict_function(fn, init, padded=True))]
 
 
 # --- finding ---------------------------------------------------------------------------------------
@@ -863,8 +900,7 @@ def _handle(name, kind, make, hyper, how):
     made = make(kind, hyper)
     if made is None:
         raise Missing(f"{how} cannot run a {kind} step")
-    make_state, run, read = made
-    return HolderOptimizer(name, kind, make_state, run, read, {"api": how})
+    return HolderOptimizer(name, kind, *made[:3], {"api": how}, mirrored=made[3] if len(made) > 3 else None)
 
 
 LR_WORDS = {"lr", "learning", "rate", "eta", "alpha", "step", "size"}
