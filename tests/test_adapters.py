@@ -53,8 +53,13 @@ def test_detects_style_and_says_why(adapters, style):
 
 
 def test_empty_namespace_falls_back_to_canonical_and_says_so():
-    style, reasons = detect_style({"helper": len})
-    assert style == "canonical" and "--style" in reasons[0]
+    style, reasons, assumed = detect_style({"helper": len})
+    assert style == "canonical" and assumed and "--style" in reasons[0]
+    assert "every answer an assignment allows is accepted" in reasons[0]
+    adapter = build_adapter({"helper": len})
+    assert adapter.capabilities() == ("worked_example", "any_assignment")  # canonical's offer, and the assumption
+    assert detect_style(load_impl(str(SPECS["attr_grads"])).namespace)[2] is False
+    assert "any_assignment" not in build_adapter(load_impl(str(SPECS["attr_grads"]))).capabilities()
 
 
 def test_style_override_and_unknown_style():

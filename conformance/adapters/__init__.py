@@ -40,8 +40,9 @@ class AdapterError(Exception):
     """No adapter can be built; the message is one sentence saying what to do."""
 
 
-def detect_style(namespace: dict) -> tuple[str, list[str]]:
-    """The style whose clues (``styles.toml``) score highest, and the sentences saying why."""
+def detect_style(namespace: dict) -> tuple[str, list[str], bool]:
+    """The style whose clues (``styles.toml``) score highest, the sentences saying why, and whether
+    it was assumed because no clue held."""
     return detect(namespace, STYLES)
 
 
@@ -84,10 +85,10 @@ def build_adapter(loaded, style: str | None = None, adapter_file: str | None = N
     if style:
         if style not in STYLES:
             raise AdapterError(f"unknown style {style!r}: choose one of {', '.join(STYLES)}.")
-        because = [f"style {style} was chosen with --style"]
+        because, assumed = [f"style {style} was chosen with --style"], False
     else:
-        style, because = detect_style(namespace)
-    base = STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl)
+        style, because, assumed = detect_style(namespace)
+    base = STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl, assumed=assumed)
     if map_file:
         try:
             pins = read_map(map_file)

@@ -152,6 +152,7 @@ class Adapter:
     style: str = "canonical"
     detected_because: list[str] = field(default_factory=list)
     loaded: Any = None  # the conformance.loader.LoadedImpl it came from (origin, dropped cells)
+    assumed: bool = False  # no style's clue held: the style is the kit's guess, not the student's assignment
 
     # --- inventory ---------------------------------------------------------------
     def inventory(self) -> dict[str, Found]:
@@ -206,8 +207,10 @@ class Adapter:
         """What this code offers that changes how a multi-step check drives it: "one_sample" (its
         network takes one sample at a time, L = (f - y)^2 / 2: model_gradcheck and training_xor
         use the one-output network), "worked_example" (assignment 004's OneHiddenLayerMLP, for
-        appendix_a). The probe ``capabilities`` reports them; the checks decide on the trusted side."""
-        return ()
+        appendix_a), "any_assignment" (no assignment's API was recognised, so every answer some
+        assignment allows is accepted). The probe ``capabilities`` reports them; the checks decide
+        on the trusted side."""
+        return ("any_assignment",) if self.assumed else ()
 
     def single_sample_model(self, input_dim: int, hidden_dim: int, activation: str):
         """The single-sample one-hidden-layer MLP of the Appendix A assignment (style 004):

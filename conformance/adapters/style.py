@@ -65,7 +65,7 @@ class StyleAdapter(TableAdapter):
 
     def capabilities(self) -> tuple[str, ...]:
         """What the style's code offers beyond the components (``offers`` in styles.toml)."""
-        return tuple(self.DATA.get("offers", ()))
+        return tuple(self.DATA.get("offers", ())) + super().capabilities()
 
     def init_weights(self, kind, fan_in, fan_out, seed):
         return self.init_draw(kind, fan_in, fan_out, seed)[0]
@@ -175,8 +175,12 @@ def clue_holds(ns: dict, clue: dict) -> bool:
     return True
 
 
-def detect(namespace: dict, names) -> tuple[str, list[str]]:
-    """The style among ``names`` whose clues score highest, and the sentences saying why."""
+ASSUMED = "canonical"  # the style when no style's clue holds
+
+
+def detect(namespace: dict, names) -> tuple[str, list[str], bool]:
+    """The style among ``names`` whose clues score highest, the sentences saying why, and whether
+    it was assumed (no clue held)."""
     scores = {s: 0 for s in names}
     reasons: dict[str, list[str]] = {s: [] for s in names}
     for style in names:
@@ -187,6 +191,6 @@ def detect(namespace: dict, names) -> tuple[str, list[str]]:
     best = max(scores, key=lambda s: scores[s])
     table = ", ".join(f"{s} {scores[s]}" for s in sorted(scores, key=lambda s: -scores[s]))
     if scores[best] == 0:
-        return "canonical", ["nothing matched a known API style, so the canonical style is assumed "
-                             "(pass --style or --adapter if that is wrong)"]
-    return best, reasons[best] + [f"clue scores: {table}"]
+        return ASSUMED, [f"nothing matched a known API style, so the {ASSUMED} style is assumed and every answer "
+                         "an assignment allows is accepted (pass --style or --adapter if that is wrong)"], True
+    return best, reasons[best] + [f"clue scores: {table}"], False
