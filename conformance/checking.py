@@ -3,11 +3,11 @@
 A test module is one component (``conformance/test_<id>.py``)::
 
     import pytest
-    from conformance import inputs
+    from conformance.cases.layers import linear_case
     from conformance.judges import layers
 
     pytestmark = pytest.mark.component("linear")
-    CASES = [inputs.linear_case(seed=0), inputs.linear_case(seed=1, batch=1)]
+    CASES = [linear_case(seed=0), linear_case(seed=1, batch=1)]
 
     @pytest.mark.parametrize("case", CASES, ids=lambda c: c["recipe"])
     @pytest.mark.parametrize("judge", [layers.forward, layers.input_gradient])
@@ -44,7 +44,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance.diagnoses import explain
-from conformance.inputs import PLACEHOLDER, reproduce, snippet
+from conformance.cases import PLACEHOLDER, reproduce, snippet
 from conformance.outcome import Outcome
 from conformance.runner import ProbeFailure
 
