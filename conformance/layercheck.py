@@ -3,12 +3,15 @@
 A conformance module declares what is particular to its component; ``LayerCheck`` turns the
 declaration into pytest test methods named ``test_<id>...`` (the check names of the report)::
 
-    class TestRelu(LayerCheck):
-        component = "relu"
-        cases = {"b3": layers.activation_case("relu", seed=0), ...}       # judged by `judges`
-        stability = {"1e3": layers.extreme_case("relu", magnitude=1e3), ...}
-        draw, strategies = partial(layers.activation_case, "relu"), ACTIVATION_DRAWS
-        alone = {"kink": ("layer.check", layers.kink_case(), judge.relu_kink)}
+    class TestLinear(LayerCheck):
+        component = "linear"
+        cases = {"b4_5to3": linear_case(seed=0, batch=4, in_features=5, out_features=3), ...}
+        judges = (*layers.UNIT_CHECKS, layers.parameter_gradient)       # on every case
+        draw, strategies = linear_case, {"seed": SEED, "batch": st.integers(1, 5), ...}
+        properties = {"property": (layers.forward, layers.input_gradient, layers.parameter_gradient)}
+        alone = {"leaves_inputs_alone": ("layer.stability", linear_case(seed=2), layers.stability)}
+
+(``activation(kind)`` gives an activation's cases, extreme inputs and draws in one line.)
 
 What it supplies, in this order (each only when declared):
 
@@ -21,7 +24,7 @@ What it supplies, in this order (each only when declared):
                                     without an id gives the unparametrised ``test_<id>_stability``
     test_<id>_<name>                hypothesis properties: ``properties[name]``'s judges on a case
                                     ``draw(**drawn)`` of the ``strategies``
-    test_<id>_<name>[<case>]        ``per_case[name]`` (one judge) on every case of ``cases``
+    test_<id>_<name>[<case>]        ``per_case[name]`` (one judge) on every case of ``cases`` (with ids)
     test_<id>_<name>                ``alone[name] = (probe, case, judge)``: one check (a kink, ...)
     test_<id>_golden[<fixture>]     ``golden_judge`` on ``golden_case(name)`` for every fixture of the id
 
@@ -90,7 +93,8 @@ class LayerCheck:
         for suffix, judge in cls.per_case.items():
             yield f"_{suffix}", lambda self, check, case, judge=judge: run(check, cls.probe, case, judge), over_cases
         for suffix, (probe, case, judge) in cls.alone.items():
-            yield f"_{suffix}", lambda self, check, probe=probe, case=case, judge=judge: run(check, probe, case, judge), []
+            yield f"_{suffix}", lambda self, check, probe=probe, case=case, judge=judge: run(check, probe, case,
+                                                                                              judge), []
         if cls.golden_judge is not None and fixtures.names(cls.component):
             yield "_golden", lambda self, check, name: run(check, cls.probe, cls.golden_case(name), cls.golden_judge), \
                 [pytest.mark.parametrize("name", fixtures.names(cls.component))]
@@ -119,7 +123,6 @@ class LayerCheck:
             for judge in judges:
                 cls._runner(check, cls.probe, case, judge)
         return test
-
 
 
 class LossCheck(LayerCheck):

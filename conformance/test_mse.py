@@ -3,7 +3,7 @@ from functools import partial
 
 from hypothesis import strategies as st
 
-from conformance.cases.losses import extreme_loss_case, loss_case
+from conformance.cases.losses import loss_case
 from conformance.layercheck import SEED, LossCheck
 
 
