@@ -126,7 +126,7 @@ def _run(namespace: dict, chosen: tuple[str, ...], slow: bool, tables: dict, add
     import pytest
 
     from conformance.adapters import AdapterError, build_adapter
-    from conformance.inputs import PLACEHOLDER
+    from conformance.cases import PLACEHOLDER
     from conformance.plugin import ENV_IMPL
     from conformance.loader import load_namespace
     from conformance.runner import InProcessRunner

@@ -26,6 +26,7 @@ COMPONENTS = (
     "dropout",
     "conv2d",
     "autograd",
+    "layernorm",
 )
 
 # Verdicts, best first (SPEC.md 0.6): a component's verdict is the worst of its checks' outcomes,

@@ -151,6 +151,10 @@ CAUSES: dict[str, str] = {
     "batchnorm_momentum_convention": "Your running statistics use momentum the other way round: "
     "PyTorch's running = (1 - momentum) * running + momentum * batch.",
     "batchnorm_eval": "Your batchnorm's eval-mode output matches no running-statistics convention.",
+    "layernorm_over_batch": "Your layernorm normalises each feature over the batch (axis 0, as "
+    "batchnorm does): layer normalisation takes the mean and variance of each sample over its features.",
+    "layernorm_backward": "Your layernorm dx leaves out the terms through each row's mean and variance: "
+    "dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(var + eps), means over the features.",
     "conv_kernel_transposed": "Your conv2d reads the kernel transposed (W[o, c, kw, kh]): window row i "
     "must meet kernel row i, window column j kernel column j.",
     "conv_flipped_kernel": "Your conv2d flips the kernel (true convolution); the specification is "

@@ -185,6 +185,13 @@ def _skip_reason(report) -> str:
     return reason.removeprefix("Skipped: ").removeprefix("missing: ")
 
 
+def check_name(nodeid: str) -> str:
+    """A check's name: its test id without the module and any class (a ``LayerCheck``'s
+    ``conformance/test_relu.py::TestRelu::test_relu[b3-forward]`` is ``test_relu[b3-forward]``)."""
+    path, bracket, params = nodeid.partition("[")
+    return path.rsplit("::", 1)[-1] + bracket + params
+
+
 def _record(state: _State, report) -> None:
     """One test phase's report -> the check's entry (the worst phase wins)."""
     for key, value in report.user_properties:
@@ -206,7 +213,7 @@ def _record(state: _State, report) -> None:
         return
     previous = state.checks.get(report.nodeid)
     if previous is None or VERDICTS.index(entry["outcome"]) >= VERDICTS.index(previous["outcome"]):
-        entry["name"] = report.nodeid.split("::", 1)[-1]
+        entry["name"] = check_name(report.nodeid)
         state.checks[report.nodeid] = entry
 
 

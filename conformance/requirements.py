@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance import inputs
+from conformance.cases.losses import loss_case
 from conformance.outcome import Outcome
 
 # The loss a folded layer hands its gradient to, and the case the pipeline is measured on (the
 # cross_entropy module's first case: the probe's answer is cached and shared with it).
 FOLDS_INTO = {"softmax": "cross_entropy"}
-PIPELINE_CASE = inputs.loss_case("cross_entropy", seed=0, batch=4, classes=3)
+PIPELINE_CASE = loss_case("cross_entropy", seed=0, batch=4, classes=3)
 
 
 def folds(check) -> tuple[str, ...]:

@@ -2,15 +2,13 @@
 numerical VJP of the student's own train-mode forward, and eval mode with running statistics
 (momentum convention, never-updated statistics and batch statistics in eval are named).
 `missing` when the implementation has no batchnorm layer."""
-import pytest
-
+from conformance.cases.stretch import build_batchnorm
 from conformance.judges import stretch
-
-pytestmark = pytest.mark.component("batchnorm")
-
-CASE = stretch.build_batchnorm(seed=0)
+from conformance.layercheck import LayerCheck
 
 
-@pytest.mark.parametrize("judge", stretch.BATCHNORM_JUDGES, ids=lambda j: j.__name__)
-def test_batchnorm(check, judge):
-    check.run("batchnorm.run", CASE, judge, timeout=30)
+class TestBatchnorm(LayerCheck):
+    component = "batchnorm"
+    probe, timeout = "batchnorm.run", 30
+    cases, judges = {None: build_batchnorm(seed=0)}, stretch.BATCHNORM_JUDGES
+    golden_judge = None  # its fixtures check the reference against PyTorch (tests/test_fixtures.py)

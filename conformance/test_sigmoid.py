@@ -1,39 +1,9 @@
 """SPEC.md: sigmoid. Shapes, forward values, input gradient, stability at +-1e3 and in float32."""
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-import fixtures
-from conformance import inputs
-from conformance.checking import properties
 from conformance.judges import layers
-
-pytestmark = pytest.mark.component("sigmoid")
-
-CASES = [inputs.activation_case("sigmoid", seed=0), inputs.activation_case("sigmoid", seed=1, batch=1, features=6)]
-EXTREMES = [inputs.extreme_case("sigmoid", magnitude=1e3), inputs.extreme_case("sigmoid", magnitude=10.0, dtype="float32")]
+from conformance.layercheck import LayerCheck, activation
 
 
-@pytest.mark.parametrize("judge", layers.UNIT_CHECKS, ids=lambda j: j.__name__)
-@pytest.mark.parametrize("case", CASES, ids=["b3", "b1"])
-def test_sigmoid(check, case, judge):
-    check.run("layer.check", case, judge)
-
-
-@pytest.mark.parametrize("case", EXTREMES, ids=["1e3", "float32"])
-def test_sigmoid_stability(check, case):
-    check.run("layer.stability", case, layers.stability)
-
-
-@properties
-@given(seed=st.integers(0, 2**16), batch=st.integers(1, 5), features=st.integers(1, 6),
-       scale=st.floats(0.5, 5.0))
-def test_sigmoid_property(check, seed, batch, features, scale):
-    case = inputs.activation_case("sigmoid", seed=seed, batch=batch, features=features, scale=scale)
-    for judge in (layers.forward, layers.input_gradient):
-        check.run("layer.check", case, judge)
-
-
-@pytest.mark.parametrize("name", fixtures.names("sigmoid"))
-def test_sigmoid_golden(check, name):
-    check.run("layer.check", inputs.fixture_case(name), layers.golden_forward)
+class TestSigmoid(LayerCheck):
+    component = "sigmoid"
+    cases, stability, draw, strategies = activation("sigmoid")
+    properties = {"property": (layers.forward, layers.input_gradient)}

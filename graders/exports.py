@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from conformance.components import COMPONENTS
-from conformance.inputs import reproduce
+from conformance.cases import reproduce
 from conformance.pages import points
 from conformance.report import dropped_where
 

@@ -10,7 +10,7 @@ from reference.layers import Flatten, Linear, Module, ReLU, Sequential, Sigmoid,
 from reference.losses import CrossEntropy, MSELoss, SoftmaxCrossEntropy
 from reference.optim import SGD, Adam
 from reference.single_sample import OneHiddenLayerMLP
-from reference.stretch import BatchNorm1d, Conv2D, Dropout, MaxPool2D
+from reference.stretch import BatchNorm1d, Conv2D, Dropout, LayerNorm, MaxPool2D
 from reference.train import History, accuracy, train
 
 __all__ = [
@@ -18,6 +18,6 @@ __all__ = [
     "SoftmaxCrossEntropy", "CrossEntropy", "MSELoss", "SGD", "Adam",
     "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
     "numerical_gradient", "relative_error", "check_gradients",
-    "BatchNorm1d", "Dropout", "Conv2D", "MaxPool2D", "train", "History", "accuracy", "OneHiddenLayerMLP",
+    "BatchNorm1d", "LayerNorm", "Dropout", "Conv2D", "MaxPool2D", "train", "History", "accuracy", "OneHiddenLayerMLP",
 ]
 from reference import datasets  # noqa: E402,F401

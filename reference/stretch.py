@@ -1,4 +1,4 @@
-"""Stretch layers: BatchNorm1d, Dropout, Conv2D (im2col) and MaxPool2D, same Module protocol.
+"""Stretch layers: BatchNorm1d, LayerNorm, Dropout, Conv2D (im2col) and MaxPool2D, same Module protocol.
 
     >>> import numpy as np
     >>> conv = Conv2D(1, 2, 3, padding=1, rng=np.random.default_rng(0))
@@ -56,6 +56,36 @@ class BatchNorm1d(Module):
             return dx_hat * inv_std
         # mean and variance depend on x too: subtract their share of the gradient
         return inv_std * (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0))
+
+
+class LayerNorm(Module):
+    """Normalise each sample of x (B, F) over its features, then scale by gamma and shift by beta.
+
+    No running statistics and no train/eval difference: every row brings its own mean and
+    (biased) variance, so a batch of one is fine.
+    """
+
+    def __init__(self, num_features, eps=1e-5, *, dtype=np.float64):
+        super().__init__()
+        self.eps = eps
+        self.params["gamma"] = np.ones(num_features, dtype=dtype)
+        self.params["beta"] = np.zeros(num_features, dtype=dtype)
+
+    def forward(self, x):
+        mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)     # (B, 1), biased
+        inv_std = 1 / np.sqrt(var + self.eps)
+        x_hat = (x - mean) * inv_std                                                 # (B, F)
+        self._save(x_hat, inv_std)
+        return self.params["gamma"] * x_hat + self.params["beta"]
+
+    def backward(self, dy):
+        x_hat, inv_std = self._saved()
+        self.grads["gamma"] = (dy * x_hat).sum(axis=0)                              # (F,)
+        self.grads["beta"] = dy.sum(axis=0)                                          # (F,)
+        dx_hat = dy * self.params["gamma"]                                           # (B, F)
+        # each row's mean and variance depend on that row: subtract their share, row by row
+        return inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True)
+                          - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True))
 
 
 class Dropout(Module):

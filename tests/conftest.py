@@ -101,6 +101,8 @@ def torch_oracle(name: str, arrays: dict) -> dict:
                                                    eps=hyper["eps"]), "gamma", "beta")
         out.update(running_mean=mean, running_var=var, y_eval=F.batch_norm(
             t("x_eval"), mean, var, t("gamma"), t("beta"), training=False, eps=hyper["eps"]))
+    elif component == "layernorm":
+        out = through(lambda x, g, b: F.layer_norm(x, (x.shape[1],), g, b, eps=float(arrays["eps"])), "gamma", "beta")
     elif component == "dropout":
         out = through(lambda x: x * t("mask") / (1 - hyper["p"]))
     elif component == "conv2d":

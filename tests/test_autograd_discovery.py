@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import inputs
+from conformance.cases import layers as cases
+from conformance.cases.losses import loss_case
 from conformance.adapters import build_adapter
 from conformance.cases import autograd as autograd_cases
 from conformance.judges import autograd, layers, losses
@@ -167,9 +168,9 @@ def autograd_checks(runner) -> dict[str, Outcome]:
 
 def unit_outcomes(runner, kind: str) -> list[Outcome]:
     if kind == "mse":
-        case = inputs.loss_case("mse", seed=0, batch=4, classes=3)
+        case = loss_case("mse", seed=0, batch=4, classes=3)
         return [judged(runner, "loss.check", case, j) for j in (losses.loss_value, losses.loss_gradient)]
-    case = inputs.linear_case(seed=0) if kind == "linear" else inputs.activation_case(kind, seed=0)
+    case = cases.linear_case(seed=0) if kind == "linear" else cases.activation_case(kind, seed=0)
     judges = layers.UNIT_CHECKS + ((layers.parameter_gradient,) if kind == "linear" else ())
     return [judged(runner, "layer.check", case, j) for j in judges]
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conformance import inputs
+from conformance.cases import layers as cases
 from conformance.judges import layers
 
 
@@ -14,13 +14,13 @@ def answer(case, **changes):
 
 
 def test_correct_answer_passes():
-    case = inputs.extreme_case("softmax", magnitude=1e3)
+    case = cases.extreme_case("softmax", magnitude=1e3)
     assert layers.stability(case, answer(case)).verdict == "pass"
 
 
 @pytest.mark.parametrize("key", ["x", "dy"])
 def test_in_place_mutation_names_the_changed_element(key):
-    case = inputs.extreme_case("relu", magnitude=1e3)
+    case = cases.extreme_case("relu", magnitude=1e3)
     after = np.array(case[key], dtype=float)
     after[1, 2] = 12345.0
     outcome = layers.stability(case, answer(case, **{f"{key}_mutated": True, f"{key}_after": after}))
@@ -30,7 +30,7 @@ def test_in_place_mutation_names_the_changed_element(key):
 
 @pytest.mark.parametrize("key", ["y", "dx"])
 def test_non_finite_output_names_the_first_nan_and_the_input_there(key):
-    case = inputs.extreme_case("sigmoid", magnitude=1e3)
+    case = cases.extreme_case("sigmoid", magnitude=1e3)
     bad = np.array(layers.reference_pass(case)[key])
     bad[0, 3] = np.nan
     outcome = layers.stability(case, answer(case, **{key: bad}))

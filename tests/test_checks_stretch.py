@@ -5,6 +5,7 @@ import pytest
 
 import reference as ref
 from conformance.adapters import build_adapter
+from conformance.cases import stretch as cases
 from conformance.judges import stretch
 from conformance.loader import load_impl
 from conformance.runner import InProcessRunner
@@ -16,10 +17,10 @@ def runner():
 
 
 @pytest.mark.parametrize("probe, case, judges", [
-    ("batchnorm.run", stretch.build_batchnorm(0), stretch.BATCHNORM_JUDGES),
-    ("dropout.run", stretch.build_dropout(0), stretch.DROPOUT_JUDGES),
-    ("conv2d.run", stretch.build_conv2d(0, config=0), stretch.CONV2D_JUDGES),
-    ("conv2d.run", stretch.build_conv2d(0, config=1), stretch.CONV2D_JUDGES),
+    ("batchnorm.run", cases.build_batchnorm(0), stretch.BATCHNORM_JUDGES),
+    ("dropout.run", cases.build_dropout(0), stretch.DROPOUT_JUDGES),
+    ("conv2d.run", cases.build_conv2d(0, config=0), stretch.CONV2D_JUDGES),
+    ("conv2d.run", cases.build_conv2d(0, config=1), stretch.CONV2D_JUDGES),
 ], ids=["batchnorm", "dropout", "conv2d_k3", "conv2d_k2_s2_p1"])
 def test_reference_passes_every_stretch_judge(runner, probe, case, judges):
     out = runner.call(probe, case)
@@ -48,14 +49,14 @@ def dropout_answer(case, keep=None, scale=None, new_mask_in_backward=False, eval
     ({"eval_out": lambda x, m: x * 0.7}, stretch.dropout_eval, "dropout_eval_scaled"),
 ])
 def test_dropout_bugs_are_named(kwargs, judge, cause):
-    case = stretch.build_dropout(0)
+    case = cases.build_dropout(0)
     assert all(j(case, dropout_answer(case)).passed for j in stretch.DROPOUT_JUDGES)
     outcome = judge(case, dropout_answer(case, **kwargs))
     assert (outcome.verdict, outcome.cause) == ("fail", cause), outcome.message
 
 
 def test_dropout_malformed_answer_fails_closed():
-    case = stretch.build_dropout(0)
+    case = cases.build_dropout(0)
     answer = dropout_answer(case)
     answer["y"] = answer["y"][:10]
     assert all(j(case, answer).cause == "malformed_answer" for j in stretch.DROPOUT_JUDGES)
@@ -72,7 +73,7 @@ def bn_eval_answer(case, running_mean, running_var):
 
 
 def test_batchnorm_eval_bugs_are_named():
-    case = stretch.build_batchnorm(0)
+    case = cases.build_batchnorm(0)
     F, batches = case["hyper"]["num_features"], [np.asarray(b) for b in case["train_batches"]]
     assert stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1))).passed
     assert stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1, unbiased=False))).passed
@@ -86,7 +87,7 @@ def test_batchnorm_eval_bugs_are_named():
 
 
 def test_batchnorm_numerical_vjp_catches_a_backward_that_ignores_the_statistics(runner):
-    case = stretch.build_batchnorm(0)
+    case = cases.build_batchnorm(0)
     out = runner.call("batchnorm.run", case)
     out["dx"] = case["dy"] * case["params"]["gamma"] / np.sqrt(case["x"].var(0) + 1e-5)  # eval-mode formula
     assert stretch.bn_numerical_vjp(case, out).cause == "batchnorm_backward"
@@ -97,7 +98,7 @@ def test_batchnorm_numerical_vjp_catches_a_backward_that_ignores_the_statistics(
 
 
 def test_conv2d_flipped_kernel_and_transposed_gradient_are_caught(runner):
-    case = stretch.build_conv2d(0, config=0)
+    case = cases.build_conv2d(0, config=0)
     out = runner.call("conv2d.run", case)
     c = case["cases"][0]
     flipped = stretch.reference_layer("conv2d", c["hyper"], {"W": c["params"]["W"][:, :, ::-1, ::-1],
@@ -109,5 +110,5 @@ def test_conv2d_flipped_kernel_and_transposed_gradient_are_caught(runner):
 
 
 def test_conv2d_cases_are_non_square():
-    for config in stretch.CONV_CONFIGS:
+    for config in cases.CONV_CONFIGS:
         assert config["in_channels"] != config["out_channels"] and config["hw"][0] != config["hw"][1]

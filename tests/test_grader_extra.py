@@ -45,7 +45,7 @@ def test_an_extra_check_grades_scores_and_explains_through_the_sandbox(tmp_path)
     assert all(r["max_score"] == 110 and r["components"]["relu"]["verdict"] == "pass" for r in records.values())
     assert records["right"]["score"] == records["percent"]["score"] + 10
     gradebook = (options.out / "gradebook.csv").read_text().splitlines()
-    assert gradebook[0].endswith(",autograd,accuracy")
+    assert gradebook[0].endswith(",autograd,layernorm,accuracy")  # the kit's components, then the extra one
     assert [row.rsplit(",", 1)[1] for row in gradebook[1:]] == ["missing", "fail", "pass"]
     feedback = (options.out / "percent" / "feedback.md").read_text()
     assert "accuracy returns a percentage: return the fraction (0.5, not 50)." in feedback

@@ -4,7 +4,7 @@ read as a sum (with B = 2, S / B is also S / 2)."""
 import numpy as np
 import pytest
 
-from conformance import inputs
+from conformance.cases import losses as cases
 from conformance.judges import losses
 
 
@@ -21,7 +21,7 @@ HALF_SUM = lambda p, t: 0.5 * np.sum((p - t) ** 2)  # noqa: E731
 
 @pytest.mark.parametrize("batch", [2, 4])
 def test_a_sum_with_its_exact_gradient_passes_and_is_named(batch):
-    case = inputs.loss_case("mse", seed=3, batch=batch, classes=3)
+    case = cases.loss_case("mse", seed=3, batch=batch, classes=3)
     for value_fn, grad_fn, form in ((SUM, lambda p, t: 2 * (p - t), "sum over the batch"),
                                     (HALF_SUM, lambda p, t: p - t, "1/2 * sum over the batch")):
         out = _probe(case, value_fn, grad_fn)
@@ -32,7 +32,7 @@ def test_a_sum_with_its_exact_gradient_passes_and_is_named(batch):
 
 
 def test_a_sum_with_the_gradient_of_the_mean_is_loss_not_averaged():
-    case = inputs.loss_case("mse", seed=3, batch=4, classes=3)
+    case = cases.loss_case("mse", seed=3, batch=4, classes=3)
     out = _probe(case, SUM, lambda p, t: 2 * (p - t) / len(p))
     value, grad = losses.loss_value(case, out), losses.loss_gradient(case, out)
     assert (value.verdict, value.cause) == ("fail", "loss_not_averaged")
@@ -40,13 +40,13 @@ def test_a_sum_with_the_gradient_of_the_mean_is_loss_not_averaged():
 
 
 def test_a_sum_with_a_gradient_b_times_too_large_is_inconsistent():
-    case = inputs.loss_case("mse", seed=3, batch=4, classes=3)
+    case = cases.loss_case("mse", seed=3, batch=4, classes=3)
     out = _probe(case, SUM, lambda p, t: 2 * (p - t) * len(p))
     assert (losses.loss_gradient(case, out).cause) == "inconsistent_loss_scaling"
 
 
 def test_a_per_sample_mean_on_two_samples_is_not_read_as_a_half_sum():
-    case = inputs.loss_case("mse", seed=3, batch=2, classes=3)
+    case = cases.loss_case("mse", seed=3, batch=2, classes=3)
     out = _probe(case, lambda p, t: np.sum((p - t) ** 2) / len(p), lambda p, t: 2 * (p - t))  # per-sample gradient
     assert losses.loss_value(case, out).verdict == "pass"
     grad = losses.loss_gradient(case, out)
@@ -60,7 +60,7 @@ def test_a_loss_with_a_value_only_has_its_value_judged_and_its_gradient_missing(
 
     path = tmp_path / "value_only.py"
     path.write_text("import numpy as np\n\ndef q1(a, b):\n    return np.mean((a - b) ** 2)\n")
-    case = inputs.loss_case("mse", seed=2, batch=4, classes=3)
+    case = cases.loss_case("mse", seed=2, batch=4, classes=3)
     out = InProcessRunner(build_adapter(load_impl(str(path)))).call("loss.check", case)
     assert losses.loss_value(case, out).verdict == "pass"
     grad = losses.loss_gradient(case, out)

@@ -51,6 +51,8 @@ LAYERS = {
     "flatten": (lambda rng: ref.Flatten(), (2, 3, 2, 2), None),
     "batchnorm-train": (lambda rng: ref.BatchNorm1d(3), (6, 3), None),
     "batchnorm-eval": (lambda rng: ref.BatchNorm1d(3).eval(), (6, 3), None),
+    "layernorm": (lambda rng: ref.LayerNorm(5), (4, 5), None),
+    "layernorm-batch1": (lambda rng: ref.LayerNorm(4), (1, 4), None),
     "conv2d": (conv(3, 4, 3, 1, 0), (2, 3, 5, 6), None),
     "conv2d-stride2-pad1": (conv(2, 3, 3, 2, 1), (2, 2, 6, 5), None),
     "conv2d-rect-kernel": (conv(1, 2, (2, 3), 1, 1), (1, 1, 4, 4), None),

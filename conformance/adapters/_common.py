@@ -382,7 +382,7 @@ def inventory_from(ns: dict, table: dict[str, tuple[tuple[str, ...], str]]) -> d
 
 # --- the adapter most styles share -----------------------------------------------------------
 
-PARAMS = {"linear": ("W", "b"), "batchnorm": ("gamma", "beta"), "conv2d": ("W", "b")}
+PARAMS = {"linear": ("W", "b"), "batchnorm": ("gamma", "beta"), "conv2d": ("W", "b"), "layernorm": ("gamma", "beta")}
 
 
 class TableAdapter(Adapter):
@@ -403,7 +403,7 @@ class TableAdapter(Adapter):
 
         if kind == "linear":
             return (hyper["in_features"], hyper["out_features"]), {}
-        if kind == "batchnorm":
+        if kind in ("batchnorm", "layernorm"):
             return (hyper["num_features"],), kw(("eps", "eps"), ("momentum", "momentum"))
         if kind == "dropout":
             p = hyper.get("p", 0.5)

@@ -48,7 +48,7 @@ class LayerHandle:
     """One student layer (or activation) object.
 
     kinds: "linear", "relu", "sigmoid", "tanh", "softmax" and the stretch layers "batchnorm",
-           "dropout", "conv2d" (each the layer of a component of SPEC.md).
+           "dropout", "conv2d", "layernorm" (each the layer of a component of SPEC.md).
     """
 
     student_name: str = ""
@@ -162,6 +162,7 @@ class Adapter:
     # --- factories (each raises Missing when the implementation lacks the piece) ---
     def make_layer(self, kind: str, **hyper) -> LayerHandle:
         """hyper: linear(in_features, out_features); batchnorm(num_features, eps, momentum);
+        layernorm(num_features, eps);
         dropout(p); conv2d(in_channels, out_channels, kernel_size, stride, padding)."""
         raise Missing(f"this implementation has no {kind} layer")
 

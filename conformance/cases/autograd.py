@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.cases.points import plus_minus_points
-from conformance.inputs import recipe
+from conformance.cases import plus_minus_points, recipe
 
 GROUPS = {"arithmetic": ("add", "sub", "mul", "matmul"),
           "elementwise": ("exp", "log", "relu", "sigmoid", "tanh", "square"),

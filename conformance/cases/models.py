@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.cases.points import element_directions, plus_minus, unit_directions
-from conformance.inputs import recipe
+from conformance.cases import plus_minus, recipe, unit_directions
 
 KINK_MARGIN = 1e-2  # hidden pre-activations at least this far from 0: eps-steps never cross a ReLU kink
 DETAIL_MAX = 2000  # parameters; element-wise detail costs two whole-network points per element
@@ -78,3 +77,14 @@ def detail_inputs(inputs: dict) -> dict:
     """Element-wise points, asked for only after a failure (for the report)."""
     dirs = element_directions(inputs["params"])
     return {**inputs, "directions": dirs, "points": plus_minus(inputs["params"], dirs)}
+
+
+def element_directions(params: dict) -> list[dict]:
+    """One basis direction per parameter element, in key order."""
+    out = []
+    for key, value in params.items():
+        for i in range(np.size(value)):
+            e = {k: np.zeros(np.shape(v)) for k, v in params.items()}
+            e[key].flat[i] = 1.0
+            out.append(e)
+    return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.cases.points import plus_minus_points  # noqa: F401 (conformance.inputs imports it from here)
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import EPS, GRADIENT, SCALE, Tolerance
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.inputs import snippet
+from conformance.cases import snippet
 from conformance.outcome import Outcome, failed, passed
 
 SIGMAS = 6.0

@@ -1,6 +1,6 @@
 """Judges for linear, relu, sigmoid, tanh and softmax (SPEC.md sections 1-5).
 
-Each judge is ``fn(case, out) -> Outcome`` over a case from ``conformance.inputs`` and the
+Each judge is ``fn(case, out) -> Outcome`` over a case from ``conformance.cases`` and the
 outputs of the ``layer.check`` / ``layer.stability`` probes. Expectations come from the
 reference; gradients are judged against central differences of the student's own forward;
 a failure names the known bug (predicted with the reference) that the answer matches.
@@ -17,7 +17,7 @@ from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import FLOAT32, FORWARD, GRADIENT, NAMING, ROWS
 
 NAMES = {"linear": "Linear", "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax",
-         "batchnorm": "BatchNorm1d", "conv2d": "Conv2D"}  # also the reference's class names
+         "batchnorm": "BatchNorm1d", "conv2d": "Conv2D", "layernorm": "LayerNorm"}  # also the reference's class names
 
 
 def reference_layer(kind: str, hyper: dict | None = None, params: dict | None = None):
@@ -86,9 +86,10 @@ def _grads_present(case: dict, out: dict) -> Outcome | None:
         if out.get("gradient_missing_of") == "b":
             return failed(out["grads_missing"], "missing_bias_gradient")
         return Outcome("missing", out["grads_missing"])
-    grads = out.get("grads")
-    if not isinstance(grads, dict) or not {"W", "b"} <= set(grads):
-        return failed(f"{_who(case, out)} returned no parameter gradients for W and b.", "wrong_parameter_gradient")
+    grads, names = out.get("grads"), list(case["params"])
+    if not isinstance(grads, dict) or not set(names) <= set(grads):
+        return failed(f"{_who(case, out)} returned no parameter gradients for {' and '.join(names)}.",
+                      "wrong_parameter_gradient")
     return None
 
 
@@ -108,6 +109,9 @@ def forward(case: dict, out: dict) -> Outcome:
     if case["kind"] == "softmax":
         e = np.exp(x - x.max(axis=0, keepdims=True))
         bugs["wrong_forward"] = e / e.sum(axis=0, keepdims=True)
+    if case["kind"] == "layernorm" and x.shape[0] > 1:  # batchnorm's axis
+        p, eps = case["params"], case["hyper"]["eps"]
+        bugs["layernorm_over_batch"] = (x - x.mean(0)) / np.sqrt(x.var(0) + eps) * p["gamma"] + p["beta"]
     cause = match_bug(got, bugs, FORWARD) or "wrong_forward"
     hint = " (it normalises over the batch axis: use axis=1)" if case["kind"] == "softmax" and bugs and \
         close(got, bugs["wrong_forward"], FORWARD) else ""
@@ -156,6 +160,13 @@ def _input_bugs(case: dict, ref: dict) -> list[tuple[str, np.ndarray]]:
                  ("derivative_missing_factor", dy * (1 - y)), ("derivative_missing_factor", dy * y ** 2)]
     if kind == "softmax":
         bugs += [("softmax_diagonal_jacobian", dy * y * (1 - y)), ("softmax_backward_passthrough", dy)]
+    if kind == "layernorm":  # dx without the terms through the row's mean, its variance, or both
+        x_hat = (ref["y"] - case["params"]["beta"]) / case["params"]["gamma"]
+        inv_std = 1 / np.sqrt(x.var(axis=1, keepdims=True) + case["hyper"]["eps"])
+        dx_hat = dy * case["params"]["gamma"]
+        bugs += [("layernorm_backward", inv_std * d) for d in (
+            dx_hat, dx_hat - dx_hat.mean(axis=1, keepdims=True),
+            dx_hat - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True))]
     local = {"relu": (x > 0).astype(float), "sigmoid": y * (1 - y), "tanh": 1 - y ** 2}.get(kind)
     if local is not None:  # f'(x) alone: dY never multiplied in; f'(x) with a sign wrong
         bugs.append(("ignores_upstream_gradient", local))
@@ -195,15 +206,16 @@ SCALINGS = ("summed over the batch (canonical)", "averaged over the batch inside
 
 
 def parameter_gradient(case: dict, out: dict) -> Outcome:
-    """dW and db against the numerical gradient of sum(dy * forward), at scale 1 (canonical)
-    or 1/B (batch mean inside the layer, allowed); both parameters must use the same scale."""
+    """Each parameter's gradient (linear: dW and db) against the numerical gradient of
+    sum(dy * forward), at scale 1 (canonical) or 1/B (batch mean inside the layer, allowed); every
+    parameter must use the same scale."""
     who = _who(case, out)
     missing = _grads_present(case, out)
     if missing is not None:
         return missing
     x, dy = np.asarray(case["x"], dtype=float), np.asarray(case["dy"], dtype=float)
     batch, named = x.shape[0], {}
-    for name in ("W", "b"):
+    for name in case["params"]:
         param = np.asarray(case["params"][name], dtype=float)
         values = read_array(out, f"y_at_{name}_points", f"{who}.forward at the perturbed {name}")
         if isinstance(values, Outcome):
@@ -231,6 +243,16 @@ def parameter_gradient(case: dict, out: dict) -> Outcome:
             return failed(f"{who}'s gradient for {name} is {c:.4g} times the true gradient; allowed are 1 "
                           f"(summed over the batch) and 1/B = {1 / batch:.4g} (averaged).", "wrong_gradient_scale")
         named[name] = found
+    first, *others = named
+    if case["kind"] != "linear":
+        other = next((o for o in others if named[o] != named[first]), None)
+        if other is not None:
+            return failed(f"{who}'s d{first} is {named[first]} but d{other} is {named[other]}: use one convention "
+                          f"for both.", "wrong_gradient_scale")
+        scale_note = "gradients summed over the batch" if named[first] == SCALINGS[0] else \
+            "gradients averaged over the batch"
+        return passed(f"{who}'s parameter gradients are right: {named[first]}.",
+                      **({"convention": scale_note} if batch > 1 else {}))
     if named["W"] == SCALINGS[0] and named["b"] == SCALINGS[1] and batch > 1:
         return failed(f"{who}'s dW is summed over the batch but db is averaged (1/B = {1 / batch:.4g} of the "
                       f"true gradient): db must be dY summed over axis 0.", "bias_gradient_averaged")

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.cases.models import DETAIL_MAX, detail_inputs
-from conformance.cases.points import plus_minus, unit_directions  # noqa: F401 (judges/stretch.py imports them from here)
-from conformance.inputs import snippet
+from conformance.cases import snippet
 from conformance.judges.common import close, fit_scale, read_array, relative_error, where_largest
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import EPS, FACTOR, GRADIENT, PREDICTION

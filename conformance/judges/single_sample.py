@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.inputs import snippet
+from conformance.cases import snippet
 from conformance.judges.common import close
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import EXACT

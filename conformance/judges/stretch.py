@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.inputs import recipe
 from conformance.judges.common import close, read_array, where_largest
 from conformance.judges.layers import reference_layer, reference_pass
-from conformance.judges.models import plus_minus, unit_directions
 from conformance.outcome import Outcome, failed, passed
 from conformance.tolerances import DROPOUT, EPS, FORWARD, GRADIENT
 
@@ -41,20 +39,6 @@ def running_stats(batches, momentum, unbiased=True, decay_old=False):
         bv = xb.var(0, ddof=1 if unbiased else 0)
         mean, var = (1 - m) * mean + m * xb.mean(0), (1 - m) * var + m * bv
     return mean, var
-
-
-def build_batchnorm(seed: int = 0, F: int = 4, B: int = 8) -> dict:
-    rng = np.random.default_rng(seed)
-    params = {"gamma": rng.uniform(0.5, 1.5, F), "beta": rng.standard_normal(F) * 0.5}
-    x = rng.standard_normal((B, F)) * rng.uniform(0.5, 3.0, F) + rng.standard_normal(F)
-    dirs = [{"x": d["x"], "gamma": d["gamma"], "beta": d["beta"]}
-            for d in unit_directions({"x": x, **params}, rng, 3)]
-    return {"seed": seed, "recipe": recipe("judges.stretch.build_batchnorm", seed=seed),
-            "hyper": {"num_features": F, "eps": 1e-5, "momentum": 0.1}, "params": params, "x": x,
-            "dy": rng.standard_normal((B, F)), "directions": dirs,
-            "points": plus_minus({"x": x, **params}, dirs),
-            "train_batches": [rng.standard_normal((16, F)) * 2.0 + 3.0 for _ in range(5)],
-            "x_eval": rng.standard_normal((6, F)) * 2.0 + 3.0}
 
 
 def _bn_expected(case):
@@ -153,13 +137,6 @@ BATCHNORM_JUDGES = (bn_forward, bn_input_grad, bn_param_grads, bn_numerical_vjp,
 # --- dropout --------------------------------------------------------------------------------------------
 
 
-def build_dropout(seed: int = 0, p: float = 0.3) -> dict:
-    """x and dy positive (no zeros), 10,000 units: the judge reads the mask from y != 0."""
-    rng = np.random.default_rng(seed)
-    return {"seed": seed, "recipe": recipe("judges.stretch.build_dropout", seed=seed, p=p), "p": p,
-            "x": rng.uniform(0.5, 1.5, (200, 50)), "dy": rng.uniform(0.5, 1.5, (200, 50))}
-
-
 def _dropout_arrays(case, out):
     arrays = [read_array(out, k, f"dropout {k}", case["x"].shape) for k in ("y", "dx", "y_eval")]
     return next((a for a in arrays if isinstance(a, Outcome)), None), arrays
@@ -227,26 +204,6 @@ DROPOUT_JUDGES = (dropout_keep_rate, dropout_scaling, dropout_mask, dropout_eval
 
 
 # --- conv2d ---------------------------------------------------------------------------------------------
-
-
-# Non-square images and in != out channels, so swapped axes or transposed weights cannot pass.
-CONV_CONFIGS = ({"in_channels": 2, "out_channels": 3, "kernel_size": 3, "stride": 1, "padding": 0, "hw": (7, 6)},
-                {"in_channels": 3, "out_channels": 2, "kernel_size": 2, "stride": 2, "padding": 1, "hw": (5, 8)})
-
-
-def build_conv2d(seed: int = 0, config: int = 0) -> dict:
-    """One conv2d case: {"cases": [one forward/backward case]} for probe conv2d.run."""
-    rng = np.random.default_rng(seed)
-    c = CONV_CONFIGS[config]
-    hyper = {k: v for k, v in c.items() if k != "hw"}
-    k, s, p = c["kernel_size"], c["stride"], c["padding"]
-    out_hw = [(n + 2 * p - k) // s + 1 for n in c["hw"]]
-    case = {"hyper": hyper, "x": rng.standard_normal((2, c["in_channels"], *c["hw"])),
-            "params": {"W": rng.standard_normal((c["out_channels"], c["in_channels"], k, k)) * 0.5,
-                       "b": rng.standard_normal(c["out_channels"])}}
-    case["dy"] = rng.standard_normal((2, c["out_channels"], *out_hw))
-    return {"seed": seed, "recipe": recipe("judges.stretch.build_conv2d", seed=seed, config=config),
-            "cases": [case]}
 
 
 def _conv(case, out):

@@ -11,7 +11,7 @@ from conformance.probes.layers import warning_texts, watched
 
 @probe("loss.check")
 def loss_check(adapter, case: dict) -> dict:
-    """inputs: a ``conformance.inputs.loss_case`` / ``extreme_loss_case``. Cross-entropy is fed
+    """inputs: a ``conformance.cases.losses.loss_case`` / ``extreme_loss_case``. Cross-entropy is fed
     what the student's loss takes (logits, or probabilities from the kit's softmax). Returns
     value, grad (or grad_missing, why there is none), values_at_<logit|prob|pred>_points,
     conventions, warnings."""

@@ -138,6 +138,27 @@ class BatchNorm1d(Module):
         return self.inv_std * (g - g.mean(axis=0) - self.x_hat * (g * self.x_hat).mean(axis=0))
 
 
+class LayerNorm(Module):
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.params["gamma"] = np.ones(num_features)
+        self.params["beta"] = np.zeros(num_features)
+
+    def forward(self, x):
+        mu = x.mean(axis=1, keepdims=True)
+        sigma2 = x.var(axis=1, keepdims=True)
+        self.rstd = 1.0 / np.sqrt(sigma2 + self.eps)
+        self.xn = (x - mu) * self.rstd
+        return self.xn * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, dy):
+        self.grads["gamma"] = (dy * self.xn).sum(axis=0)
+        self.grads["beta"] = dy.sum(axis=0)
+        dxn = dy * self.params["gamma"]
+        return self.rstd * (dxn - dxn.mean(axis=1, keepdims=True) - self.xn * (dxn * self.xn).mean(axis=1, keepdims=True))
+
+
 class Dropout(Module):
     """Inverted dropout: kept units are scaled by 1/(1-p) in training; identity in eval."""
 
