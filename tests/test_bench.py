@@ -50,8 +50,10 @@ def test_grading_bench_grades_and_executes_every_generated_submission():
     lines = run_bench("grading.py", "--n", "3", "--jobs", "1")
     assert lines[0].startswith("3 submissions in "), lines[0]
     assert re.match(r"3 submissions: ok 3; mean score \d", lines[1]), lines[1]
-    assert re.match(r"grading: +\d+\.\d s +\d+\.\d notebooks/min  peak tree RSS +\d+ MiB", lines[2]), lines[2]
-    assert re.match(r"executing: +\d+\.\d s +\d+\.\d notebooks/min", lines[3]), lines[3]
+    assert re.match(r"pages: +report\.html \d+ KiB for 3 submissions; feedback\.html median \d+ KiB, largest \d+ KiB; "
+                    r"whole OUT folder \d+\.\d MiB$", lines[2]), lines[2]
+    assert re.match(r"grading: +\d+\.\d s +\d+\.\d notebooks/min  peak tree RSS +\d+ MiB", lines[3]), lines[3]
+    assert re.match(r"executing: +\d+\.\d s +\d+\.\d notebooks/min", lines[4]), lines[4]
     assert re.fullmatch(r"grading is \d+\.\d+x slower than executing the notebooks top to bottom", lines[-1])
 
 
@@ -60,3 +62,16 @@ def test_zoo_bench_ends_with_its_figures():
     assert lines[0].startswith("zoo: 1 shapes, 4 graded versions"), lines[0]
     assert re.fullmatch(r"zoo: \d+/28 verdicts as expected over 1 API shapes, false passes \d+, "
                         r"discovery median \d+\.\d ms", lines[-1]), lines[-1]
+
+
+def test_notebook_bench_times_both_tiers_in_a_kernel():
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    lines = run_bench("notebook_check.py", "--repeat", "1")
+    assert lines[0] == "notebook: examples/submissions/ada.ipynb", lines[0]
+    calls = [line for line in lines if line.startswith("check(")]
+    assert len(calls) == 2, lines
+    for call, tier in zip(calls, ("check()", "check(slow=True)")):
+        # ada is correct: every verdict passes but those of the stretch parts she does not write
+        assert re.fullmatch(rf"{re.escape(tier)} +\d+\.\d\d s   \{{'pass': \d+, 'missing': 2\}}   missing: autograd, "
+                            r"layernorm", call), call
