@@ -75,11 +75,14 @@ def _setup_failed(sentence: str) -> None:
 def main(argv: list[str]) -> None:
     cfg = ChildConfig.from_wire(json.loads(argv[-1]))
     set_limits(cfg.limits)
-    kit = (cfg.lib, cfg.links, os.path.dirname(os.__file__))  # frames that are not the student's
+    host_lib = cfg.lib
     try:
         isolation, cfg = (contain if cfg.limits.isolation == "container" else isolate)(cfg)
     except IsolationError as exc:
         _setup_failed(str(exc))
+    # frames that are not the student's: the library folder where it is now (inside a root of its
+    # own, /tmp/lib: numpy's frames there are numpy's), where it was, numpy's links, the stdlib
+    kit = tuple(dict.fromkeys((cfg.lib, host_lib, cfg.links, os.path.dirname(os.__file__))))
     resource.setrlimit(resource.RLIMIT_NPROC, (cfg.limits.processes, cfg.limits.processes))
     die_with_parent(cfg.parent)  # after isolation: a change of user clears the setting
     os.chdir(cfg.work)

@@ -95,6 +95,11 @@ def shout(n):
     raise RuntimeError("A" * n)
 
 
+def invert_zeros():
+    import numpy as np
+    return np.linalg.inv(np.zeros((2, 2)))  # raised inside numpy's own Python code
+
+
 def deep():
     """Answers with a JSON header nested 100000 deep (then its real answer)."""
     import json
@@ -262,6 +267,16 @@ def test_a_huge_student_message_is_cut_keeping_its_start_and_the_students_line(t
     assert len(message) < MESSAGE_CAP + 50 and "characters cut]" in message
     line = TOY.splitlines().index('    raise RuntimeError("A" * n)') + 1
     assert message.startswith("RuntimeError: AAAA") and message.endswith(f"(in shout, toy.py, line {line})")
+
+
+def test_an_error_raised_inside_numpy_names_the_students_line(toy):
+    """numpy sits in the child's library folder, inside its root of its own: its frames are the
+    kit's side, so the sentence names the student's call, not numpy's line."""
+    with pytest.raises(ProbeFailure) as info:
+        toy.call("toy.call", {"fn": "invert_zeros", "args": []}, timeout=10)
+    line = TOY.splitlines().index("    return np.linalg.inv(np.zeros((2, 2)))  # raised inside numpy's own Python code") + 1
+    assert info.value.message.startswith("LinAlgError: Singular matrix")
+    assert info.value.message.endswith(f"(in invert_zeros, toy.py, line {line})"), info.value.message
 
 
 def test_a_huge_load_failure_message_is_cut(tmp_path):
