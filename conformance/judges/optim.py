@@ -167,8 +167,11 @@ def judge_optim(inputs: dict, outputs: dict) -> Outcome:
             return failed(f"{kind}: the parameters after each step could not be read: {problem}.",
                           "malformed_answer")
     got = {k: np.asarray(traj[k], float) for k in inputs["params"]}
-    mirrors = {m: m.split("@")[0] for m in traj if isinstance(m, str) and m.split("@")[0] in inputs["params"]
-               and m != m.split("@")[0] and bad_answer(traj, m, (n, *np.shape(inputs["params"][m.split("@")[0]]))) is None}
+    mirrors = {}  # "W@2": "W", a copy of the kit's W the student's code stepped as its layer 2
+    for m in traj:
+        key, at, _ = str(m).partition("@")
+        if at and key in inputs["params"] and bad_answer(traj, m, (n, *np.shape(inputs["params"][key]))) is None:
+            mirrors[m] = key
     got.update({m: np.asarray(traj[m], float) for m in mirrors})  # each must follow its key's trajectory too
     expected = {name: (verdict, {**want, **{m: want[k] for m, k in mirrors.items()}})
                 for name, (verdict, want) in candidates(inputs).items()}

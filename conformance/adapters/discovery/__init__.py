@@ -437,8 +437,8 @@ class DiscoveringAdapter(Adapter):
             return enginenets.EngineNetPipeline(self.found.enginenet, sizes, task)
         if self.found.functional is not None:
             net = self.found.functional
-            try:  # the discovered cross-entropy where it can score these outputs, else the student's own cost
-                loss = networks.task_loss(self, task) if sizes[-1] > 1 else None
+            try:  # the discovered cross-entropy where it can score the outputs, else the student's own cost
+                loss = None if net.binary else networks.task_loss(self, task)
             except Missing:
                 if net.cost is None:
                     raise

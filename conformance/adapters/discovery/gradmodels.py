@@ -295,7 +295,7 @@ def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes)
                         continue
                 elif grads is None:
                     continue
-                forward = _forward(model, samples, x, sizes[-1])
+                forward = forward_first or _forward(model, samples, x, sizes[-1])
                 if forward is None:
                     why = f"{method}(X, y) returns gradients, but no method maps X to {sizes[-1]} outputs"
                     continue
@@ -795,17 +795,17 @@ def _find_cost(functions, taken, out, y):
 class FunctionalNetPipeline(PipelineHandle):
     """The functional network at the kit's sizes: the kit holds the parameter dict the student's
     init made and hands it to the student's forward and backward. The loss value is the discovered
-    cross-entropy's (``loss``), else the student's own cost found beside the network."""
+    cross-entropy's (``loss``), else the student's own cost found beside the network (always for one
+    sigmoid output, which no cross-entropy over classes scores: the caller then hands None)."""
 
     def __init__(self, net: FunctionalNet, sizes, loss: LossHandle | None):
         self.net, self.sizes, self.loss_handle = net, list(sizes), loss
-        if (loss is None or net.binary) and net.cost is None:
+        if loss is None and net.cost is None:
             raise Missing(f"no loss for {net.name}'s network: " + (
                 "it has one sigmoid output and no cost function f(output, Y) was found beside it" if net.binary else
                 "no cross-entropy found by behaviour and no cost function f(output, Y) beside it") + "; pin one with --map")
         self.classes = self.sizes[-1]  # what the kit scores: two classes from one sigmoid output
         self.sizes = net.sizes_for(self.sizes)
-        self.targets = net.targets
         try:
             self.params = net.build(self.sizes)
         except StudentRaised as exc:
@@ -815,8 +815,7 @@ class FunctionalNetPipeline(PipelineHandle):
             raise Missing(f"{net.init.__name__}({self.sizes}) does not make one weight and bias per layer of those sizes")
         self.optimizer, self._grads, self._opt, self._opt_lr = None, None, None, None
         self.conventions = {"built": f"your functions {net.describe()}", "update": "the kit's plain SGD on your gradients",
-                            "loss": f"your {net.cost.__name__}(output, Y)" if loss is None or net.binary
-                            else loss.student_name}
+                            "loss": f"your {net.cost.__name__}(output, Y)" if loss is None else loss.student_name}
 
     def _key(self, layer, name):
         return layer[name][-1][1]
@@ -852,9 +851,9 @@ class FunctionalNetPipeline(PipelineHandle):
         return np.hstack([1 - out, out]) if self.classes == 2 and out.shape[1] == 1 else out
 
     def _value(self, out, labels):
-        if self.loss_handle is not None and not self.net.binary:
+        if self.loss_handle is not None:
             return float(self.loss_handle.forward(out.T if self.net.samples == "cols" else out, labels))
-        y = _student_targets(self.targets, self.net.samples, labels, self.sizes[-1])
+        y = _student_targets(self.net.targets, self.net.samples, labels, self.sizes[-1])
         value = _number(self.net.cost(out.copy(), y))
         if value is None:
             raise ValueError(f"{self.net.cost.__name__} returned no finite number")
@@ -868,7 +867,7 @@ class FunctionalNetPipeline(PipelineHandle):
         labels = np.asarray(labels, dtype=int)
         out, caches, xin = self._forward(x)
         value = self._value(out, labels)
-        y = _student_targets(self.targets, self.net.samples, labels, self.sizes[-1])
+        y = _student_targets(self.net.targets, self.net.samples, labels, self.sizes[-1])
         values = {"out": out, "y": y, "caches": caches, "x": xin, "params": self.params}
         raw = self.net.backward(*(values[r] if r == "params" else _copy(values[r]) for r in self.net.roles))
         grads = {}

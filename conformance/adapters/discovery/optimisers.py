@@ -776,8 +776,10 @@ PADDED_LAYERS = 4  # a function that names its keys by hand (W1, b1, W2, b2) is 
 
 def _mirror_slots(names: dict) -> dict:
     """{course name: kit key} for the layers the kit adds after its own, up to ``PADDED_LAYERS``:
-    each a copy of the kit's first weight/bias pair, with its gradient, so that a function naming
-    W1..W4 by hand finds every key it reads and each of its layers' updates is seen."""
+    each a copy of the kit's first weight/bias pair, handed that pair's gradient, so that a function
+    naming W1..W4 by hand finds every key it reads and each of its layers' updates is seen. While
+    the student's code steps a copy as it steps the original the two stay equal and the gradient is
+    exact; the first step that treats them differently already shows in the copy's trajectory."""
     first = [k for k in names if k.endswith("W")][:1]
     if not first:
         return {}
@@ -831,7 +833,7 @@ def _dict_function(fn, init_state, padded=False):
         def run(state):
             state.t += 1
             course_grads = aliases({**{state.names[k]: state.G[k] for k in state.G},
-                                    **{slot: mirror_grad(state, slot, k) for slot, k in state.mirror.items()}})
+                                    **{slot: np.array(state.G[k], dtype=float) for slot, k in state.mirror.items()}})
             args = {names[0]: state.course, names[1]: course_grads, **values}
             args.update(zip(state_names, state.slots))
             if has_t:
@@ -853,13 +855,6 @@ def _dict_function(fn, init_state, padded=False):
         return (make_state, run, read, mirrored) if padded else (make_state, run, read)
 
     return make
-
-
-def mirror_grad(state, slot, key):
-    """The kit's gradient for ``key``, handed to its mirror too: the mirror starts equal to the kit's
-    array, so while the student's code steps both alike they stay equal and the gradient is exact;
-    the first step that treats them differently already shows in the mirror's trajectory."""
-    return np.array(state.G[key], dtype=float)
 
 
 def _state_initialiser(defs, fn, n_state: int):
