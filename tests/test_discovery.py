@@ -362,6 +362,37 @@ def test_softmax_over_the_wrong_axis_is_still_the_softmax(tmp_path):
     assert adapter.found.name("softmax") == "q9"
 
 
+PAIRED_TABLE = """
+    import numpy as np
+    def q1(z):
+        return np.maximum(0.0, z)
+    def q2(z):
+        return np.where(z > 0, z, 0.0)
+    def q3(z):
+        return 1.0 / (1.0 + np.exp(-z))
+    def q4(z):
+        return np.tanh(z)
+    TABLE = {"a": (q1, q2)}
+    BOTH = [q3, q4]
+"""
+
+
+def test_a_derivative_paired_in_the_students_table_is_the_derivative_whatever_it_answers(tmp_path):
+    """q2 answers exactly what q1 does (the bug: relu handed back where its derivative belongs), so
+    behaviour alone makes it a second relu; the file's own table pairs it with q1 as (f, f'), so it
+    is q1's derivative, and the relu is found and then fails. A list of two functions of different
+    kinds is no such pair: q3 and q4 stay the sigmoid and the tanh."""
+    adapter = adapter_for(tmp_path, PAIRED_TABLE)
+    assert adapter.found.text("relu") == "q1: function q1 matches relu; derivative: q2(z), its pair in your table TABLE"
+    assert adapter.found.name("sigmoid") == "q3" and adapter.found.name("tanh") == "q4"
+    layer = adapter.make_layer("relu")
+    x = np.array([[-1.0, 2.0, 0.5]])
+    layer.forward(x)
+    np.testing.assert_allclose(layer.backward(np.ones_like(x)), [[0.0, 2.0, 0.5]])  # dy * q2(z): the bug, judged
+    got, _, _ = _verdict(tmp_path, PAIRED_TABLE, "relu")
+    assert got == "fail"
+
+
 @pytest.mark.parametrize("source, sentence", [
     ("", "not found: no class holds a (5, 3) or (3, 5) weight array"),
     ("def hello(name):\n    return 'hi ' + name\n", "not found: no class holds"),

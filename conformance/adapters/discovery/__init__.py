@@ -48,6 +48,7 @@ class Discovery:
 
     def __init__(self, namespace: dict, defined: list[str] | None = None, pins: dict | None = None):
         self.defs = definitions(namespace, defined)
+        self.namespace = namespace
         self.pins = pins or {}
         self.adapter = None  # the DiscoveringAdapter, which builds the layers a container is tried with
         self.rejected: dict[str, list[str]] = {}
@@ -225,8 +226,9 @@ def _one_sample_as_its_network(self: Discovery, recipe) -> None:
 
 
 def _find_activations(self: Discovery) -> dict:
+    pairs = candidates.paired_functions(self.namespace, self.defs)
     found, seen, _ = activations.identify(self.defs, set(), "rows",
-                                          {k: self.pins[k] for k in activations.KINDS if k in self.pins})
+                                          {k: self.pins[k] for k in activations.KINDS if k in self.pins}, pairs)
     if "softmax" in found and found["softmax"].cand.axis0:  # its data layout, from the layer or the loss
         activations.softmax_layout(found["softmax"], self.linear, self.losses if self.linear is None else {})
     for kind in activations.KINDS:

@@ -115,6 +115,8 @@ class ActivationRecipe:
                     "after a forward"
         elif self.backward[0] == "derivative":
             text += f"; derivative: {self.backward[1]}({'a = f(z)' if self.backward[2] == 'output' else 'z'})"
+            if len(self.backward) > 4 and self.backward[4]:
+                text += f", its pair in your table {self.backward[4]}"
         else:
             text += f"; backward: {self.backward[1]}(dout, cache)"
         if self.convention:
@@ -311,9 +313,11 @@ def _rank(c: Candidate, kind: str):
 
 
 def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
-             pins: dict | None = None) -> tuple[dict, list[Candidate], list]:
+             pins: dict | None = None, pairs: dict | None = None) -> tuple[dict, list[Candidate], list]:
     """kind -> ActivationRecipe for every activation found, the candidates seen, and the
-    derivative-like functions (partners). ``pins``: kind -> the map's table for it."""
+    derivative-like functions (partners). ``pins``: kind -> the map's table for it. ``pairs``:
+    id(g) -> (f, table) for the (f, g) pairs the submission's own tables hold
+    (``candidates.paired_functions``): g is f's derivative even when it answers what f does."""
     from conformance.adapters.discovery import apimap
 
     pins = pins or {}
@@ -323,8 +327,13 @@ def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
     seen = gather(defs, exclude)
     groups: dict[str, list[Candidate]] = {k: [] for k in KINDS}
     partners = []
-    for c in seen:
-        kind = pinned.get(c.name) or classify(c)
+    pairs = pairs or {}
+    kinds = [pinned.get(c.name) or classify(c) for c in seen]
+    of_function = {id(c.obj): k for c, k in zip(seen, kinds) if not c.is_class}
+    for c, kind in zip(seen, kinds):
+        first = None if c.is_class else pairs.get(id(c.obj), (None,))[0]
+        if c.name not in pinned and first is not None and of_function.get(id(first)) == kind:
+            kind = "derivative"  # second of a pair with a function of its own kind: that function's derivative
         if kind in (None, "derivative"):  # not an activation: maybe the derivative of one
             partners.append(c)
         else:
@@ -338,7 +347,7 @@ def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",
         recipe = ActivationRecipe(kind, best.name, best, data=data if kind == "softmax" else "rows",
                                   others=[c.name for c in group[1:]])
         try:
-            recipe.backward = None if best.raised else _find_backward(best, kind, defs, partners)
+            recipe.backward = None if best.raised else _find_backward(best, kind, defs, partners, pairs)
         except Exception:  # the kit's own failure: no backward found, said in the inventory
             recipe.backward = None
         table = pins.get(kind, {})
@@ -516,7 +525,7 @@ def _depends_on_forward(c: Candidate, method: str, dy, result, x: np.ndarray = P
                 np.allclose(np.asarray(again, dtype=float), np.asarray(result, dtype=float), rtol=1e-12, atol=0))
 
 
-def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
+def _find_backward(c: Candidate, kind: str, defs, partners, pairs: dict | None = None) -> tuple | None:
     if c.member:  # NN.relu(x, grad=True): the derivative at x; the class's own backward is the network's
         flag = _flag_of(getattr(c.obj, c.forward))
         return ("flag", c.forward, flag) if flag and kind in DERIVATIVE else None
@@ -525,7 +534,7 @@ def _find_backward(c: Candidate, kind: str, defs, partners) -> tuple | None:
         if kind == "softmax" and getattr(c, "whole", False) and (found is None or found[0] == "raised"):
             found = _one_sample_backward(c, kind) or found
         return found
-    return _function_backward(c, kind, defs, partners)
+    return _function_backward(c, kind, defs, partners, pairs or {})
 
 
 def _one_sample_backward(c: Candidate, kind: str) -> tuple | None:
@@ -603,7 +612,7 @@ def _class_backward(c: Candidate, kind: str, x: np.ndarray = PROBE_X):
     return raised
 
 
-def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate]):
+def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate], pairs: dict):
     stem = c.name.lower()
     if c.returns_cache:  # relu_forward(x) -> (out, cache) with relu_backward(dout, cache)
         dy = np.linspace(-1.0, 1.0, PROBE_X.size).reshape(PROBE_X.shape)
@@ -635,7 +644,7 @@ def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate])
         except (StudentRaised, TypeError, ValueError):
             continue
         d = min(distance(at_in, true), distance(at_out, true))
-        named = stem in p.name.lower() or name_kind(p.name) == kind
+        named = stem in p.name.lower() or name_kind(p.name) == kind or pairs.get(id(p.obj), (None,))[0] is c.obj
         tier = 0 if d < EXACT else 1 if _is_catalogued_bug(at_in, at_out, kind) else 2
         if named or d < CLOSE or tier == 1:
             scored.append((not named, tier, d, p.order, p, at_in, at_out))
@@ -644,7 +653,8 @@ def _function_backward(c: Candidate, kind: str, defs, partners: list[Candidate])
     scored.sort(key=lambda s: s[:4])
     *_, p, at_in, at_out = scored[0]
     arg = _derivative_arg(at_in, at_out, kind, required(p.obj)[0], names_first=False)
-    return ("derivative", p.name, arg or "input", p.obj)
+    first, table = pairs.get(id(p.obj), (None, ""))
+    return ("derivative", p.name, arg or "input", p.obj, table if first is c.obj else "")
 
 
 def _z_cache_partner(c: Candidate, kind: str, defs):

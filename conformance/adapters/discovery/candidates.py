@@ -51,6 +51,36 @@ def definitions(namespace: dict, defined: list[str] | None = None) -> list[tuple
     return out
 
 
+def paired_functions(namespace: dict, defs: list[tuple[str, Any]]) -> dict[int, tuple[Any, str]]:
+    """A function the submission pairs with another in a table of its own (``ACTIVATIONS = {"relu":
+    (relu, relu_grad)}``, ``[(sigmoid, sigmoid_prime), ...]``): id(second) -> (first, the table's
+    name). The pair's
+    order says which is the function and which its derivative, whatever either is called and
+    even when the derivative answers exactly what the function does (a bug)."""
+    ours = {id(f) for _, f in defs if inspect.isfunction(f)}
+    pairs: dict[int, tuple[Any, str]] = {}
+
+    def walk(value, left, table):
+        if isinstance(value, dict):
+            items = list(value.values())
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            return
+        if not isinstance(value, dict) and len(items) == 2 and all(id(v) in ours for v in items) \
+                and items[0] is not items[1]:
+            pairs.setdefault(id(items[1]), (items[0], table))
+            return
+        if left:
+            for item in items[:64]:
+                walk(item, left - 1, table)
+
+    for name, value in list(namespace.items()):  # module-level constants: not among the definitions
+        if isinstance(value, (dict, list, tuple)) and not name.startswith("__"):
+            walk(value, 2, name)
+    return pairs
+
+
 @dataclass
 class Call:
     """One way to call a constructor: the arguments and how the inventory writes it."""
