@@ -248,13 +248,15 @@ class Check:
     def train(self, task: str, data_note: str = "") -> Outcome:
         """training_<task>: the kit's loop on the student's pipeline; the validation labels stay on
         this side, and full MNIST has the style's own bar (``mnist_bar``) where it gives one."""
-        from conformance.cases.training import task_data
+        from conformance.cases.training import own_sizes, task_data
         from conformance.judges.training import judge_training
 
         made = task_data(task, data_note)
         if isinstance(made, Outcome):  # the data or the user's settings end the check here
             return self.expect(made)
         spec, case, y_val, note = made
+        case, said = own_sizes(spec, case, self.answer("network.sizes", {"sizes": list(spec.sizes)}))
+        note = " ".join(filter(None, (note, said)))
         out = self.probe("training.fit", case, timeout=spec.budget_s * 1.5 + 30)
         threshold = self.style_fact("mnist_bar", spec.threshold) if spec.dataset == "mnist" else spec.threshold
         return self.expect(judge_training(spec, case, out, y_val, threshold=threshold, data_note=note))

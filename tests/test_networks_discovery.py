@@ -455,6 +455,35 @@ def test_a_network_that_fixes_its_sizes_is_checked_at_them_and_says_so(tmp_path)
     assert (outcome.verdict, outcome.cause) == ("fail", "double_batch_average")
 
 
+def test_a_network_that_fixes_its_sizes_trains_at_them_when_the_task_allows(tmp_path):
+    """A model that always builds 2-16-2 trains on XOR (2 inputs, 2 classes) at 2-16-2 through the
+    suite's own training check, which says so; spiral (3 classes) cannot use it and is missing."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conformance.cases.training import TASKS, own_sizes
+
+    source = FIXED_NETWORK.replace("(30, 9)", "(2, 16)").replace("np.zeros(9)", "np.zeros(16)") \
+        .replace("(9, 6)", "(16, 2)").replace("np.zeros(6)", "np.zeros(2)")
+    impl, report = tmp_path / "fixed_xor.py", tmp_path / "report.json"
+    impl.write_text(source)
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pytest", "conformance/test_training_xor.py", "conformance/test_training_spiral.py",
+                    "--impl", str(impl), "--report", str(report), "-q", "-p", "no:cacheprovider", "-o", "addopts="],
+                   cwd=root, capture_output=True, text=True, timeout=600)
+    entries = json.loads(report.read_text())["components"]
+    xor, spiral = entries["training_xor"], entries["training_spiral"]
+    assert xor["verdict"] == "pass", xor
+    assert "own sizes 2-16-2" in json.dumps(xor), xor
+    assert spiral["verdict"] == "missing" and "fixes its sizes at 2-16-2" in json.dumps(spiral), spiral
+    case, said = own_sizes(TASKS["mnist"], {"sizes": [784, 128, 10]}, {"sizes": [784, 100, 10]})
+    assert case["sizes"] == [784, 100, 10] and "784-100-10" in said
+    for other in ({"sizes": [784, 100, 5]}, {"sizes": [30, 9, 10]}, {"sizes": [784, 128, 10]}, None):
+        assert own_sizes(TASKS["mnist"], {"sizes": [784, 128, 10]}, other) == ({"sizes": [784, 128, 10]}, "")
+
+
 def test_sizes_a_probe_claims_are_used_only_when_plausible():
     assert checkable_sizes({"sizes": [784, 128, 10]}) == (784, 128, 10)
     for bad in ({"sizes": [784, -1, 10]}, {"sizes": "784"}, {"sizes": [10**6, 2, 2]}, None, {"sizes": [3, True, 2]}):

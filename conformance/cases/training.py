@@ -129,6 +129,22 @@ def build_training(task: Task, X, y, Xv, seed: int = 0) -> dict:
             "batch_size": task.batch_size, "lr": task.lr, "seed": seed, "budget_s": task.budget_s}
 
 
+def own_sizes(task: Task, case: dict, answer) -> tuple[dict, str]:
+    """The case at the sizes the student's network fixes in its code (the ``network.sizes`` probe's
+    answer), when the task allows them: the same inputs and classes, other hidden layers (a model
+    that always builds 784-100-10 trains on MNIST at 784-100-10). Else the case as it was.
+    Returns (case, a sentence saying so or "")."""
+    from conformance.cases.models import checkable_sizes
+
+    sizes = checkable_sizes(answer, wanted=task.sizes)
+    if tuple(sizes) == tuple(task.sizes) or sizes[0] != task.sizes[0] or sizes[-1] != task.sizes[-1]:
+        return case, ""
+    said = "-".join(map(str, sizes))
+    return {**case, "sizes": list(sizes)}, (f"Trained at your network's own sizes {said}: its code fixes them "
+                                            f"(the task's are {'-'.join(map(str, task.sizes))}; only the inputs "
+                                            f"and classes must agree).")
+
+
 def task_data(name: str, data_note: str = ""):
     """(task, the probe's case, the validation labels, the data note) for TASKS[name], or the
     Outcome that ends the check: a malformed user setting (error), data not here (missing)."""

@@ -58,7 +58,7 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
     acc = float(np.mean(pred == y_val)) if np.all(np.isfinite(out)) else 0.0
     evidence = {"dataset": task.dataset, "accuracy": acc, "threshold": threshold, "epochs_done":
                 outputs.get("epochs_done"), "epochs": task.epochs, "epoch_times_s": times, "losses": losses,
-                "budget_s": task.budget_s, "hyper": {"sizes": list(task.sizes), "lr": task.lr,
+                "budget_s": task.budget_s, "hyper": {"sizes": list(inputs.get("sizes", task.sizes)), "lr": task.lr,
                                                      "batch_size": task.batch_size}, "data": data_note,
                 "plot": {"kind": "training", "dataset": task.dataset, "losses": losses, "threshold": threshold,
                          "accuracy": acc, "accuracies": _accuracies(outputs.get("val_classes"), y_val)}}
