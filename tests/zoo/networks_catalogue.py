@@ -292,6 +292,19 @@ NETWORK_SHAPES: list[NetworkShape] = [
          also=("training_spiral",)),),
       drive="parameters = setup([5, 7, 6, 4]); A3, cache = forward_pass(X.T, parameters); cost_of(A3, Y one-hot "
             "(4, m)); grads = backward_pass(X.T, Y, cache) ('dW1'..'db3', and dZ); the kit's SGD on them"),
+    S("cost_in_forward_no_init", "networks/cost_in_forward_no_init.py",
+      "no initialiser (it came with the course's helpers): forward_and_cost(X, Y, params) reads w1..b2 (rows, "
+      "w (in, out), b (1, out)), tanh then sigmoid outputs, returns (cost, cache dict); grads_of(X, Y, cache)",
+      _pass("model_gradcheck", "training_xor",
+            training_spiral="missing"),  # two layers fixed in the forward: no 2-64-32-3 network
+      (B("cost-summed-gradients-averaged",
+         "    cost = -np.sum(Y * np.log(o) + (1.0 - Y) * np.log(1.0 - o)) / n\n",
+         "    cost = -np.sum(Y * np.log(o) + (1.0 - Y) * np.log(1.0 - o))\n", "model_gradcheck"),
+       B("tanh-derivative-dropped", "    d_h = (d_o @ cache[\"w2\"].T) * (1.0 - cache[\"h\"] ** 2)\n",
+         "    d_h = d_o @ cache[\"w2\"].T\n", "model_gradcheck", also=("training_xor",))),
+      drive="no init: the kit builds {'w1' (5, 7), 'b1' (1, 7), 'w2' (7, 4), 'b2' (1, 4)} as the forward reads "
+            "them; cost, cache = forward_and_cost(X, Y one-hot, params); grads = grads_of(X, Y, cache) ('dw1'..'db2'); "
+            "the output read from the cache; the kit's SGD on the gradients"),
     S("self_updating_layers", "networks/self_updating_layers.py",
       "layers whose backward(output_error, learning_rate) takes the SGD step itself; FCLayer weights (in, out), "
       "ActivationLayer(f, f'), SoftmaxLayer; Network(loss, loss_prime) with add(layer), predict(x), fit(...)",
@@ -348,6 +361,8 @@ NETWORK_COVERAGE: list[Feature] = [
        r"^def setup\(dims\)[\s\S]*parameters\[\"W3\"\] @ A2"),
     _f("one sigmoid output and the student's own binary cost", "ng_binary_one_hidden ng_three_layer_fixed",
        r"^def (cost|cost_of)\(A[23], Y\)"),
+    _f("functional network without an initialiser, its forward returning the cost", "cost_in_forward_no_init",
+       r"^def forward_and_cost\(X, Y, params\):[\s\S]*return cost, cache"),
     _f("backward arguments in the student's order: (parameters, cache, X, Y), (X, Y, cache)",
        "ng_binary_one_hidden ng_three_layer_fixed",
        r"^def (backprop\(parameters, cache, X, Y\)|backward_pass\(X, Y, cache\))"),

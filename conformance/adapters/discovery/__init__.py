@@ -440,7 +440,7 @@ class DiscoveringAdapter(Adapter):
         if self.found.functional is not None:
             net = self.found.functional
             try:  # the discovered cross-entropy where it can score the outputs, else the student's own cost
-                loss = None if net.binary else networks.task_loss(self, task)
+                loss = None if net.binary or net.returns_cost else networks.task_loss(self, task)
             except Missing:
                 if net.cost is None:
                     raise

@@ -590,10 +590,27 @@ class FunctionalNet:
     some of (output, Y, caches, X, params) and returning the gradients, and the student's own cost
     ``cost(output, Y)`` when there is one; found at the first of ``FUNCTIONAL_SIZES`` it runs at."""
 
-    def __init__(self, init, ints, forward, backward, roles, samples, targets, sizes, layers_text, cost=None):
+    def __init__(self, init, ints, forward, backward, roles, samples, targets, sizes, layers_text, cost=None,
+                 forward_roles=("x", "params"), out_at=None):
         self.init, self.ints, self.forward, self.backward, self.roles = init, ints, forward, backward, roles
         self.samples, self.targets, self.sizes, self.layers_text, self.cost = samples, targets, sizes, layers_text, cost
-        self.name = init.__name__
+        self.forward_roles = forward_roles  # what the forward takes: (X, parameters), or also Y in some order
+        self.out_at = out_at  # a forward returning (cost, cache): where in its cache the output is
+        self.name = forward.__name__ if isinstance(init, KitParameters) else init.__name__
+
+    @property
+    def returns_cost(self) -> bool:
+        """Its forward computes the cost itself (``forward(X, Y, parameters) -> (cost, cache)``)."""
+        return self.out_at is not None
+
+    def run_forward(self, xin, y, params):
+        """(output, caches, the cost its forward returned or None)."""
+        values = {"x": xin, "y": y, "params": params}
+        result = self.forward(*(values[r] if r == "params" else _copy(values[r]) for r in self.forward_roles))
+        if self.out_at is None:
+            out = result[0] if isinstance(result, tuple) else result
+            return out, (result[1] if isinstance(result, tuple) and len(result) > 1 else None), None
+        return _at(result[1], self.out_at), result[1], _number(result[0])
 
     @property
     def binary(self) -> bool:
@@ -603,7 +620,8 @@ class FunctionalNet:
     @property
     def depth_fixed(self) -> bool:
         """Its code fixes the number of layers: init(n_x, n_h, n_y), or a forward that reads W1..W3."""
-        return self.ints or len(self.sizes) != len(SIZES)
+        return self.ints or len(self.sizes) != len(SIZES) or (isinstance(self.init, KitParameters)
+                                                               and not self.init.any_depth)
 
     @property
     def fixed_sizes(self):
@@ -628,10 +646,17 @@ class FunctionalNet:
     def describe(self) -> str:
         data = "samples as columns" if self.samples == "cols" else "samples as rows"
         args = "n_x, n_h, n_y" if self.ints else "sizes"
-        backward = ", ".join({"out": "output", "y": f"Y {self.targets}"}.get(r, r) for r in self.roles)
-        text = (f"{self.init.__name__}({args}) -> parameters {self.layers_text}; {self.forward.__name__}(X, parameters) "
-                f"-> (output, caches); {self.backward.__name__}({backward}) -> gradients; {data}")
-        if self.cost is not None:
+        backward = ", ".join({"out": "output", "y": f"Y {self.targets}", "x": "X", "params": "parameters"}.get(r, r)
+                             for r in self.roles)
+        forward = ", ".join({"x": "X", "y": "Y", "params": "parameters"}[r] for r in self.forward_roles)
+        gives = "(cost, cache), its output read from the cache" if self.returns_cost else "(output, caches)"
+        made = self.init.describe(len(self.sizes) - 1) if isinstance(self.init, KitParameters) else \
+            f"{self.init.__name__}({args}) -> parameters {self.layers_text}"
+        text = (f"{made}; {self.forward.__name__}({forward}) -> {gives}; {self.backward.__name__}({backward}) "
+                f"-> gradients; {data}")
+        if self.returns_cost:
+            text += f"; the cost {self.forward.__name__} returns"
+        elif self.cost is not None:
             text += f"; your cost {self.cost.__name__}(output, Y)"
         if self.fixed_sizes:
             text += f"; its code fixes the sizes at {'-'.join(map(str, self.fixed_sizes))}"
@@ -653,18 +678,18 @@ def _student_targets(targets: str, samples: str, labels, n_out):
     return y.T.copy() if samples == "cols" else y.copy()
 
 
-def _role_orders(fn) -> list[tuple[str, ...]]:
-    """The orders of ROLES to hand ``fn``: a parameter whose name says its role gets it (``cache``,
+def _role_orders(fn, roles=ROLES) -> list[tuple[str, ...]]:
+    """The orders of ``roles`` to hand ``fn``: a parameter whose name says its role gets it (``cache``,
     ``parameters``, ``X``, ``Y``, ``AL``); the others get every order of the roles left."""
     from itertools import permutations
 
     need = required(fn)
     named: list[str | None] = []
     for p in need:
-        hit = next((r for r in ROLES if r not in named and (words(p) & ROLE_WORDS[r] or p.lower() in ROLE_WORDS[r])),
+        hit = next((r for r in roles if r not in named and (words(p) & ROLE_WORDS[r] or p.lower() in ROLE_WORDS[r])),
                    None)
         named.append(hit)
-    left = [r for r in ROLES if r not in named]
+    left = [r for r in roles if r not in named]
     holes = [i for i, r in enumerate(named) if r is None]
     orders = []
     for fill in permutations(left, len(holes)):
@@ -714,48 +739,210 @@ def find_functional(defs) -> tuple[FunctionalNet | None, list[str]]:
             x = rng.standard_normal((BATCH, sizes[0]))
             labels = np.arange(BATCH) % max(2, sizes[-1])
             found = _functional_at(functions, init, ints, params, layers, list(sizes), x, labels, unavailable)
-            if found is not None and (found.cost is not None or found.targets == "labels"):
+            if found is not None and (found.cost is not None or found.targets == "labels" or found.returns_cost):
                 return found, []
             first = first or found  # (a cost written for one sigmoid output scores only there)
+    if first is None:  # no initialiser handed in (it came with the course's helper files)
+        first = _with_kit_parameters(functions, rng, unavailable)
     return first, ([] if first else sorted(set(unavailable))[:2])
+
+
+class KitParameters:
+    """No initialiser in the submission: the parameter dict its forward reads (``W1``, ``b1``, ...,
+    the keys found by handing the forward an empty dict and noting what it asks for), built by
+    the kit at the sizes asked for, in one layout: W (out, in) and b (out, 1) for samples as
+    columns, W (in, out) and b (1, out) for rows."""
+
+    __name__ = "the kit's parameters"
+
+    def __init__(self, w_key: str, b_key: str, start: int, layout: str):
+        self.w_key, self.b_key, self.start, self.layout = w_key, b_key, start, layout
+        self.any_depth = False  # its forward runs on as many layers as it is handed (found by trying)
+
+    def keys(self, layers: int) -> list[str]:
+        return [k.format(i + self.start) for i in range(layers) for k in (self.w_key, self.b_key)]
+
+    def __call__(self, sizes):
+        rng, params = np.random.default_rng(0), {}
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            cols = self.layout == "cols"
+            params[self.w_key.format(i + self.start)] = rng.standard_normal((b, a) if cols else (a, b)) / np.sqrt(a)
+            params[self.b_key.format(i + self.start)] = np.zeros((b, 1) if cols else (1, b))
+        return params
+
+    def describe(self, layers: int) -> str:
+        shapes = "W (out, in), b (out, 1)" if self.layout == "cols" else "W (in, out), b (1, out)"
+        return (f"no initialiser found, so the kit built the parameters your forward reads "
+                f"({', '.join(self.keys(layers))}; {shapes})")
+
+
+class _Reads(dict):
+    """An empty parameter dict that notes the keys a forward asks it for."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked: list = []
+
+    def __getitem__(self, key):
+        self.asked.append(key)
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        self.asked.append(key)
+        return default
+
+
+def _key_scheme(key) -> tuple[str, str, int] | None:
+    """("W{}", "b{}", 1) for a first key "W1"; None for a key that numbers no layer."""
+    import re
+
+    hit = re.fullmatch(r"([Ww])(_?)([01])", key) if isinstance(key, str) else None
+    if hit is None:
+        return None
+    w, sep, start = hit.groups()
+    return f"{w}{sep}{{}}", f"b{sep}{{}}", int(start)
+
+
+def _with_kit_parameters(functions, rng, unavailable) -> FunctionalNet | None:
+    """A network of functions whose initialiser was not handed in: its forward's first key says how
+    the parameters are named, and the kit builds them (``KitParameters``) at each of
+    ``FUNCTIONAL_SIZES`` in each layout until a forward and a backward run on them."""
+    schemes = []
+    for _name, fwd in functions:
+        need = required(fwd)
+        if len(need) not in (2, 3):
+            continue
+        for at in sorted(range(len(need)), key=lambda i: not words(need[i]) & ROLE_WORDS["params"]):
+            reads = _Reads()
+            args = [reads if i == at else rng.standard_normal((SIZES[0], BATCH)) for i in range(len(need))]
+            try:
+                attempt(fwd, *args)
+            except StudentRaised:
+                pass
+            scheme = _key_scheme(reads.asked[0]) if reads.asked else None
+            if scheme is not None and scheme not in schemes:
+                schemes.append(scheme)
+    for scheme in schemes:
+        for sizes in FUNCTIONAL_SIZES:
+            for layout in ("cols", "rows"):
+                init = KitParameters(*scheme, layout)
+                params = init(sizes)
+                layers = _layout({(("k", k),): v for k, v in params.items()}, sizes)
+                x = rng.standard_normal((BATCH, sizes[0]))
+                labels = np.arange(BATCH) % max(2, sizes[-1])
+                found = _functional_at(functions, init, False, params, layers, list(sizes), x, labels, unavailable)
+                if found is not None:
+                    init.any_depth = _runs_deeper(found, sizes, x, labels)
+                    return found
+    return None
+
+
+def _runs_deeper(net: FunctionalNet, sizes, x, labels) -> bool:
+    """Does the forward found on the kit's parameters also run, to an output of the right shape, on
+    one layer more (it loops over the layers it is handed rather than reading W1..W3 by name)?"""
+    deeper = [*sizes[:-1], 6, sizes[-1]]
+    xin = x.T.copy() if net.samples == "cols" else x.copy()
+    y = _student_targets(net.targets, net.samples, labels, sizes[-1]) if "y" in net.forward_roles else None
+    try:
+        out, _, _ = attempt(net.run_forward, xin, y, net.init(deeper))
+    except StudentRaised:
+        return False
+    shape = (sizes[-1], BATCH) if net.samples == "cols" else (BATCH, sizes[-1])
+    return isinstance(out, np.ndarray) and out.shape == shape
+
+
+def _at(value, path):
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _output_in(cache, shape, params) -> tuple | None:
+    """Where a forward that returns (cost, cache) keeps the network's output: an array of the
+    output's shape in the cache that is not one of the parameters, probabilities preferred (all
+    in (0, 1)), the last such. None when the cache holds none."""
+    found = []
+
+    def walk(value, path, left):
+        if isinstance(value, np.ndarray):
+            if value.shape == shape and not any(value is p for p in params.values()):
+                found.append((bool(np.all((value > 0) & (value < 1))), len(found), path))
+        elif left and isinstance(value, dict):
+            for k, v in list(value.items())[:64]:
+                walk(v, (*path, k), left - 1)
+        elif left and isinstance(value, (tuple, list)):
+            for i, v in enumerate(value[:64]):
+                walk(v, (*path, i), left - 1)
+
+    walk(cache, (), 3)
+    return max(found)[2] if found else None
 
 
 def _functional_at(functions, init, ints, params, layers, sizes, x, labels, unavailable) -> FunctionalNet | None:
     """The forward and backward that run on ``init``'s parameters at ``sizes``, or None; a forward
-    that needs what a failed import would have given is noted in ``unavailable``."""
+    that needs what a failed import would have given is noted in ``unavailable``. A forward takes
+    (X, parameters) and returns (output, caches), or takes Y too and returns (cost, cache)."""
     from conformance.loader import ImportUnavailable
 
     n_out = sizes[-1]
+    kinds = ("one-hot", "labels") if n_out > 1 else ("binary",)
     for _fname, fwd in functions:
-        if fwd is init or len(required(fwd)) != 2:
+        if fwd is init or len(required(fwd)) not in (2, 3):
             continue
-        for samples in ("cols", "rows"):
-            xin = x.T.copy() if samples == "cols" else x.copy()
-            try:
-                result = attempt(fwd, xin, params)
-            except StudentRaised as exc:
-                if isinstance(exc.cause, ImportUnavailable):
-                    unavailable.append(f"{init.__name__} and {fwd.__name__}(X, parameters) ({exc.cause})")
-                continue
-            out = result[0] if isinstance(result, tuple) else result
-            if not isinstance(out, np.ndarray) or out.shape != ((n_out, BATCH) if samples == "cols" else (BATCH, n_out)):
-                continue
-            caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
-            for _bname, bwd in functions:
-                if not 2 <= len(required(bwd)) <= 4 or bwd in (init, fwd):
-                    continue
-                for targets in (("one-hot", "labels") if n_out > 1 else ("binary",)):
-                    y = _student_targets(targets, samples, labels, n_out)
-                    values = {"out": out, "y": y, "caches": caches, "x": xin, "params": params}
-                    for roles in _role_orders(bwd):
-                        try:
-                            grads = attempt(bwd, *(_copy(values[r]) for r in roles))
-                        except StudentRaised:
+        orders = [("x", "params")] if len(required(fwd)) == 2 else _role_orders(fwd, ("x", "y", "params"))
+        for forward_roles in orders:
+            for samples in ("cols", "rows"):
+                xin = x.T.copy() if samples == "cols" else x.copy()
+                for given in (kinds if "y" in forward_roles else (None,)):
+                    y = _student_targets(given, samples, labels, n_out) if given else None
+                    values = {"x": xin, "y": y, "params": params}
+                    try:
+                        result = attempt(fwd, *(_copy(values[r]) if r != "params" else params for r in forward_roles))
+                    except StudentRaised as exc:
+                        if isinstance(exc.cause, ImportUnavailable):
+                            unavailable.append(f"{init.__name__} and {fwd.__name__}(X, parameters) ({exc.cause})")
+                        continue
+                    shape = (n_out, BATCH) if samples == "cols" else (BATCH, n_out)
+                    out_at = None
+                    if given and isinstance(result, tuple) and len(result) > 1 and np.size(result[0]) == 1 \
+                            and _number(result[0]) is not None:  # (cost, cache): the output is in the cache
+                        out_at = _output_in(result[1], shape, params)
+                        if out_at is None:
                             continue
-                        if _holds_every_gradient(grads, params, layers):
-                            text = ", ".join(f"{l['W'][-1][1]}/{l['b'][-1][1]}" for l in layers)
-                            cost = _find_cost(functions, (init, fwd, bwd), out, y) if targets != "labels" else None
-                            return FunctionalNet(init, ints, fwd, bwd, roles, samples, targets, tuple(sizes), text, cost)
+                        out = _at(result[1], out_at)
+                    else:
+                        out = result[0] if isinstance(result, tuple) else result
+                    if not isinstance(out, np.ndarray) or out.shape != shape:
+                        continue
+                    caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
+                    found = _backward_for(functions, init, ints, fwd, params, layers, sizes, out, caches, xin, labels,
+                                          samples, (given,) if given else kinds)
+                    if found is not None:
+                        found.forward_roles, found.out_at = forward_roles, out_at
+                        if out_at is not None:
+                            found.cost = None  # the cost its forward returns is the one its backward differentiates
+                        return found
+    return None
+
+
+def _backward_for(functions, init, ints, fwd, params, layers, sizes, out, caches, xin, labels, samples, kinds):
+    """The backward that turns what the forward gave into every parameter's gradient, or None."""
+    n_out = sizes[-1]
+    for _bname, bwd in functions:
+        if not 2 <= len(required(bwd)) <= 4 or bwd in (init, fwd):
+            continue
+        for targets in kinds:
+            y = _student_targets(targets, samples, labels, n_out)
+            values = {"out": out, "y": y, "caches": caches, "x": xin, "params": params}
+            for roles in _role_orders(bwd):
+                try:
+                    grads = attempt(bwd, *(_copy(values[r]) for r in roles))
+                except StudentRaised:
+                    continue
+                if _holds_every_gradient(grads, params, layers):
+                    text = ", ".join(f"{l['W'][-1][1]}/{l['b'][-1][1]}" for l in layers)
+                    cost = _find_cost(functions, (init, fwd, bwd), out, y) if targets != "labels" else None
+                    return FunctionalNet(init, ints, fwd, bwd, roles, samples, targets, tuple(sizes), text, cost)
     return None
 
 
@@ -800,7 +987,7 @@ class FunctionalNetPipeline(PipelineHandle):
 
     def __init__(self, net: FunctionalNet, sizes, loss: LossHandle | None):
         self.net, self.sizes, self.loss_handle = net, list(sizes), loss
-        if loss is None and net.cost is None:
+        if loss is None and net.cost is None and not net.returns_cost:
             raise Missing(f"no loss for {net.name}'s network: " + (
                 "it has one sigmoid output and no cost function f(output, Y) was found beside it" if net.binary else
                 "no cross-entropy found by behaviour and no cost function f(output, Y) beside it") + "; pin one with --map")
@@ -815,7 +1002,9 @@ class FunctionalNetPipeline(PipelineHandle):
             raise Missing(f"{net.init.__name__}({self.sizes}) does not make one weight and bias per layer of those sizes")
         self.optimizer, self._grads, self._opt, self._opt_lr = None, None, None, None
         self.conventions = {"built": f"your functions {net.describe()}", "update": "the kit's plain SGD on your gradients",
-                            "loss": f"your {net.cost.__name__}(output, Y)" if loss is None else loss.student_name}
+                            "loss": loss.student_name if loss is not None else
+                            f"the cost your {net.forward.__name__} returns" if net.returns_cost else
+                            f"your {net.cost.__name__}(output, Y)"}
 
     def _key(self, layer, name):
         return layer[name][-1][1]
@@ -837,20 +1026,27 @@ class FunctionalNetPipeline(PipelineHandle):
             if f"{2 * k}.b" in params:
                 self.params[bk] = np.asarray(params[f"{2 * k}.b"], dtype=float).reshape(np.shape(self.params[bk])).copy()
 
-    def _forward(self, x):
+    def _forward(self, x, labels=None):
+        """(output, caches, X in the student's layout, the cost its forward returned or None); a
+        forward that takes Y gets the labels' targets (any labels when only the output is wanted)."""
         xin = np.asarray(x, dtype=float)
         xin = xin.T.copy() if self.net.samples == "cols" else xin.copy()
-        result = self.net.forward(xin.copy(), self.params)
-        out = result[0] if isinstance(result, tuple) else result
-        caches = result[1] if isinstance(result, tuple) and len(result) > 1 else None
-        return np.asarray(out, dtype=float), caches, xin
+        labels = np.zeros(len(x), dtype=int) if labels is None else labels
+        y = _student_targets(self.net.targets, self.net.samples, labels, self.sizes[-1]) \
+            if "y" in self.net.forward_roles else None
+        out, caches, cost = self.net.run_forward(xin.copy(), y, self.params)
+        return np.asarray(out, dtype=float), caches, xin, cost
 
     def predict(self, x):
-        out, _, _ = self._forward(x)
+        out, *_ = self._forward(x)
         out = out.T if self.net.samples == "cols" else out
         return np.hstack([1 - out, out]) if self.classes == 2 and out.shape[1] == 1 else out
 
-    def _value(self, out, labels):
+    def _value(self, out, labels, cost=None):
+        if self.loss_handle is None and self.net.returns_cost:
+            if cost is None:
+                raise ValueError(f"{self.net.forward.__name__} returned no finite cost")
+            return cost
         if self.loss_handle is not None:
             return float(self.loss_handle.forward(out.T if self.net.samples == "cols" else out, labels))
         y = _student_targets(self.net.targets, self.net.samples, labels, self.sizes[-1])
@@ -860,13 +1056,14 @@ class FunctionalNetPipeline(PipelineHandle):
         return value
 
     def loss(self, x, labels):
-        out, _, _ = self._forward(x)
-        return self._value(out, np.asarray(labels, dtype=int))
+        labels = np.asarray(labels, dtype=int)
+        out, _, _, cost = self._forward(x, labels)
+        return self._value(out, labels, cost)
 
     def loss_and_grads(self, x, labels):
         labels = np.asarray(labels, dtype=int)
-        out, caches, xin = self._forward(x)
-        value = self._value(out, labels)
+        out, caches, xin, cost = self._forward(x, labels)
+        value = self._value(out, labels, cost)
         y = _student_targets(self.net.targets, self.net.samples, labels, self.sizes[-1])
         values = {"out": out, "y": y, "caches": caches, "x": xin, "params": self.params}
         raw = self.net.backward(*(values[r] if r == "params" else _copy(values[r]) for r in self.net.roles))
