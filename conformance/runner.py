@@ -75,6 +75,18 @@ def kit_guess(exc: BaseException) -> str | None:
             f"{frames[-1].name}); pin the component with --map (conformance/MAP.md)")
 
 
+def not_handed_in(exc: BaseException) -> str | None:
+    """A sentence when ``exc`` is the submission using a name whose import failed while loading (a
+    course helper module not handed in, ``from common.np import *``): what the check needs is not
+    in the submission, so the check is ``missing``, never the student's ``error``. None otherwise."""
+    from conformance.loader import ImportUnavailable
+
+    if not isinstance(exc, ImportUnavailable):
+        return None
+    return (f"{describe_exception(exc)}: the module it comes from is not in the submission, so the kit cannot run "
+            f"this code; hand that module in beside your code")
+
+
 @contextmanager
 def alarm(timeout: float | None, what: str = "ran longer than {:g} s", unless_running: bool = False):
     """Interrupt a hung call in the main thread after ``timeout`` seconds (POSIX only), raising
@@ -124,7 +136,7 @@ class InProcessRunner:
         except ProbeFailure:
             raise
         except Exception as exc:  # the student's code raised: report it, never crash the suite
-            guess = kit_guess(exc)
+            guess = kit_guess(exc) or not_handed_in(exc)
             if guess:
                 raise ProbeFailure("missing", guess) from None
             raise ProbeFailure("error", describe_exception(exc)) from None

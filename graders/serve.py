@@ -98,7 +98,7 @@ def main(argv: list[str]) -> None:
 
     from conformance.adapters import AdapterError, build_adapter
     from conformance.adapters.base import Missing
-    from conformance.runner import describe_exception, kit_guess
+    from conformance.runner import describe_exception, kit_guess, not_handed_in
     from conformance.loader import LoadError, load_impl
     from conformance.probes import PROBES, load_all
     import importlib
@@ -156,7 +156,7 @@ def main(argv: list[str]) -> None:
         except Missing as exc:
             reply = Answer(ok=False, kind="missing", message=str(exc))
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code too
-            guess = kit_guess(exc)
+            guess = kit_guess(exc) or not_handed_in(exc)
             reply = (Answer(ok=False, kind="missing", message=guess) if guess else
                      Answer(ok=False, kind="error", message=describe_exception(exc, kit)))
         send(reply)

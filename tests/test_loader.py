@@ -414,6 +414,23 @@ def test_a_failed_star_import_leaves_placeholders_for_the_names_the_code_reads(t
     assert "i" not in ns and "range" not in ns and "x" not in ns
 
 
+def test_code_needing_a_helper_module_not_handed_in_is_missing_with_the_sentence_not_an_error(tmp_path):
+    """The relu is found (by behaviour it cannot be run, by name it is the relu) and its checks are
+    missing, naming the failed import and what to hand in: the code is not wrong, the submission
+    lacks a file."""
+    from conformance.adapters import build_adapter
+    from conformance.runner import InProcessRunner, ProbeFailure
+
+    path = tmp_path / "functions.py"
+    path.write_text("from course_helpers_q7.np import *\n\n\ndef relu(x):\n    return np.maximum(0, x)\n")
+    runner = InProcessRunner(build_adapter(load_impl(str(path))))
+    with pytest.raises(ProbeFailure) as info:
+        runner.call("layer.check", {"kind": "relu", "hyper": {}, "x": np.ones((2, 3)), "dy": np.ones((2, 3))})
+    assert info.value.kind == "missing", info.value.message
+    assert "np.maximum is not available while grading" in info.value.message
+    assert "hand that module in beside your code" in info.value.message
+
+
 def write_files(folder, files: dict[str, str]):
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
