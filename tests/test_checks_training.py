@@ -62,6 +62,17 @@ def test_too_slow_message_gives_the_epoch_time():
     assert "0.01 CPU s per epoch" in training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
 
 
+@pytest.mark.parametrize("losses, says, never", [
+    ([0.6933, 0.6951, 0.6938, 0.6941], "the loss stayed at about 0.693", "climbs"),  # a plateau: noise, not a sign error
+    ([0.69, 0.8, 1.4, 2.3], "the update climbs the loss, check its sign", "plateau"),
+])
+def test_a_loss_that_stays_put_is_not_called_a_climbing_loss(losses, says, never):
+    y_val = np.array([0, 1, 1, 0])
+    out = {"val_outputs": np.full((4, 1), 0.5), "stopped": "done", "losses": losses}
+    message = training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
+    assert says in message and never not in message, message
+
+
 def test_single_output_models_are_read_at_one_half():
     y_val = np.array([0, 1, 1, 0])
     out = {"val_outputs": np.array([[0.1], [0.7], [0.4], [0.2]]), "stopped": "done", "losses": [1.0]}
@@ -216,6 +227,8 @@ def test_user_settings_reach_the_probe_and_the_message(monkeypatch):
 
     class Recorder:
         def call(self, probe, case, timeout=None):
+            if probe != "training.fit":  # the network's own sizes, asked first: none fixed here
+                return {"sizes": list(case["sizes"])}
             sent.append(case)
             return {"val_outputs": np.eye(10)[[0, 0]], "losses": [1.0], "epoch_times": [0.1], "epochs_done": 1,
                     "stopped": "done"}
