@@ -22,8 +22,9 @@ NAMES = ("a", "b")
 # --- judging one operation -----------------------------------------------------------------------
 
 
-def _judge_one(label: str, spec: dict, res: dict, engine: str) -> Outcome:
-    """One operation: forward against numpy, each input's gradient against central differences."""
+def _judge_one(label: str, spec: dict, res: dict, backward: str) -> Outcome:
+    """One operation: forward against numpy, each input's gradient against central differences.
+    ``backward``: how the engine's backward is called (``Tensor.backward()``, ``run_backward(result)``)."""
     if not isinstance(res, dict):
         return failed(f"{label}: the probe returned no result.", "malformed_answer")
     op = res.get("op") or spec["op"]
@@ -42,7 +43,7 @@ def _judge_one(label: str, spec: dict, res: dict, engine: str) -> Outcome:
                      **(excerpt(expected, y) if y.size == np.size(expected) else {"got": list(y.shape)}))
     if res.get("no_grad"):
         which = ", ".join(NAMES[i] for i in res["no_grad"])
-        return failed(f"{label}: after {engine}.backward() the input {which} holds no gradient (None).",
+        return failed(f"{label}: after {backward} the input {which} holds no gradient (None).",
                      "autograd_wrong_gradient")
     grads, values = res.get("grads") or [], res.get("y_at_points") or []
     if len(grads) != len(spec["inputs"]) or len(values) != len(spec["inputs"]):
@@ -64,7 +65,7 @@ def _judge_one(label: str, spec: dict, res: dict, engine: str) -> Outcome:
             cause, hint = "gradient_not_accumulated", ": it is half the true one, one of the two uses of x was lost"
         elif spec.get("broadcast") and close(g, numerical / (np.size(expected) // a.size), GRADIENT):
             cause, hint = "broadcast_not_summed", ": it is the true one over the batch size (averaged, not summed)"
-        return failed(f"{label}: {name}.grad after {engine}.backward() does not match the central differences of "
+        return failed(f"{label}: {name}.grad after {backward} does not match the central differences of "
                      f"your own {op} (tolerance {GRADIENT.name}: rtol={GRADIENT.rtol:g}){hint}.", cause,
                      where=where_largest(g, numerical), **excerpt(numerical, g))
     return passed(f"{label}: your {op} is right")
@@ -79,7 +80,8 @@ def _judge_all(case: dict, out: dict, labels, what: str) -> Outcome:
     if not present:
         ops = ", ".join(case["checks"][label]["op"] for label in labels)
         return Outcome("missing", f"your engine {engine} defines none of {ops}, so it has no {what} to check.")
-    outcomes = {label: _judge_one(label, case["checks"][label], results[label], engine) for label in present}
+    backward = out.get("backward") or f"{engine}.backward()"
+    outcomes = {label: _judge_one(label, case["checks"][label], results[label], backward) for label in present}
     lacking = [case["checks"][label]["op"] for label in labels if label not in results]
     listed = f" Not defined by your engine, so not graded: {', '.join(lacking)}." if lacking else ""
     errors: dict[str, list[str]] = {}  # one sentence per distinct error, with the operations it hit
@@ -120,19 +122,21 @@ def zero_grad(case: dict, out: dict) -> Outcome:
     if not isinstance(out, dict):
         return failed("the autograd probe returned no result.", "malformed_answer")
     engine, op = out.get("engine") or "Tensor", out.get("op") or "*"
+    backward = out.get("backward") or f"{engine}.backward()"
     if out.get("no_grad"):
-        return failed(f"after {engine}.backward() on sum((x {op} c) * dy) x holds no gradient (None).",
+        return failed(f"after {backward} on sum((x {op} c) * dy) x holds no gradient (None).",
                      "autograd_wrong_gradient")
     grads = out.get("grads") or []
     x, c, dy = (np.asarray(case[k], dtype=float) for k in ("x", "c", "dy"))
-    expected = dy * c if op == "*" else dy
+    product = out.get("kind", "mul" if op == "*" else "add") == "mul"  # the op may be a function: mul(x, c)
+    expected = dy * c if product else dy
     try:
         g1, g2 = (np.asarray(g, dtype=float) for g in grads)
     except (TypeError, ValueError):
         return failed(f"the probe returned {len(grads)} gradients for two steps.", "malformed_answer")
     if g1.shape != x.shape or not close(g1, expected, GRADIENT):
-        return failed(f"after one {engine}.backward() on sum((x {op} c) * dy), x.grad is not "
-                     f"dy{' * c' if op == '*' else ''}.",
+        return failed(f"after one {backward} on sum((x {op} c) * dy), x.grad is not "
+                     f"dy{' * c' if product else ''}.",
                      "autograd_wrong_gradient", **excerpt(expected, g1))
     resets = out.get("resets") or []
     if g2.shape == g1.shape and close(g2, g1, GRADIENT):

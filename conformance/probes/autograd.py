@@ -73,7 +73,7 @@ def run(adapter, case: dict) -> dict:
     input], "same": bool}}}. Returns engine, lacks, and per label y, grads (one per input),
     no_grad (indices without a gradient), y_at_points, how, or stage + error."""
     eng = engine_of(adapter)
-    out = {"engine": eng.name, "lacks": eng.lacks(), "results": {}}
+    out = {"engine": eng.name, "backward": eng.backward_text, "lacks": eng.lacks(), "results": {}}
     with watched() as caught:
         for label, spec in case["checks"].items():
             if spec["op"] in eng.ops:
@@ -112,7 +112,8 @@ def zero_grad(adapter, case: dict) -> dict:
     if op is None:
         raise Missing(f"your engine {eng.name} has neither * nor +, so the kit cannot build two training steps")
     x, c = eng.tensor(case["x"]), eng.tensor(case["c"])
-    out = {"engine": eng.name, "op": eng.op_text(op), "grads": [], "resets": []}
+    out = {"engine": eng.name, "backward": eng.backward_text, "op": eng.op_text(op), "kind": op, "grads": [],
+           "resets": []}
     with watched():
         for _ in range(2):
             eng.vjp(eng.apply(op, x, c), case["dy"])

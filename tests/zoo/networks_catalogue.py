@@ -238,6 +238,18 @@ NETWORK_SHAPES: list[NetworkShape] = [
       drive="model = MLP(5, [7, 4]) (ReLU between, logits out); loss = cross_entropy(model(Value(x)), labels); "
             "model.zero_grad(); loss.backward(); model.parameters() -> [w (in, out), b (out,), ...] Values with .data/"
             ".grad; no optimiser: the kit's SGD p.data -= lr * p.grad (train() does the same by hand)"),
+    S("functional_ops_engine", "networks/functional_ops_engine.py",
+      "an engine with no operators: Node(array) .value/.grad, operations as functions add/mul/matmul/relu/total "
+      "building closures, the graph walk a function run_backward(root) (a node's own backprop() is one step), "
+      "gradients that add up until the node's zero_grad()",
+      _pass("autograd"),
+      (B("broadcast-operand-not-summed", "        b.grad += _unbroadcast(g, b.value.shape)\n",
+         "        b.grad = b.grad + g\n", "autograd"),
+       B("sum-gradient-assigned",
+         "        a.grad += _unbroadcast(g, a.value.shape)\n        b.grad += _unbroadcast(g, b.value.shape)\n",
+         "        a.grad = _unbroadcast(g, a.value.shape)\n        b.grad = _unbroadcast(g, b.value.shape)\n",
+         "autograd")),
+      drive="no network: the engine alone; x = Node(array); y = mul(x, Node(c)); run_backward(total(y)); x.grad"),
     S("tensor_module_engine", "networks/tensor_module_engine.py",
       "a torch-flavoured engine: Tensor (.grad None until reached), Parameter, Module.parameters() by walking "
       "attributes, Linear(in, out) weight (out, in), MLP(sizes); cross_entropy from Tensor ops (logsumexp); "
@@ -372,6 +384,8 @@ NETWORK_COVERAGE: list[Feature] = [
        r"^def train\(X, y\b[\s\S]*layer2\.forward\(act1\.forward\(layer1\.forward"),
     _f("autograd: micrograd-like Value engine", "micrograd_value_engine",
        r"^class Value:[\s\S]*def backward\(self\):[\s\S]*def zero_grad\(self\)"),
+    _f("autograd: operations as functions and the graph walk a function", "functional_ops_engine",
+       r"^def mul\(a, b\):[\s\S]*^def run_backward\(root\):"),
     _f("autograd: Tensor engine with Parameter/Module and an optimizer over parameters()", "tensor_module_engine",
        r"^class Parameter\(Tensor\)[\s\S]*^class Module:[\s\S]*def parameters\(self\)[\s\S]*"
        r"class SGD\(Optimizer\):\n    def __init__\(self, params"),

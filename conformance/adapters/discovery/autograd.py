@@ -80,6 +80,7 @@ class Engine:
     grad_attr: str | None = None
     backward_error: str | None = None  # what backward raised while the kit looked for it
     seed: bool = False
+    backward_function: bool = False  # backward_name is a function of the submission's, f(result)
 
     # --- values -------------------------------------------------------------------------------
     def tensor(self, a) -> Any:
@@ -143,12 +144,15 @@ class Engine:
         if self.backward_name is None:
             raise EngineError(f"your engine {self.name} has no backward the kit could use: {self.backward_error}")
         try:
-            getattr(t, self.backward_name)(*seed)
+            if self.backward_function:
+                self.functions[self.backward_name](t)
+            else:
+                getattr(t, self.backward_name)(*seed)
         except (Missing, TimeoutError):
             raise
         except Exception as exc:  # the student's backward raised: their error, in one sentence
-            raise EngineError(f"your engine's {self.name}.{self.backward_name}() raised "
-                              f"{describe_exception(exc)}") from None
+            where = f"{self.backward_name}(result)" if self.backward_function else f"{self.name}.{self.backward_name}()"
+            raise EngineError(f"your engine's {where} raised {describe_exception(exc)}") from None
         if self.grad_attr is None:
             raise EngineError(f"your engine's {self.name}.{self.backward_name}() left no gradient the kit could read: "
                               f"{self.backward_error}")
@@ -171,12 +175,19 @@ class Engine:
                       f"{self.backward_name}() takes no upstream gradient: the kit cannot take a "
                       "vector-Jacobian product")
 
+    @property
+    def backward_text(self) -> str:
+        """How the engine's backward is called, for messages: ``Tensor.backward()`` or ``run_backward(result)``."""
+        return f"{self.backward_name}(result)" if self.backward_function else f"{self.name}.{self.backward_name}()"
+
     def lacks(self) -> list[str]:
         return [op for op in OPS if op not in self.ops]
 
     def describe(self) -> str:
         ops = ", ".join(self.op_text(op) for op in OPS if op in self.ops)
-        if self.backward_name and self.grad_attr:
+        if self.backward_name and self.grad_attr and self.backward_function:
+            how = f"the function {self.backward_name}(scalar) fills .{self.grad_attr}"
+        elif self.backward_name and self.grad_attr:
             how = f"{self.backward_name}() on a scalar fills .{self.grad_attr}" + \
                   (" (takes a seed gradient too)" if self.seed else "")
         else:
@@ -250,6 +261,7 @@ def _try_engine(name: str, cls, functions: dict) -> Engine | None:
             continue
         if eng.is_value(out) and _close(eng.data(out), expected):
             eng.ops[op] = ("operator", symbol)
+    _find_binary_functions(eng)
     if not eng.ops:
         return None
     _find_unary(eng)
@@ -259,6 +271,32 @@ def _try_engine(name: str, cls, functions: dict) -> Engine | None:
     if eng.grad_attr is not None:
         _find_seed(eng)
     return eng
+
+
+OP_WORDS = {"add": {"add", "plus"}, "sub": {"sub", "subtract", "minus"}, "mul": {"mul", "multiply", "times"},
+            "matmul": {"matmul", "dot", "mm"}}
+
+
+def _find_binary_functions(eng: Engine) -> None:
+    """Operations the engine offers as functions of two values (``add(a, b)``, ``dot(a, b)``)
+    where it overloads no operator for them: a function whose answer on two kit values is a value
+    holding the operation's result. Names rank among several that fit."""
+    for op, (_symbol, fn) in BINARY.items():
+        if op in eng.ops:
+            continue
+        right = MAT if op == "matmul" else OTHER
+        fits = []
+        for order, (name, f) in enumerate(eng.functions.items()):
+            if len(required(f)) != 2:
+                continue
+            try:
+                out = attempt(f, eng.tensor(SIGNED), eng.tensor(right))
+            except StudentRaised:
+                continue
+            if eng.is_value(out) and _close(eng.data(out), fn(SIGNED, right)):
+                fits.append((_rank_name(name, OP_WORDS[op]), order, name))
+        if fits:
+            eng.ops[op] = ("function", min(fits)[2])
 
 
 def _find_unary(eng: Engine) -> None:
@@ -325,11 +363,42 @@ def _find_backward(eng: Engine) -> None:
         if moved and (_close(after[moved[0]], expected) or words(m) & {"backward", "backprop"}):
             eng.backward_name, eng.grad_attr, eng.backward_error = m, moved[0], None
             return
+    _find_backward_function(eng)
+
+
+def _find_backward_function(eng: Engine) -> None:
+    """A function of the submission's that, handed a scalar result, fills x's gradient
+    (``backward_graph(loss)``, the whole graph's walk, where the values' own method runs one node)."""
+    ranked = sorted((n for n, f in eng.functions.items() if len(required(f)) == 1 and n not in
+                     {name for _, name in eng.ops.values()}),
+                    key=lambda n: _rank_name(n, {"backward", "backprop", "backpropagate", "grad", "graph"}))
+    for name in ranked:
+        try:
+            x = eng.tensor(SIGNED)
+            built = attempt(_scalar_of, eng, x)
+        except StudentRaised:
+            return
+        if built is None:
+            return
+        scalar, expected = built
+        before = {a: v.copy() for a, v in _array_attrs(x).items()}
+        try:
+            attempt(eng.functions[name], scalar)
+        except StudentRaised:
+            continue
+        after = _array_attrs(x)
+        moved = [a for a, v in after.items() if a != eng.data_attr and v.shape == SIGNED.shape
+                 and (a not in before or not np.array_equal(before[a], v))]
+        moved.sort(key=lambda a: (not _close(after[a], expected), "grad" not in a.lower()))
+        if moved and _close(after[moved[0]], expected):
+            eng.backward_name, eng.grad_attr, eng.backward_error = name, moved[0], None
+            eng.backward_function = True
+            return
 
 
 def _find_seed(eng: Engine) -> None:
     """Does backward(g) on a non-scalar value honour g as the upstream gradient?"""
-    if "mul" not in eng.ops or not parameters(getattr(eng.cls, eng.backward_name)):
+    if "mul" not in eng.ops or eng.backward_function or not parameters(getattr(eng.cls, eng.backward_name)):
         return
     try:
         x = eng.tensor(SIGNED)
