@@ -25,7 +25,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter, Found, Missing
 from conformance.adapters.discovery import (
-    activations, apimap, checkers, enginenets, gradmodels, linear, losses, networks, optimisers,
+    activations, apimap, checkers, enginenets, gradmodels, linear, losses, networks, optimisers, stretch,
 )
 from conformance.adapters.discovery import candidates
 from conformance.adapters.discovery import autograd as engine
@@ -80,6 +80,11 @@ class Discovery:
     def losses(self) -> dict:
         """kind -> [LossCandidate, ...], best first."""
         return self._family("losses", self._find_losses)
+
+    @property
+    def stretch(self) -> dict:
+        """kind -> stretch.Recipe for batchnorm, dropout, conv2d and layernorm found by behaviour."""
+        return self._family("stretch", self._find_stretch)
 
     @property
     def container(self):
@@ -246,6 +251,14 @@ def _find_losses(self: Discovery) -> dict:
     return found
 
 
+def _find_stretch(self: Discovery) -> dict:
+    lin = self.linear
+    taken = {lin.cls} if isinstance(lin, linear.LinearRecipe) else set()
+    found, rejected = stretch.find(self.defs, taken, {k: self.pins[k] for k in stretch.KINDS if k in self.pins})
+    self.rejected.update({k: v for k, v in rejected.items() if k not in found})
+    return found
+
+
 def _find_container(self: Discovery):
     found, rejected = networks.find_container(self.adapter, self, self.defs)
     self.rejected["container"] = rejected
@@ -294,6 +307,7 @@ def _find_optimisers(self: Discovery) -> dict:
 
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
+Discovery._find_stretch = _find_stretch
 Discovery._find_gradmodel, Discovery._find_checker = _find_gradmodel, _find_checker
 Discovery._find_enginenet, Discovery._find_functional = _find_enginenet, _find_functional
 
@@ -328,6 +342,13 @@ class DiscoveringAdapter(Adapter):
         out["autograd"] = Found("autograd", eng.name, engine.text(self.found, "autograd")) if eng else \
             Found("autograd", None, "no autograd engine: no class keeps an ndarray it is built from, overloads + or *, "
                                     "and fills an array-shaped gradient when backward() is called on a result")
+        for comp in stretch.KINDS:  # found by behaviour; else the style's match by name, if it has one
+            if comp in self.found.stretch:
+                out[comp] = Found(comp, self.found.stretch[comp].name, self.found.stretch[comp].describe())
+            elif out.get(comp) is None or out[comp].name is None:
+                tried = self.found.rejected.get(comp) or []
+                out[comp] = Found(comp, None, "not found by behaviour; tried " + "; ".join(tried[:4])
+                                  + ("; ..." if len(tried) > 4 else "") + "; pin it with --map (conformance/MAP.md)")
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
             found = self._whole_network_found(comp)  # discovery first, as make_pipeline/make_optimizer do
             if found.name is not None or out.get(comp) is None or out[comp].name is None:
@@ -369,6 +390,15 @@ class DiscoveringAdapter(Adapter):
                 if recipe.per_sample and recipe.cand.sample_data:  # its backward takes one sample in this layout
                     recipe.data = recipe.cand.sample_data
             return activations.DiscoveredActivation(recipe)
+        if kind in stretch.KINDS and kind in self.found.stretch:
+            return stretch.make_handle(self.found.stretch[kind], hyper)
+        if kind in stretch.KINDS:
+            try:
+                return self.base.make_layer(kind, **hyper)
+            except Missing as exc:  # neither by behaviour nor by the style's names: say both
+                tried = "; ".join((self.found.rejected.get(kind) or [])[:4])
+                raise Missing(f"{exc}; not found by behaviour either: {tried}; pin it with --map "
+                              "(conformance/MAP.md)") from None
         on_engine = engine.make_layer(self.found, kind, hyper) if kind in UNIT else None
         return on_engine or self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
 
@@ -379,7 +409,7 @@ class DiscoveringAdapter(Adapter):
         return on_engine or self._fallback(kind, lambda: self.base.make_loss(kind))
 
     def _fallback(self, kind, make):
-        """Stretch layers come from the style. A unit component discovery did not find is
+        """Stretch layers discovery did not find come from the style. A unit component discovery did not find is
         `missing` with what it tried: never a guess by name that could blame the student."""
         if kind not in UNIT:
             return make()
