@@ -345,10 +345,15 @@ class DiscoveringAdapter(Adapter):
         for comp in stretch.KINDS:  # found by behaviour; else the style's match by name, if it has one
             if comp in self.found.stretch:
                 out[comp] = Found(comp, self.found.stretch[comp].name, self.found.stretch[comp].describe())
-            elif out.get(comp) is None or out[comp].name is None:
+            else:
                 tried = self.found.rejected.get(comp) or []
-                out[comp] = Found(comp, None, "not found by behaviour; tried " + "; ".join(tried[:4])
-                                  + ("; ..." if len(tried) > 4 else "") + "; pin it with --map (conformance/MAP.md)")
+                tried = "; ".join(tried[:4]) + ("; ..." if len(tried) > 4 else "")
+                if out.get(comp) is None or out[comp].name is None:
+                    out[comp] = Found(comp, None, f"not found by behaviour; tried {tried}; pin it with --map "
+                                                  "(conformance/MAP.md)")
+                else:  # the style's class of that name is used: say that behaviour did not confirm it
+                    out[comp] = Found(comp, out[comp].name, f"{out[comp].detail}; by its name only (not found by "
+                                                            f"behaviour: {tried})")
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
             found = self._whole_network_found(comp)  # discovery first, as make_pipeline/make_optimizer do
             if found.name is not None or out.get(comp) is None or out[comp].name is None:

@@ -367,21 +367,21 @@ def _train_kw(cls, method) -> dict:
     return out
 
 
-def identify_class(name: str, cls, kinds=KINDS) -> tuple[Recipe | None, str]:
-    """The stretch layer ``cls`` is, or (None, why not) when none of ``kinds`` fits."""
-    whys = []
+def identify_class(name: str, cls, kinds=KINDS) -> tuple[Recipe | None, dict]:
+    """The stretch layer ``cls`` is, or (None, kind -> why not) when none of ``kinds`` fits."""
+    whys = {}
     for kind in ("conv2d", "dropout", "batchnorm"):
         if kind == "batchnorm" and not set(kinds) & set(NORMS) or kind != "batchnorm" and kind not in kinds:
             continue
         try:
             recipe, why = _identify_as(name, cls, kind, kinds)
         except Unbuildable as exc:
-            whys.append(str(exc))
-            continue
+            recipe, why = None, str(exc)
         if recipe is not None:
-            return recipe, ""
-        whys.append(why)
-    return None, "; ".join(dict.fromkeys(w for w in whys if w)) or "not a stretch layer"
+            return recipe, {}
+        for k in (NORMS if kind == "batchnorm" else (kind,)):
+            whys[k] = why.replace("for a batchnorm", f"for a {k}")
+    return None, whys
 
 
 def _identify_as(name, cls, kind, kinds):
@@ -1025,17 +1025,18 @@ def find(defs: list, taken: set, pins: dict | None = None) -> tuple[dict, dict]:
         if set(looking) & set(NORMS):
             looking += [k for k in NORMS if k in wanted and k not in looking]
         try:
-            recipe, why = identify_class(name, cls, looking)
+            recipe, whys = identify_class(name, cls, looking)
         except Exception as exc:  # the kit's own failure to read this class: said, no one blamed
-            recipe, why = None, f"the kit could not read it ({type(exc).__name__}: {exc}); pin it with --map"
+            recipe, whys = None, {k: f"the kit could not read it ({type(exc).__name__}: {exc}); pin it with --map"
+                                  for k in KINDS}
         if recipe is not None and recipe.kind in NORMS:
             norms.append(recipe)
             found.update(_assign_norms(norms, [k for k in NORMS if k in wanted]))
         elif recipe is not None:
             found.setdefault(recipe.kind, recipe)
-        elif _claims(name):
+        else:
             for kind in _claims(name):
-                rejected[kind].append(f"{name} ({why})")
+                rejected[kind].append(f"{name} ({whys.get(kind) or 'not a ' + kind})")
     if not all(k in found for k in wanted):
         fun, why = identify_functional(functions, [k for k in wanted if k not in found])
         for kind, recipe in fun.items():
@@ -1074,7 +1075,7 @@ def _assign_norms(norms: list, wanted: list) -> dict:
 def _find_pinned(kind, kept):
     for name, obj in kept:
         if inspect.isclass(obj):
-            recipe, _ = identify_class(name, obj, [kind])
+            recipe, _ = identify_class(name, obj, [kind, *(NORMS if kind in NORMS else ())])
             if recipe is not None:
                 return recipe
     found, _ = identify_functional([(n, f) for n, f in kept if inspect.isfunction(f)], [kind])
