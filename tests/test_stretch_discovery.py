@@ -175,3 +175,50 @@ def test_stretch_discovery_is_quick_and_deterministic(tmp_path):
     first.found.stretch, second.found.stretch  # noqa: B018 - discovers the family
     assert first.found.seconds < 1.0
     assert first.found.stretch["batchnorm"].describe() == second.found.stretch["batchnorm"].describe()
+
+
+SELF_UPDATING_CONV = """
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+class Zq1:
+    def __init__(self, filters, in_channels, kernel_size):
+        self.q1 = np.random.randn(filters, in_channels, kernel_size, kernel_size) * 0.1
+        self.q2 = np.zeros(filters)
+
+    def forward(self, x):
+        self.q3 = x
+        k = self.q1.shape[2]
+        self.q4 = sliding_window_view(x, (k, k), axis=(2, 3))          # (n, c, ho, wo, k, k)
+        return np.einsum("nchwij,fcij->nfhw", self.q4, self.q1) + self.q2[:, None, None]
+
+    def backward(self, output_gradient, learning_rate):
+        k = self.q1.shape[2]
+        dw = np.einsum("nchwij,nfhw->fcij", self.q4, output_gradient)
+        dx = np.zeros_like(self.q3)
+        for i in range(k):
+            for j in range(k):
+                dx[:, :, i:i + output_gradient.shape[2], j:j + output_gradient.shape[3]] += \\
+                    np.einsum("nfhw,fc->nchw", output_gradient, self.q1[:, :, i, j])
+        self.q1 -= learning_rate * dw
+        self.q2 -= learning_rate * output_gradient.sum(axis=(0, 2, 3))
+        return dx
+"""
+
+
+def test_a_conv_that_updates_itself_gives_the_implied_gradient_and_keeps_its_weights(tmp_path):
+    adapter = adapter_for(tmp_path, SELF_UPDATING_CONV)
+    text = adapter.inventory()["conv2d"].detail
+    assert "it updates itself in backward(dy, learning_rate)" in text, text
+    layer = adapter.make_layer("conv2d", in_channels=2, out_channels=3, kernel_size=2, stride=1, padding=0)
+    rng = np.random.default_rng(0)
+    W, b, x = rng.normal(size=(3, 2, 2, 2)), rng.normal(size=3), rng.normal(size=(2, 2, 4, 5))
+    layer.set_params({"W": W, "b": b})
+    y = layer.forward(x)
+    dy = rng.normal(size=y.shape)
+    layer.backward(dy)
+    grads = layer.get_grads()
+    np.testing.assert_allclose(grads["b"], dy.sum(axis=(0, 2, 3)))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))
+    np.testing.assert_allclose(grads["W"], np.einsum("nchwij,nfhw->fcij", windows, dy), atol=1e-12)
+    np.testing.assert_allclose(layer.get_params()["W"], W)  # put back after the step

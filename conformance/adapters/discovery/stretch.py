@@ -39,10 +39,11 @@ from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.linear import BACKWARD_NAMES, FORWARD_NAMES, method_order
 from conformance.adapters.discovery.objects import (StudentRaised, TRAINING_FLAGS, attempt, changed, describe, flat,
-                                                    get, gradient_name_score, parameters, put, raised_inside,
+                                                    get, gradient_name_score, leaf, parameters, put, raised_inside,
                                                     required, scan, snapshot, words)
 
 KINDS = ("batchnorm", "dropout", "conv2d", "layernorm")
+DX_NAMES = {"dx", "dinputs", "dinput", "grad_input", "input_grad", "d_input", "d_inputs", "dx_", "dxs", "dl_dx"}
 NORMS = ("batchnorm", "layernorm")
 F, B = 4, 8
 DEFAULTS = {"batchnorm": {"num_features": F, "eps": 1e-5, "momentum": 0.1}, "layernorm": {"num_features": F, "eps": 1e-5},
@@ -281,6 +282,7 @@ class Recipe:
     momentum_default: float | None = None
     keeps: bool = False          # a norm that keeps running statistics (or takes a momentum)
     by_axis_only: bool = False   # a norm told apart by its axis alone (no statistics, no name)
+    bw_lr: str | None = None     # backward(dy, lr) updates the layer itself: gradients implied by the step
     w_hwio: bool = False         # conv2d: W stored (kh, kw, in, out)
     x_nhwc: bool = False         # conv2d: images (N, H, W, C)
 
@@ -301,9 +303,11 @@ class Recipe:
                 head += "; " + ", ".join(f"{k} in {describe(p)}" for k, p in self.params.items())
             if self.backward:
                 where = "returned" if self.bw_style == "return" else f"in {describe(self.dx_path)}"
+                self_update = bool(self.bw_lr)
                 head += f"; backward ({self.backward}) dx {where}"
                 if self.grads:
-                    head += ", " + ", ".join(f"d{k} " + ("returned" if p and p[0] == "ret" else f"in {describe(p)}")
+                    head += ", " + ", ".join(f"d{k} " + ("returned" if p and p[0] == "ret" else "implied by its update"
+                                                          if self_update else f"in {describe(p)}")
                                              for k, p in self.grads.items())
             else:
                 head += "; no backward found"
@@ -533,29 +537,42 @@ def _finish(recipe: Recipe, obj, x, dy) -> Recipe:
     shapes = {k: np.shape(get(obj, p)) for k, p in recipe.params.items()}
     for method in methods:
         fn = getattr(obj, method)
-        if len(required(fn)) != 1:
+        need = required(fn)
+        lr_name = need[1] if len(need) == 2 and need[1].lower() in cand.LR_NAMES else None
+        if len(need) != 1 and lr_name is None:
             continue
         try:
             _read(obj, recipe, x)
             before = snapshot(obj)
-            result = attempt(fn, np.array(dy, dtype=float))
+            kept = {k: np.array(get(obj, p), dtype=float) for k, p in recipe.params.items()}
+            result = attempt(fn, np.array(dy, dtype=float), *([1.0] if lr_name else []))
         except StudentRaised:
             continue
         after = scan(obj)
-        moved = changed(before, after)
+        moved = [p for p in changed(before, after) if p not in recipe.params.values()]
+        if lr_name:  # a layer that updates itself: its gradient is what the step took away (lr 1)
+            for k, p in recipe.params.items():
+                put(obj, p, kept[k])
+            recipe.bw_lr, recipe.grads = lr_name, {k: ("implied",) for k in recipe.params}
+            recipe.notes.append(f"it updates itself in {method}(dy, {lr_name}): the gradient is what a step of "
+                                f"{lr_name}=1 takes away, then the parameters are put back")
         arrays = flat(result)
         if arrays and np.shape(arrays[0]) == np.shape(x):
             recipe.backward, recipe.bw_style = method, "return"
         else:
             dxs = [p for p in moved if after[p].shape == np.shape(x)]
+            if not dxs:  # a dx of the wrong shape (a bug, even empty) is still the dx when its name says so
+                dxs = [(("a", n),) for n, v in vars(obj).items() if n.lower().strip("_") in DX_NAMES
+                       and isinstance(v, np.ndarray)] if hasattr(obj, "__dict__") else []
             if not dxs:
                 continue
             dxs.sort(key=lambda p: (not (describe(p).lower().startswith(".d") or "grad" in describe(p).lower()), len(p)))
             recipe.backward, recipe.bw_style, recipe.dx_path = method, "stored", dxs[0]
         rest = arrays[1:] if recipe.bw_style == "return" else []
-        for k, shape in shapes.items():
+        for k, shape in shapes.items() if not lr_name else ():
             size = int(np.prod(shape)) if shape else F
-            hit = next((i for i, a in enumerate(rest) if np.size(a) == size and ("ret", i) not in recipe.grads.values()), None)
+            hit = next((i for i, a in enumerate(rest) if np.size(a) == size and ("ret", i + 1) not in recipe.grads.values()),
+                       None)
             if hit is not None:
                 recipe.grads[k] = ("ret", hit + 1)
                 continue
@@ -853,7 +870,13 @@ class DiscoveredStretch(LayerHandle):
         if self.recipe.backward is None:
             raise Missing(f"{self.student_name} has no backward the kit could find (a method answering with an array "
                           "of the input's shape)")
-        result = self._student(lambda: getattr(self.obj, self.recipe.backward)(self._to(dy, copy)))
+        lr = (1.0,) if self.recipe.bw_lr else ()
+        before = self.get_params() if lr else None
+        result = self._student(lambda: getattr(self.obj, self.recipe.backward)(self._to(dy, copy), *lr))
+        if lr:  # the step it took is the gradient; the parameters are put back
+            after = self.get_params()
+            self._implied = {k: before[k] - after[k] for k in before}
+            self.set_params(before)
         self._last = flat(result)
         if self.recipe.bw_style == "stored":
             return self._from(get(self.obj, self.recipe.dx_path))
@@ -901,6 +924,9 @@ class DiscoveredStretch(LayerHandle):
             if where is None:
                 raise Missing(f"{self.student_name} stores no gradient for {k} after backward (the kit found no "
                               f"array of {k}'s size that backward returns or changes)", gradient_of=k)
+            if where[0] == "implied":
+                out[k] = self._implied[k]
+                continue
             value = self._last[where[1]] if where[0] == "ret" else get(self.obj, where)
             out[k] = self._canon(k, value)
         return out
