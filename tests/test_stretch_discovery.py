@@ -222,3 +222,47 @@ def test_a_conv_that_updates_itself_gives_the_implied_gradient_and_keeps_its_wei
     windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))
     np.testing.assert_allclose(grads["W"], np.einsum("nchwij,nfhw->fcij", windows, dy), atol=1e-12)
     np.testing.assert_allclose(layer.get_params()["W"], W)  # put back after the step
+
+
+NHWC_CONV = """
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+class Zq1:
+    def __init__(self, n_filters, ksize, c_in):
+        self.q1 = np.random.randn(ksize, ksize, c_in, n_filters) * 0.1
+        self.q2 = np.zeros(n_filters)
+
+    def forward(self, x):
+        k = self.q1.shape[0]
+        self.q3 = x
+        self.q4 = sliding_window_view(x, (k, k), axis=(1, 2))          # (n, ho, wo, c, k, k)
+        return np.einsum("nhwcij,ijcf->nhwf", self.q4, self.q1) + self.q2
+
+    def backward(self, dy):
+        k = self.q1.shape[0]
+        self.q5 = np.einsum("nhwcij,nhwf->ijcf", self.q4, dy)
+        self.q6 = dy.sum(axis=(0, 1, 2))
+        dx = np.zeros_like(self.q3)
+        for i in range(k):
+            for j in range(k):
+                dx[:, i:i + dy.shape[1], j:j + dy.shape[2], :] += np.einsum("nhwf,cf->nhwc", dy, self.q1[i, j])
+        return dx
+"""
+
+
+def test_an_nhwc_conv_with_a_kernel_stored_kh_kw_in_out_is_read_in_the_kits_layout(tmp_path):
+    adapter = adapter_for(tmp_path, NHWC_CONV)
+    text = adapter.inventory()["conv2d"].detail
+    assert "layout: input NHWC, W (kh, kw, in, out)" in text, text
+    layer = adapter.make_layer("conv2d", in_channels=2, out_channels=3, kernel_size=2, stride=1, padding=0)
+    rng = np.random.default_rng(1)
+    W, b, x = rng.normal(size=(3, 2, 2, 2)), rng.normal(size=3), rng.normal(size=(2, 2, 4, 5))  # NCHW, (out, in, kh, kw)
+    layer.set_params({"W": W, "b": b})
+    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(2, 3))   # (n, c, ho, wo, kh, kw)
+    y = layer.forward(x)
+    np.testing.assert_allclose(y, np.einsum("nchwij,fcij->nfhw", windows, W) + b[:, None, None])
+    dy = rng.normal(size=y.shape)
+    assert layer.backward(dy).shape == x.shape
+    np.testing.assert_allclose(layer.get_grads()["W"], np.einsum("nchwij,nfhw->fcij", windows, dy), atol=1e-12)
+    np.testing.assert_allclose(layer.get_params()["W"], W)

@@ -157,15 +157,16 @@ def _switches(obj, fwd: Callable) -> list[Switch]:
     return out
 
 
-def _set_mode(obj, switch: Switch | None, training: bool) -> dict:
-    """Put ``obj`` in the mode; the keyword arguments its forward then takes."""
+def _set_mode(obj, switch: Switch | None, training: bool, call=attempt) -> dict:
+    """Put ``obj`` in the mode; the keyword arguments its forward then takes. ``call`` runs train()/eval()
+    (``attempt`` while discovering; a plain call from a handle, where the student's raise is theirs)."""
     if switch is None:
         return {}
     value = switch.train if training else switch.test
     if switch.kind == "arg":
         return {switch.name: value}
     if switch.kind == "methods":
-        attempt(getattr(obj, "train" if training else "eval"))
+        call(getattr(obj, "train" if training else "eval"))
     else:
         setattr(obj, switch.name, value)
     return {}
@@ -934,7 +935,7 @@ class DiscoveredStretch(LayerHandle):
     def set_training(self, training: bool):
         self.training = training
         if self.recipe.switch is not None and self.recipe.switch.kind != "arg":
-            _set_mode(self.obj, self.recipe.switch, training)
+            self._student(lambda: _set_mode(self.obj, self.recipe.switch, training, call=lambda f: f()))
 
 
 class FunctionalStretch(LayerHandle):
