@@ -198,7 +198,7 @@ class Build:
 def build_call(cls, kind: str, hyper: dict, seed: int = 0) -> Build:
     """The constructor call of ``cls`` as ``kind`` with the kit's ``hyper``, from its parameter names."""
     params, args, kwargs, notes, filled = parameters(cls), [], {}, [], set()
-    positional = [r for r in ("in_channels", "out_channels", "kernel_size")] if kind == "conv2d" else \
+    positional = ["in_channels", "out_channels", "kernel_size"] if kind == "conv2d" else \
         ["num_features"] if kind in NORMS else ["p"]
     value = dict(hyper)
     if kind == "dropout":
