@@ -254,7 +254,13 @@ def _find_losses(self: Discovery) -> dict:
 def _find_stretch(self: Discovery) -> dict:
     lin = self.linear
     taken = {lin.cls} if isinstance(lin, linear.LinearRecipe) else set()
-    found, rejected = stretch.find(self.defs, taken, {k: self.pins[k] for k in stretch.KINDS if k in self.pins})
+    try:
+        found, rejected = stretch.find(self.defs, taken, {k: self.pins[k] for k in stretch.KINDS if k in self.pins})
+    except apimap.MapError:
+        raise
+    except Exception as exc:  # the kit's own failure: the style's names still apply, no one is blamed
+        found, rejected = {}, {k: [f"the kit could not read the submission ({type(exc).__name__}: {exc}); pin it "
+                                   "with --map"] for k in stretch.KINDS}
     self.rejected.update({k: v for k, v in rejected.items() if k not in found})
     return found
 
