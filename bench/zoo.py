@@ -1,7 +1,7 @@
 """Grade the zoo of API shapes (tests/zoo): how well the kit discovers and judges code it has
 never seen the names of.
 
-    python bench/zoo.py [--jobs 2] [--only ID ...] [--tier unit|network|all] [--train-bugs]
+    python bench/zoo.py [--jobs 2] [--only ID ...] [--tier unit|network|stretch|all] [--train-bugs]
                         [--no-rename] [--keep DIR]
 
 Every shape of tests/zoo/catalogue.py is graded in its correct version and in each bug version,
@@ -10,7 +10,8 @@ unit tier of the suite (linear, relu, sigmoid, tanh, softmax, cross_entropy, mse
 from the repository root; every shape of tests/zoo/networks_catalogue.py the same way by the
 whole-network tier (model_gradcheck, sgd, momentum, adam, gradient_checker, autograd,
 training_xor, training_spiral), a bug version without the training checks unless its bug is a
-training bug or ``--train-bugs`` is given (tests/zoo/harness.py, ``graded``). The verdicts of
+training bug or ``--train-bugs`` is given (tests/zoo/harness.py, ``graded``); every shape of
+tests/zoo/stretch_catalogue.py by the stretch tier (batchnorm, dropout, conv2d, layernorm). The verdicts of
 each run are compared with the catalogue: a correct version must score ``expect`` (a component
 it does not define: missing), a bug version must fail the bugged component (components in the
 bug's ``also`` may fail too) and score ``expect`` elsewhere. Discovery is timed in-process on
@@ -26,7 +27,7 @@ not counted in the figures); and, last,
 
 B counts the (version, naming, component) verdicts compared, A those as expected, F the graded
 bug versions (one per naming) whose bugged component came out ``pass``, M the median discovery
-time over all graded versions; N counts the unit and the network shapes graded.
+time over all graded versions; N counts the unit, the network and the stretch shapes graded.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from conformance.loader import load_impl  # noqa: E402
 from zoo import harness  # noqa: E402
 from zoo.catalogue import SHAPES  # noqa: E402
 from zoo.networks_catalogue import NETWORK_SHAPES  # noqa: E402
+from zoo.stretch_catalogue import STRETCH_SHAPES  # noqa: E402
 
 
 def time_discovery(path: Path) -> float:
@@ -69,8 +71,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=harness.WORKERS, help="suites run at once (default 2)")
     parser.add_argument("--only", action="append", metavar="ID", help="grade this shape only (repeatable)")
-    parser.add_argument("--tier", choices=("unit", "network", "all"), default="all",
-                        help="grade the unit shapes, the network shapes, or both (default)")
+    parser.add_argument("--tier", choices=("unit", "network", "stretch", "all"), default="all",
+                        help="grade the unit shapes, the network shapes, the stretch shapes, or all (default)")
     parser.add_argument("--train-bugs", action="store_true",
                         help="run the training checks on network bug versions too (slow)")
     parser.add_argument("--no-rename", action="store_true", help="grade the original naming only")
@@ -80,7 +82,8 @@ def main() -> int:
     unknown = [i for i in args.only or () if i not in harness.ALL_BY_ID]
     if unknown:
         parser.error(f"unknown shape id(s): {', '.join(unknown)}")
-    tiers = {"unit": SHAPES, "network": NETWORK_SHAPES, "all": SHAPES + NETWORK_SHAPES}[args.tier]
+    tiers = {"unit": SHAPES, "network": NETWORK_SHAPES, "stretch": STRETCH_SHAPES,
+             "all": SHAPES + NETWORK_SHAPES + STRETCH_SHAPES}[args.tier]
     shapes = [s for s in tiers if not args.only or s.id in args.only]
     graded = harness.versions(shapes, renamed=(False,) if args.no_rename else (False, True))
     extra = harness.contested(shapes)

@@ -6,6 +6,9 @@ names for.
 * renaming every class, function and attribute (tests/zoo/rename.py) changes no verdict;
 * the catalogue is sound (exact replacements, unique ids, >= 32 shapes, the coverage table true
   of the files it names) and every renamed shape still loads with the same definitions;
+* the same for the stretch shapes (tests/zoo/stretch_catalogue.py, >= 4 shapes, a bug per stretch
+  component each defines) on the stretch tier (batchnorm, dropout, conv2d, layernorm), every
+  version in both namings;
 * the same for the whole-network shapes (tests/zoo/networks_catalogue.py, >= 16 shapes) on the
   whole-network tier: model_gradcheck, sgd, momentum, adam, gradient_checker, autograd and, for
   correct versions and training bugs, training_xor and training_spiral (``harness.graded``;
@@ -35,13 +38,16 @@ from zoo.catalogue import BY_ID, CONTESTED, COVERAGE, KNOWN_FALSE_PASSES, KNOWN_
 from zoo.networks_catalogue import (NETWORK, NETWORK_BY_ID, NETWORK_COVERAGE, NETWORK_KNOWN_FALSE_PASSES,
                                     NETWORK_KNOWN_GAPS, NETWORK_SHAPES, known_gap)
 from zoo.rename import rename_source
+from zoo.stretch_catalogue import STRETCH, STRETCH_BY_ID, STRETCH_COVERAGE, STRETCH_SHAPES
 
 STRICT = os.environ.get("BACKPROP_KIT_ZOO_STRICT") == "1"
 ORIGINAL = harness.versions(renamed=(False,))
 NETWORK_ORIGINAL = harness.versions(NETWORK_SHAPES, renamed=(False,))
 NETWORK_CORRECT = [v for v in NETWORK_ORIGINAL if v.bug is None]
+STRETCH_ORIGINAL = harness.versions(STRETCH_SHAPES, renamed=(False,))
 FALSE_PASSES = {**KNOWN_FALSE_PASSES, **NETWORK_KNOWN_FALSE_PASSES}
-RENAME_TESTS = ("test_renaming_keeps_verdicts", "test_network_renaming_keeps_verdicts")
+RENAME_TESTS = ("test_renaming_keeps_verdicts", "test_network_renaming_keeps_verdicts",
+                "test_stretch_renaming_keeps_verdicts")
 
 # The coverage list of the zoo's brief: every item must be a COVERAGE feature with a shape.
 REQUIRED_FEATURES = {
@@ -189,6 +195,36 @@ def test_network_renaming_keeps_verdicts(zoo_version, zoo_runs):
     _renaming(zoo_version, zoo_runs)
 
 
+@pytest.mark.parametrize("zoo_version", STRETCH_ORIGINAL, ids=_id)
+def test_stretch_verdicts(zoo_version, zoo_runs):
+    _verdicts(zoo_version, zoo_runs)
+
+
+@pytest.mark.parametrize("zoo_version", STRETCH_ORIGINAL, ids=_id)
+def test_stretch_renaming_keeps_verdicts(zoo_version, zoo_runs):
+    _renaming(zoo_version, zoo_runs)
+
+
+def test_stretch_catalogue_is_sound():
+    assert len(STRETCH_SHAPES) >= 4
+    ids = [s.id for s in STRETCH_SHAPES]
+    assert len(ids) == len(set(ids)) and not set(ids) & (set(BY_ID) | set(NETWORK_BY_ID)), "stretch ids must be unique"
+    for shape in STRETCH_SHAPES:
+        assert shape.file == f"stretch/{shape.id}.py" and shape.path.is_file(), shape.id
+        assert set(shape.expect) <= set(STRETCH) and set(shape.expect.values()) <= {"pass", "missing"}, shape.id
+        text = shape.path.read_text()
+        for bug in shape.bugs:
+            assert isinstance(bug, Bug) and bug.new != bug.old
+            assert text.count(bug.old) == 1, f"{shape.id}/{bug.id}: old occurs {text.count(bug.old)} times"
+            assert shape.expect.get(bug.component) == "pass", f"{shape.id}/{bug.id}: {bug.component} must pass when correct"
+        defined = {c for c, v in shape.expect.items() if v == "pass"}
+        assert defined <= {b.component for b in shape.bugs}, f"{shape.id}: a bug for every stretch component it defines"
+    for feature in STRETCH_COVERAGE:
+        for shape_id in feature.shapes:
+            assert re.search(feature.marker, STRETCH_BY_ID[shape_id].path.read_text(), re.MULTILINE), \
+                f"{shape_id} shows no marker of {feature.name!r}"
+
+
 def test_catalogue_is_sound():
     assert len(SHAPES) >= 32
     ids = [s.id for s in SHAPES]
@@ -263,7 +299,7 @@ def _definitions(text: str) -> tuple[int, int]:
     return sum(isinstance(n, kinds) for n in tree.body), sum(isinstance(n, kinds) for n in ast.walk(tree))
 
 
-@pytest.mark.parametrize("shape", SHAPES + NETWORK_SHAPES, ids=lambda s: s.id)
+@pytest.mark.parametrize("shape", SHAPES + NETWORK_SHAPES + STRETCH_SHAPES, ids=lambda s: s.id)
 def test_renamed_shape_loads(shape):
     text = shape.path.read_text()
     renamed = rename_source(text)

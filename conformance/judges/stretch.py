@@ -107,15 +107,24 @@ def bn_eval(case: dict, out: dict) -> Outcome:
         trained.forward(xb)
     trained.eval()
     fresh = reference_layer("batchnorm", case["hyper"], case["params"])  # train mode: batch statistics
+    # how the layer was driven: a layer whose own default momentum weights the old value (CS231n's 0.9) is
+    # handed 1 - momentum (the adapter says so), so the same running statistics are expected of it
+    driven = (out.get("conventions") or {}).get("running_stats", "") if isinstance(out, dict) else ""
+    own = f" ({driven})" if driven else ""
+    flipped = ("your running statistics use momentum the other way round from "
+               + ("your own default: " + driven.split(":")[0] + ", yet yours keeps only "
+                  f"{m:g} of the old value" if driven else
+                  f"PyTorch's: with momentum={m:g}, running = {1 - m:g} * running + {m:g} * batch") + ".")
     variants = {  # cause -> (expected eval output, verdict, sentence)
         None: (trained.forward(np.array(xe, float)), "pass",
-               "batchnorm eval mode uses running statistics (momentum 0.1, unbiased running variance)."),
+               f"batchnorm eval mode uses running statistics (momentum {m:g} on the batch, unbiased running "
+               f"variance){own}."),
         "biased_running_var": (with_stats(*running_stats(batches, m, unbiased=False)), "pass",
                                "batchnorm eval mode uses running statistics (kept with the biased batch "
-                               "variance; PyTorch keeps the unbiased one: accepted)."),
-        "batchnorm_momentum_convention": (with_stats(*running_stats(batches, m, decay_old=True)), "fail",
-                                          "your running statistics use momentum the other way round: with "
-                                          "momentum=0.1, running = 0.9 * running + 0.1 * batch (PyTorch's)."),
+                               f"variance; PyTorch keeps the unbiased one: accepted){own}."),
+        "batchnorm_momentum_convention": (with_stats(*running_stats(batches, m, decay_old=True)), "fail", flipped),
+        "batchnorm_momentum_convention ": (with_stats(*running_stats(batches, m, unbiased=False, decay_old=True)),
+                                           "fail", flipped),  # the same, with the biased variance
         "running_stats_not_updated": (with_stats(np.zeros_like(gamma), np.ones_like(gamma)), "fail",
                                       "in eval mode your batchnorm normalises with mean 0 and variance 1: the "
                                       "running statistics are never updated by training-mode forwards."),
@@ -125,7 +134,7 @@ def bn_eval(case: dict, out: dict) -> Outcome:
     }
     for cause, (want, verdict, sentence) in variants.items():
         if close(got, want, FORWARD):
-            return passed(sentence) if verdict == "pass" else failed(sentence, cause)
+            return passed(sentence) if verdict == "pass" else failed(sentence, cause.strip())
     return failed("batchnorm's eval-mode output matches no running-statistics convention the kit knows "
                  "(expected running = 0.9 * running + 0.1 * batch statistics).", "batchnorm_eval",
                  **where_largest(got, variants[None][0]))

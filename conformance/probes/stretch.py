@@ -41,7 +41,8 @@ def batchnorm_run(adapter, inputs: dict) -> dict:
     for point in inputs["points"]:
         layer.set_params({"gamma": np.array(point["gamma"], float), "beta": np.array(point["beta"], float)})
         point_outputs.append(np.asarray(layer.forward(np.array(point["x"], float)), dtype=float))
-    return {**out, "y_eval": y_eval, "point_outputs": point_outputs}
+    return {**out, "y_eval": y_eval, "point_outputs": point_outputs,
+            "conventions": {k: str(v) for k, v in getattr(stats, "conventions", {}).items() if k == "running_stats"}}
 
 
 @probe("dropout.run")

@@ -4,7 +4,8 @@ A *version* is a shape's correct file or one bug planted in it, in the original 
 renamed (``rename.rename_source`` applied after planting). Each is written to its own folder as
 ``student.py`` (a neutral name: the file name must not tell discovery anything) and graded in a
 subprocess started from the repository root, like a student's run: a unit shape (catalogue.py)
-by the unit tier, a network shape (networks_catalogue.py) by the whole-network tier
+by the unit tier, a stretch shape (stretch_catalogue.py) by the stretch tier (batchnorm, dropout,
+conv2d, layernorm), a network shape (networks_catalogue.py) by the whole-network tier
 (``networks_catalogue.NETWORK``: model_gradcheck, the optimisers, the gradient checker, autograd,
 training_xor and training_spiral; the test files are named and ``addopts`` cleared, so the training
 checks' ``slow`` marker deselects nothing).
@@ -30,11 +31,12 @@ from pathlib import Path
 
 from zoo.catalogue import BY_ID, CONTESTED, SHAPES, UNIT, Bug, Contested, Shape
 from zoo.networks_catalogue import NETWORK_BY_ID, TRAINING
+from zoo.stretch_catalogue import STRETCH_BY_ID
 from zoo.rename import rename_source
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT_FILES = tuple(f"conformance/test_{c}.py" for c in UNIT)
-ALL_BY_ID = {**BY_ID, **NETWORK_BY_ID}
+ALL_BY_ID = {**BY_ID, **NETWORK_BY_ID, **STRETCH_BY_ID}
 TRAIN_BUGS = os.environ.get("BACKPROP_KIT_ZOO_TRAIN_BUGS") == "1"
 WORKERS = 2  # suites at once (the CI machine has 2 cores)
 TIMEOUT_S = 300

@@ -25,7 +25,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter, Found, Missing
 from conformance.adapters.discovery import (
-    activations, apimap, checkers, enginenets, gradmodels, linear, losses, networks, optimisers,
+    activations, apimap, checkers, enginenets, gradmodels, linear, losses, networks, optimisers, stretch,
 )
 from conformance.adapters.discovery import candidates
 from conformance.adapters.discovery import autograd as engine
@@ -81,6 +81,11 @@ class Discovery:
     def losses(self) -> dict:
         """kind -> [LossCandidate, ...], best first."""
         return self._family("losses", self._find_losses)
+
+    @property
+    def stretch(self) -> dict:
+        """kind -> stretch.Recipe for batchnorm, dropout, conv2d and layernorm found by behaviour."""
+        return self._family("stretch", self._find_stretch)
 
     @property
     def container(self):
@@ -248,6 +253,20 @@ def _find_losses(self: Discovery) -> dict:
     return found
 
 
+def _find_stretch(self: Discovery) -> dict:
+    lin = self.linear
+    taken = {lin.cls} if isinstance(lin, linear.LinearRecipe) else set()
+    try:
+        found, rejected = stretch.find(self.defs, taken, {k: self.pins[k] for k in stretch.KINDS if k in self.pins})
+    except apimap.MapError:
+        raise
+    except Exception as exc:  # the kit's own failure: the style's names still apply, no one is blamed
+        found, rejected = {}, {k: [f"the kit could not read the submission ({type(exc).__name__}: {exc}); pin it "
+                                   "with --map"] for k in stretch.KINDS}
+    self.rejected.update({k: v for k, v in rejected.items() if k not in found})
+    return found
+
+
 def _find_container(self: Discovery):
     found, rejected = networks.find_container(self.adapter, self, self.defs)
     self.rejected["container"] = rejected
@@ -296,6 +315,7 @@ def _find_optimisers(self: Discovery) -> dict:
 
 
 Discovery._find_container, Discovery._find_optimisers = _find_container, _find_optimisers
+Discovery._find_stretch = _find_stretch
 Discovery._find_gradmodel, Discovery._find_checker = _find_gradmodel, _find_checker
 Discovery._find_enginenet, Discovery._find_functional = _find_enginenet, _find_functional
 
@@ -330,6 +350,18 @@ class DiscoveringAdapter(Adapter):
         out["autograd"] = Found("autograd", eng.name, engine.text(self.found, "autograd")) if eng else \
             Found("autograd", None, "no autograd engine: no class keeps an ndarray it is built from, overloads + or *, "
                                     "and fills an array-shaped gradient when backward() is called on a result")
+        for comp in stretch.KINDS:  # found by behaviour; else the style's match by name, if it has one
+            if comp in self.found.stretch:
+                out[comp] = Found(comp, self.found.stretch[comp].name, self.found.stretch[comp].describe())
+            else:
+                tried = self.found.rejected.get(comp) or []
+                tried = "; ".join(tried[:4]) + ("; ..." if len(tried) > 4 else "")
+                if out.get(comp) is None or out[comp].name is None:
+                    out[comp] = Found(comp, None, f"not found by behaviour; tried {tried}; pin it with --map "
+                                                  "(conformance/MAP.md)")
+                else:  # the style's class of that name is used: say that behaviour did not confirm it
+                    out[comp] = Found(comp, out[comp].name, f"{out[comp].detail}; by its name only (not found by "
+                                                            f"behaviour: {tried})")
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
             found = self._whole_network_found(comp)  # discovery first, as make_pipeline/make_optimizer do
             if found.name is not None or out.get(comp) is None or out[comp].name is None:
@@ -371,6 +403,15 @@ class DiscoveringAdapter(Adapter):
                 if recipe.per_sample and recipe.cand.sample_data:  # its backward takes one sample in this layout
                     recipe.data = recipe.cand.sample_data
             return activations.DiscoveredActivation(recipe)
+        if kind in stretch.KINDS and kind in self.found.stretch:
+            return stretch.make_handle(self.found.stretch[kind], hyper)
+        if kind in stretch.KINDS:
+            try:
+                return self.base.make_layer(kind, **hyper)
+            except Missing as exc:  # neither by behaviour nor by the style's names: say both
+                tried = "; ".join((self.found.rejected.get(kind) or [])[:4])
+                raise Missing(f"{exc}; not found by behaviour either: {tried}; pin it with --map "
+                              "(conformance/MAP.md)") from None
         on_engine = engine.make_layer(self.found, kind, hyper) if kind in UNIT else None
         return on_engine or self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
 
@@ -381,7 +422,7 @@ class DiscoveringAdapter(Adapter):
         return on_engine or self._fallback(kind, lambda: self.base.make_loss(kind))
 
     def _fallback(self, kind, make):
-        """Stretch layers come from the style. A unit component discovery did not find is
+        """Stretch layers discovery did not find come from the style. A unit component discovery did not find is
         `missing` with what it tried: never a guess by name that could blame the student."""
         if kind not in UNIT:
             return make()

@@ -32,6 +32,8 @@ KEYS = {
     **{kind: {"class": str, "function": str, "method": str, "input": ("logits", "probs", "pred"),
               "targets": ("int", "onehot", "float"), "order": ("pred, target", "target, pred"),
               "data": ("rows", "cols"), "gradient": str} for kind in ("cross_entropy", "mse")},
+    **{kind: {"class": str, "function": str, "backward_function": str}
+       for kind in ("batchnorm", "dropout", "conv2d", "layernorm")},
 }
 
 
