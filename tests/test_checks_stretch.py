@@ -109,6 +109,24 @@ def test_conv2d_flipped_kernel_and_transposed_gradient_are_caught(runner):
     assert stretch.conv_gradients(case, out).cause == "conv2d_backward"
 
 
+def test_conv2d_gradients_averaged_over_the_batch_pass_only_together(runner):
+    """dW and db both divided by B (the batch mean inside the layer, as linear allows) pass and say so;
+    dW averaged beside a summed db fails; dx is never averaged."""
+    case = cases.build_conv2d(0, config=0)
+    batch = np.shape(case["cases"][0]["x"])[0]
+    out = runner.call("conv2d.run", case)
+    grads = out["cases"][0]["grads"]
+    W, b = np.array(grads["W"]), np.array(grads["b"])
+    grads["W"], grads["b"] = W / batch, b / batch
+    averaged = stretch.conv_gradients(case, out)
+    assert averaged.passed and averaged.evidence.get("convention") == "gradients averaged over the batch", averaged
+    grads["b"] = b
+    assert stretch.conv_gradients(case, out).cause == "conv2d_backward"
+    grads["W"] = W
+    out["cases"][0]["dx"] = np.array(out["cases"][0]["dx"]) / batch
+    assert stretch.conv_gradients(case, out).cause == "conv2d_backward"
+
+
 def test_conv2d_cases_are_non_square():
     for config in cases.CONV_CONFIGS:
         assert config["in_channels"] != config["out_channels"] and config["hw"][0] != config["hw"][1]
