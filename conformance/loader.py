@@ -53,6 +53,7 @@ import importlib.util
 import inspect
 import itertools
 import json
+import linecache
 import os
 import pkgutil
 import sys
@@ -880,6 +881,8 @@ def _run_cells(path: Path, code_cells, reading: _Reading) -> None:
         source = _strip_magics(cell.source, where, reading.dropped)
         if source is None or not source.strip():
             continue
+        # the cell's text where tracebacks and inspect.getsource look for "<notebook> [cell N]" (no file has it)
+        linecache.cache[where.filename] = (len(source), None, source.splitlines(True), where.filename)
         try:
             tree = ast.parse(source)
         except SyntaxError as exc:

@@ -266,3 +266,64 @@ def test_an_nhwc_conv_with_a_kernel_stored_kh_kw_in_out_is_read_in_the_kits_layo
     assert layer.backward(dy).shape == x.shape
     np.testing.assert_allclose(layer.get_grads()["W"], np.einsum("nchwij,nfhw->fcij", windows, dy), atol=1e-12)
     np.testing.assert_allclose(layer.get_params()["W"], W)
+
+
+NHWC_CONV_PAIR = """
+import numpy as np
+
+def slide(images, kernel, bias, settings):
+    s, p = settings["stride"], settings["pad"]
+    padded = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)))
+    kh, kw, _, n_out = kernel.shape
+    rows = (padded.shape[1] - kh) // s + 1
+    cols = (padded.shape[2] - kw) // s + 1
+    out = np.zeros((images.shape[0], rows, cols, n_out))
+    for i in range(rows):
+        for j in range(cols):
+            window = padded[:, i * s:i * s + kh, j * s:j * s + kw, :]
+            out[:, i, j, :] = np.tensordot(window, kernel, axes=([1, 2, 3], [0, 1, 2]))
+            for f in range(n_out):
+                b_f = bias[:, :, :, f]
+                out[:, i, j, f] += BIAS_READ
+    return out, (images, kernel, bias, settings)
+
+def slide_back(d_out, memo):
+    images, kernel, bias, settings = memo
+    s, p = settings["stride"], settings["pad"]
+    padded = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)))
+    d_padded, d_kernel = np.zeros_like(padded), np.zeros_like(kernel)
+    kh, kw = kernel.shape[:2]
+    for i in range(d_out.shape[1]):
+        for j in range(d_out.shape[2]):
+            window = padded[:, i * s:i * s + kh, j * s:j * s + kw, :]
+            d_kernel += np.tensordot(window, d_out[:, i, j, :], axes=([0], [0]))
+            d_padded[:, i * s:i * s + kh, j * s:j * s + kw, :] += np.tensordot(d_out[:, i, j, :], kernel, axes=([1], [3]))
+    d_images = d_padded[:, p:p + images.shape[1], p:p + images.shape[2], :]
+    return d_images, d_kernel, d_out.sum(axis=(0, 1, 2)).reshape(bias.shape)
+"""
+
+
+@pytest.mark.parametrize("bias_read, verdict", [("b_f.reshape(())", "pass"), ("float(b_f)", "error")])
+def test_a_functional_nhwc_conv_with_a_4d_bias_is_read_in_its_layout_or_is_the_students_error(tmp_path, bias_read,
+                                                                                                 verdict):
+    """The course notebooks' conv_forward(A_prev, W (kh, kw, in, out), b (1, 1, 1, out), hparameters): found in
+    that layout and judged right; the same code converting the 4-D bias with float() raises on every
+    layout the kit tries, furthest in its own, so it is the student's error with the student's line,
+    never missing."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = NHWC_CONV_PAIR.replace("BIAS_READ", bias_read)
+    adapter = adapter_for(tmp_path, source)
+    assert "images NHWC, W (kh, kw, in, out), b (1, 1, 1, out)" in adapter.inventory()["conv2d"].detail
+    impl, report = tmp_path / "conv_pair.py", tmp_path / "report.json"
+    impl.write_text(textwrap.dedent(source))
+    subprocess.run([sys.executable, "-m", "pytest", "conformance/test_conv2d.py", "--impl", str(impl), "--report",
+                    str(report), "-q", "-p", "no:cacheprovider", "-o", "addopts="],
+                   cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    entry = json.loads(report.read_text())["components"]["conv2d"]
+    assert entry["verdict"] == verdict, entry
+    if verdict == "error":
+        assert "in slide, " in entry["diagnosis"] or "in slide," in json.dumps(entry), entry

@@ -286,6 +286,7 @@ class Recipe:
     bw_lr: str | None = None     # backward(dy, lr) updates the layer itself: gradients implied by the step
     w_hwio: bool = False         # conv2d: W stored (kh, kw, in, out)
     x_nhwc: bool = False         # conv2d: images (N, H, W, C)
+    b_shape: str | None = None   # conv2d functional pair: the bias as its forward takes it: "flat" (out,), "4d" (1, 1, 1, out), "col" (out, 1)
 
     def build(self, hyper: dict, seed: int = 0):
         call = build_call(self.cls, self.kind, hyper, seed)
@@ -739,11 +740,7 @@ def _functional_as(recipe: Recipe, backs, kinds):
         if not {"p", "keep"} & set(recipe.keys):
             return "reads no drop rate from its dict"
     elif kind == "conv2d":
-        (c_in, h, w_), (c_out, k) = CONV_SHAPE
-        x = CONV_X
-        params = {"W": np.random.default_rng(11).standard_normal((c_out, c_in, k, k)) * 0.5,
-                  "b": np.random.default_rng(12).standard_normal(c_out)}
-        dy = np.random.default_rng(10).standard_normal((2, c_out, h - k + 1, w_ - k + 1))
+        return _functional_conv(recipe, backs, kinds)
     else:
         x, params, dy = NORM_X, {"gamma": np.ones(F), "beta": np.zeros(F)}, NORM_DY
     hyper = DEFAULTS["batchnorm" if kind in NORMS else kind]
@@ -804,6 +801,88 @@ def _functional_as(recipe: Recipe, backs, kinds):
     if "keep" in recipe.keys:
         recipe.notes.append(f"{recipe.keys['keep']!r} read as the keep probability (its key is named so)")
     return recipe
+
+
+CONV_LAYOUTS = (("nchw", "oihw", "flat"), ("nhwc", "hwio", "4d"), ("nhwc", "hwio", "flat"), ("nchw", "oihw", "col"))
+
+
+def _functional_conv(recipe: Recipe, backs, kinds):
+    """A convolution pair in any of CONV_LAYOUTS: NCHW images with W (out, in, kh, kw), or the course
+    notebooks' NHWC images with W (kh, kw, in, out) and b (1, 1, 1, out). The first layout its forward
+    answers the right output shape in is the one it is driven in."""
+    (c_in, h, w_), (c_out, k) = CONV_SHAPE
+    W = np.random.default_rng(11).standard_normal((c_out, c_in, k, k)) * 0.5
+    b = np.random.default_rng(12).standard_normal(c_out)
+    dy = np.random.default_rng(10).standard_normal((2, c_out, h - k + 1, w_ - k + 1))
+    raised = []  # (how far into the student's code it got, layout, what it raised) for each layout that raised
+    for data, weight, bias in CONV_LAYOUTS:
+        recipe.x_nhwc, recipe.w_hwio = data == "nhwc", weight == "hwio"
+        recipe.b_shape = bias
+        x, (Ws, bs) = _conv_in(recipe, CONV_X), _conv_params(recipe, W, b)
+        try:
+            result = attempt(recipe.fwd_fn, x.copy(), Ws, bs, make_config(recipe, DEFAULTS["conv2d"]))
+        except StudentRaised as exc:
+            raised.append((_progress(exc.cause), (data, weight, bias), exc.cause))
+            continue
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], np.ndarray)) \
+                or np.shape(result[0]) != np.shape(_conv_in(recipe, dy)):
+            continue
+        if "conv2d" not in kinds:
+            return "behaves as a conv2d"
+        recipe.params, recipe.layout = {"W": (), "b": ()}, f"{data}/{weight}"
+        if recipe.x_nhwc or recipe.w_hwio or bias != "flat":
+            recipe.notes.append(_conv_layout_note(recipe, bias))
+        ranked = sorted(backs, key=lambda ng: -_pair_score(recipe.name, ng[0]))
+        for _gname, g in ranked:
+            try:
+                arrays = flat(attempt(g, _conv_in(recipe, dy), result[1]))
+            except StudentRaised:
+                continue
+            if len(arrays) >= 3 and np.shape(arrays[0]) == x.shape and np.size(arrays[1]) == W.size \
+                    and np.size(arrays[2]) == b.size:
+                recipe.bwd_fn = g
+                break
+        return recipe
+    raised.sort(key=lambda r: r[0], reverse=True)
+    if len(raised) > 1 and raised[0][0] > raised[1][0] and "conv2d" in kinds:
+        # its forward raised in every layout, but got furthest in one: the student's own error, judged as such
+        (data, weight, bias), cause = raised[0][1], raised[0][2]
+        recipe.x_nhwc, recipe.w_hwio = data == "nhwc", weight == "hwio"
+        recipe.b_shape = bias
+        recipe.params, recipe.layout = {"W": (), "b": ()}, f"{data}/{weight}"
+        recipe.notes.append(_conv_layout_note(recipe, bias))
+        recipe.forward_raised = f"{type(cause).__name__}: {cause}; read in the layout it got furthest in"
+        return recipe
+    recipe.x_nhwc = recipe.w_hwio = False
+    recipe.b_shape = None
+    return ""
+
+
+def _progress(exc: BaseException) -> tuple[int, int]:
+    """How far a call got into the student's code before ``exc``: the student's frames on the
+    traceback, then the line of the innermost one (later in the same function is further)."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "/conformance/" not in f.filename.replace("\\", "/") and "/numpy/" not in f.filename.replace("\\", "/")]
+    return (len(frames), frames[-1].lineno or 0) if frames else (0, 0)
+
+
+def _conv_layout_note(recipe: Recipe, bias: str) -> str:
+    return (f"images {'NHWC' if recipe.x_nhwc else 'NCHW'}, W {'(kh, kw, in, out)' if recipe.w_hwio else '(out, in, kh, kw)'}"
+            f", b {dict(flat='(out,)', col='(out, 1)').get(bias, '(1, 1, 1, out)')}")
+
+
+def _conv_in(recipe: Recipe, a):
+    """An NCHW array in the layout the student's functions take."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if recipe.x_nhwc else a
+
+
+def _conv_params(recipe: Recipe, W, b):
+    """The kit's W (out, in, kh, kw) and b (out,) as the student's forward takes them (copies)."""
+    Ws = np.ascontiguousarray(W.transpose(2, 3, 1, 0)) if recipe.w_hwio else W.copy()
+    shape = {"4d": (1, 1, 1, b.size), "col": (b.size, 1)}.get(recipe.b_shape, (b.size,))
+    return Ws, b.reshape(shape).copy()
 
 
 def _pair_score(fname: str, gname: str) -> int:
@@ -975,9 +1054,14 @@ class FunctionalStretch(LayerHandle):
             conv = {self.recipe.keys[m]: self.hyper[m] for m in ("stride", "padding") if m in self.recipe.keys}
             self.config.update(conv)
         from conformance.adapters._common import quiet
+        if self.kind == "conv2d":
+            x, arrays = _conv_in(self.recipe, x), _conv_params(self.recipe, self.params["W"], self.params["b"])
+        else:
+            arrays = [v.copy() for v in self.params.values()]
         with quiet():
-            out, self.cache = self.recipe.fwd_fn(x, *[v.copy() for v in self.params.values()], self.config)
-        return np.asarray(out, dtype=np.float64)
+            out, self.cache = self.recipe.fwd_fn(x, *arrays, self.config)
+        out = np.asarray(out, dtype=np.float64)
+        return out.transpose(0, 3, 1, 2).copy() if self.kind == "conv2d" and self.recipe.x_nhwc else out
 
     def backward(self, dy):
         return self.raw_backward(np.array(dy, dtype=np.float64))
@@ -987,11 +1071,15 @@ class FunctionalStretch(LayerHandle):
             raise Missing(f"no backward found for {self.recipe.fwd_fn.__name__}: no function g(dout, cache) answered "
                           "with dx and the gradients of its arrays")
         from conformance.adapters._common import quiet
+        nhwc = self.kind == "conv2d" and self.recipe.x_nhwc
         with quiet():
-            arrays = flat(self.recipe.bwd_fn(dy, self.cache))
+            arrays = flat(self.recipe.bwd_fn(_conv_in(self.recipe, dy) if nhwc else dy, self.cache))
+        if self.kind == "conv2d" and self.recipe.w_hwio and len(arrays) > 1:  # dW (kh, kw, in, out) -> (out, in, kh, kw)
+            arrays = [arrays[0], np.asarray(arrays[1]).transpose(3, 2, 0, 1), *arrays[2:]]
         self.grads = {k: np.array(a, dtype=np.float64).reshape(np.shape(v))
                       for (k, v), a in zip(self.params.items(), arrays[1:])}
-        return np.asarray(arrays[0], dtype=np.float64)
+        dx = np.asarray(arrays[0], dtype=np.float64)
+        return dx.transpose(0, 3, 1, 2).copy() if nhwc and dx.ndim == 4 else dx
 
     def param_names(self):
         return tuple(self.params)
