@@ -352,7 +352,12 @@ def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
                 eng = None
             if eng is not None:
                 found.append(((eng.grad_attr is None, -len(eng.ops), _rank_name(name, ENGINE_WORDS), order), eng))
-    return min(found, key=lambda ke: ke[0])[1] if found else None
+    array = min(found, key=lambda ke: ke[0])[1] if found else None
+    from conformance.adapters.discovery.scalar import can_vjp, find_scalar_engine
+    if can_vjp(array):
+        return array
+    scalar = find_scalar_engine(defs)  # micrograd's Value of one float, lifted to arrays by the kit
+    return scalar if scalar is not None and (scalar.grad_attr is not None or array is None) else array
 
 
 # --- unit components written on the engine -------------------------------------------------------
@@ -360,6 +365,8 @@ def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
 
 def held(eng: Engine, obj, depth: int = 2) -> dict[tuple, Any]:
     """Engine values an object holds in attributes, lists or dicts (path -> value)."""
+    if getattr(eng, "scalar", False):  # a scalar engine's arrays are read from the lists that hold its values
+        return eng.held_values(obj, max(depth, 5))
     out: dict[tuple, Any] = {}
 
     def walk(value, path, left):
@@ -572,6 +579,11 @@ def find_units(defs) -> EngineUnits:
     if eng is None or eng.grad_attr is None and eng.backward_error is None:
         return EngineUnits(eng)
     found = EngineUnits(eng)
+    if getattr(eng, "scalar", False):  # its layers take one sample as a list: graded as whole networks only
+        found.units.update(_find_activations(eng, [], set()))
+        found.rejected["linear"] = [f"a layer on the scalar engine {eng.name} takes one sample as a list of "
+                                    f"{eng.name}s: graded inside the whole network only"]
+        return found
     others = [(n, o) for n, o in defs if o is not eng.cls]
     try:
         linear, found.rejected["linear"] = _find_linear(eng, others)

@@ -18,6 +18,7 @@ from conformance.adapters.base import Missing, PipelineHandle
 from conformance.adapters.discovery.autograd import Engine, held
 from conformance.adapters.discovery.gradmodels import _layout
 from conformance.adapters.discovery.maths import softmax
+from conformance.adapters.discovery.scalar import young_garbage
 from conformance.adapters.discovery.objects import StudentRaised, attempt, describe, required, words
 
 SIZES, BATCH = (5, 7, 4), 6
@@ -55,7 +56,16 @@ class EngineNet:
         self.loss_name, self.loss_fn, self.targets, self.layout_text, self.engine = loss_name, loss_fn, targets, \
             layout_text, engine
 
+    def pipeline(self, sizes, task="classification") -> "EngineNetPipeline":
+        return (ScalarNetPipeline if getattr(self.engine, "scalar", False) else EngineNetPipeline)(self, sizes, task)
+
     def describe(self) -> str:
+        if getattr(self.engine, "scalar", False):
+            return (f"{self.name}: built as {self.cls.__name__}({self.build_text}) on your scalar engine "
+                    f"{self.engine.name}, called on each sample as a list of {self.engine.name}s; parameters "
+                    f"{self.layout_text} read from its lists of {self.engine.name}s; loss: the kit's softmax "
+                    f"cross-entropy on the outputs' numbers, its gradient backpropagated as sum(y * dL/dy) through "
+                    f"your engine by {self.engine.backward_name}()")
         return (f"{self.name}: built as {self.cls.__name__}({self.build_text}) on your engine {self.engine.name}, "
                 f"parameters {self.layout_text}; loss {self.loss_name}(output, {self.targets}); gradients by "
                 f"{self.engine.backward_name}() on the loss")
@@ -64,6 +74,8 @@ class EngineNet:
 def find(eng: Engine | None, defs, taken=()) -> tuple[EngineNet | None, list[str]]:
     if eng is None or eng.grad_attr is None:
         return None, []
+    if getattr(eng, "scalar", False):
+        return find_scalar(eng, defs, taken)
     rejected = []
     rng = np.random.default_rng(13)
     x = rng.standard_normal((BATCH, SIZES[0]))
@@ -102,6 +114,41 @@ def find(eng: Engine | None, defs, taken=()) -> tuple[EngineNet | None, list[str
             loss_name, loss_fn, targets = loss
             layout = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
             return EngineNet(name, cls, text, make, call, loss_name, loss_fn, targets, layout, eng), rejected
+    return None, rejected
+
+
+def find_scalar(eng: Engine, defs, taken=()) -> tuple[EngineNet | None, list[str]]:
+    """A network on a scalar engine: built at the kit's sizes, its W and b recovered from the lists
+    of values it holds, called on each sample as a list. Its loss is the kit's cross-entropy."""
+    rejected = []
+    x = np.random.default_rng(13).standard_normal((BATCH, SIZES[0]))
+    for name, cls in defs:
+        if not inspect.isclass(cls) or cls is eng.cls or cls in taken:
+            continue
+        for text, make in _builds(cls):
+            try:
+                model = attempt(make, SIZES)
+            except StudentRaised:
+                continue
+            call = _call(model)
+            if call is None:
+                continue
+            values = held(eng, model, depth=5)
+            layers = _layout({p: eng.data(v) for p, v in values.items()}, SIZES)
+            if layers is None:
+                continue
+            try:
+                out_data = eng.data(attempt(eng.call_rows, getattr(model, call), x))
+            except (StudentRaised, TypeError):
+                rejected.append(f"{name} (calling it on a list of {eng.name}s per sample raised or returned no "
+                                f"{eng.name}s)")
+                continue
+            if out_data.shape != (BATCH, SIZES[-1]):
+                rejected.append(f"{name} (its output per sample has {out_data.shape[1:]} values, not {SIZES[-1]})")
+                continue
+            layout = ", ".join(f"W {'(out, in)' if l['W_layout'] == 'out_in' else '(in, out)'}/b" for l in layers)
+            return EngineNet(name, cls, text, make, call, "the kit's cross-entropy", None, "int labels", layout,
+                             eng), rejected
     return None, rejected
 
 
@@ -186,6 +233,10 @@ class EngineNetPipeline(PipelineHandle):
         out = self._out(x)
         value = self.net.loss_fn(out, self._targets(labels, self.sizes[-1]))
         self.eng.vjp(value, np.ones(np.shape(self.eng.data(value))))
+        self._grads = self._read_grads()
+        return float(self.eng.data(value).ravel()[0]), self._grads
+
+    def _read_grads(self) -> dict:
         grads = {}
         for k, layer in enumerate(self.layers):
             for name in ("W", "b"):
@@ -196,8 +247,7 @@ class EngineNetPipeline(PipelineHandle):
                 if name == "W" and layer["W_layout"] == "in_out":
                     g = g.T
                 grads[f"{2 * k}.{name}"] = np.array(g, dtype=float).reshape(-1) if name == "b" else np.array(g, dtype=float)
-        self._grads = grads
-        return float(self.eng.data(value).ravel()[0]), grads
+        return grads
 
     def sgd_step(self, lr):
         params = self.get_params()
@@ -212,3 +262,42 @@ class EngineNetPipeline(PipelineHandle):
     def use_optimizer(self, make, text: str):
         self.optimizer, self._opt, self._opt_lr = make, None, None
         self.conventions["update"] = text
+
+
+def cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
+    """The kit's mean softmax cross-entropy on trusted numbers, and its gradient d/dlogits."""
+    labels = np.asarray(labels, dtype=int)
+    p = softmax(logits)
+    n = len(labels)
+    d = p.copy()
+    d[np.arange(n), labels] -= 1.0
+    return float(-np.mean(np.log(np.maximum(p[np.arange(n), labels], 1e-300)))), d / n
+
+
+class ScalarNetPipeline(EngineNetPipeline):
+    """A network on a scalar engine: each sample a list of values; the loss is the kit's
+    cross-entropy on the outputs' numbers, its gradient taken through the engine as sum(y * dL/dy)."""
+
+    def __init__(self, net: EngineNet, sizes, task="classification"):
+        super().__init__(net, sizes, task)
+        self.conventions["loss"] = "the kit's softmax cross-entropy (a scalar engine need not define log or exp)"
+
+    def _out(self, x):
+        return self.eng.call_rows(getattr(self.model, self.net.call), np.asarray(x, dtype=float))
+
+    def predict(self, x):
+        with young_garbage():
+            return self.eng.data(self._out(x))
+
+    def loss(self, x, labels):
+        return cross_entropy(self.predict(x), labels)[0]
+
+    def loss_and_grads(self, x, labels):
+        with young_garbage():
+            for v in self.values.values():
+                self.eng.fresh_grad(v)
+            out = self._out(x)
+            value, d_out = cross_entropy(self.eng.data(out), labels)
+            self.eng.vjp(out, d_out)
+            self._grads = self._read_grads()
+        return value, self._grads
