@@ -15,6 +15,8 @@ NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "matmul": np.mat
          "square": np.square, "sum": np.sum, "mean": np.mean}
 USED_TWICE = ("exp", "log", "relu", "sigmoid", "tanh", "square")  # u(x) + x on a scalar engine
 NUMPY.update({f"{u}+x": (lambda f: lambda a, b: f(a) + b)(NUMPY[u]) for u in USED_TWICE})
+SCALE = 1.7  # x * c + x: the constant c of a scalar engine's product with x on the left
+NUMPY["scale+x"] = lambda a, b: SCALE * a + b
 OPS_GROUPS = tuple(GROUPS)
 
 
@@ -46,15 +48,17 @@ def build_ops(seed: int = 0, group: str = "arithmetic") -> dict:
 
 def build_accumulation(seed: int = 0) -> dict:
     """x + x and x * x: one leaf used twice, whose gradient is the sum of both uses. On a scalar
-    engine also u(x) + x for each unary operation u (log on positives): micrograd's backward
-    closures each write one input's gradient, and a ``grad =`` in any of them loses the other use."""
+    engine also x * c + x and u(x) + x for each unary operation u (log on positives): micrograd's
+    backward closures each write one input's gradient, and a ``grad =`` in any of them loses the
+    other use (x * x hides it when only one of the two lines of a product assigns)."""
     rng = np.random.default_rng(seed)
     x = _signed(rng, (3, 4))
     checks = {"x + x": _check("add", [x], rng.standard_normal((3, 4)), same=True),
               "x * x": _check("mul", [x], rng.standard_normal((3, 4)), same=True)}
+    checks["x * c + x"] = _check("scale+x", [x], rng.standard_normal((3, 4)), same=True, scalar_only=True)
     for u in USED_TWICE:
         xu = np.abs(x) + 0.2 if u == "log" else x
-        checks[f"{u}(x) + x"] = _check(f"{u}+x", [xu], rng.standard_normal((3, 4)), same=True, scalar_only=True)
+        checks["x ** 2 + x" if u == "square" else f"{u}(x) + x"] = _check(f"{u}+x", [xu], rng.standard_normal((3, 4)), same=True, scalar_only=True)
     return _case("build_accumulation", seed, checks)
 
 

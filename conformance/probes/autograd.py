@@ -87,7 +87,8 @@ def run(adapter, case: dict) -> dict:
         for label, spec in case["checks"].items():
             if spec.get("scalar_only") and not scalar:
                 continue
-            if spec["op"].split("+")[0] in eng.ops:
+            base = spec["op"].split("+")[0]
+            if base in eng.ops or base == "scale" and "mul" in eng.ops:
                 out["results"][label] = _one(eng, spec)
     out["warnings"] = warning_texts(caught)
     return out

@@ -146,10 +146,41 @@ def find_scalar(eng: Engine, defs, taken=()) -> tuple[EngineNet | None, list[str
             if out_data.shape != (BATCH, SIZES[-1]):
                 rejected.append(f"{name} (its output per sample has {out_data.shape[1:]} values, not {SIZES[-1]})")
                 continue
+            wrong = attempt(_first_layer_moves, eng, model, call, values, layers[0])
+            if wrong:
+                rejected.append(f"{name} ({wrong})")
+                continue
             layout = ", ".join(f"W {'(out, in)' if l['W_layout'] == 'out_in' else '(in, out)'}/b" for l in layers)
             return EngineNet(name, cls, text, make, call, "the kit's cross-entropy", None, "int labels", layout,
                              eng), rejected
     return None, rejected
+
+
+def _first_layer_moves(eng: Engine, model, call, values, layer) -> str | None:
+    """Which value moves which output, on the sample e_0: nudging W[j, 0] must move the outputs
+    as nudging b[j] does (x_0 = 1), nudging W[j, 1] must move nothing (x_1 = 0). None when the
+    first layer's W and b read from the lists behave so; else what did not."""
+    W, b = values[layer["W"]], values[layer["b"]].reshape(-1)
+    x = np.zeros((1, SIZES[0]))
+    x[0, 0] = 1.0
+    fn = getattr(model, call)
+    base = eng.data(eng.call_rows(fn, x))
+
+    def moved(cell):
+        old = eng.data(cell)
+        eng.write(cell, old + 0.5)
+        try:
+            return eng.data(eng.call_rows(fn, x)) - base
+        finally:
+            eng.write(cell, old)
+
+    for j in range(min(3, len(b))):
+        w0, w1 = (W[j, 0], W[j, 1]) if layer["W_layout"] == "out_in" else (W[0, j], W[1, j])
+        by_b = moved(b[j])
+        if not np.allclose(moved(w0), by_b, atol=1e-9) or np.any(np.abs(moved(w1)) > 1e-9):
+            return (f"its first layer's lists of {eng.name}s read as W {describe(layer['W'])} and b "
+                    f"{describe(layer['b'])} do not move the outputs as x W + b would")
+    return None
 
 
 def _find_loss(eng, functions, out, out_data, labels):
@@ -294,10 +325,14 @@ class ScalarNetPipeline(EngineNetPipeline):
 
     def loss_and_grads(self, x, labels):
         with young_garbage():
-            for v in self.values.values():
-                self.eng.fresh_grad(v)
-            out = self._out(x)
-            value, d_out = cross_entropy(self.eng.data(out), labels)
-            self.eng.vjp(out, d_out)
-            self._grads = self._read_grads()
+            value = self._step(x, labels)  # the step's graph is garbage once _step returns
         return value, self._grads
+
+    def _step(self, x, labels) -> float:
+        for v in self.values.values():
+            self.eng.fresh_grad(v)
+        out = self._out(x)
+        value, d_out = cross_entropy(self.eng.data(out), labels)
+        self.eng.vjp(out, d_out)
+        self._grads = self._read_grads()
+        return value

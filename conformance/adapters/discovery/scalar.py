@@ -170,6 +170,9 @@ class ScalarEngine(Engine):
     def apply(self, op: str, *args):
         if op.endswith("+x"):  # u(x) + x: one value used twice (an accumulation check)
             return self.apply("add", self.apply(op[:-2], args[0]), args[-1])
+        if op == "scale":  # x * c with x on the left (the accumulation check x * c + x)
+            from conformance.cases.autograd import SCALE
+            return self._map(operator.mul, args[0], self.tensor(np.full(self.cells(args[0]).shape, SCALE)))
         if op == "sum":
             return self.cells(self.tree_sum(args[0]))
         if op == "mean":
@@ -186,6 +189,8 @@ class ScalarEngine(Engine):
         return self._map(self.functions[name], args[0])
 
     def op_text(self, op: str) -> str:
+        if op == "scale+x":
+            return "x * c + x"
         if op.endswith("+x"):
             return f"x{self.op_text(op[:-2])} + x" if self.ops[op[:-2]][0] != "function" else \
                 f"{self.op_text(op[:-2])} + x"
