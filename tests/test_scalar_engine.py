@@ -18,7 +18,8 @@ from conformance.adapters.discovery import autograd as ag
 from conformance.adapters.discovery import enginenets
 from conformance.adapters.discovery.scalar import ScalarEngine, find_scalar_engine
 from conformance.cases import autograd as autograd_cases
-from conformance.judges import autograd
+from conformance.cases import layers as layer_cases
+from conformance.judges import autograd, layers
 from conformance.loader import load_impl
 from conformance.outcome import Outcome
 from conformance.runner import InProcessRunner, ProbeFailure
@@ -103,6 +104,14 @@ class Unit:
         return self.ws + [self.bias]
 
 
+class Row:
+    def __init__(self, n_in, n_out):
+        self.units = [Unit(n_in) for _ in range(n_out)]
+
+    def __call__(self, xs):
+        return [u(xs) for u in self.units]
+
+
 class Stack:
     def __init__(self, n_in, sizes):
         dims = [n_in] + sizes
@@ -140,7 +149,7 @@ def source(variant: str) -> str:
 def namespace(variant: str = "correct") -> list[tuple[str, object]]:
     ns: dict = {}
     exec(compile(source(variant), f"<{variant}>", "exec"), ns)
-    return [(n, ns[n]) for n in ("Num", "Unit", "Stack")]
+    return [(n, ns[n]) for n in ("Num", "Unit", "Row", "Stack")]
 
 
 DEFS = namespace()
@@ -300,3 +309,15 @@ def test_a_backward_that_assigns_is_named_where_one_value_is_used_twice(runners,
 def test_a_network_reset_that_misses_values_is_no_reset(runners):
     zg = checks(runners["no_reset"])["zero_grad"]
     assert (zg.verdict, zg.cause) == ("fail", "zero_grad_missing")
+
+
+def test_a_layer_called_per_sample_on_lists_is_graded_as_the_linear_component(runners):
+    found = runners["correct"].call("inventory", {})["found"]["linear"]
+    assert found["name"] == "Row" and "through your autograd engine Num" in found["detail"]
+    case = layer_cases.linear_case(seed=0)
+    outcomes = [judge(case, runners["correct"].call("layer.check", case, timeout=20))
+                for judge in layers.UNIT_CHECKS + (layers.parameter_gradient,)]
+    assert [o.verdict for o in outcomes] == ["pass"] * len(outcomes), [o.message for o in outcomes]
+    wrong = [judge(case, runners["mul_assigns"].call("layer.check", case, timeout=20))
+             for judge in (layers.parameter_gradient,)]
+    assert wrong[0].verdict == "fail"  # w * x assigns: only the last sample's gradient survives in W

@@ -143,7 +143,7 @@ def zero_grad(adapter, case: dict) -> dict:
             out["resets"].append(found)
         linear = ag.units_for(adapter.found).units.get("linear")
         if linear is not None:
-            layer = ag.EngineLayer(eng, linear, 5, 3)
+            layer = ag.layer_handle(eng, linear, 5, 3)
             layer.forward(np.asarray(case["x_layer"]))
             layer.backward(np.asarray(case["dy_layer"]))
             found = _resets(eng, layer.obj, lambda: [eng.grad(t) for t in layer._tensors()],

@@ -20,6 +20,7 @@ gradients of x and of the parameter tensors the layer holds.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 from dataclasses import dataclass, field
@@ -579,10 +580,16 @@ def find_units(defs) -> EngineUnits:
     if eng is None or eng.grad_attr is None and eng.backward_error is None:
         return EngineUnits(eng)
     found = EngineUnits(eng)
-    if getattr(eng, "scalar", False):  # its layers take one sample as a list: graded as whole networks only
+    if getattr(eng, "scalar", False):  # its layers take one sample as a list; its activations are its own ops
+        from conformance.adapters.discovery.scalar import find_scalar_linear
+        others = [(n, o) for n, o in defs if o is not eng.cls]
+        try:
+            linear, found.rejected["linear"] = find_scalar_linear(eng, others)
+        except Exception as exc:  # the kit's own failure to read a class: no linear layer
+            linear, found.rejected["linear"] = None, [f"the kit could not read the submission ({exc})"]
+        if linear:
+            found.units["linear"] = linear
         found.units.update(_find_activations(eng, [], set()))
-        found.rejected["linear"] = [f"a layer on the scalar engine {eng.name} takes one sample as a list of "
-                                    f"{eng.name}s: graded inside the whole network only"]
         return found
     others = [(n, o) for n, o in defs if o is not eng.cls]
     try:
@@ -752,7 +759,23 @@ def make_layer(discovery, kind: str, hyper: dict) -> LayerHandle | None:
     found = units_for(discovery)
     if found.engine is None or kind not in found.units or kind == "mse":
         return None
-    return EngineLayer(found.engine, found.units[kind], hyper.get("in_features", 0), hyper.get("out_features", 0))
+    return layer_handle(found.engine, found.units[kind], hyper.get("in_features", 0), hyper.get("out_features", 0))
+
+
+def layer_handle(eng: Engine, unit: Unit, n_in: int = 0, n_out: int = 0) -> EngineLayer:
+    """The handle of a unit on the engine (a linear layer on a scalar engine is called per sample)."""
+    handle = _scalar_engine_layer() if getattr(eng, "scalar", False) and unit.kind == "linear" else EngineLayer
+    return handle(eng, unit, n_in, n_out)
+
+
+@functools.lru_cache(maxsize=None)
+def _scalar_engine_layer():
+    from conformance.adapters.discovery.scalar import ScalarLayer
+
+    class ScalarEngineLayer(ScalarLayer, EngineLayer):
+        """A linear layer on a scalar engine: called per sample on lists, W and b from its lists."""
+
+    return ScalarEngineLayer
 
 
 def make_loss(discovery, kind: str) -> LossHandle | None:

@@ -412,3 +412,108 @@ def can_vjp(eng: Engine | None) -> bool:
 
 
 __all__ = ["ScalarEngine", "find_scalar_engine", "can_vjp", "KIT_OPS", "Missing"]
+
+
+# --- a linear layer on a scalar engine -----------------------------------------------------------
+
+
+def rows_of(eng: ScalarEngine, fn, cells) -> np.ndarray:
+    """``fn`` called on each row of an object array of values as a list; outputs stacked (B, n)."""
+    out = []
+    for row in eng.cells(cells):
+        y = fn(list(row))
+        out.append(eng.cells(y).reshape(-1) if isinstance(y, (list, tuple, eng.cls, np.ndarray)) else y)
+    if not all(isinstance(r, np.ndarray) for r in out) or len({r.shape for r in out}) != 1:
+        raise TypeError(f"the layer's output is not a list of {eng.name}s of one length per sample")
+    return np.stack(out)
+
+
+def find_scalar_linear(eng: ScalarEngine, defs):
+    """A layer class on the engine that, built for 5 -> 3, holds W (3, 5) or (5, 3) and b (3,) in
+    its lists of values and, called on one sample as a list, returns x W + b (an activation inside
+    the layer is not a linear layer: rejected with that reason)."""
+    from conformance.adapters.discovery import candidates as cand
+    from conformance.adapters.discovery.autograd import Unit, _callers
+
+    x = np.arange(20, dtype=float).reshape(4, 5) / 7 - 1.3
+    rng = np.random.default_rng(12)
+    W_oi, b = rng.standard_normal((3, 5)), rng.standard_normal(3)
+    found, rejected = [], []
+    for order, (name, cls) in enumerate(defs):
+        if not inspect.isclass(cls) or cls is eng.cls:
+            continue
+        for call in cand.size_calls(cls, 5, 3)[:4]:
+            try:
+                obj = attempt(cls, *call.args, **call.kwargs)
+            except StudentRaised:
+                continue
+            values = eng.held_values(obj)
+            ws = [(p, "in_out" if v.shape == (5, 3) else "out_in") for p, v in values.items() if v.shape in ((5, 3), (3, 5))]
+            bs = [p for p, v in values.items() if v.shape == (3,)]
+            if not ws or len(values) != 1 + len(bs[:1]):
+                continue
+            (w_path, layout), b_path = ws[0], (bs[0] if bs else None)
+            eng.write(values[w_path], W_oi.T if layout == "in_out" else W_oi)
+            if b_path:
+                eng.write(values[b_path], b)
+            expected = x @ W_oi.T + (b if b_path else 0.0)
+            for method in _callers(obj):
+                try:
+                    y = eng.data(attempt(rows_of, eng, obj if method == "__call__" else getattr(obj, method),
+                                         eng.tensor(x)))
+                except (StudentRaised, TypeError):
+                    continue
+                if y.shape == expected.shape and np.allclose(y, expected, rtol=1e-6, atol=1e-9):
+                    found.append(((_rank_name(name, {"linear", "dense", "affine", "layer", "fc"}), order),
+                                  Unit("linear", name, cls, "class", method, layout, w_path, b_path)))
+                    break
+            else:
+                rejected.append(f"{name} (holds {eng.name}s of W and b for 5 -> 3, but called on a sample as a list "
+                                f"it gave no x W + b: an activation inside the layer?)")
+                continue
+            break
+    return (min(found, key=lambda kf: kf[0])[1] if found else None), rejected
+
+
+class ScalarLayer:
+    """Mixed into autograd.EngineLayer (scalar_layer() builds the class): the layer called on
+    each sample as a list, its W and b read from its lists of values."""
+
+    def _build(self, n_in, n_out):
+        from conformance.adapters.discovery import candidates as cand
+
+        stored = (n_in, n_out) if self.unit.layout == "in_out" else (n_out, n_in)
+        for call in cand.size_calls(self.unit.obj, n_in, n_out)[:4]:
+            try:
+                obj = attempt(self.unit.obj, *call.args, **call.kwargs)
+            except StudentRaised:
+                continue
+            w = self.eng.held_values(obj).get(self.unit.w_path)
+            if w is not None and w.shape == stored:
+                return obj
+        raise Missing(f"{self.unit.name} could not be built for {n_in} -> {n_out} features with W {stored}")
+
+    @property
+    def _w(self):
+        return self._held()[self.unit.w_path]
+
+    @property
+    def _b(self):
+        return self._held()[self.unit.b_path] if self.unit.b_path else None
+
+    def _held(self):
+        if getattr(self, "_held_cache", None) is None:
+            self._held_cache = self.eng.held_values(self.obj)
+        return self._held_cache
+
+    def _call(self, xt):
+        fn = self.obj if self.unit.call == "__call__" else getattr(self.obj, self.unit.call)
+        return rows_of(self.eng, fn, xt)
+
+    def raw_forward(self, x):
+        with young_garbage():
+            return super().raw_forward(x)
+
+    def raw_backward(self, dy):
+        with young_garbage():
+            return super().raw_backward(dy)
