@@ -342,7 +342,9 @@ def _find_seed(eng: Engine) -> None:
 
 def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
     """The submission's autograd engine, or None. Several candidates: the one with a working
-    backward, then more operations, then a name like Tensor/Value."""
+    backward, then more operations, then a name like Tensor/Value. An array engine the kit cannot
+    take a vector-Jacobian product through (no * and sum, no seed) gives way to a scalar reading
+    of the submission (scalar.py: micrograd's Value, lifted element-wise by the kit)."""
     functions = {n: f for n, f in defs if inspect.isfunction(f)}
     found = []
     for order, (name, obj) in enumerate(defs):
