@@ -419,9 +419,10 @@ NETWORK_COVERAGE: list[Feature] = [
 
 # --- what the kit does not get right yet, and why (tests/test_zoo.py fails on anything else) ---
 
-SCALAR_SPIRAL = ("a scalar engine builds one node per multiply and add: the spiral's 2-64-32-3 network takes about "
-                 "5 CPU s per epoch (measured 5.2 s for micrograd_scalar_neurons, XOR 22 ms), so its 300 epochs "
-                 "need about 1550 s against a 30 s budget; the kit reports timeout (too_slow), never a fail")
+SCALAR_SPIRAL = ("a scalar engine builds one node per multiply and add: the spiral's 2-64-32-3 network takes 2.7 "
+                 "(scalar_var_functional) to 5.2 (micrograd_scalar_neurons) CPU s per epoch against 13-22 ms for XOR, "
+                 "so its 300 epochs need 800-1550 s against a 30 s budget; the kit reports timeout (too_slow), "
+                 "never a fail")
 NETWORK_KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "renamed") -> reason
     ("micrograd_scalar_neurons", "training_spiral", "any"): SCALAR_SPIRAL,
     ("scalar_var_functional", "training_spiral", "any"): SCALAR_SPIRAL,
