@@ -13,6 +13,10 @@ GROUPS = {"arithmetic": ("add", "sub", "mul", "matmul"),
 NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "matmul": np.matmul, "exp": np.exp, "log": np.log,
          "relu": lambda a: np.maximum(a, 0.0), "sigmoid": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh,
          "square": np.square, "sum": np.sum, "mean": np.mean}
+USED_TWICE = ("exp", "log", "relu", "sigmoid", "tanh", "square")  # u(x) + x on a scalar engine
+NUMPY.update({f"{u}+x": (lambda f: lambda a, b: f(a) + b)(NUMPY[u]) for u in USED_TWICE})
+SCALE = 1.7  # x * c + x: the constant c of a scalar engine's product with x on the left
+NUMPY["scale+x"] = lambda a, b: SCALE * a + b
 OPS_GROUPS = tuple(GROUPS)
 
 
@@ -25,8 +29,8 @@ def _case(builder: str, seed: int, checks: dict, **extra) -> dict:
     return {"seed": seed, "recipe": recipe(f"cases.autograd.{builder}", seed=seed, **extra), "checks": checks, **extra}
 
 
-def _check(op: str, inputs: list, dy, same: bool = False, broadcast: bool = False) -> dict:
-    return {"op": op, "inputs": inputs, "dy": dy, "same": same, "broadcast": broadcast,
+def _check(op: str, inputs: list, dy, same: bool = False, broadcast: bool = False, scalar_only: bool = False) -> dict:
+    return {"op": op, "inputs": inputs, "dy": dy, "same": same, "broadcast": broadcast, "scalar_only": scalar_only,
             "points": [plus_minus_points(a) for a in inputs]}
 
 
@@ -43,12 +47,19 @@ def build_ops(seed: int = 0, group: str = "arithmetic") -> dict:
 
 
 def build_accumulation(seed: int = 0) -> dict:
-    """x + x and x * x: one leaf used twice, whose gradient is the sum of both uses."""
+    """x + x and x * x: one leaf used twice, whose gradient is the sum of both uses. On a scalar
+    engine also x * c + x and u(x) + x for each unary operation u (log on positives): micrograd's
+    backward closures each write one input's gradient, and a ``grad =`` in any of them loses the
+    other use (x * x hides it when only one of the two lines of a product assigns)."""
     rng = np.random.default_rng(seed)
     x = _signed(rng, (3, 4))
-    return _case("build_accumulation", seed,
-                 {"x + x": _check("add", [x], rng.standard_normal((3, 4)), same=True),
-                  "x * x": _check("mul", [x], rng.standard_normal((3, 4)), same=True)})
+    checks = {"x + x": _check("add", [x], rng.standard_normal((3, 4)), same=True),
+              "x * x": _check("mul", [x], rng.standard_normal((3, 4)), same=True)}
+    checks["x * c + x"] = _check("scale+x", [x], rng.standard_normal((3, 4)), same=True, scalar_only=True)
+    for u in USED_TWICE:
+        xu = np.abs(x) + 0.2 if u == "log" else x
+        checks["x ** 2 + x" if u == "square" else f"{u}(x) + x"] = _check(f"{u}+x", [xu], rng.standard_normal((3, 4)), same=True, scalar_only=True)
+    return _case("build_accumulation", seed, checks)
 
 
 def build_broadcasting(seed: int = 0) -> dict:

@@ -61,7 +61,12 @@ def _judge_one(label: str, spec: dict, res: dict, backward: str) -> Outcome:
         if close(g, numerical, GRADIENT):
             continue
         cause, hint = "autograd_wrong_gradient", ""
-        if spec.get("same") and close(g, numerical / 2, GRADIENT):
+        if spec.get("same") and "+x" in spec["op"]:  # u(x) + x: x.grad holds one use only
+            one_use = numerical_vjp(at, spec["dy"], a.shape) - np.asarray(spec["dy"], dtype=float)
+            if close(g, one_use, GRADIENT) or close(g, np.broadcast_to(spec["dy"], a.shape), GRADIENT):
+                cause, hint = "gradient_not_accumulated", (": it holds only one of the two uses of x (a backward that "
+                                                           "assigns grad = where it must add grad +=)")
+        elif spec.get("same") and close(g, numerical / 2, GRADIENT):
             cause, hint = "gradient_not_accumulated", ": it is half the true one, one of the two uses of x was lost"
         elif spec.get("broadcast") and close(g, numerical / (np.size(expected) // a.size), GRADIENT):
             cause, hint = "broadcast_not_summed", ": it is the true one over the batch size (averaged, not summed)"
@@ -76,13 +81,18 @@ def _judge_all(case: dict, out: dict, labels, what: str) -> Outcome:
     if not isinstance(out, dict) or not isinstance(out.get("results"), dict):
         return failed("the autograd probe returned no results.", "malformed_answer")
     engine, results = out.get("engine") or "Tensor", out["results"]
+    if out.get("not_applicable"):  # a scalar engine: no reductions or broadcasting of its own
+        return Outcome("missing", str(out["not_applicable"]), required=False)
+    if not out.get("scalar"):  # u(x) + x is asked of scalar engines only
+        labels = [label for label in labels if not case["checks"][label].get("scalar_only")]
     present = [label for label in labels if label in results]
     if not present:
         ops = ", ".join(case["checks"][label]["op"] for label in labels)
         return Outcome("missing", f"your engine {engine} defines none of {ops}, so it has no {what} to check.")
     backward = out.get("backward") or f"{engine}.backward()"
     outcomes = {label: _judge_one(label, case["checks"][label], results[label], backward) for label in present}
-    lacking = [case["checks"][label]["op"] for label in labels if label not in results]
+    lacking = [label if "+x" in case["checks"][label]["op"] else case["checks"][label]["op"]
+               for label in labels if label not in results]
     listed = f" Not defined by your engine, so not graded: {', '.join(lacking)}." if lacking else ""
     errors: dict[str, list[str]] = {}  # one sentence per distinct error, with the operations it hit
     for o in outcomes.values():

@@ -24,7 +24,8 @@ def engine_of(adapter) -> ag.Engine:
     eng = ag.units_for(found).engine if found is not None else None
     if eng is None:
         raise Missing("no autograd engine: no class keeps an ndarray it is built from, overloads + or *, and "
-                      "fills an array-shaped gradient when backward() is called on a result")
+                      "fills an array-shaped gradient when backward() is called on a result (nor keeps one number, "
+                      "overloads + and *, and fills a float gradient: a scalar engine)")
     return eng
 
 
@@ -36,7 +37,7 @@ def _leaves(eng, spec: dict) -> list:
 def _at_points(eng, spec: dict, i: int, point: np.ndarray) -> np.ndarray:
     if spec.get("same"):
         t = eng.tensor(point)
-        return eng.data(eng.apply(spec["op"], t, t))
+        return eng.data(eng.apply(spec["op"], t, t))  # a scalar engine: u(x) + x when the op is "u+x"
     args = [eng.tensor(point if j == i else a) for j, a in enumerate(spec["inputs"])]
     return eng.data(eng.apply(spec["op"], *args))
 
@@ -73,10 +74,21 @@ def run(adapter, case: dict) -> dict:
     input], "same": bool}}}. Returns engine, lacks, and per label y, grads (one per input),
     no_grad (indices without a gradient), y_at_points, how, or stage + error."""
     eng = engine_of(adapter)
-    out = {"engine": eng.name, "backward": eng.backward_text, "lacks": eng.lacks(), "results": {}}
+    scalar = getattr(eng, "scalar", False)
+    out = {"engine": eng.name, "backward": eng.backward_text, "lacks": eng.lacks(), "results": {}, "scalar": scalar}
+    if scalar and case.get("group") == "reductions":
+        out["not_applicable"] = (f"your engine {eng.name} holds one number: sum and mean are the kit's own "
+                                 "reductions (a balanced tree of your +), not offered by your engine, so not graded")
+        return out
+    if scalar and any(spec.get("broadcast") for spec in case["checks"].values()):
+        out["not_applicable"] = f"your engine {eng.name} holds one number: broadcasting does not apply to a scalar engine"
+        return out
     with watched() as caught:
         for label, spec in case["checks"].items():
-            if spec["op"] in eng.ops:
+            if spec.get("scalar_only") and not scalar:
+                continue
+            base = spec["op"].split("+")[0]
+            if base in eng.ops or base == "scale" and "mul" in eng.ops:
                 out["results"][label] = _one(eng, spec)
     out["warnings"] = warning_texts(caught)
     return out
@@ -87,10 +99,13 @@ def _zeroed(grads) -> bool:
 
 
 def _resets(eng, target, grads_of, methods, owner: str) -> str | None:
-    """The first method of ``target`` that leaves every gradient ``grads_of()`` zero or None."""
+    """The first method of ``target`` that leaves every gradient ``grads_of()`` zero or None (on a
+    scalar engine's array of values: the method called on each value)."""
+    targets = list(target.flat) if getattr(eng, "scalar", False) and isinstance(target, np.ndarray) else [target]
     for m in methods:
         try:
-            attempt(getattr(target, m))
+            for t in targets:
+                attempt(getattr(t, m))
         except StudentRaised:
             continue
         if _zeroed(grads_of()):
@@ -129,7 +144,7 @@ def zero_grad(adapter, case: dict) -> dict:
             out["resets"].append(found)
         linear = ag.units_for(adapter.found).units.get("linear")
         if linear is not None:
-            layer = ag.EngineLayer(eng, linear, 5, 3)
+            layer = ag.layer_handle(eng, linear, 5, 3)
             layer.forward(np.asarray(case["x_layer"]))
             layer.backward(np.asarray(case["dy_layer"]))
             found = _resets(eng, layer.obj, lambda: [eng.grad(t) for t in layer._tensors()],
@@ -147,10 +162,8 @@ def zero_grad(adapter, case: dict) -> dict:
 def _network_resets(eng, net, x) -> str | None:
     """A method of the student's engine network that zeroes every parameter's gradient after a
     backward of its loss (the network built at (features, 4, 3) on the kit's ``x``)."""
-    from conformance.adapters.discovery.enginenets import EngineNetPipeline
-
     try:
-        pipe = EngineNetPipeline(net, (x.shape[1], 4, 3))
+        pipe = net.pipeline((x.shape[1], 4, 3))
         pipe.loss_and_grads(x, np.arange(len(x)) % 3)
     except (StudentRaised, Missing):
         return None

@@ -309,7 +309,9 @@ def _find_optimisers(self: Discovery) -> dict:
     container = self.container if lin is not None else None
     taken |= {container.cls} if container else set()
     network = self.gradmodel if container is None else None  # a self-holding network: its arrays hold the parameters
-    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), eng, container, network)
+    array_engine = None if getattr(eng, "scalar", False) else eng  # optimisers over a scalar engine's lists: not read
+    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), array_engine, container,
+                                      network)
     self.rejected["optimisers"] = rejected
     return found
 
@@ -477,7 +479,7 @@ class DiscoveringAdapter(Adapter):
                 pipe.conventions["built"] = f"your layers and loss, chained by the kit, because {exc}"
                 return pipe
         if self.found.enginenet is not None:
-            return enginenets.EngineNetPipeline(self.found.enginenet, sizes, task)
+            return self.found.enginenet.pipeline(sizes, task)
         if self.found.functional is not None:
             net = self.found.functional
             try:  # the discovered cross-entropy where it can score the outputs, else the student's own cost

@@ -20,6 +20,7 @@ gradients of x and of the parameter tensors the layer holds.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 from dataclasses import dataclass, field
@@ -410,7 +411,9 @@ def _find_seed(eng: Engine) -> None:
 
 def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
     """The submission's autograd engine, or None. Several candidates: the one with a working
-    backward, then more operations, then a name like Tensor/Value."""
+    backward, then more operations, then a name like Tensor/Value. An array engine the kit cannot
+    take a vector-Jacobian product through (no * and sum, no seed) gives way to a scalar reading
+    of the submission (scalar.py: micrograd's Value, lifted element-wise by the kit)."""
     functions = {n: f for n, f in defs if inspect.isfunction(f)}
     found = []
     for order, (name, obj) in enumerate(defs):
@@ -421,7 +424,12 @@ def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
                 eng = None
             if eng is not None:
                 found.append(((eng.grad_attr is None, -len(eng.ops), _rank_name(name, ENGINE_WORDS), order), eng))
-    return min(found, key=lambda ke: ke[0])[1] if found else None
+    array = min(found, key=lambda ke: ke[0])[1] if found else None
+    from conformance.adapters.discovery.scalar import can_vjp, find_scalar_engine
+    if can_vjp(array):
+        return array
+    scalar = find_scalar_engine(defs)  # micrograd's Value of one float, lifted to arrays by the kit
+    return scalar if scalar is not None and (scalar.grad_attr is not None or array is None) else array
 
 
 # --- unit components written on the engine -------------------------------------------------------
@@ -429,6 +437,8 @@ def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
 
 def held(eng: Engine, obj, depth: int = 2) -> dict[tuple, Any]:
     """Engine values an object holds in attributes, lists or dicts (path -> value)."""
+    if getattr(eng, "scalar", False):  # a scalar engine's arrays are read from the lists that hold its values
+        return eng.held_values(obj, max(depth, 5))
     out: dict[tuple, Any] = {}
 
     def walk(value, path, left):
@@ -641,6 +651,17 @@ def find_units(defs) -> EngineUnits:
     if eng is None or eng.grad_attr is None and eng.backward_error is None:
         return EngineUnits(eng)
     found = EngineUnits(eng)
+    if getattr(eng, "scalar", False):  # its layers take one sample as a list; its activations are its own ops
+        from conformance.adapters.discovery.scalar import find_scalar_linear
+        others = [(n, o) for n, o in defs if o is not eng.cls]
+        try:
+            linear, found.rejected["linear"] = find_scalar_linear(eng, others)
+        except Exception as exc:  # the kit's own failure to read a class: no linear layer
+            linear, found.rejected["linear"] = None, [f"the kit could not read the submission ({exc})"]
+        if linear:
+            found.units["linear"] = linear
+        found.units.update(_find_activations(eng, [], set()))
+        return found
     others = [(n, o) for n, o in defs if o is not eng.cls]
     try:
         linear, found.rejected["linear"] = _find_linear(eng, others)
@@ -809,7 +830,23 @@ def make_layer(discovery, kind: str, hyper: dict) -> LayerHandle | None:
     found = units_for(discovery)
     if found.engine is None or kind not in found.units or kind == "mse":
         return None
-    return EngineLayer(found.engine, found.units[kind], hyper.get("in_features", 0), hyper.get("out_features", 0))
+    return layer_handle(found.engine, found.units[kind], hyper.get("in_features", 0), hyper.get("out_features", 0))
+
+
+def layer_handle(eng: Engine, unit: Unit, n_in: int = 0, n_out: int = 0) -> EngineLayer:
+    """The handle of a unit on the engine (a linear layer on a scalar engine is called per sample)."""
+    handle = _scalar_engine_layer() if getattr(eng, "scalar", False) and unit.kind == "linear" else EngineLayer
+    return handle(eng, unit, n_in, n_out)
+
+
+@functools.lru_cache(maxsize=None)
+def _scalar_engine_layer():
+    from conformance.adapters.discovery.scalar import ScalarLayer
+
+    class ScalarEngineLayer(ScalarLayer, EngineLayer):
+        """A linear layer on a scalar engine: called per sample on lists, W and b from its lists."""
+
+    return ScalarEngineLayer
 
 
 def make_loss(discovery, kind: str) -> LossHandle | None:

@@ -18,6 +18,7 @@ from conformance.adapters.base import Missing, PipelineHandle
 from conformance.adapters.discovery.autograd import Engine, held
 from conformance.adapters.discovery.gradmodels import _layout
 from conformance.adapters.discovery.maths import softmax
+from conformance.adapters.discovery.scalar import young_garbage
 from conformance.adapters.discovery.objects import StudentRaised, attempt, describe, required, words
 
 SIZES, BATCH = (5, 7, 4), 6
@@ -55,7 +56,16 @@ class EngineNet:
         self.loss_name, self.loss_fn, self.targets, self.layout_text, self.engine = loss_name, loss_fn, targets, \
             layout_text, engine
 
+    def pipeline(self, sizes, task="classification") -> "EngineNetPipeline":
+        return (ScalarNetPipeline if getattr(self.engine, "scalar", False) else EngineNetPipeline)(self, sizes, task)
+
     def describe(self) -> str:
+        if getattr(self.engine, "scalar", False):
+            return (f"{self.name}: built as {self.cls.__name__}({self.build_text}) on your scalar engine "
+                    f"{self.engine.name}, called on each sample as a list of {self.engine.name}s; parameters "
+                    f"{self.layout_text} read from its lists of {self.engine.name}s; loss: the kit's softmax "
+                    f"cross-entropy on the outputs' numbers, its gradient backpropagated as sum(y * dL/dy) through "
+                    f"your engine by {self.engine.backward_name}()")
         return (f"{self.name}: built as {self.cls.__name__}({self.build_text}) on your engine {self.engine.name}, "
                 f"parameters {self.layout_text}; loss {self.loss_name}(output, {self.targets}); gradients by "
                 f"{self.engine.backward_name}() on the loss")
@@ -64,6 +74,8 @@ class EngineNet:
 def find(eng: Engine | None, defs, taken=()) -> tuple[EngineNet | None, list[str]]:
     if eng is None or eng.grad_attr is None:
         return None, []
+    if getattr(eng, "scalar", False):
+        return find_scalar(eng, defs, taken)
     rejected = []
     rng = np.random.default_rng(13)
     x = rng.standard_normal((BATCH, SIZES[0]))
@@ -103,6 +115,72 @@ def find(eng: Engine | None, defs, taken=()) -> tuple[EngineNet | None, list[str
             layout = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
             return EngineNet(name, cls, text, make, call, loss_name, loss_fn, targets, layout, eng), rejected
     return None, rejected
+
+
+def find_scalar(eng: Engine, defs, taken=()) -> tuple[EngineNet | None, list[str]]:
+    """A network on a scalar engine: built at the kit's sizes, its W and b recovered from the lists
+    of values it holds, called on each sample as a list. Its loss is the kit's cross-entropy."""
+    rejected = []
+    x = np.random.default_rng(13).standard_normal((BATCH, SIZES[0]))
+    for name, cls in defs:
+        if not inspect.isclass(cls) or cls is eng.cls or cls in taken:
+            continue
+        for text, make in _builds(cls):
+            try:
+                model = attempt(make, SIZES)
+            except StudentRaised:
+                continue
+            call = _call(model)
+            if call is None:
+                continue
+            values = held(eng, model, depth=5)
+            layers = _layout({p: eng.data(v) for p, v in values.items()}, SIZES)
+            if layers is None:
+                continue
+            try:
+                out_data = eng.data(attempt(eng.call_rows, getattr(model, call), x))
+            except (StudentRaised, TypeError):
+                rejected.append(f"{name} (calling it on a list of {eng.name}s per sample raised or returned no "
+                                f"{eng.name}s)")
+                continue
+            if out_data.shape != (BATCH, SIZES[-1]):
+                rejected.append(f"{name} (its output per sample has {out_data.shape[1:]} values, not {SIZES[-1]})")
+                continue
+            wrong = attempt(_first_layer_moves, eng, model, call, values, layers[0])
+            if wrong:
+                rejected.append(f"{name} ({wrong})")
+                continue
+            layout = ", ".join(f"W {'(out, in)' if l['W_layout'] == 'out_in' else '(in, out)'}/b" for l in layers)
+            return EngineNet(name, cls, text, make, call, "the kit's cross-entropy", None, "int labels", layout,
+                             eng), rejected
+    return None, rejected
+
+
+def _first_layer_moves(eng: Engine, model, call, values, layer) -> str | None:
+    """Which value moves which output, on the sample e_0: nudging W[j, 0] must move the outputs
+    as nudging b[j] does (x_0 = 1), nudging W[j, 1] must move nothing (x_1 = 0). None when the
+    first layer's W and b read from the lists behave so; else what did not."""
+    W, b = values[layer["W"]], values[layer["b"]].reshape(-1)
+    x = np.zeros((1, SIZES[0]))
+    x[0, 0] = 1.0
+    fn = getattr(model, call)
+    base = eng.data(eng.call_rows(fn, x))
+
+    def moved(cell):
+        old = eng.data(cell)
+        eng.write(cell, old + 0.5)
+        try:
+            return eng.data(eng.call_rows(fn, x)) - base
+        finally:
+            eng.write(cell, old)
+
+    for j in range(min(3, len(b))):
+        w0, w1 = (W[j, 0], W[j, 1]) if layer["W_layout"] == "out_in" else (W[0, j], W[1, j])
+        by_b = moved(b[j])
+        if not np.allclose(moved(w0), by_b, atol=1e-9) or np.any(np.abs(moved(w1)) > 1e-9):
+            return (f"its first layer's lists of {eng.name}s read as W {describe(layer['W'])} and b "
+                    f"{describe(layer['b'])} do not move the outputs as x W + b would")
+    return None
 
 
 def _find_loss(eng, functions, out, out_data, labels):
@@ -186,6 +264,10 @@ class EngineNetPipeline(PipelineHandle):
         out = self._out(x)
         value = self.net.loss_fn(out, self._targets(labels, self.sizes[-1]))
         self.eng.vjp(value, np.ones(np.shape(self.eng.data(value))))
+        self._grads = self._read_grads()
+        return float(self.eng.data(value).ravel()[0]), self._grads
+
+    def _read_grads(self) -> dict:
         grads = {}
         for k, layer in enumerate(self.layers):
             for name in ("W", "b"):
@@ -196,8 +278,7 @@ class EngineNetPipeline(PipelineHandle):
                 if name == "W" and layer["W_layout"] == "in_out":
                     g = g.T
                 grads[f"{2 * k}.{name}"] = np.array(g, dtype=float).reshape(-1) if name == "b" else np.array(g, dtype=float)
-        self._grads = grads
-        return float(self.eng.data(value).ravel()[0]), grads
+        return grads
 
     def sgd_step(self, lr):
         params = self.get_params()
@@ -212,3 +293,46 @@ class EngineNetPipeline(PipelineHandle):
     def use_optimizer(self, make, text: str):
         self.optimizer, self._opt, self._opt_lr = make, None, None
         self.conventions["update"] = text
+
+
+def cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
+    """The kit's mean softmax cross-entropy on trusted numbers, and its gradient d/dlogits."""
+    labels = np.asarray(labels, dtype=int)
+    p = softmax(logits)
+    n = len(labels)
+    d = p.copy()
+    d[np.arange(n), labels] -= 1.0
+    return float(-np.mean(np.log(np.maximum(p[np.arange(n), labels], 1e-300)))), d / n
+
+
+class ScalarNetPipeline(EngineNetPipeline):
+    """A network on a scalar engine: each sample a list of values; the loss is the kit's
+    cross-entropy on the outputs' numbers, its gradient taken through the engine as sum(y * dL/dy)."""
+
+    def __init__(self, net: EngineNet, sizes, task="classification"):
+        super().__init__(net, sizes, task)
+        self.conventions["loss"] = "the kit's softmax cross-entropy (a scalar engine need not define log or exp)"
+
+    def _out(self, x):
+        return self.eng.call_rows(getattr(self.model, self.net.call), np.asarray(x, dtype=float))
+
+    def predict(self, x):
+        with young_garbage():
+            return self.eng.data(self._out(x))
+
+    def loss(self, x, labels):
+        return cross_entropy(self.predict(x), labels)[0]
+
+    def loss_and_grads(self, x, labels):
+        with young_garbage():
+            value = self._step(x, labels)  # the step's graph is garbage once _step returns
+        return value, self._grads
+
+    def _step(self, x, labels) -> float:
+        for v in self.values.values():
+            self.eng.fresh_grad(v)
+        out = self._out(x)
+        value, d_out = cross_entropy(self.eng.data(out), labels)
+        self.eng.vjp(out, d_out)
+        self._grads = self._read_grads()
+        return value

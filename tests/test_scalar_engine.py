@@ -1,0 +1,323 @@
+"""Scalar autograd engines (issue #12): a ``Value`` of one float found by behaviour, lifted to
+arrays by the kit (object arrays of values, a balanced-tree sum), networks of neurons read from
+their lists, and the autograd checks on it.
+
+The engine is the test's own: one float in ``.num``, its gradient in ``.d``, a recursive
+topological sort in ``go()`` (names unlike micrograd's, so only behaviour can find them), and
+one planted bug per failure the checks name, each a one-line edit.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from conformance.adapters import build_adapter
+from conformance.adapters.discovery import autograd as ag
+from conformance.adapters.discovery import enginenets
+from conformance.adapters.discovery.scalar import ScalarEngine, find_scalar_engine
+from conformance.cases import autograd as autograd_cases
+from conformance.cases import layers as layer_cases
+from conformance.judges import autograd, layers
+from conformance.loader import load_impl
+from conformance.outcome import Outcome
+from conformance.runner import InProcessRunner, ProbeFailure
+
+ENGINE = '''
+import math
+import random
+
+
+class Num:
+    def __init__(self, num, kids=()):
+        self.num = num
+        self.d = 0.0
+        self.kids = kids
+        self.rule = lambda: None
+
+    def __add__(self, other):
+        out = Num(self.num + other.num, (self, other))
+
+        def rule():
+            self.d += out.d
+            other.d += out.d
+        out.rule = rule
+        return out
+
+    def __mul__(self, other):
+        out = Num(self.num * other.num, (self, other))
+
+        def rule():
+            self.d += other.num * out.d
+            other.d += self.num * out.d
+        out.rule = rule
+        return out
+
+    def __sub__(self, other):
+        return self + other * Num(-1.0)
+
+    def tanh(self):
+        t = math.tanh(self.num)
+        out = Num(t, (self,))
+
+        def rule():
+            self.d += (1 - t * t) * out.d
+        out.rule = rule
+        return out
+
+    def exp(self):
+        out = Num(math.exp(self.num), (self,))
+
+        def rule():
+            self.d += out.num * out.d
+        out.rule = rule
+        return out
+
+    def go(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if v not in seen:
+                seen.add(v)
+                for k in v.kids:
+                    visit(k)
+                order.append(v)
+        visit(self)
+        self.d = 1.0
+        for v in reversed(order):
+            v.rule()
+
+
+class Unit:
+    def __init__(self, n_in):
+        self.ws = [Num(random.uniform(-1, 1)) for _ in range(n_in)]
+        self.bias = Num(0.0)
+
+    def __call__(self, xs):
+        s = self.bias
+        for w, x in zip(self.ws, xs):
+            s = s + w * x
+        return s
+
+    def weights(self):
+        return self.ws + [self.bias]
+
+
+class Row:
+    def __init__(self, n_in, n_out):
+        self.units = [Unit(n_in) for _ in range(n_out)]
+
+    def __call__(self, xs):
+        return [u(xs) for u in self.units]
+
+
+class Stack:
+    def __init__(self, n_in, sizes):
+        dims = [n_in] + sizes
+        self.rows = [[Unit(a) for _ in range(b)] for a, b in zip(dims, dims[1:])]
+
+    def __call__(self, xs):
+        for k, row in enumerate(self.rows):
+            xs = [u(xs) for u in row]
+            if k < len(self.rows) - 1:
+                xs = [x.tanh() for x in xs]
+        return xs
+
+    def clear(self):
+        for row in self.rows:
+            for u in row:
+                for p in u.weights():
+                    p.d = 0.0
+'''
+
+BUGS = {
+    "exp_assigns": ("            self.d += out.num * out.d\n", "            self.d = out.num * out.d\n"),
+    "mul_assigns": ("            self.d += other.num * out.d\n", "            self.d = other.num * out.d\n"),
+    "no_reset": ("                    p.d = 0.0\n", "                    pass\n"),
+}
+
+
+def source(variant: str) -> str:
+    if variant == "correct":
+        return ENGINE
+    old, new = BUGS[variant]
+    assert ENGINE.count(old) == 1
+    return ENGINE.replace(old, new)
+
+
+def namespace(variant: str = "correct") -> list[tuple[str, object]]:
+    ns: dict = {}
+    exec(compile(source(variant), f"<{variant}>", "exec"), ns)
+    return [(n, ns[n]) for n in ("Num", "Unit", "Row", "Stack")]
+
+
+DEFS = namespace()
+
+
+@pytest.fixture(scope="module")
+def eng() -> ScalarEngine:
+    return ag.find_engine(DEFS)
+
+
+@pytest.fixture(scope="module")
+def runners(tmp_path_factory):
+    out = {}
+    for variant in ("correct", *BUGS):
+        path = tmp_path_factory.mktemp(variant) / "scalar_engine.py"
+        path.write_text(source(variant))
+        out[variant] = InProcessRunner(build_adapter(load_impl(str(path))))
+    return out
+
+
+def checks(runner) -> dict[str, Outcome]:
+    specs = {f"ops_{g}": ("autograd.run", autograd_cases.build_ops(seed=0, group=g), autograd.elementary_ops)
+             for g in autograd_cases.OPS_GROUPS}
+    specs["accumulation"] = ("autograd.run", autograd_cases.build_accumulation(seed=0), autograd.accumulation)
+    specs["broadcasting"] = ("autograd.run", autograd_cases.build_broadcasting(seed=0), autograd.broadcasting)
+    specs["zero_grad"] = ("autograd.zero_grad", autograd_cases.build_zero_grad(seed=0), autograd.zero_grad)
+    out = {}
+    for name, (probe, case, judge) in specs.items():
+        try:
+            out[name] = judge(case, runner.call(probe, case, timeout=20))
+        except ProbeFailure as exc:
+            out[name] = Outcome(exc.kind, exc.message)
+    return out
+
+
+# --- the engine and the lift --------------------------------------------------------------------
+
+
+def test_the_scalar_engine_is_found_by_behaviour_and_described(eng):
+    assert isinstance(eng, ScalarEngine) and eng.name == "Num"
+    assert (eng.data_attr, eng.grad_attr, eng.backward_name) == ("num", "d", "go")
+    assert set(eng.ops) == {"add", "sub", "mul", "tanh", "exp"}
+    text = eng.describe()
+    assert "a scalar engine" in text and "lifted element-wise by the kit" in text and "balanced tree" in text
+
+
+def test_an_array_engine_that_can_take_a_vjp_is_preferred_to_the_scalar_reading():
+    from tests.test_autograd_discovery import ENGINE as ARRAY_ENGINE  # Node: a numpy engine with sum
+
+    ns: dict = {}
+    exec(compile(ARRAY_ENGINE, "<array>", "exec"), ns)
+    found = ag.find_engine([(n, v) for n, v in ns.items() if isinstance(v, type)])
+    assert found is not None and not isinstance(found, ScalarEngine)
+
+
+A = np.array([[0.5, -1.25, 2.0], [1.5, 0.75, -0.3]])
+B = np.array([[1.1, 0.4, -0.9], [-2.0, 0.6, 1.3]])
+M = np.array([[0.2, -1.0], [1.4, 0.3], [-0.7, 0.9]])
+
+
+@pytest.mark.parametrize("op, args, expected", [
+    ("add", (A, B), A + B), ("sub", (A, B), A - B), ("mul", (A, B), A * B), ("matmul", (A, M), A @ M),
+    ("tanh", (A,), np.tanh(A)), ("exp", (A,), np.exp(A)), ("sum", (A,), A.sum()), ("mean", (A,), A.mean()),
+    ("add", (A, B[0]), A + B[0]),  # numpy's broadcasting of object arrays: the kit's, not the engine's
+])
+def test_object_array_operations_match_numpy(eng, op, args, expected):
+    out = eng.apply(op, *[eng.tensor(a) for a in args])
+    assert eng.is_value(out)
+    np.testing.assert_allclose(eng.data(out), expected, rtol=1e-12)
+
+
+def _depth(root) -> int:
+    depth, level = 0, [root]
+    while level:
+        depth += 1
+        level = list({id(k): k for v in level for k in v.kids}.values())
+    return depth
+
+
+def test_the_kits_sum_is_a_balanced_tree_and_a_recursive_backward_survives_a_big_batch(eng):
+    n = 20000
+    x = eng.tensor(np.linspace(-1.0, 1.0, n))
+    total = eng.apply("sum", x).flat[0]
+    assert _depth(total) <= int(np.ceil(np.log2(n))) + 1  # a left fold would be n deep
+    assert n > sys.getrecursionlimit()  # so the student's recursive sort would fail on a chain
+    eng.vjp(eng.apply("mul", x, x), np.full(n, 0.5))
+    np.testing.assert_allclose(eng.grad(x), eng.data(x), rtol=1e-12)
+
+
+def test_gradients_are_read_back_element_wise_and_reset_as_a_fresh_value_holds_them(eng):
+    x, c = eng.tensor(A), eng.tensor(B)
+    dy = np.array([[1.0, -2.0, 0.5], [0.25, 3.0, -1.0]])
+    how = eng.vjp(eng.apply("mul", x, c), dy)
+    assert "the kit's balanced sum" in how
+    np.testing.assert_allclose(eng.grad(x), B * dy, rtol=1e-12)
+    np.testing.assert_allclose(eng.grad(c), A * dy, rtol=1e-12)
+    eng.fresh_grad(x)
+    assert not eng.grad(x).any()
+    eng.write(x, B)
+    np.testing.assert_array_equal(eng.data(x), B)
+
+
+def test_a_network_of_units_is_read_as_w_out_in_and_b_from_its_lists(eng):
+    net, rejected = enginenets.find(eng, DEFS)
+    assert net is not None and net.name == "Stack", rejected
+    assert "W (out, in)/b, W (out, in)/b" in net.describe() and "the kit's softmax cross-entropy" in net.describe()
+    pipe = net.pipeline((5, 7, 4))
+    params = pipe.get_params()
+    assert {k: v.shape for k, v in params.items()} == {"0.W": (7, 5), "0.b": (7,), "2.W": (4, 7), "2.b": (4,)}
+    x, labels = np.random.default_rng(0).standard_normal((3, 5)), np.array([0, 3, 1])
+    value, grads = pipe.loss_and_grads(x, labels)
+    for key in ("0.W", "2.b"):  # central differences of the kit's loss through the student's forward
+        i = (1, 2) if key == "0.W" else (3,)
+        eps, p = 1e-6, {k: v.copy() for k, v in params.items()}
+        p[key][i] += eps
+        pipe.set_params(p)
+        up = pipe.loss(x, labels)
+        p[key][i] -= 2 * eps
+        pipe.set_params(p)
+        down = pipe.loss(x, labels)
+        assert np.isclose(grads[key][i], (up - down) / (2 * eps), rtol=1e-6, atol=1e-9), key
+        pipe.set_params(params)
+
+
+def test_no_scalar_engine_in_plain_classes():
+    class Box:
+        def __init__(self, v):
+            self.v = v
+
+    assert find_scalar_engine([("Box", Box)]) is None
+
+
+# --- the autograd checks ------------------------------------------------------------------------
+
+
+def test_a_correct_scalar_engine_passes_and_its_kit_only_checks_are_not_required(runners):
+    out = checks(runners["correct"])
+    assert {k: o.verdict for k, o in out.items()} == {
+        "ops_arithmetic": "pass", "ops_elementwise": "pass", "ops_reductions": "missing", "accumulation": "pass",
+        "broadcasting": "missing", "zero_grad": "pass"}
+    assert not out["ops_reductions"].required and "the kit's own reductions" in out["ops_reductions"].message
+    assert not out["broadcasting"].required and "does not apply to a scalar engine" in out["broadcasting"].message
+    assert "x * c + x" in out["accumulation"].message and "tanh(x) + x" in out["accumulation"].message
+    assert "Stack.clear()" in out["zero_grad"].message
+
+
+@pytest.mark.parametrize("variant, label", [("exp_assigns", "exp(x) + x"), ("mul_assigns", "x * c + x")])
+def test_a_backward_that_assigns_is_named_where_one_value_is_used_twice(runners, variant, label):
+    out = checks(runners[variant])
+    acc = out["accumulation"]
+    assert (acc.verdict, acc.cause) == ("fail", "gradient_not_accumulated")
+    assert label in acc.message and "only one of the two uses" in acc.message
+    assert "x * x" not in acc.message.split("Not defined")[0].split(":")[0]  # x * x alone cannot show it
+    assert out["ops_elementwise"].verdict == "pass" and out["ops_arithmetic"].verdict == "pass"
+
+
+def test_a_network_reset_that_misses_values_is_no_reset(runners):
+    zg = checks(runners["no_reset"])["zero_grad"]
+    assert (zg.verdict, zg.cause) == ("fail", "zero_grad_missing")
+
+
+def test_a_layer_called_per_sample_on_lists_is_graded_as_the_linear_component(runners):
+    found = runners["correct"].call("inventory", {})["found"]["linear"]
+    assert found["name"] == "Row" and "through your autograd engine Num" in found["detail"]
+    case = layer_cases.linear_case(seed=0)
+    outcomes = [judge(case, runners["correct"].call("layer.check", case, timeout=20))
+                for judge in layers.UNIT_CHECKS + (layers.parameter_gradient,)]
+    assert [o.verdict for o in outcomes] == ["pass"] * len(outcomes), [o.message for o in outcomes]
+    wrong = [judge(case, runners["mul_assigns"].call("layer.check", case, timeout=20))
+             for judge in (layers.parameter_gradient,)]
+    assert wrong[0].verdict == "fail"  # w * x assigns: only the last sample's gradient survives in W
