@@ -311,6 +311,23 @@ def test_a_network_reset_that_misses_values_is_no_reset(runners):
     assert (zg.verdict, zg.cause) == ("fail", "zero_grad_missing")
 
 
+def test_a_reset_written_in_the_students_training_loop_counts_and_one_inside_a_class_does_not(tmp_path):
+    """The lecture notebooks reset in their loop (``for p in params: p.d = 0.0``), code the kit never
+    runs: found in the source and named with its line. The same line inside a class is a method the
+    kit tried by behaviour, and a method that misses some values is no reset."""
+    loop = "\n\ndef train(net, data):\n    for x, y in data:\n        for p in net.params():\n            p.d = 0.0\n"
+    path = tmp_path / "engine_and_loop.py"
+    path.write_text(source("no_reset") + loop)
+    runner = InProcessRunner(build_adapter(load_impl(str(path))))
+    zg = checks(runner)["zero_grad"]
+    assert zg.verdict == "pass" and "your own code's p.d = 0.0 (engine_and_loop.py, line" in zg.message, zg.message
+    inside = tmp_path / "inside.py"
+    inside.write_text(source("no_reset") + "\n\nclass Trainer:\n    def step(self, net):\n        for p in net.params():\n"
+                      "            p.d = 0.0\n")
+    zg = checks(InProcessRunner(build_adapter(load_impl(str(inside)))))["zero_grad"]
+    assert (zg.verdict, zg.cause) == ("fail", "zero_grad_missing"), zg.message
+
+
 def test_a_layer_called_per_sample_on_lists_is_graded_as_the_linear_component(runners):
     found = runners["correct"].call("inventory", {})["found"]["linear"]
     assert found["name"] == "Row" and "through your autograd engine Num" in found["detail"]
