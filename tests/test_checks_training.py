@@ -59,7 +59,11 @@ def test_training_verdicts(acc, stopped, verdict, cause):
 
 def test_too_slow_message_gives_the_epoch_time():
     out, y_val = answer(0.9, "budget")
-    assert "0.01 CPU s per epoch" in training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
+    message = training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
+    assert "0.01 CPU s per epoch" in message and "vectorise the batch" in message
+    out["conventions"] = {"loss": "the kit's softmax cross-entropy (a scalar engine need not define log or exp)"}
+    message = training.judge_training(TASK, {}, out, y_val, threshold=0.85).message
+    assert "scalar autograd engine" in message and "vectorise" not in message, message
 
 
 @pytest.mark.parametrize("losses, says, never", [

@@ -71,9 +71,13 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
         pace = ("no epoch time measured" if per_epoch is None else
                 f"about {per_epoch:.2f} CPU s per epoch, so {task.epochs} epochs need about "
                 f"{per_epoch * task.epochs:.0f} s")
+        scalar = "scalar engine" in " ".join(str(v) for v in (outputs.get("conventions") or {}).values())
+        advice = ("your network runs on a scalar autograd engine (one Python object per number), which this "
+                  "task's budget, set for array code, cannot fit; its gradients and a small task (training_xor) "
+                  "are judged all the same" if scalar else
+                  "vectorise the batch (no Python loop over samples) and avoid copying weights every step")
         return Outcome("timeout", f"{prefix}{name} ran out of its {task.budget_s:g} CPU s budget after "
-                       f"{outputs.get('epochs_done')} of {task.epochs} epochs ({pace}): vectorise the "
-                       f"batch (no Python loop over samples) and avoid copying weights every step.",
+                       f"{outputs.get('epochs_done')} of {task.epochs} epochs ({pace}): {advice}.",
                        "too_slow", evidence)
     head = [v for v in _numbers(outputs.get("first_losses")) if np.isfinite(v)]
     climbed = len(head) >= 5 and all(b > a for a, b in zip(head, head[1:5]))  # up at each of the first steps
