@@ -328,6 +328,30 @@ def test_a_reset_written_in_the_students_training_loop_counts_and_one_inside_a_c
     assert (zg.verdict, zg.cause) == ("fail", "zero_grad_missing"), zg.message
 
 
+def test_a_reset_in_a_notebook_cell_is_found_with_the_graders_nbformat_too(tmp_path, monkeypatch):
+    """The same notebook gives the same answer locally and in the grader's child, whose nbformat is
+    the text-only shim (graders/nbformat_shim.py)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from conformance.probes.autograd import inline_reset
+
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": text}
+             for text in ("%matplotlib inline\nimport math", "for step in range(3):\n    for p in params:\n"
+                                                             "        p.d = 0.0\n")]
+    path = tmp_path / "lecture.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    local = inline_reset(type("Loaded", (), {"origin": str(path)})(), "d")
+    shim_path = Path(__file__).resolve().parents[1] / "graders" / "nbformat_shim.py"
+    spec = importlib.util.spec_from_file_location("nbformat", shim_path)
+    shim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shim)
+    monkeypatch.setitem(sys.modules, "nbformat", shim)
+    in_child = inline_reset(type("Loaded", (), {"origin": str(path)})(), "d")
+    assert local == in_child == "your own code's p.d = 0.0 (lecture.ipynb cell 1, line 3)"
+
+
 def test_a_layer_called_per_sample_on_lists_is_graded_as_the_linear_component(runners):
     found = runners["correct"].call("inventory", {})["found"]["linear"]
     assert found["name"] == "Row" and "through your autograd engine Num" in found["detail"]
