@@ -65,7 +65,8 @@ from typing import Any, Callable
 
 _counter = itertools.count()
 _PASS_THROUGH_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
-_PROTECTED = {"conformance", "reference", "fixtures", "graders", "tests", "numpy", "pytest", "nbformat", "hypothesis"}
+KIT_PACKAGES = {"conformance", "reference", "fixtures", "graders", "tests"}  # the kit's own code and answer key
+_PROTECTED = KIT_PACKAGES | {"numpy", "pytest", "nbformat", "hypothesis"}
 # Student code is compiled with annotations left unevaluated (as it always was here: compile()
 # used to inherit this module's own future import), so a forward reference or a type from a
 # package that is not installed never stops a definition from loading.
@@ -77,7 +78,10 @@ class LoadError(Exception):
 
 
 class ImportUnavailable(Exception):
-    """Code of the submission used a name whose import failed while loading (see ``Unavailable``)."""
+    """Code of the submission used a name whose import failed while loading (see ``Unavailable``).
+    ``module``: the top-level module that import named ("" for a relative import)."""
+
+    module: str = ""
 
 
 class UnavailableName(ImportUnavailable):
@@ -281,23 +285,29 @@ class Unavailable:
     True
     """
 
-    __slots__ = ("_name", "_why")
+    __slots__ = ("_name", "_why", "_module")
 
-    def __init__(self, name: str, why: str):
+    def __init__(self, name: str, why: str, module: str = ""):
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_why", why)
+        object.__setattr__(self, "_module", module)
+
+    def _raise(self, error: type, text: str):
+        exc = error(text)
+        exc.module = self._module
+        raise exc
 
     def _refuse(self, *args, **kwargs):
-        raise UnavailableName(f"{self._name} is not available while grading ({self._why})")
+        self._raise(UnavailableName, f"{self._name} is not available while grading ({self._why})")
 
     def __getattr__(self, attr: str):
-        raise UnavailableAttribute(f"{self._name}.{attr} is not available while grading ({self._why})")
+        self._raise(UnavailableAttribute, f"{self._name}.{attr} is not available while grading ({self._why})")
 
     def __repr__(self) -> str:
         return f"<unavailable {self._name}: {self._why}>"
 
     def __reduce__(self):  # copies and pickles stay placeholders
-        return Unavailable, (self._name, self._why)
+        return Unavailable, (self._name, self._why, self._module)
 
     def __copy__(self):
         return self
@@ -347,9 +357,11 @@ def _bind_placeholders(stmt: ast.Import | ast.ImportFrom, reason: str, namespace
     the rest of the code reads and never binds (``np`` from a course helper's star import)."""
     why = f"the import `{ast.unparse(stmt)}` failed: {reason}"
     star = any(a.name == "*" for a in stmt.names) and tree is not None
+    module = (stmt.module or "").split(".")[0] if isinstance(stmt, ast.ImportFrom) and not stmt.level else \
+        stmt.names[0].name.split(".")[0] if isinstance(stmt, ast.Import) else ""
     for name in _bound_names(stmt) + (sorted(_free_names(tree)) if star else []):
         if name not in namespace:  # as in Python, a name bound before (or by `from m import a, b` up to b) keeps its value
-            namespace[name] = Unavailable(name, why)
+            namespace[name] = Unavailable(name, why, module)
 
 
 # --- the keep-definitions filter, shared by notebooks, files and package modules -----------------

@@ -79,10 +79,10 @@ def not_handed_in(exc: BaseException) -> str | None:
     """A sentence when ``exc`` is the submission using a name whose import failed while loading (a
     course helper module not handed in, ``from common.np import *``): what the check needs is not
     in the submission, so the check is ``missing``, never the student's ``error``. None otherwise."""
-    from conformance.loader import ImportUnavailable
+    from conformance.loader import KIT_PACKAGES, ImportUnavailable
 
-    if not isinstance(exc, ImportUnavailable):
-        return None
+    if not isinstance(exc, ImportUnavailable) or exc.module in KIT_PACKAGES:
+        return None  # the kit's own packages are never the student's to import: that stays their error
     return (f"{describe_exception(exc)}: the module it comes from is not in the submission, so the kit cannot run "
             f"this code; hand that module in beside your code")
 

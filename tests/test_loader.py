@@ -429,6 +429,12 @@ def test_code_needing_a_helper_module_not_handed_in_is_missing_with_the_sentence
     assert info.value.kind == "missing", info.value.message
     assert "np.maximum is not available while grading" in info.value.message
     assert "hand that module in beside your code" in info.value.message
+    kit = tmp_path / "uses_the_kit.py"  # the kit's own packages are never the student's to import: their error
+    kit.write_text("from fixtures.answers_q9 import golden\n\n\ndef relu(x):\n    return golden(x)\n")
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(build_adapter(load_impl(str(kit)))).call(
+            "layer.check", {"kind": "relu", "hyper": {}, "x": np.ones((2, 3)), "dy": np.ones((2, 3))})
+    assert info.value.kind == "error", info.value.message
 
 
 def write_files(folder, files: dict[str, str]):
