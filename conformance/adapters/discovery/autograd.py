@@ -336,11 +336,15 @@ def _scalar_of(eng: Engine, x) -> tuple[Any, np.ndarray] | None:
 
 
 def _find_backward(eng: Engine) -> None:
-    """The zero-argument method that, called on a scalar, fills an array of x's shape in x."""
-    methods = sorted((m for m in _methods(eng.cls) if eng.ops.get(m) is None and
-                      m not in {name for _, name in eng.ops.values()}),
+    """The zero-argument method that, called on a scalar, fills an array of x's shape in x; else a
+    function of the submission's that does so when handed the scalar (``backward_graph(loss)``, the
+    whole graph's walk, where the values' own method runs one node only)."""
+    taken = {name for _, name in eng.ops.values()}
+    methods = sorted((m for m in _methods(eng.cls) if eng.ops.get(m) is None and m not in taken),
                      key=lambda m: (_rank_name(m, {"backward", "backprop", "backpropagate"}), "grad" not in m.lower()))
-    for m in methods:
+    functions = sorted((n for n, f in eng.functions.items() if len(required(f)) == 1 and n not in taken),
+                       key=lambda n: _rank_name(n, {"backward", "backprop", "backpropagate", "grad", "graph"}))
+    for name, is_function in [(m, False) for m in methods] + [(n, True) for n in functions]:
         try:
             x = eng.tensor(SIGNED)
             built = attempt(_scalar_of, eng, x)
@@ -350,50 +354,21 @@ def _find_backward(eng: Engine) -> None:
             return
         scalar, expected = built
         before = {a: v.copy() for a, v in _array_attrs(x).items()}
+        named = not is_function and bool(words(name) & {"backward", "backprop"})
         try:
-            attempt(getattr(scalar, m))
+            attempt(eng.functions[name], scalar) if is_function else attempt(getattr(scalar, name))
         except StudentRaised as exc:
-            if words(m) & {"backward", "backprop"} and eng.backward_error is None:
-                eng.backward_name = m
-                eng.backward_error = f"{m}() raised {describe_exception(exc.cause)}"
+            if named and eng.backward_error is None:
+                eng.backward_name = name
+                eng.backward_error = f"{name}() raised {describe_exception(exc.cause)}"
             continue
         after = _array_attrs(x)
         moved = [a for a, v in after.items() if a != eng.data_attr and v.shape == SIGNED.shape
                  and (a not in before or not np.array_equal(before[a], v))]
         moved.sort(key=lambda a: (not _close(after[a], expected), "grad" not in a.lower()))
-        if moved and (_close(after[moved[0]], expected) or words(m) & {"backward", "backprop"}):
-            eng.backward_name, eng.grad_attr, eng.backward_error = m, moved[0], None
-            return
-    _find_backward_function(eng)
-
-
-def _find_backward_function(eng: Engine) -> None:
-    """A function of the submission's that, handed a scalar result, fills x's gradient
-    (``backward_graph(loss)``, the whole graph's walk, where the values' own method runs one node)."""
-    ranked = sorted((n for n, f in eng.functions.items() if len(required(f)) == 1 and n not in
-                     {name for _, name in eng.ops.values()}),
-                    key=lambda n: _rank_name(n, {"backward", "backprop", "backpropagate", "grad", "graph"}))
-    for name in ranked:
-        try:
-            x = eng.tensor(SIGNED)
-            built = attempt(_scalar_of, eng, x)
-        except StudentRaised:
-            return
-        if built is None:
-            return
-        scalar, expected = built
-        before = {a: v.copy() for a, v in _array_attrs(x).items()}
-        try:
-            attempt(eng.functions[name], scalar)
-        except StudentRaised:
-            continue
-        after = _array_attrs(x)
-        moved = [a for a, v in after.items() if a != eng.data_attr and v.shape == SIGNED.shape
-                 and (a not in before or not np.array_equal(before[a], v))]
-        moved.sort(key=lambda a: (not _close(after[a], expected), "grad" not in a.lower()))
-        if moved and _close(after[moved[0]], expected):
+        if moved and (_close(after[moved[0]], expected) or named):
             eng.backward_name, eng.grad_attr, eng.backward_error = name, moved[0], None
-            eng.backward_function = True
+            eng.backward_function = is_function
             return
 
 

@@ -82,6 +82,30 @@ def find(eng: Engine | None, defs, taken=()) -> tuple[EngineNet | None, list[str
     labels = np.arange(BATCH) % SIZES[-1]
     functions = [(n, f) for n, f in defs if inspect.isfunction(f) and len(required(f)) == 2]
     functions.sort(key=lambda nf: not (words(nf[0]) & LOSS_WORDS))
+    for name, cls, text, make, model, call, _values, layers in _built_at_sizes(eng, defs, taken):
+        try:
+            out = attempt(getattr(model, call), eng.tensor(x))
+            out_data = eng.data(out)
+        except (StudentRaised, TypeError):
+            rejected.append(f"{name} (calling it on a {eng.name} of the batch raised or returned no {eng.name})")
+            continue
+        if out_data.shape != (BATCH, SIZES[-1]):
+            rejected.append(f"{name} (its output has shape {out_data.shape}, not ({BATCH}, {SIZES[-1]}))")
+            continue
+        loss = _find_loss(eng, functions, out, out_data, labels)
+        if loss is None:
+            rejected.append(f"{name} (no function of the submission turns its output and the labels into a "
+                            f"{eng.name} scalar)")
+            continue
+        loss_name, loss_fn, targets = loss
+        layout = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
+        return EngineNet(name, cls, text, make, call, loss_name, loss_fn, targets, layout, eng), rejected
+    return None, rejected
+
+
+def _built_at_sizes(eng: Engine, defs, taken):
+    """(name, cls, text, make, model, call, values, layers) for every way a class other than the
+    engine builds a callable model at SIZES holding one weight and bias per layer in engine values."""
     for name, cls in defs:
         if not inspect.isclass(cls) or cls is eng.cls or cls in taken:
             continue
@@ -95,26 +119,8 @@ def find(eng: Engine | None, defs, taken=()) -> tuple[EngineNet | None, list[str
                 continue
             values = held(eng, model, depth=5)
             layers = _layout({p: eng.data(v) for p, v in values.items()}, SIZES)
-            if layers is None:
-                continue
-            try:
-                out = attempt(getattr(model, call), eng.tensor(x))
-                out_data = eng.data(out)
-            except (StudentRaised, TypeError):
-                rejected.append(f"{name} (calling it on a {eng.name} of the batch raised or returned no {eng.name})")
-                continue
-            if out_data.shape != (BATCH, SIZES[-1]):
-                rejected.append(f"{name} (its output has shape {out_data.shape}, not ({BATCH}, {SIZES[-1]}))")
-                continue
-            loss = _find_loss(eng, functions, out, out_data, labels)
-            if loss is None:
-                rejected.append(f"{name} (no function of the submission turns its output and the labels into a "
-                                f"{eng.name} scalar)")
-                continue
-            loss_name, loss_fn, targets = loss
-            layout = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
-            return EngineNet(name, cls, text, make, call, loss_name, loss_fn, targets, layout, eng), rejected
-    return None, rejected
+            if layers is not None:
+                yield name, cls, text, make, model, call, values, layers
 
 
 def find_scalar(eng: Engine, defs, taken=()) -> tuple[EngineNet | None, list[str]]:
@@ -122,37 +128,23 @@ def find_scalar(eng: Engine, defs, taken=()) -> tuple[EngineNet | None, list[str
     of values it holds, called on each sample as a list. Its loss is the kit's cross-entropy."""
     rejected = []
     x = np.random.default_rng(13).standard_normal((BATCH, SIZES[0]))
-    for name, cls in defs:
-        if not inspect.isclass(cls) or cls is eng.cls or cls in taken:
+    for name, cls, text, make, model, call, values, layers in _built_at_sizes(eng, defs, taken):
+        try:
+            out_data = eng.data(attempt(eng.call_rows, getattr(model, call), x))
+        except (StudentRaised, TypeError):
+            rejected.append(f"{name} (calling it on a list of {eng.name}s per sample raised or returned no "
+                            f"{eng.name}s)")
             continue
-        for text, make in _builds(cls):
-            try:
-                model = attempt(make, SIZES)
-            except StudentRaised:
-                continue
-            call = _call(model)
-            if call is None:
-                continue
-            values = held(eng, model, depth=5)
-            layers = _layout({p: eng.data(v) for p, v in values.items()}, SIZES)
-            if layers is None:
-                continue
-            try:
-                out_data = eng.data(attempt(eng.call_rows, getattr(model, call), x))
-            except (StudentRaised, TypeError):
-                rejected.append(f"{name} (calling it on a list of {eng.name}s per sample raised or returned no "
-                                f"{eng.name}s)")
-                continue
-            if out_data.shape != (BATCH, SIZES[-1]):
-                rejected.append(f"{name} (its output per sample has {out_data.shape[1:]} values, not {SIZES[-1]})")
-                continue
-            wrong = attempt(_first_layer_moves, eng, model, call, values, layers[0])
-            if wrong:
-                rejected.append(f"{name} ({wrong})")
-                continue
-            layout = ", ".join(f"W {'(out, in)' if l['W_layout'] == 'out_in' else '(in, out)'}/b" for l in layers)
-            return EngineNet(name, cls, text, make, call, "the kit's cross-entropy", None, "int labels", layout,
-                             eng), rejected
+        if out_data.shape != (BATCH, SIZES[-1]):
+            rejected.append(f"{name} (its output per sample has {out_data.shape[1:]} values, not {SIZES[-1]})")
+            continue
+        wrong = attempt(_first_layer_moves, eng, model, call, values, layers[0])
+        if wrong:
+            rejected.append(f"{name} ({wrong})")
+            continue
+        layout = ", ".join(f"W {'(out, in)' if l['W_layout'] == 'out_in' else '(in, out)'}/b" for l in layers)
+        return EngineNet(name, cls, text, make, call, "the kit's cross-entropy", None, "int labels", layout,
+                         eng), rejected
     return None, rejected
 
 
