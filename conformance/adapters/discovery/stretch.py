@@ -39,7 +39,7 @@ from conformance.adapters.base import LayerHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.linear import BACKWARD_NAMES, FORWARD_NAMES, method_order
 from conformance.adapters.discovery.objects import (StudentRaised, TRAINING_FLAGS, attempt, changed, describe, flat,
-                                                    get, gradient_name_score, leaf, parameters, put, raised_inside,
+                                                    get, gradient_name_score, parameters, put, raised_inside,
                                                     required, scan, snapshot, words)
 
 KINDS = ("batchnorm", "dropout", "conv2d", "layernorm")
