@@ -3,7 +3,7 @@
 
     python bench/calibrate_training.py [--impl reference] [--seeds 5] [--tasks xor spiral mnist-5k]
 
-Thresholds for spiral, mnist-5k and fashion-mnist are set to (min accuracy over seeds - margin)
+Thresholds for spiral, spiral-scalar, mnist-5k and fashion-mnist are set to (min accuracy over seeds - margin)
 and recorded in conformance/cases/training.py (TASKS) and SPEC.md.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--impl", default="reference")
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--tasks", nargs="*", default=["xor", "spiral", "mnist-5k", "fashion-mnist", "mnist"])
+    ap.add_argument("--tasks", nargs="*", default=["xor", "spiral", "spiral-scalar", "mnist-5k", "fashion-mnist", "mnist"])
     args = ap.parse_args(argv)
     runner = InProcessRunner(build_adapter(load_impl(args.impl)))
     print(f"{'task':14} {'threshold':>9} {'acc min':>8} {'acc mean':>8} {'s/run':>6} {'budget':>6}")

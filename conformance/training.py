@@ -24,8 +24,9 @@ def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.G
     {"losses": [mean batch loss per epoch, the unfinished one included], "first_losses": [the first
      FIRST_STEPS batch losses, to tell a loss that climbs from the start], "epoch_times": [CPU s of
      each finished epoch], "epochs_done": int, "seconds_per_epoch": float | None, "stopped": "done" |
-     "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None, "val_classes": [the
-     predicted validation class per sample after each finished epoch, for the accuracy curve]}.
+     "budget" | "non_finite", "elapsed_s": float, "val_outputs": array | None (None when the budget ran
+     out), "val_classes": [the predicted validation class per sample after each finished epoch, for
+     the accuracy curve]}.
     ``seconds_per_epoch`` is the mean finished epoch, or, when the budget ran out inside the first
     epoch, that epoch's time extrapolated from the steps it ran (what a too-slow verdict reports).
     """
@@ -59,7 +60,8 @@ def fit(pipe, X, y, *, epochs: int, batch_size: int, lr: float, rng: np.random.G
             break
         if X_val is not None and len(times) < epochs:
             val_classes.append(predicted_classes(pipe.predict(X_val)))
-    val = None if X_val is None else np.asarray(pipe.predict(X_val), dtype=float)
+    # a loop out of its budget is judged on its pace alone: no more work is asked of the code
+    val = None if X_val is None or stopped == "budget" else np.asarray(pipe.predict(X_val), dtype=float)
     if val is not None and stopped == "done":
         val_classes.append(predicted_classes(val))
     return {"losses": losses, "first_losses": first, "epoch_times": times, "epochs_done": len(times),

@@ -35,6 +35,26 @@ def _accuracies(per_epoch, y_val: np.ndarray) -> list[float]:
     return [float(np.mean(r == y_val)) for r in rows]
 
 
+def _out_of_budget(task: Task, name: str, outputs: dict, times: list, prefix: str, evidence: dict) -> Outcome:
+    """The budget ran out: timeout, with the pace measured and what would make it fit."""
+    given = _numbers([outputs.get("seconds_per_epoch")])
+    per_epoch = given[0] if given else float(np.mean(times)) if times else None
+    evidence = {**evidence, "seconds_per_epoch": per_epoch,
+                "plot": {"kind": "training", "dataset": task.dataset, "losses": evidence["losses"],
+                         "threshold": evidence["threshold"], "accuracy": None, "accuracies": []}}
+    pace = ("no epoch time measured" if per_epoch is None else
+            f"about {per_epoch:.2f} CPU s per epoch, so {task.epochs} epochs need about "
+            f"{per_epoch * task.epochs:.0f} s")
+    scalar = "scalar engine" in " ".join(str(v) for v in (outputs.get("conventions") or {}).values())
+    advice = ("your network runs on a scalar autograd engine (one Python object per number), which this "
+              "task's budget, set for array code, cannot fit; its gradients and the small tasks (training_xor, "
+              "training_spiral's task for scalar engines) are judged all the same" if scalar else
+              "vectorise the batch (no Python loop over samples) and avoid copying weights every step")
+    return Outcome("timeout", f"{prefix}{name} ran out of its {task.budget_s:g} CPU s budget after "
+                   f"{outputs.get('epochs_done')} of {task.epochs} epochs ({pace}): {advice}.",
+                   "too_slow", evidence)
+
+
 def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *, threshold: float,
                    data_note: str = "") -> Outcome:
     return with_network_note(_judge_training(task, inputs, outputs, y_val, threshold=threshold, data_note=data_note),
@@ -44,7 +64,17 @@ def judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *
 def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, *, threshold: float,
                     data_note: str = "") -> Outcome:
     name = f"training on {task.dataset}"
-    if not isinstance(outputs, dict) or outputs.get("val_outputs") is None:
+    if not isinstance(outputs, dict):
+        return failed(f"{name}: the training loop returned no validation outputs.", "malformed_answer")
+    times, losses = _numbers(outputs.get("epoch_times")), _numbers(outputs.get("losses"))
+    evidence = {"dataset": task.dataset, "threshold": threshold, "epochs_done": outputs.get("epochs_done"),
+                "epochs": task.epochs, "epoch_times_s": times, "losses": losses, "budget_s": task.budget_s,
+                "hyper": {"sizes": list(inputs.get("sizes", task.sizes)), "lr": task.lr,
+                          "batch_size": task.batch_size}, "data": data_note}
+    prefix = f"{data_note} " if data_note else ""
+    if outputs.get("stopped") == "budget":  # judged on its pace: the loop asks no validation outputs then
+        return _out_of_budget(task, name, outputs, times, prefix, evidence)
+    if outputs.get("val_outputs") is None:
         return failed(f"{name}: the training loop returned no validation outputs.", "malformed_answer")
     try:
         out = np.asarray(outputs["val_outputs"], float)
@@ -53,32 +83,12 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
     if out.ndim != 2 or out.shape[0] != len(y_val):
         return failed(f"{name}: validation outputs have shape {out.shape}, expected ({len(y_val)}, classes).",
                       "malformed_answer")
-    times, losses = _numbers(outputs.get("epoch_times")), _numbers(outputs.get("losses"))
     pred = (out[:, 0] >= 0.5).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
     acc = float(np.mean(pred == y_val)) if np.all(np.isfinite(out)) else 0.0
-    evidence = {"dataset": task.dataset, "accuracy": acc, "threshold": threshold, "epochs_done":
-                outputs.get("epochs_done"), "epochs": task.epochs, "epoch_times_s": times, "losses": losses,
-                "budget_s": task.budget_s, "hyper": {"sizes": list(inputs.get("sizes", task.sizes)), "lr": task.lr,
-                                                     "batch_size": task.batch_size}, "data": data_note,
-                "plot": {"kind": "training", "dataset": task.dataset, "losses": losses, "threshold": threshold,
-                         "accuracy": acc, "accuracies": _accuracies(outputs.get("val_classes"), y_val)}}
-    prefix = f"{data_note} " if data_note else ""
+    evidence.update(accuracy=acc, plot={"kind": "training", "dataset": task.dataset, "losses": losses,
+                                        "threshold": threshold, "accuracy": acc,
+                                        "accuracies": _accuracies(outputs.get("val_classes"), y_val)})
     stopped = outputs.get("stopped")
-    if stopped == "budget":
-        given = _numbers([outputs.get("seconds_per_epoch")])
-        per_epoch = given[0] if given else float(np.mean(times)) if times else None
-        evidence["seconds_per_epoch"] = per_epoch
-        pace = ("no epoch time measured" if per_epoch is None else
-                f"about {per_epoch:.2f} CPU s per epoch, so {task.epochs} epochs need about "
-                f"{per_epoch * task.epochs:.0f} s")
-        scalar = "scalar engine" in " ".join(str(v) for v in (outputs.get("conventions") or {}).values())
-        advice = ("your network runs on a scalar autograd engine (one Python object per number), which this "
-                  "task's budget, set for array code, cannot fit; its gradients and a small task (training_xor) "
-                  "are judged all the same" if scalar else
-                  "vectorise the batch (no Python loop over samples) and avoid copying weights every step")
-        return Outcome("timeout", f"{prefix}{name} ran out of its {task.budget_s:g} CPU s budget after "
-                       f"{outputs.get('epochs_done')} of {task.epochs} epochs ({pace}): {advice}.",
-                       "too_slow", evidence)
     head = [v for v in _numbers(outputs.get("first_losses")) if np.isfinite(v)]
     climbed = len(head) >= 5 and all(b > a for a, b in zip(head, head[1:5]))  # up at each of the first steps
     if (stopped == "non_finite" or not np.all(np.isfinite(out))) and climbed:

@@ -16,7 +16,7 @@ What the kit does not get right yet is in ``NETWORK_KNOWN_GAPS``, each with its 
 Every correct file was checked outside the kit: gradients against central differences of its own
 loss (max relative error <= 1e-8), its optimisers against the textbook trajectories on a
 quadratic, and XOR (2-8-2, 200 epochs) and spiral (2-64-32-3, 300 epochs) at lr 0.1 with its own
-update, as the kit's loop does.
+update, as the kit's loop does (on a scalar engine, spiral's task for one: 2-16-3, 60 epochs, lr 0.5).
 
 >>> len(NETWORK_SHAPES) >= 16, all(s.bugs for s in NETWORK_SHAPES)
 (True, True)
@@ -448,13 +448,7 @@ NETWORK_COVERAGE: list[Feature] = [
 
 # --- what the kit does not get right yet, and why (tests/test_zoo.py fails on anything else) ---
 
-SCALAR_SPIRAL = ("a scalar engine builds one node per multiply and add: the spiral's 2-64-32-3 network takes 2.7 "
-                 "(scalar_var_functional) to 5.2 (micrograd_scalar_neurons) CPU s per epoch against 13-22 ms for XOR, "
-                 "so its 300 epochs need 800-1550 s against a 30 s budget; the kit reports timeout (too_slow), "
-                 "never a fail")
 NETWORK_KNOWN_GAPS: dict[tuple[str, str, str], str] = {  # (shape, component, "any" | "renamed") -> reason
-    ("micrograd_scalar_neurons", "training_spiral", "any"): SCALAR_SPIRAL,
-    ("scalar_var_functional", "training_spiral", "any"): SCALAR_SPIRAL,
 }
 
 NETWORK_KNOWN_FALSE_PASSES: dict[tuple[str, str], str] = {  # (shape, bug) -> why behaviour cannot settle it

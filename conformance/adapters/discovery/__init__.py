@@ -561,7 +561,20 @@ class DiscoveringAdapter(Adapter):
         return self.base.init_asks()
 
     def capabilities(self):
-        return self.base.capabilities()
+        """The style's, plus "scalar_engine" when the network the kit trains runs on the student's
+        scalar autograd engine (one Python object per number): the training checks then use the
+        tasks calibrated for one (``cases.training.SCALAR_TASKS``)."""
+        return self.base.capabilities() + (("scalar_engine",) if self._trains_on_scalar_engine() else ())
+
+    def _trains_on_scalar_engine(self) -> bool:
+        from conformance.adapters.discovery.scalar import on_scalar_engine
+
+        if not getattr(engine.units_for(self.found).engine, "scalar", False):
+            return False
+        try:  # the network the training checks would build, at a small size
+            return on_scalar_engine(self.make_pipeline([2, 3, 3], "relu", "classification"))
+        except Exception:  # no network (or the student's raise): the training checks will say why
+            return False
 
     def single_sample_model(self, input_dim, hidden_dim, activation):
         return self.base.single_sample_model(input_dim, hidden_dim, activation)

@@ -308,9 +308,15 @@ class ScalarNetPipeline(EngineNetPipeline):
     def _out(self, x):
         return self.eng.call_rows(getattr(self.model, self.net.call), np.asarray(x, dtype=float))
 
-    def predict(self, x):
-        with young_garbage():
-            return self.eng.data(self._out(x))
+    def predict(self, x, chunk: int = 16):
+        """The outputs' numbers, a few samples at a time: each chunk's graph is freed before the
+        next is built (the graphs of a whole validation set would not fit in memory on MNIST)."""
+        x = np.asarray(x, dtype=float)
+        parts = []
+        for i in range(0, len(x), chunk):
+            with young_garbage():
+                parts.append(self.eng.data(self._out(x[i:i + chunk])))
+        return np.concatenate(parts) if parts else np.zeros((0, self.sizes[-1]))
 
     def loss(self, x, labels):
         return cross_entropy(self.predict(x), labels)[0]

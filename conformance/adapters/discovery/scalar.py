@@ -411,7 +411,7 @@ def can_vjp(eng: Engine | None) -> bool:
     return eng is not None and eng.grad_attr is not None and ("mul" in eng.ops and "sum" in eng.ops or eng.seed)
 
 
-__all__ = ["ScalarEngine", "find_scalar_engine", "can_vjp", "KIT_OPS", "Missing"]
+__all__ = ["ScalarEngine", "find_scalar_engine", "can_vjp", "on_scalar_engine", "KIT_OPS", "Missing"]
 
 
 # --- a linear layer on a scalar engine -----------------------------------------------------------
@@ -517,3 +517,11 @@ class ScalarLayer:
     def raw_backward(self, dy):
         with young_garbage():
             return super().raw_backward(dy)
+
+
+def on_scalar_engine(pipe) -> bool:
+    """Whether a pipeline runs on a scalar engine: the network of one (``ScalarNetPipeline``), or
+    the student's layers chained by the kit when its linear layers are a scalar engine's."""
+    if getattr(getattr(pipe, "eng", None), "scalar", False):
+        return True
+    return any(isinstance(layer, ScalarLayer) for layer in getattr(pipe, "linears", ()))
