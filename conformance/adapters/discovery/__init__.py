@@ -569,10 +569,9 @@ class DiscoveringAdapter(Adapter):
     def _trains_on_scalar_engine(self) -> bool:
         from conformance.adapters.discovery.scalar import on_scalar_engine
 
-        if not getattr(engine.units_for(self.found).engine, "scalar", False):
-            return False
         try:  # the network the training checks would build, at a small size
-            return on_scalar_engine(self.make_pipeline([2, 3, 3], "relu", "classification"))
+            return getattr(engine.units_for(self.found).engine, "scalar", False) and \
+                on_scalar_engine(self.make_pipeline([2, 3, 3], "relu", "classification"))
         except Exception:  # no network (or the student's raise): the training checks will say why
             return False
 
