@@ -404,8 +404,12 @@ CONTESTED: list[Contested] = [
 ]
 
 
-def _f(name: str, shapes: str, marker: str) -> Feature:
+def feature(name: str, shapes: str, marker: str) -> Feature:
+    """A coverage row: the feature, the shapes that have it (space-separated ids), the marker regex."""
     return Feature(name, tuple(shapes.split()), marker)
+
+
+_f = feature  # short, for the tables (the network and stretch catalogues import it too)
 
 
 COVERAGE: list[Feature] = [

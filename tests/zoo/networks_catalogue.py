@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from conformance.components import COMPONENTS
 from zoo.catalogue import Bug, Feature, Shape
+from zoo.catalogue import feature as _f
 
 TRAINING = ("training_xor", "training_spiral")
 NETWORK = tuple(c for c in ("model_gradcheck", "sgd", "momentum", "adam", "gradient_checker", "autograd", *TRAINING)
@@ -365,10 +366,6 @@ NETWORK_SHAPES: list[NetworkShape] = [
 ]
 
 NETWORK_BY_ID = {s.id: s for s in NETWORK_SHAPES}
-
-
-def _f(name: str, shapes: str, marker: str) -> Feature:
-    return Feature(name, tuple(shapes.split()), marker)
 
 
 # Issue #12's list of container and optimiser shapes; tests/test_zoo.py checks each marker (re.MULTILINE)

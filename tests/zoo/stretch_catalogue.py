@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zoo.catalogue import Bug, Feature, Shape
+from zoo.catalogue import feature as _f
 
 STRETCH = ("batchnorm", "dropout", "conv2d", "layernorm")
 
@@ -86,10 +87,6 @@ STRETCH_SHAPES: list[StretchShape] = [
 ]
 
 STRETCH_BY_ID = {s.id: s for s in STRETCH_SHAPES}
-
-
-def _f(name: str, shapes: str, marker: str) -> Feature:
-    return Feature(name, tuple(shapes.split()), marker)
 
 
 STRETCH_COVERAGE: list[Feature] = [
