@@ -280,3 +280,23 @@ def test_malformed_loss_and_time_lists_do_not_crash_the_judge(junk):
     out, y_val = answer(0.9)
     outcome = training.judge_training(TASK, {}, {**out, **junk}, y_val, threshold=0.85)
     assert outcome.verdict in ("pass", "timeout") and outcome.message
+
+
+def test_initial_weight_scale_is_read_in_layer_order_and_named_when_far_below_he():
+    from conformance.probes.training import initial_weight_stds
+
+    pipe = FakePipeline([2, 64, 32, 3])
+    pipe.p = {k: (v * 0.01 / np.std(v) if k.endswith("W") else v) for k, v in pipe.p.items()}  # 0.01 * randn
+    pipe.p["4.W"] = pipe.p["4.W"] * 10.0  # the last layer larger: layer order, not sorted values
+    stds = initial_weight_stds(pipe)
+    assert np.allclose(stds, [0.01, 0.01, 0.1])
+    out, y_val = answer(0.80, classes=3)
+    out["losses"] = [1.099, 0.397]
+    task = cases.TASKS["spiral"]
+    out["initial_weight_stds"] = stds
+    message = training.judge_training(task, {"sizes": [2, 64, 32, 3]}, out, y_val, threshold=0.9).message
+    assert "look at the initial weights first: your layer 1's weights start with std 0.01, where He scaling " \
+           "gives 1 for its 2 inputs" in message and "compare your update step" not in message, message
+    out["initial_weight_stds"] = [1.0, 0.17, 0.25]  # He-scaled: the usual advice
+    message = training.judge_training(task, {"sizes": [2, 64, 32, 3]}, out, y_val, threshold=0.9).message
+    assert "initial weights" not in message and "compare your update step with the sgd check" in message

@@ -115,6 +115,23 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
         trend = "the loss did not decrease"
     else:
         trend = f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f}" if losses else "no loss was recorded"
+    small = _small_initial_weights(inputs.get("sizes", task.sizes), outputs.get("initial_weight_stds"))
+    advice = (f"if model_gradcheck and sgd pass, look at the initial weights first: {small}" if small else
+              "if model_gradcheck passes, compare your update step with the sgd check")
     return failed(f"{prefix}{name}: validation accuracy {acc:.1%} < {threshold:.0%} after {task.epochs} epochs "
-                  f"at lr {task.lr:g} ({trend}); if model_gradcheck passes, compare your update step with "
-                  f"the sgd check.", "did_not_learn", **evidence)
+                  f"at lr {task.lr:g} ({trend}); {advice}.", "did_not_learn", **evidence)
+
+
+def _small_initial_weights(sizes, stds) -> str:
+    """A sentence when a layer's initial weights are drawn far smaller than He scaling (std below a
+    tenth of sqrt(2 / fan_in), as 0.01 * randn is for any fan-in under 20,000); else ""."""
+    stds = _numbers(stds or [])
+    if not stds or len(stds) != len(sizes) - 1:
+        return ""
+    he = [float(np.sqrt(2.0 / n)) for n in sizes[:-1]]
+    k = min(range(len(stds)), key=lambda i: stds[i] / he[i])
+    if stds[k] >= 0.1 * he[k]:
+        return ""
+    return (f"your layer {k + 1}'s weights start with std {stds[k]:.3g}, where He scaling gives {he[k]:.3g} for "
+            f"its {sizes[k]} inputs; weights that small start the network near a flat region and it learns "
+            f"slowly at this learning rate (He or Xavier scaling trains)")
