@@ -442,3 +442,23 @@ def test_single_sample_binary_classification_scores(adapters):
     f = pipe.predict(x)[:, 1]
     np.testing.assert_allclose(scores[:, 0], 1 - f)
     np.testing.assert_allclose(pipe.loss(x, np.array([0, 1, 1, 0])), np.mean(0.5 * (f - [0, 1, 1, 0]) ** 2))
+
+
+def test_a_style_matched_by_a_class_name_alone_does_not_impose_its_assignments_initialiser():
+    """A public library's Dense (0.01 * randn, no He in its text) is not assignment 003's Dense: its
+    He is not assumed; with --style dense_net, or with the whole assignment's API, it is."""
+    class Dense:
+        def __init__(self, n_in, n_out):
+            self.params = {"W": np.random.default_rng(0).standard_normal((n_out, n_in)) * 0.01,
+                           "b": np.zeros(n_out)}
+
+    guessed = build_adapter({"Dense": Dense})
+    assert guessed.style == "dense_net" and guessed.base.weak
+    assert guessed.init_asks() == ()
+    with pytest.raises(Missing, match="matched to the dense_net style by its names alone, so that assignment's He is "
+                                      r"not assumed \(pass --style dense_net"):
+        guessed.init_draw("he", 64, 32, 0)
+    chosen = build_adapter({"Dense": Dense}, style="dense_net")
+    assert not chosen.base.weak and chosen.init_asks() == ("he",)
+    assert "dense_net assignment asks to initialise He" in chosen.init_draw("he", 64, 32, 0)[1]
+    assert not build_adapter(load_impl(str(SPECS["dense_net"]))).base.weak

@@ -598,14 +598,18 @@ def test_an_optimiser_that_moves_nothing_is_not_taken(tmp_path):
 
 
 def test_init_reads_the_constructor_where_discovery_found_its_weights(tmp_path):
-    """The name Dense makes the kit guess assignment 003's style, which reads layer.params; this
-    Dense keeps W in .W: the draw comes from the layer discovery found, judged as He because
-    assignment 003 asks Dense for He and the code says nothing (issue #13)."""
+    """Assignment 003's style reads layer.params; this Dense keeps W in .W: the draw comes from the
+    layer discovery found, judged as He because assignment 003 asks Dense for He and the code says
+    nothing (issue #13). The name Dense alone only makes the kit guess that style: then the
+    assignment's He is not assumed, and the check says so."""
     from conformance.cases.init import build_init
     from conformance.judges.init import kind_judge
 
-    adapter = write(tmp_path, LAYERS)
-    assert adapter.style == "dense_net"
+    guessed = write(tmp_path, LAYERS)
+    assert guessed.style == "dense_net" and guessed.base.weak
+    out = InProcessRunner(guessed).call("init.draw", build_init(0))
+    assert out["asked"] == [] and "matched to the dense_net style by its names alone" in out["he"], out["he"]
+    adapter = build_adapter(load_impl(str(tmp_path / "student.py")), style="dense_net")
     case = build_init(0)
     out = InProcessRunner(adapter).call("init.draw", case)
     assert out["asked"] == ["he"] and "assignment asks" in out["claims"]["he"]

@@ -19,7 +19,7 @@ from conformance.adapters.dense_net import DenseNetAdapter
 from conformance.adapters.discovery import DiscoveringAdapter, discover
 from conformance.adapters.discovery.apimap import MapError, read_map, validate
 from conformance.adapters.single_sample import SingleSampleAdapter
-from conformance.adapters.style import StyleAdapter, detect
+from conformance.adapters.style import ASSIGNMENT_SCORE, StyleAdapter, detect, score
 
 CanonicalAdapter = StyleAdapter.for_style("canonical")
 LayerDictsAdapter = StyleAdapter.for_style("layer_dicts")
@@ -85,10 +85,12 @@ def build_adapter(loaded, style: str | None = None, adapter_file: str | None = N
     if style:
         if style not in STYLES:
             raise AdapterError(f"unknown style {style!r}: choose one of {', '.join(STYLES)}.")
-        because, assumed = [f"style {style} was chosen with --style"], False
+        because, assumed, weak = [f"style {style} was chosen with --style"], False, False
     else:
         style, because, assumed = detect_style(namespace)
-    base = STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl, assumed=assumed)
+        weak = not assumed and score(namespace, style) < ASSIGNMENT_SCORE
+    base = STYLES[style](namespace=namespace, style=style, detected_because=because, loaded=impl, assumed=assumed,
+                         weak=weak)
     if map_file:
         try:
             pins = read_map(map_file)

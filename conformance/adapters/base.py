@@ -153,6 +153,7 @@ class Adapter:
     detected_because: list[str] = field(default_factory=list)
     loaded: Any = None  # the conformance.loader.LoadedImpl it came from (origin, dropped cells)
     assumed: bool = False  # no style's clue held: the style is the kit's guess, not the student's assignment
+    weak: bool = False  # only a name or two tie the code to the style's assignment: its demands are not assumed
 
     # --- inventory ---------------------------------------------------------------
     def inventory(self) -> dict[str, Found]:

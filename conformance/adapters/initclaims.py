@@ -54,9 +54,10 @@ def is_random(W) -> bool:
     return W.size > 1 and bool(np.all(np.isfinite(W))) and float(W.std()) > 0
 
 
-def constructor_claim(cls, name: str, kind: str, says: str | None, style: str) -> str:
+def constructor_claim(cls, name: str, kind: str, says: str | None, style: str | None) -> str:
     """The sentence saying why ``name``'s constructor draw is judged as ``kind``; raises
-    LookupError with the reason when the constructor claims another kind (or nothing at all)."""
+    LookupError with the reason when the constructor claims another kind (or nothing at all).
+    ``style`` None: no assignment is taken as the student's (nothing said of one)."""
     claimed, where = code_claim(cls)
     if claimed is not None:
         if claimed != kind:
@@ -67,5 +68,6 @@ def constructor_claim(cls, name: str, kind: str, says: str | None, style: str) -
             raise LookupError(f"{name}'s constructor initialises {NAMES[says]} in the {style} style's assignment, "
                               f"not {kind}")
         return f"{name}'s constructor, which the {style} assignment asks to initialise {NAMES[kind].split(' ')[0]}"
+    assignment = f", and the {style} assignment asks for none" if style else ""
     raise LookupError(f"{name}'s constructor says nothing about its initialisation (no He or Xavier in its "
-                      f"comments or docstring, and the {style} assignment asks for none)")
+                      f"comments or docstring{assignment})")

@@ -20,7 +20,7 @@ from conformance.adapters._common import (
     ACTIVATION_NAMES, AttrAccess, DictAccess, TableAdapter, construct, f64, find, params_of, quiet,
 )
 from conformance.adapters.base import Missing
-from conformance.adapters.initclaims import constructor_claim, is_random
+from conformance.adapters.initclaims import NAMES, constructor_claim, is_random
 from conformance.runner import kit_guess
 from conformance.tomlread import tomllib
 
@@ -60,8 +60,20 @@ class StyleAdapter(TableAdapter):
     INIT_ARGS = ("init", "initialization", "initialisation", "weight_init", "init_method", "initializer", "w_init")
 
     def init_asks(self) -> tuple[str, ...]:
-        """The initialisers the style's assignment asks for (others are judged only when present)."""
-        return tuple(self.DATA.get("init", {}).get("asks", ("he", "xavier")))
+        """The initialisers the style's assignment asks for (others are judged only when present);
+        none when the code is only weakly tied to that assignment (``weak``)."""
+        return () if self.weak else tuple(self.DATA.get("init", {}).get("asks", ("he", "xavier")))
+
+    def assignment_says(self, kind: str, name: str) -> tuple[str | None, str]:
+        """(what the style's assignment says the linear layer's constructor draws, or None; a sentence
+        for when nothing else says it). A weakly detected style's assignment says nothing: one class
+        name does not make it the student's assignment."""
+        says = self.DATA.get("init", {}).get("says")
+        if says is None or not self.weak:
+            return says, ""
+        return None, (f": your code was matched to the {self.style} style by its names alone, so that "
+                      f"assignment's {NAMES[says].split(' ')[0]} is not assumed (pass --style {self.style} if it is "
+                      f"your assignment)")
 
     def capabilities(self) -> tuple[str, ...]:
         """What the style's code offers beyond the components (``offers`` in styles.toml)."""
@@ -110,7 +122,15 @@ class StyleAdapter(TableAdapter):
                 raise  # the student's constructor raised: that is the student's error
             raise Missing("; ".join(reasons + [f"{name} keeps no weight array where the {self.style} style "
                                                "reads it"])) from None
-        return W, constructor_says(cls, name, kind, W, init.get("says"), self.style)
+        return W, self.constructor_says(cls, name, kind, W)
+
+    def constructor_says(self, cls, name, kind, W) -> str:
+        """``constructor_says`` with what this style's assignment says (``assignment_says``)."""
+        says, why_not = self.assignment_says(kind, name)
+        try:
+            return constructor_says(cls, name, kind, W, says, None if why_not else self.style)
+        except Missing as exc:
+            raise Missing(f"{exc}{why_not}") from None
 
 
 def constructor_says(cls, name, kind, W, says, style) -> str:
@@ -178,16 +198,22 @@ def clue_holds(ns: dict, clue: dict) -> bool:
 ASSUMED = "canonical"  # the style when no style's clue holds
 
 
+# A style's clues must score this much for its assignment's own demands (the initialiser it asks
+# for) to be assumed: the assignments' submissions score 8 to 11; code that merely defines a
+# class named Dense, as much public code does, scores 2 or 3.
+ASSIGNMENT_SCORE = 4
+
+
+def score(namespace: dict, style: str) -> int:
+    """What the clues of ``style`` that hold for ``namespace`` weigh together."""
+    return sum(clue["weight"] for clue in styles()[style].get("detect", ()) if clue_holds(namespace, clue))
+
+
 def detect(namespace: dict, names) -> tuple[str, list[str], bool]:
     """The style among ``names`` whose clues score highest, the sentences saying why, and whether
     it was assumed (no clue held)."""
-    scores = {s: 0 for s in names}
-    reasons: dict[str, list[str]] = {s: [] for s in names}
-    for style in names:
-        for clue in styles()[style].get("detect", ()):
-            if clue_holds(namespace, clue):
-                scores[style] += clue["weight"]
-                reasons[style].append(clue["reason"])
+    scores = {s: score(namespace, s) for s in names}
+    reasons = {s: [c["reason"] for c in styles()[s].get("detect", ()) if clue_holds(namespace, c)] for s in names}
     best = max(scores, key=lambda s: scores[s])
     table = ", ".join(f"{s} {scores[s]}" for s in sorted(scores, key=lambda s: -scores[s]))
     if scores[best] == 0:

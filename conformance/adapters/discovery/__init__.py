@@ -554,8 +554,9 @@ class DiscoveringAdapter(Adapter):
             raise Missing(f"{recipe.name}({fan_in}, {fan_out}) raised {raised.cause!r}") from None
         W = np.asarray(get(obj, recipe.w_path), dtype=float)
         W = W.T if recipe.layout == "in_out" else W
-        says = getattr(self.base, "DATA", {}).get("init", {}).get("says")
-        return W, constructor_says(recipe.cls, recipe.name, kind, W, says, self.style)
+        if hasattr(self.base, "constructor_says"):
+            return W, self.base.constructor_says(recipe.cls, recipe.name, kind, W)
+        return W, constructor_says(recipe.cls, recipe.name, kind, W, None, self.style)
 
     def init_asks(self):
         return self.base.init_asks()
