@@ -277,6 +277,38 @@ def test_a_network_with_only_its_cost_derivative_is_checked_on_the_quadratic_cos
     assert outcome.verdict == "fail", outcome.message
 
 
+def test_a_network_whose_constructor_requires_an_activation_name_is_built_with_one_its_code_knows(tmp_path):
+    """Net(sizes, activation_mode) with the names in a module table ('Sigmoid', 'ReLU'): built with
+    'ReLU' as the code spells it; a wrong derivative behind that name still fails."""
+    table = '''
+def rectify(z):
+    return np.maximum(z, 0.0)
+
+def rectify_prime(z):
+    return (z > 0).astype(float)
+
+def squash_prime(z):
+    return squash(z) * (1 - squash(z))
+
+KINDS = {"Sigmoid": (squash, squash_prime), "ReLU": (rectify, rectify_prime)}
+'''
+    source = COLUMN_NET_NO_COST.replace("class Net:", table + "\nclass Net:").replace(
+        "def __init__(self, sizes):", "def __init__(self, sizes, activation_mode):\n"
+        "        self.f, self.f_prime = KINDS[activation_mode]").replace(
+        "a = squash(w @ a + b)", "a = self.f(w @ a + b)").replace(
+        "acts.append(squash(zs[-1]))", "acts.append(self.f(zs[-1]))").replace(
+        "delta = self.cost_derivative(acts[-1], y) * squash(zs[-1]) * (1 - squash(zs[-1]))",
+        "delta = self.cost_derivative(acts[-1], y) * self.f_prime(zs[-1])").replace(
+        "s = squash(zs[-k])\n            delta = (self.weights[-k + 1].T @ delta) * s * (1 - s)",
+        "delta = (self.weights[-k + 1].T @ delta) * self.f_prime(zs[-k])")
+    outcome, conventions = gradcheck(write(tmp_path, source))
+    assert outcome.verdict == "pass", outcome.message
+    assert "Net(sizes, 'ReLU')" in conventions["built"], conventions["built"]
+    wrong = source.replace("return (z > 0).astype(float)", "return np.maximum(z, 0.0)")  # relu' as relu
+    outcome, _ = gradcheck(write(tmp_path, wrong, "wrong.py"))
+    assert outcome.verdict == "fail", outcome.message
+
+
 BATCH_COLUMNS_NET = '''
 import numpy as np
 

@@ -30,7 +30,9 @@ sigmoid output) with its own cost function.
 """
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 
 import numpy as np
 
@@ -102,6 +104,10 @@ def _builds(cls, sizes, defs=None):
     if len(need) == 2 and words(need[1]) & COST_WORDS:  # Network(sizes, cost): the submission's own cost
         for text, value in _cost_arguments(defs):
             out.append((f"{cls.__name__}({list(sizes)}, {text})", _build_with_cost(cls, value, text.endswith("()"))))
+    if len(need) == 2 and words(need[1]) & ACTIVATION_KEYS:  # Network(sizes, activation_mode): a name its code knows
+        chosen = _activation_name(cls)
+        if chosen is not None:
+            out.append((f"{cls.__name__}({list(sizes)}, {chosen!r})", lambda s: cls(list(s), chosen)))
     if len(need) == 1:
         out.append((f"{cls.__name__}({list(sizes)})", lambda s: cls(list(s))))
     if len(need) == len(sizes):
@@ -112,6 +118,27 @@ def _builds(cls, sizes, defs=None):
             out.append((f"{cls.__name__}{tuple(sizes)}", lambda s: cls(*s)))
         out.append((f"{cls.__name__}()", _Fixed(cls)))
     return out
+
+
+ACTIVATION_KEYS = {"activation", "activations", "act", "nonlinearity", "afunc"}
+HIDDEN_ORDER = ("relu", "tanh", "sigmoid")  # the kit's hidden activation first
+
+
+def _activation_name(cls) -> str | None:
+    """The activation name a network's constructor expects, as its own code spells it: a string
+    constant in the class (else in its module) naming relu, else tanh, else sigmoid, in any case
+    ('ReLU'); None when there is none."""
+    for where in (cls, inspect.getmodule(cls)):  # the class's own text, else its module's (a table of names)
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(where)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        names = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        for kind in HIDDEN_ORDER:
+            spelt = sorted(n for n in names if n.lower() == kind)
+            if spelt:
+                return spelt[0]
+    return None
 
 
 class _Fixed:
