@@ -114,6 +114,15 @@ class Rectifier:
 def squared_error(pred, target):
     d = pred + target * Node(-1.0)
     return (d * d).mean()
+
+
+def nll_of_scores(scores, classes):
+    """Softmax cross-entropy of raw scores (B, C) and class ids, averaged; its own backward."""
+    z = scores.value - scores.value.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    idx, n = np.asarray(classes, dtype=int), len(classes)
+    onehot = np.eye(p.shape[1])[idx]
+    return Node(-np.log(p[np.arange(n), idx]).mean(), (scores,), lambda out: scores._acc(out.g * (p - onehot) / n))
 '''
 
 ACCUMULATE = "self.g = g if self.g is None else self.g + g"
@@ -126,6 +135,7 @@ VARIANTS = {
     "no_sum_back": [(BROADCAST, "self._acc(out.g)\n            other._acc(out.g)")],
     "raises": [(SEED, 'raise ValueError("the graph has a cycle")')],
     "no_reset": [(RESET, "")],
+    "ce_no_onehot": [("* (p - onehot) / n))", "* p / n))")],  # the gradient forgets the label's -1
 }
 
 
@@ -167,8 +177,8 @@ def autograd_checks(runner) -> dict[str, Outcome]:
 
 
 def unit_outcomes(runner, kind: str) -> list[Outcome]:
-    if kind == "mse":
-        case = loss_case("mse", seed=0, batch=4, classes=3)
+    if kind in ("mse", "cross_entropy"):
+        case = loss_case(kind, seed=0, batch=4, classes=3)
         return [judged(runner, "loss.check", case, j) for j in (losses.loss_value, losses.loss_gradient)]
     case = cases.linear_case(seed=0) if kind == "linear" else cases.activation_case(kind, seed=0)
     judges = layers.UNIT_CHECKS + ((layers.parameter_gradient,) if kind == "linear" else ())
@@ -186,6 +196,8 @@ def test_the_engine_is_found_by_behaviour_and_described(runners):
     assert "lacks" in detail and "tanh" in detail  # what the engine does not define is listed
     assert found["linear"]["name"] == "Dense" and "through your autograd engine Node" in found["linear"]["detail"]
     assert found["relu"]["name"] == "Rectifier" and found["mse"]["name"] == "squared_error"
+    assert found["cross_entropy"]["name"] == "nll_of_scores"
+    assert "value: mean over the batch, on logits" in found["cross_entropy"]["detail"]
 
 
 def test_a_correct_engine_passes_every_check_and_lists_what_it_lacks(runners):
@@ -195,7 +207,7 @@ def test_a_correct_engine_passes_every_check_and_lists_what_it_lacks(runners):
     assert "Dense.zero_grad()" in outcomes["zero_grad"].message
 
 
-@pytest.mark.parametrize("kind", ["linear", "relu", "mse"])
+@pytest.mark.parametrize("kind", ["linear", "relu", "mse", "cross_entropy"])
 def test_unit_components_on_a_correct_engine_pass_through_it(runners, kind):
     outcomes = unit_outcomes(runners["correct"], kind)
     assert [o.verdict for o in outcomes] == ["pass"] * len(outcomes), [o.message for o in outcomes]
@@ -242,12 +254,18 @@ def test_a_backward_that_raises_is_the_students_error_in_one_sentence(runners):
         assert o.verdict == "error", (name, o.verdict, o.message)
         assert "Node.backward() raised ValueError: the graph has a cycle (in backward" in o.message, o.message
         assert "Traceback" not in o.message and "conformance/" not in o.message
-    for kind in ("linear", "relu", "mse"):
+    for kind in ("linear", "relu", "mse", "cross_entropy"):
         outcomes = unit_outcomes(runners["raises"], kind)
         assert {o.verdict for o in outcomes} == {"error"}, kind  # one probe runs forward and backward
         message = outcomes[0].message
         assert "Node.backward() raised ValueError: the graph has a cycle (in backward" in message
         assert message.count("\n") == 0 and "Traceback" not in message
+
+
+def test_a_cross_entropy_on_the_engine_with_a_wrong_gradient_fails_through_it(runners):
+    value, gradient = unit_outcomes(runners["ce_no_onehot"], "cross_entropy")
+    assert value.verdict == "pass", value.message
+    assert (gradient.verdict, gradient.cause) == ("fail", "wrong_loss_gradient"), gradient.message
 
 
 def test_no_engine_is_missing_with_what_an_engine_is():

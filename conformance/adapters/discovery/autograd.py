@@ -48,7 +48,7 @@ OPS = tuple(BINARY) + tuple(UNARY)
 GRADED = ("add", "mul", "matmul", "exp", "log", "relu", "sum", "mean")  # what issue #12 asks for; others when present
 ENGINE_WORDS = {"tensor", "value", "variable", "var", "node", "scalar", "array", "parameter", "param"}
 REQUIRES_GRAD = ("requires_grad", "requires_gradient", "requires_grads", "trainable", "grad_enabled", "track")
-KINDS = ("linear", "relu", "sigmoid", "tanh", "softmax", "mse")
+KINDS = ("linear", "relu", "sigmoid", "tanh", "softmax", "mse", "cross_entropy")
 
 
 class EngineError(Exception):
@@ -455,8 +455,9 @@ class Unit:
     layout: str = "out_in"  # linear: how W is stored
     w_path: tuple | None = None
     b_path: tuple | None = None
-    value_form: str = ""  # mse: the value form found
+    value_form: str = ""  # mse, cross_entropy: the value form found
     order: str = "pred, target"
+    ce: tuple = ()  # cross_entropy: (input "logits" | "probs", targets "int" | "onehot", targets as engine values)
 
     def describe(self, eng: Engine) -> str:
         if self.how == "engine":
@@ -468,7 +469,7 @@ class Unit:
         if self.kind == "linear":
             extra = f"; W {'(in, out)' if self.layout == 'in_out' else '(out, in)'} in {describe(self.w_path)}" + \
                     (f", b in {describe(self.b_path)}" if self.b_path else ", no bias")
-        if self.kind == "mse":
+        if self.kind in ("mse", "cross_entropy"):
             via, extra = f"{self.name}({self.order})", f"; value: {self.value_form}"
         return (f"{self.name}: through your autograd engine {eng.name}: forward {via} on a {eng.name}{extra}; "
                 f"gradients by {eng.backward_name}() and .{eng.grad_attr}")
@@ -578,23 +579,11 @@ def _find_mse(eng: Engine, defs, taken: set[str]) -> Unit | None:
     sq = (pred - target) ** 2
     found = []
     for order, (name, obj) in enumerate(defs):
-        if name in taken or obj is eng.cls:
+        call = None if name in taken or obj is eng.cls else _two_argument_call(obj)
+        if call is None:
             continue
-        if inspect.isfunction(obj) and len(required(obj)) == 2:
-            fn, how, method, params = obj, "function", "__call__", [p.name for p in parameters(obj)]
-        elif inspect.isclass(obj) and cand.no_arg_call(obj) is not None:
-            try:
-                inst = attempt(obj, **cand.no_arg_call(obj).kwargs)
-            except StudentRaised:
-                continue
-            methods = [m for m in _callers(inst) if len(required(inst if m == "__call__" else getattr(inst, m))) == 2]
-            if not methods:
-                continue
-            how, method = "class", methods[0]
-            fn = inst if method == "__call__" else getattr(inst, method)
-            params = [p.name for p in parameters(fn)]
-        else:
-            continue
+        fn, how, method = call
+        params = [p.name for p in parameters(fn)]
         swapped = bool(params) and bool(words(params[0]) & {"target", "true", "y", "label", "labels", "targets"}) \
             and not words(params[0]) & {"pred", "hat", "output", "prediction"}
         try:
@@ -611,6 +600,76 @@ def _find_mse(eng: Engine, defs, taken: set[str]) -> Unit | None:
                           Unit("mse", name, obj, how, method, value_form=form,
                                order="target, pred" if swapped else "pred, target")))
     return min(found, key=lambda kf: kf[0])[1] if found else None
+
+
+CE_FORMS = {"mean over the batch": np.mean, "sum over the batch (not averaged)": np.sum}
+
+
+def _ce_targets(eng: Engine, labels: np.ndarray, classes: int):
+    """(targets form, the targets as handed over): int ids or one-hot, as an array or an engine value."""
+    onehot = np.eye(classes)[labels]
+    yield "int", labels
+    yield "onehot", onehot
+    yield "onehot", eng.tensor(onehot)
+    yield "int", eng.wrap(labels.copy())  # ids kept integer (code that indexes with target.data)
+
+
+def _find_cross_entropy(eng: Engine, defs, taken: set[str]) -> Unit | None:
+    """A cross-entropy on the engine: a function, or a class's two-argument call, that takes logits
+    (or probabilities) as an engine value and the labels (ids or one-hot, plain or as values) and
+    returns one value: the softmax cross-entropy, averaged over the batch or summed."""
+    logits = np.array([[1.2, -0.4, 0.3], [0.1, 0.9, -1.1], [-0.6, 0.2, 0.8], [0.5, -0.3, -0.2]])
+    labels = np.array([0, 2, 1, 2])
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    per_sample = -np.log(p[np.arange(len(labels)), labels])
+    found = []
+    for order, (name, obj) in enumerate(defs):
+        if name in taken or obj is eng.cls:
+            continue
+        fn = _two_argument_call(obj)
+        if fn is None:
+            continue
+        hit = None
+        for given, x in (("logits", logits), ("probs", p)):
+            for targets, y in _ce_targets(eng, labels, logits.shape[1]):
+                try:
+                    out = attempt(fn[0], eng.tensor(x), y)
+                except (StudentRaised, TypeError, ValueError):
+                    continue
+                if not eng.is_value(out) or eng.data(out).size != 1:
+                    continue
+                value = float(eng.data(out).reshape(-1)[0])
+                form = next((f for f, reduce in CE_FORMS.items() if np.isclose(value, reduce(per_sample), rtol=1e-6)),
+                            None)
+                if form:
+                    hit = (given, targets, isinstance(y, eng.cls), form)
+                    break
+            if hit:
+                break
+        if hit:
+            given, targets, as_value, form = hit
+            unit = Unit("cross_entropy", name, obj, fn[1], fn[2], value_form=f"{form}, on {given}",
+                        order=f"{given}, {'a ' + eng.name + ' of ' if as_value else ''}{targets} targets",
+                        ce=(given, targets, as_value))
+            found.append(((_rank_name(name, {"cross", "entropy", "nll", "ce"}), order), unit))
+    return min(found, key=lambda kf: kf[0])[1] if found else None
+
+
+def _two_argument_call(obj):
+    """(the callable, "function" | "class", the method) for a function of two required arguments or
+    a class built without arguments whose call takes two; else None."""
+    if inspect.isfunction(obj) and len(required(obj)) == 2:
+        return obj, "function", "__call__"
+    if inspect.isclass(obj) and cand.no_arg_call(obj) is not None:
+        try:
+            inst = attempt(obj, **cand.no_arg_call(obj).kwargs)
+        except StudentRaised:
+            return None
+        methods = [m for m in _callers(inst) if len(required(inst if m == "__call__" else getattr(inst, m))) == 2]
+        if methods:
+            return (inst if methods[0] == "__call__" else getattr(inst, methods[0])), "class", methods[0]
+    return None
 
 
 @dataclass
@@ -647,6 +706,9 @@ def find_units(defs) -> EngineUnits:
         mse = _find_mse(eng, others, taken)
         if mse:
             found.units["mse"] = mse
+        ce = _find_cross_entropy(eng, others, taken | ({mse.name} if mse else set()))
+        if ce:
+            found.units["cross_entropy"] = ce
     except Exception as exc:  # the kit's own failure to read a class: the units found so far stand
         found.rejected.setdefault("linear", []).append(f"the kit could not read the submission ({exc})")
     return found
@@ -800,10 +862,30 @@ class EngineLoss(LossHandle):
         return np.zeros_like(pred) if g is None else g
 
 
+class EngineCrossEntropy(EngineLoss):
+    """A cross-entropy on the student's engine: value ``loss(Tensor(logits or probs), targets)`` in
+    the targets form it was found with, gradient by backward() on that scalar, read from the
+    input's gradient (d/dlogits or d/dprobs, as it takes)."""
+
+    def __init__(self, eng: Engine, unit: Unit):
+        super().__init__(eng, unit)
+        given, targets, self.as_value = unit.ce
+        self.conventions = {"input": given, "targets": targets, "grad_wrt": given, "value": unit.value_form,
+                            "autograd": f"through your engine {eng.name}"}
+
+    def _value(self, pred_t, labels):
+        labels = np.asarray(labels)
+        y = np.eye(np.shape(self._last[0])[1])[labels.astype(int)] if self.conventions["targets"] == "onehot" else \
+            labels.astype(int)
+        if self.as_value:
+            y = self.eng.tensor(y) if self.conventions["targets"] == "onehot" else self.eng.wrap(y)
+        return self.fn(pred_t, y)
+
+
 def make_layer(discovery, kind: str, hyper: dict) -> LayerHandle | None:
     """A handle through the engine for ``kind``, or None when the engine has none."""
     found = units_for(discovery)
-    if found.engine is None or kind not in found.units or kind == "mse":
+    if found.engine is None or kind not in found.units or kind in ("mse", "cross_entropy"):
         return None
     return layer_handle(found.engine, found.units[kind], hyper.get("in_features", 0), hyper.get("out_features", 0))
 
@@ -826,9 +908,9 @@ def _scalar_engine_layer():
 
 def make_loss(discovery, kind: str) -> LossHandle | None:
     found = units_for(discovery)
-    if found.engine is None or kind not in found.units or kind != "mse":
+    if found.engine is None or kind not in found.units or kind not in ("mse", "cross_entropy"):
         return None
-    return EngineLoss(found.engine, found.units[kind])
+    return (EngineCrossEntropy if kind == "cross_entropy" else EngineLoss)(found.engine, found.units[kind])
 
 
 def text(discovery, kind: str) -> str | None:
