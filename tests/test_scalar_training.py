@@ -40,7 +40,7 @@ def test_scalar_engine_capability_is_offered_only_by_networks_on_one(impl, scala
 def test_scalar_task_is_the_spiral_data_on_a_smaller_network_and_the_note_names_both():
     usual, small = cases.TASKS["spiral"], cases.TASKS[cases.SCALAR_TASKS["spiral"]]
     assert small.dataset == usual.dataset and small.sizes[0] == usual.sizes[0] and small.sizes[-1] == usual.sizes[-1]
-    assert small.budget_s == usual.budget_s and small.threshold < usual.threshold
+    assert small.budget_s >= usual.budget_s and small.threshold < usual.threshold
     note = cases.scalar_note("spiral")
     assert "scalar autograd engine" in note and "2-16-3, 60 epochs" in note and "2-64-32-3, 300 epochs" in note
 

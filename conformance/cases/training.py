@@ -42,7 +42,9 @@ TASKS = {
     # Spiral for a network on a scalar autograd engine (one Python object per number, about 2.5 us a
     # node): 2-64-32-3 costs 3-7 CPU s an epoch there, so 300 epochs cannot fit any budget. One
     # hidden layer of 16 is ~25x fewer nodes; a larger step and smaller batches make up the epochs.
-    "spiral-scalar": Task("spiral", (2, 16, 3), epochs=60, batch_size=16, lr=0.5, budget_s=30.0, threshold=0.85,
+    # Measured 8.5-20.5 CPU s on the zoo's two scalar engines (the second on a machine at load 5.6
+    # on 2 CPUs): a 60 s budget keeps a margin of 3 or more, as array code has 30 on spiral.
+    "spiral-scalar": Task("spiral", (2, 16, 3), epochs=60, batch_size=16, lr=0.5, budget_s=60.0, threshold=0.85,
                           note="calibrated: reference min 0.920 / mean 0.944 (5 loop seeds), margin 0.07"),
     "mnist": Task("mnist", (784, 128, 10), epochs=3, batch_size=64, lr=0.1, budget_s=120.0, threshold=0.90,
                   n_val=10000, note="the assignment's threshold (>90% for layer_dicts-style, >95% attr_grads-style)"),
