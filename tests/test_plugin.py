@@ -546,7 +546,7 @@ def test_rubrics_use_component_ids():
 
 
 @pytest.mark.parametrize("task, component", [("xor", "training_xor"), ("spiral", "training_spiral"),
-                                             ("spiral-scalar", "training_spiral"),
+                                             ("spiral-scalar", "training_spiral"), ("xor-scalar", "training_xor"),
                                              ("mnist", "training_mnist"), ("mnist-5k", "training_mnist"),
                                              ("fashion-mnist", "training_mnist")])
 def test_spec_training_figures_match_the_tasks(task, component):

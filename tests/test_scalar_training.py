@@ -43,6 +43,9 @@ def test_scalar_task_is_the_spiral_data_on_a_smaller_network_and_the_note_names_
     assert small.budget_s >= usual.budget_s and small.threshold < usual.threshold
     note = cases.scalar_note("spiral")
     assert "scalar autograd engine" in note and "2-16-3, 60 epochs" in note and "2-64-32-3, 300 epochs" in note
+    xor, usual = cases.TASKS[cases.SCALAR_TASKS["xor"]], cases.TASKS["xor"]  # XOR: the same task, a larger budget
+    assert (xor.sizes, xor.epochs, xor.threshold) == (usual.sizes, usual.epochs, usual.threshold)
+    assert xor.budget_s > usual.budget_s and f"budget {xor.budget_s:g} CPU s" in cases.scalar_note("xor")
 
 
 def test_validation_outputs_of_a_scalar_network_are_the_same_a_chunk_at_a_time():

@@ -34,6 +34,10 @@ TASKS = {
     "xor": Task("xor", (2, 8, 2), epochs=200, batch_size=16, lr=0.1, budget_s=20.0, threshold=0.85,
                 note="the assignment's threshold"),
     # assignment 004's single-output model: squared error on 0/1 targets, class = output >= 0.5.
+    # XOR for a network on a scalar engine: the same task with a budget that keeps a margin there
+    # (micrograd-style: 4.6 CPU s unloaded, 13.5 s at load 5.6 on 2 CPUs, against array code's 0.5 s).
+    "xor-scalar": Task("xor", (2, 8, 2), epochs=200, batch_size=16, lr=0.1, budget_s=60.0, threshold=0.85,
+                       note="the assignment's threshold"),
     "xor-single": Task("xor", (2, 8, 1), epochs=200, batch_size=32, lr=0.1, budget_s=20.0, threshold=0.85,
                        note="the assignment's threshold"),
     # Spiral: calibrated; see SPIRAL_CALIBRATION.
@@ -55,9 +59,9 @@ TASKS = {
                           note="calibrated: reference min 0.817 / mean 0.832 (5 loop seeds), margin 0.05"),
 }
 MNIST_ORDER = ("mnist", "mnist-5k", "fashion-mnist")  # real digits first; Fashion-MNIST last resort
-# The task a network on a scalar engine trains on instead (capability "scalar_engine"). XOR's 2-8-2
-# fits its budget on one as it is; MNIST's 784 inputs do not at any size (an explained timeout).
-SCALAR_TASKS = {"spiral": "spiral-scalar"}
+# The task a network on a scalar engine trains on instead (capability "scalar_engine"): XOR with a
+# larger budget, spiral on a smaller network. MNIST's 784 inputs fit no budget (an explained timeout).
+SCALAR_TASKS = {"xor": "xor-scalar", "spiral": "spiral-scalar"}
 
 
 def scalar_note(name: str) -> str:
@@ -65,8 +69,9 @@ def scalar_note(name: str) -> str:
     task, usual = TASKS[SCALAR_TASKS[name]], TASKS[name]
     return (f"Your network runs on a scalar autograd engine (one Python object per number), so it trained on the "
             f"{name} task calibrated for one: {'-'.join(map(str, task.sizes))}, {task.epochs} epochs, batch "
-            f"{task.batch_size}, lr {task.lr:g}, accuracy >= {task.threshold:.2f} (array code: "
-            f"{'-'.join(map(str, usual.sizes))}, {usual.epochs} epochs, >= {usual.threshold:.2f}).")
+            f"{task.batch_size}, lr {task.lr:g}, budget {task.budget_s:g} CPU s, accuracy >= {task.threshold:.2f} "
+            f"(array code: {'-'.join(map(str, usual.sizes))}, {usual.epochs} epochs, budget {usual.budget_s:g} s, "
+            f">= {usual.threshold:.2f}).")
 
 
 # training_mnist settings a user may change, as environment variables (so they reach the grader's
