@@ -309,9 +309,9 @@ def _find_optimisers(self: Discovery) -> dict:
     container = self.container if lin is not None else None
     taken |= {container.cls} if container else set()
     network = self.gradmodel if container is None else None  # a self-holding network: its arrays hold the parameters
-    array_engine = None if getattr(eng, "scalar", False) else eng  # optimisers over a scalar engine's lists: not read
-    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), array_engine, container,
-                                      network)
+    scalar = getattr(eng, "scalar", False)  # a scalar engine: the optimiser gets a flat list of its values
+    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), eng, container,
+                                      network, self.enginenet if scalar else None)
     self.rejected["optimisers"] = rejected
     return found
 

@@ -128,6 +128,7 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
     need = required(cls)
     holder = bool(need) and bool(words(need[0]) & HOLDER_WORDS)
     methods = [m for m in STEP_NAMES if callable(getattr(cls, m, None))]
+    scalar = bool(getattr(engine, "scalar", False)) and engine.grad_attr is not None
     out = []
     for m in methods:
         n_args = len(required(getattr(cls, m)))
@@ -140,7 +141,11 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
                 out.append((f"{name}(params {form}, lr).{m}(grads {form})", _holds_params_step_grads(cls, m, form)))
         if holder and n_args == 0:
             out.append((f"{name}([(params, grads)], lr).{m}()", _holds_pairs(cls, m)))
-            if engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
+            if scalar:  # micrograd's SGD(model.parameters(), lr): a flat list of the student's values
+                out.append((f"{name}([{engine.name}s], lr).{m}() over a flat list of {engine.name}s, each number of "
+                            f"the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                            _scalar_values(cls, m, engine, "holds")))
+            elif engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
                 out.append((f"{name}([{engine.name} parameters], lr).{m}()", _holds_engine_tensors(cls, m, engine)))
             out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
             if recipe is not None:
@@ -149,6 +154,10 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
                 if container is not None:
                     out.append((f"{name}(your {container.name}, lr).{m}()",
                                 _layers(cls, m, recipe, "holds container", container)))
+        if scalar and not holder and n_args == 1:
+            out.append((f"{name}(lr).{m}([{engine.name}s]) over a flat list of {engine.name}s, each number of the "
+                        f"kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                        _scalar_values(cls, m, engine, "handed")))
         if not holder and n_args == 1:
             for order in ("grad, param", "param, grad"):
                 out.append((f"{name}(lr).{m}([({order}) pairs])", _step_pairs(cls, m, order)))
@@ -335,6 +344,125 @@ def _holds_engine_tensors(cls, method, engine):
                 lambda s: {k: engine.data(t) for k, t in s.objs.items()})
 
     return make
+
+
+def _scalar_values(cls, method, engine, form, fn=None):
+    """The kit's arrays as the student's scalar values (micrograd's ``Value``), one per number,
+    each with the kit's gradient in its grad; the optimiser gets them as one flat list, the way
+    ``model.parameters()`` hands them: ``Opt(values, lr).step()`` (form "holds"),
+    ``Opt(lr).step(values)`` ("handed") or a function ``f(values, lr)`` ("function", ``fn``). The
+    same values live across steps (a velocity kept per value, by index or by id, survives), and
+    the arrays are read back from their data."""
+    def make(kind, hyper):
+        if form == "function" and kind != "sgd":
+            return None
+        kw = {} if form == "function" else _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.cells = {k: engine.tensor(P[k]) for k in P}
+            state.flat = [v for k in P for v in state.cells[k].flat]
+            state.load = lambda P2, G2: _load_scalar(engine, state.cells, P2, G2)
+            _load_scalar(engine, state.cells, P, G)
+            state.opt = attempt(cls, state.flat, **kw) if form == "holds" else None if form == "function" \
+                else attempt(cls, **kw)
+            return state
+
+        def run(state):
+            if form == "holds":
+                getattr(state.opt, method)()
+            elif form == "handed":
+                getattr(state.opt, method)(state.flat)
+            else:
+                fn(state.flat, hyper.get("lr", 0.1))
+
+        return make_state, run, lambda s: {k: engine.data(c) for k, c in s.cells.items()}
+
+    return make
+
+
+def _load_scalar(engine, cells, P, G):
+    """The kit's numbers into the values' data and its gradients into their grad, element-wise."""
+    for k, c in cells.items():
+        engine.write(c, P[k])
+        for v, g in zip(c.flat, np.asarray(G[k], dtype=float).reshape(-1)):
+            setattr(v, engine.grad_attr, float(g))
+
+
+def _scalar_net_update(net, engine) -> tuple[str, object] | None:
+    """A network on a scalar engine that steps itself: ``model.step(lr)`` / ``model.update(lr)``
+    walking its own ``parameters()``. It is built for the chain of sizes the kit's weight/bias pairs
+    make (one more layer, with zero gradients, when it cannot be built with one), the kit's numbers
+    and gradients placed in the values its lists hold (where discovery read W and b), and read
+    back from them after the step."""
+    for m in SELF_UPDATE + ("sgd", "gd_step", "descend"):
+        fn = getattr(net.cls, m, None)
+        if not (callable(fn) and len(required(fn)) == 1 and words(required(fn)[0]) & LR_WORDS):
+            continue
+
+        def update(kind, hyper, m=m):
+            if kind != "sgd":
+                return None
+
+            def make_state(P, G):
+                state = _DictState(P, G)
+                groups = list(_groups(P).items())
+                sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
+                if any(a[1][1] != b[1][0] for a, b in zip(groups, groups[1:])):
+                    raise Missing("these parameters do not chain into one network")
+                for chain in (sizes, sizes + [2]):
+                    try:
+                        state.pipe = net.pipeline(chain)
+                        break
+                    except (Missing, StudentRaised):
+                        state.pipe = None
+                if state.pipe is None:
+                    raise Missing(f"{net.name} could not be built for the sizes {sizes}")
+                state.groups = groups
+                state.load = lambda P2, G2: _load_scalar_net(state, P2, G2)
+                _load_scalar_net(state, P, G)
+                return state
+
+            def run(state):
+                getattr(state.pipe.model, m)(hyper.get("lr", 0.1))
+
+            def read(state):
+                got = state.pipe.get_params()
+                out = {}
+                for k, (pre, (_, _, transposed)) in enumerate(state.groups):
+                    out[pre + "W"] = got[f"{2 * k}.W"].T if transposed else got[f"{2 * k}.W"]
+                    if pre + "b" in state.P:
+                        out[pre + "b"] = got[f"{2 * k}.b"]
+                return out
+
+            return make_state, run, read
+
+        return f"{net.name}.{m}", update
+    return None
+
+
+def _load_scalar_net(state, P, G):
+    """The kit's pairs into the network's values (W (out, in) in the kit's layout, as the pipeline
+    writes them) and their gradients into the values' grad; the layers beyond them: zero gradients."""
+    pipe, eng = state.pipe, state.pipe.eng
+    params = {}
+    for k, layer in enumerate(pipe.layers):
+        grads = {"W": None, "b": None}
+        if k < len(state.groups):
+            pre, (_, _, transposed) = state.groups[k]
+            W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
+            W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in)
+            params[f"{2 * k}.W"] = W
+            grads["W"] = gW.T if layer["W_layout"] == "in_out" else gW
+            if pre + "b" in P:
+                params[f"{2 * k}.b"] = np.asarray(P[pre + "b"], dtype=float)
+                grads["b"] = np.asarray(G[pre + "b"], dtype=float)
+        for name in ("W", "b"):
+            cells = eng.cells(pipe.values[layer[name]])
+            g = np.zeros(cells.shape) if grads[name] is None else grads[name].reshape(cells.shape)
+            for v, gv in zip(cells.flat, g.reshape(-1)):
+                setattr(v, eng.grad_attr, float(gv))
+    pipe.set_params(params)
 
 
 def _holds_param_objects(cls, method):
@@ -976,11 +1104,23 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
     return f"{recipe.name}.{bw.method}", update
 
 
-def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> tuple[dict[str, Found], list[str]]:
+def find(defs, recipe, taken=(), engine=None, container=None, network=None,
+         enginenet=None) -> tuple[dict[str, Found], list[str]]:
     """kind -> Found for sgd, momentum and adam; and what was tried and rejected. ``network``: a
-    self-holding network (no layer objects), whose own update and whose optimisers are tried too."""
+    self-holding network (no layer objects), whose own update and whose optimisers are tried too;
+    ``enginenet``: a network on a scalar ``engine``, whose own ``step(lr)`` is tried too."""
     found: dict[str, Found] = {}
     rejected: list[str] = []
+    scalar = bool(getattr(engine, "scalar", False)) and engine.grad_attr is not None
+    own = _scalar_net_update(enginenet, engine) if scalar and enginenet is not None else None
+    if own is not None:
+        name, make = own
+        how = (f"{name}(lr) on your network's own {engine.name}s (the kit's numbers in their .{engine.data_attr}, "
+               f"its gradients in their .{engine.grad_attr})")
+        if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
+            found["sgd"] = Found(name, how, "sgd",
+                                 lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
+        taken = set(taken) | {enginenet.cls}
     own = _network_update(network) if network is not None else None
     batch_step = _mini_batch_update(network) if network is not None and own is None else None
     if own is not None or batch_step is not None:
@@ -1017,6 +1157,10 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> t
             conventions, declared = _class_conventions(name, obj, recipe, engine, container, network), _kind_of(obj)
         elif inspect.isfunction(obj):
             conventions = _dict_function_conventions(defs, name, obj) or _function_conventions(name, obj)
+            if scalar and len(required(obj)) == 2 and words(required(obj)[1]) & LR_WORDS:
+                conventions.append((f"{name}([{engine.name}s], lr) over a flat list of {engine.name}s, each number "
+                                    f"of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                                    _scalar_values(None, None, engine, "function", obj)))
             keys = next((getattr(m, "keys", ()) for _, m in conventions if m is not None and hasattr(m, "keys")), ())
             declared = _kind_of(obj, keys)
         else:
@@ -1045,7 +1189,13 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> t
             if moved is not None:
                 break
         if tried and not any(f.name == name for f in found.values()):
-            rejected.append(f"{name} (no calling convention the kit tried moved every parameter)")
+            on_values = [how for how, make in conventions if make is not None and f"{engine.name}s]" in how] \
+                if scalar else []
+            rejected.append(f"{name} (the kit handed it the parameters as {engine.name}s with their "
+                            f".{engine.grad_attr} set, as {on_values[0].split(' over ')[0]}, and no "
+                            f"{engine.name}'s .{engine.data_attr} moved)" if on_values and len(on_values) == 1 else
+                            f"{name} (no calling convention the kit tried moved every parameter"
+                            + (f", {engine.name}s included" if on_values else "") + ")")
     return found, rejected
 
 
