@@ -1189,14 +1189,33 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None,
             if moved is not None:
                 break
         if tried and not any(f.name == name for f in found.values()):
-            on_values = [how for how, make in conventions if make is not None and f"{engine.name}s]" in how] \
+            on_values = [(how, make) for how, make in conventions if make is not None and f"{engine.name}s]" in how] \
                 if scalar else []
-            rejected.append(f"{name} (the kit handed it the parameters as {engine.name}s with their "
-                            f".{engine.grad_attr} set, as {on_values[0].split(' over ')[0]}, and no "
-                            f"{engine.name}'s .{engine.data_attr} moved)" if on_values and len(on_values) == 1 else
-                            f"{name} (no calling convention the kit tried moved every parameter"
-                            + (f", {engine.name}s included" if on_values else "") + ")")
+            rejected.append(_unmoved_values(name, engine, *on_values[0]) if len(on_values) == 1 else
+                            f"{name} (no calling convention the kit tried moved every parameter)")
     return found, rejected
+
+
+def _unmoved_values(name, engine, how, make) -> str:
+    """Why an optimiser handed the kit's parameters as scalar values was not taken, in one clause:
+    how many of the values' numbers one step moved, or that the step raised."""
+    P, G = _quad()
+    call = how.split(" over ")[0]
+    try:
+        opt = _handle(name, "sgd", make, {"lr": 0.1}, how)
+        params = {k: v.copy() for k, v in P.items()}
+        attempt(opt.step, params, {k: v.copy() for k, v in G.items()})
+    except StudentRaised as exc:
+        from conformance.runner import describe_exception
+        return f"{name} (handed the parameters as {engine.name}s with their .{engine.grad_attr} set, {call} raised " \
+               f"{describe_exception(exc.cause)})"
+    except (Missing, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        return f"{name} (the kit could not drive it as {call}: {exc})"
+    moved = sum(int(np.sum(params[k] != P[k])) for k in P)
+    total = sum(v.size for v in P.values())
+    what = f"no {engine.name}'s .{engine.data_attr} moved" if moved == 0 else \
+        f"only {moved} of the {total} {engine.name}s' .{engine.data_attr} moved"
+    return f"{name} (handed the parameters as {engine.name}s with their .{engine.grad_attr} set, {call} ran and {what})"
 
 
 def _rank(name, kind) -> int:
