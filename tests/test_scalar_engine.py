@@ -546,3 +546,21 @@ def test_an_mse_over_rows_of_values_with_the_target_first_is_read_in_its_order(t
     found = runner.call("inventory", {})["found"]["mse"]
     assert found["name"] == "row_loss" and "row_loss(target, pred) with the predictions as a list per sample " \
         "(Nums), the targets as Nums" in found["detail"] and "1/2 * sum" in found["detail"], found
+
+
+def test_an_mse_that_also_runs_on_plain_numbers_is_judged_through_the_engine(tmp_path):
+    """The lecture's ``sum((yp - yt) ** 2 for ...)`` computes a value on numpy rows too, where no
+    gradient can be found; through the engine its backward gives one, and that reading is judged."""
+    from pathlib import Path
+
+    from conformance.cases.losses import loss_case
+    from conformance.judges import losses as loss_judges
+
+    lecture = (Path(__file__).parent / "zoo" / "networks" / "micrograd_scalar_neurons.py").read_text()
+    runner = _runner(tmp_path, lecture + "\n\ndef mse_loss(ys_pred, ys_true):\n    return sum((yp - yt) ** 2 for yp, yt "
+                                         "in zip(ys_pred, ys_true)) * (1.0 / len(ys_pred))\n")
+    found = runner.call("inventory", {})["found"]["mse"]
+    assert found["name"] == "mse_loss" and "through your scalar engine Value" in found["detail"], found
+    case = loss_case("mse", seed=1, batch=3, classes=2)
+    out = runner.call("loss.check", case, timeout=20)
+    assert [j(case, out).verdict for j in (loss_judges.loss_value, loss_judges.loss_gradient)] == ["pass", "pass"]
