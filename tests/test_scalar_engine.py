@@ -426,6 +426,16 @@ MODEL_STEP = ('''    def clear(self):''', '''    def step(self, lr):
                     p.num -= lr * p.d
 
     def clear(self):''')
+MODEL_HELD = '''
+
+class ModelDescent:
+    def __init__(self, model, lr=0.1):
+        self.model, self.lr = model, lr
+
+    def step(self):
+        for p in self.model.parameters():
+            p.num -= self.lr * p.d
+'''
 IDLE = '''
 
 class Idle:
@@ -480,6 +490,7 @@ def _optim(runner, kind):
     (OPTIMISERS, "adam", "Adaptive", "Adaptive([Nums], lr).step()"),
     (HANDED, "sgd", "Walker", "Walker(lr).update([Nums])"),
     (FUNCTION, "sgd", "sgd_step", "sgd_step([Nums], lr)"),
+    (MODEL_HELD, "sgd", "ModelDescent", "ModelDescent(model, lr).step() with model.parameters()"),
     (MODEL_STEP, "sgd", "Stack.step", "Stack.step(lr) on your network's own Nums"),
 ])
 def test_optimisers_over_a_flat_list_of_values_are_found_and_judged(tmp_path, extra, kind, name, how):

@@ -145,6 +145,9 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
                 out.append((f"{name}([{engine.name}s], lr).{m}() over a flat list of {engine.name}s, each number of "
                             f"the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
                             _scalar_values(cls, m, engine, "holds")))
+                out.append((f"{name}(model, lr).{m}() with model.parameters() a flat list of {engine.name}s, each "
+                            f"number of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                            _scalar_values(cls, m, engine, "holds model")))
             elif engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
                 out.append((f"{name}([{engine.name} parameters], lr).{m}()", _holds_engine_tensors(cls, m, engine)))
             out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
@@ -158,6 +161,9 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
             out.append((f"{name}(lr).{m}([{engine.name}s]) over a flat list of {engine.name}s, each number of the "
                         f"kit's parameters one {engine.name} with its .{engine.grad_attr} set",
                         _scalar_values(cls, m, engine, "handed")))
+            out.append((f"{name}(lr).{m}(model) with model.parameters() a flat list of {engine.name}s, each number "
+                        f"of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                        _scalar_values(cls, m, engine, "handed model")))
         if not holder and n_args == 1:
             for order in ("grad, param", "param, grad"):
                 out.append((f"{name}(lr).{m}([({order}) pairs])", _step_pairs(cls, m, order)))
@@ -364,21 +370,36 @@ def _scalar_values(cls, method, engine, form, fn=None):
             state.flat = [v for k in P for v in state.cells[k].flat]
             state.load = lambda P2, G2: _load_scalar(engine, state.cells, P2, G2)
             _load_scalar(engine, state.cells, P, G)
-            state.opt = attempt(cls, state.flat, **kw) if form == "holds" else None if form == "function" \
+            state.model = _ValueHolder(state.flat)
+            held = {"holds": state.flat, "holds model": state.model}
+            state.opt = attempt(cls, held[form], **kw) if form in held else None if form == "function" \
                 else attempt(cls, **kw)
             return state
 
         def run(state):
-            if form == "holds":
+            if form.startswith("holds"):
                 getattr(state.opt, method)()
-            elif form == "handed":
-                getattr(state.opt, method)(state.flat)
+            elif form.startswith("handed"):
+                getattr(state.opt, method)(state.flat if form == "handed" else state.model)
             else:
                 fn(state.flat, hyper.get("lr", 0.1))
 
         return make_state, run, lambda s: {k: engine.data(c) for k, c in s.cells.items()}
 
     return make
+
+
+class _ValueHolder:
+    """A stand-in model for ``Opt(model, lr)`` / ``opt.step(model)`` on a scalar engine: its
+    parameters, under the names micrograd-style code calls, are the flat list of values."""
+
+    def __init__(self, values):
+        self._values = values
+
+    def parameters(self):
+        return list(self._values)
+
+    params = get_parameters = get_params = parameters
 
 
 def _load_scalar(engine, cells, P, G):
