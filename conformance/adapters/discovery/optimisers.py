@@ -17,7 +17,11 @@ The kit tries each calling convention real code uses, on its own arrays:
 * Nielsen's ``update_mini_batch(mini_batch, eta)``, with the kit's gradient standing in for the
   network's own ``backprop`` on that instance;
 * a layer whose ``backward(dy, lr)`` takes the step itself, driven with inputs that make its own
-  gradient the kit's.
+  gradient the kit's;
+* on a scalar engine (micrograd's ``Value``), the kit's arrays as the student's values, one per
+  number with the kit's gradient in its grad, in one flat list: ``Opt(values, lr).step()``,
+  ``Opt(lr).step(values)``, ``Opt(model, lr).step()`` with ``model.parameters()`` that list,
+  ``f(values, lr)``, and the network's own ``model.step(lr)`` on the values its lists hold.
 
 A convention counts when the step moves every parameter and the move is finite. Which kind the
 candidate is comes from behaviour and its hyper-parameters: the first step of SGD and momentum is
@@ -356,7 +360,8 @@ def _scalar_values(cls, method, engine, form, fn=None):
     """The kit's arrays as the student's scalar values (micrograd's ``Value``), one per number,
     each with the kit's gradient in its grad; the optimiser gets them as one flat list, the way
     ``model.parameters()`` hands them: ``Opt(values, lr).step()`` (form "holds"),
-    ``Opt(lr).step(values)`` ("handed") or a function ``f(values, lr)`` ("function", ``fn``). The
+    ``Opt(lr).step(values)`` ("handed"), the same with a stand-in model whose ``parameters()`` is
+    that list ("holds model", "handed model"), or a function ``f(values, lr)`` ("function", ``fn``). The
     same values live across steps (a velocity kept per value, by index or by id, survives), and
     the arrays are read back from their data."""
     def make(kind, hyper):
