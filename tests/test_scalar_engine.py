@@ -362,3 +362,216 @@ def test_a_layer_called_per_sample_on_lists_is_graded_as_the_linear_component(ru
     wrong = [judge(case, runners["mul_assigns"].call("layer.check", case, timeout=20))
              for judge in (layers.parameter_gradient,)]
     assert wrong[0].verdict == "fail"  # w * x assigns: only the last sample's gradient survives in W
+
+
+# --- optimisers and mse over the engine's values -------------------------------------------------
+
+OPTIMISERS = '''
+
+class Descent:
+    def __init__(self, params, lr=0.1):
+        self.params = list(params)
+        self.lr = lr
+
+    def step(self):
+        for p in self.params:
+            p.num -= self.lr * p.d
+
+
+class Heavy:
+    def __init__(self, params, lr=0.1, momentum=0.9):
+        self.params, self.lr, self.momentum = list(params), lr, momentum
+        self.vel = [0.0] * len(self.params)
+
+    def step(self):
+        for i, p in enumerate(self.params):
+            self.vel[i] = self.momentum * self.vel[i] + p.d
+            p.num -= self.lr * self.vel[i]
+
+
+class Adaptive:
+    def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params, self.lr, self.b1, self.b2, self.eps, self.t = list(params), lr, beta1, beta2, eps, 0
+        self.m, self.v = {}, {}
+
+    def step(self):
+        self.t += 1
+        for p in self.params:
+            m = self.m[id(p)] = self.b1 * self.m.get(id(p), 0.0) + (1 - self.b1) * p.d
+            v = self.v[id(p)] = self.b2 * self.v.get(id(p), 0.0) + (1 - self.b2) * p.d * p.d
+            p.num -= self.lr * (m / (1 - self.b1 ** self.t)) / (math.sqrt(v / (1 - self.b2 ** self.t)) + self.eps)
+'''
+SCALAR_OPT_BUGS = {"heavy_sign": ("            p.num -= self.lr * self.vel[i]\n",
+                                  "            p.num += self.lr * self.vel[i]\n")}
+HANDED = '''
+
+class Walker:
+    def __init__(self, lr=0.1):
+        self.lr = lr
+
+    def update(self, values):
+        for p in values:
+            p.num = p.num - self.lr * p.d
+'''
+FUNCTION = '''
+
+def sgd_step(params, lr):
+    for p in params:
+        p.num -= lr * p.d
+'''
+MODEL_STEP = ('''    def clear(self):''', '''    def step(self, lr):
+        for row in self.rows:
+            for u in row:
+                for p in u.weights():
+                    p.num -= lr * p.d
+
+    def clear(self):''')
+MODEL_HELD = '''
+
+class ModelDescent:
+    def __init__(self, model, lr=0.1):
+        self.model, self.lr = model, lr
+
+    def step(self):
+        for p in self.model.parameters():
+            p.num -= self.lr * p.d
+'''
+IDLE = '''
+
+class Idle:
+    def __init__(self, params, lr=0.1):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        for p in self.params:
+            p.d = 0.0
+'''
+MSE = '''
+
+def squared_error(outputs, targets):
+    total = Num(0.0)
+    for o, t in zip(outputs, targets):
+        e = o - Num(t)
+        total = total + e * e
+    return total * Num(1.0 / len(outputs))
+'''
+ROW_MSE = '''
+
+def row_loss(y_true, y_pred):
+    total = Num(0.0)
+    for row_p, row_t in zip(y_pred, y_true):
+        for p, t in zip(row_p, row_t):
+            e = p - t
+            total = total + e * e
+    return total * Num(0.5)
+'''
+
+
+def _runner(tmp_path, text, name="student.py"):
+    path = tmp_path / name
+    path.write_text(text)
+    return InProcessRunner(build_adapter(load_impl(str(path))))
+
+
+def _optim(runner, kind):
+    from conformance.cases.optim import build_optim
+    from conformance.judges import optim
+
+    case = build_optim(kind)
+    try:
+        return optim.judge_optim(case, runner.call("optim.trajectory", case, timeout=20))
+    except ProbeFailure as exc:
+        return Outcome(exc.kind, exc.message)
+
+
+@pytest.mark.parametrize("extra, kind, name, how", [
+    (OPTIMISERS, "sgd", "Descent", "Descent([Nums], lr).step()"),
+    (OPTIMISERS, "momentum", "Heavy", "Heavy([Nums], lr).step()"),
+    (OPTIMISERS, "adam", "Adaptive", "Adaptive([Nums], lr).step()"),
+    (HANDED, "sgd", "Walker", "Walker(lr).update([Nums])"),
+    (FUNCTION, "sgd", "sgd_step", "sgd_step([Nums], lr)"),
+    (MODEL_HELD, "sgd", "ModelDescent", "ModelDescent(model, lr).step() with model.parameters()"),
+    (MODEL_STEP, "sgd", "Stack.step", "Stack.step(lr) on your network's own Nums"),
+])
+def test_optimisers_over_a_flat_list_of_values_are_found_and_judged(tmp_path, extra, kind, name, how):
+    runner = _runner(tmp_path, ENGINE.replace(*extra) if isinstance(extra, tuple) else ENGINE + extra)
+    found = runner.call("inventory", {})["found"][kind]
+    assert found["name"] == name and how in found["detail"], found
+    outcome = _optim(runner, kind)
+    assert outcome.verdict == "pass", outcome.message
+
+
+def test_a_momentum_sign_error_over_values_fails_with_its_cause(tmp_path):
+    old, new = SCALAR_OPT_BUGS["heavy_sign"]
+    runner = _runner(tmp_path, ENGINE + OPTIMISERS.replace(old, new))
+    assert runner.call("inventory", {})["found"]["momentum"]["name"] == "Heavy"
+    outcome = _optim(runner, "momentum")
+    assert (outcome.verdict, outcome.cause) == ("fail", "sign_error_in_update"), outcome.message
+
+
+def test_the_scalar_network_names_the_optimiser_that_drives_it(tmp_path):
+    runner = _runner(tmp_path, ENGINE + OPTIMISERS)
+    from conformance.cases.models import build_gradcheck
+
+    out = runner.call("model_gradcheck.pipeline", build_gradcheck(seed=0), timeout=60)
+    assert out["conventions"]["update"] == "your optimiser Descent", out["conventions"]
+
+
+def test_an_optimiser_over_values_that_moves_nothing_gets_one_sentence(tmp_path):
+    runner = _runner(tmp_path, ENGINE + IDLE)
+    found = runner.call("inventory", {})["found"]["sgd"]
+    assert found["name"] is None
+    said = "Idle (handed the parameters as Nums with their .d set, Idle([Nums], lr).step() ran and no Num's .num moved)"
+    assert said in found["detail"], found["detail"]
+    outcome = _optim(runner, "sgd")
+    assert outcome.verdict == "missing" and said in outcome.message, outcome.message
+    half = _runner(tmp_path, ENGINE + IDLE.replace("            p.d = 0.0\n", "            p.num -= self.lr * p.d\n"
+                                                   "            break\n"), "half.py")
+    assert "Idle([Nums], lr).step() ran and only 1 of the 16 Nums' .num moved" in \
+        half.call("inventory", {})["found"]["sgd"]["detail"]
+
+
+@pytest.mark.parametrize("variant, verdict, cause", [("correct", "pass", None), ("missing_two", "fail",
+                                                                                   "missing_half_factor")])
+def test_an_mse_of_values_is_found_and_judged(tmp_path, variant, verdict, cause):
+    from conformance.cases.losses import loss_case
+    from conformance.judges import losses as loss_judges
+
+    text = ENGINE + MSE
+    if variant == "missing_two":  # the value keeps (p - t)^2, the gradient loses its 2: a rule by hand
+        text = text.replace("        e = o - Num(t)\n        total = total + e * e\n",
+                            "        e = o - Num(t)\n        total = total + e * Num(e.num)\n")
+    runner = _runner(tmp_path, text)
+    found = runner.call("inventory", {})["found"]["mse"]
+    assert found["name"] == "squared_error" and "one flat list of every output" in found["detail"], found
+    case = loss_case("mse", seed=0, batch=4, classes=3)
+    out = runner.call("loss.check", case, timeout=20)
+    outcomes = [j(case, out) for j in (loss_judges.loss_value, loss_judges.loss_gradient)]
+    got = [(o.verdict, o.cause) for o in outcomes]
+    assert ("fail", cause) in got if verdict == "fail" else all(v == "pass" for v, _ in got), got
+
+
+def test_an_mse_over_rows_of_values_with_the_target_first_is_read_in_its_order(tmp_path):
+    """Num has no __rmul__, so a float target cannot be subtracted from: the targets are handed as Nums."""
+    runner = _runner(tmp_path, ENGINE + ROW_MSE)
+    found = runner.call("inventory", {})["found"]["mse"]
+    assert found["name"] == "row_loss" and "row_loss(target, pred) with the predictions as a list per sample " \
+        "(Nums), the targets as Nums" in found["detail"] and "1/2 * sum" in found["detail"], found
+
+
+def test_an_mse_that_also_runs_on_plain_numbers_is_judged_through_the_engine(tmp_path):
+    """The lecture's ``sum((yp - yt) ** 2 for ...)`` computes a value on numpy rows too, where no
+    gradient can be found; through the engine its backward gives one, and that reading is judged."""
+    from pathlib import Path
+
+    from conformance.cases.losses import loss_case
+    from conformance.judges import losses as loss_judges
+
+    lecture = (Path(__file__).parent / "zoo" / "networks" / "micrograd_scalar_neurons.py").read_text()
+    runner = _runner(tmp_path, lecture + "\n\ndef mse_loss(ys_pred, ys_true):\n    return sum((yp - yt) ** 2 for yp, yt "
+                                         "in zip(ys_pred, ys_true)) * (1.0 / len(ys_pred))\n")
+    found = runner.call("inventory", {})["found"]["mse"]
+    assert found["name"] == "mse_loss" and "through your scalar engine Value" in found["detail"], found
+    case = loss_case("mse", seed=1, batch=3, classes=2)
+    out = runner.call("loss.check", case, timeout=20)
+    assert [j(case, out).verdict for j in (loss_judges.loss_value, loss_judges.loss_gradient)] == ["pass", "pass"]

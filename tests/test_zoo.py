@@ -266,7 +266,9 @@ def test_network_catalogue_is_sound():
     for shape in NETWORK_SHAPES:
         assert shape.file == f"networks/{shape.id}.py" and shape.path.is_file(), shape.id
         assert shape.bugs and shape.drive, f"{shape.id} needs a bug and a drive line"
-        assert set(shape.expect) <= set(NETWORK) and set(shape.expect.values()) <= {"pass", "missing"}, shape.id
+        assert set(shape.expect) <= set(shape.components) and set(shape.expect.values()) <= {"pass", "missing"}, \
+            shape.id
+        assert set(shape.units) <= set(UNIT), f"{shape.id}: units must be unit components"
         bug_ids = [b.id for b in shape.bugs]
         assert len(bug_ids) == len(set(bug_ids)), f"{shape.id}: bug ids must be unique"
         text = shape.path.read_text()

@@ -39,14 +39,15 @@ CHECKED_GRADIENTS = ("gradient_checker", *TRAINING)  # the same in a shape with 
 @dataclass(frozen=True)
 class NetworkShape(Shape):
     drive: str = ""  # build at [5, 7, 4]; parameters and gradients; the update
+    units: tuple[str, ...] = ()  # unit components graded with the network tier (an mse only a scalar engine holds)
 
     @property
     def components(self) -> tuple[str, ...]:
-        return NETWORK
+        return NETWORK + self.units
 
     def expected(self) -> dict[str, str]:
-        """Every whole-network component's verdict for the correct version (undefined ones missing)."""
-        return {c: self.expect.get(c, "missing") for c in NETWORK}
+        """Every graded component's verdict for the correct version (undefined ones missing)."""
+        return {c: self.expect.get(c, "missing") for c in self.components}
 
 
 def _pass(*components: str, **others: str) -> dict[str, str]:
@@ -279,6 +280,19 @@ NETWORK_SHAPES: list[NetworkShape] = [
       drive="model = Net([5, 7, 4]); each sample a list of Vars -> a list of 4 Vars; W (in, out) from the 2-D list "
             "W[i][j], b from the list b; the kit's cross-entropy on the numbers, sum(y * dL/dy) backpropagated by "
             "backprop() into .adjoint; clear_grads() resets them; the kit's SGD on .value"),
+    S("scalar_node_optimisers", "networks/scalar_node_optimisers.py",
+      "a scalar engine whose nodes carry their chain rule: Node .val/.grad, rule(g) -> (input, share) pairs, "
+      "backward() with an explicit stack; Module.parameters()/zero_grad(), Neuron/Layer/Net(sizes) over lists; "
+      "SGD(params, lr)/Momentum(params, lr, momentum) over the flat parameter list, velocity keyed by id; "
+      "mse(preds, targets) one fused Node with its rule written by hand",
+      _pass("model_gradcheck", "sgd", "momentum", "autograd", "mse", *TRAINING),
+      (B("momentum-sign", "            p.val -= self.lr * v\n", "            p.val += self.lr * v\n", "momentum"),
+       B("mse-gradient-missing-2", "(p, g * 2.0 * d / n)", "(p, g * d / n)", "mse")),
+      drive="model = Net([5, 7, 4]); each sample a list of Nodes -> a list of 4 Nodes; W (out, in) stacked from the "
+            "neurons' weights lists, b from their biases; the kit's cross-entropy on the numbers, sum(y * dL/dy) "
+            "backpropagated by backward(); opt = SGD(model.parameters(), lr) or Momentum(model.parameters(), lr, "
+            "momentum); opt.zero_grad(); opt.step() on .val; mse([Nodes], [numbers]) -> one Node",
+      units=("mse",)),
     S("tensor_module_engine", "networks/tensor_module_engine.py",
       "a torch-flavoured engine: Tensor (.grad None until reached), Parameter, Module.parameters() by walking "
       "attributes, Linear(in, out) weight (out, in), MLP(sizes); cross_entropy from Tensor ops (logsumexp); "
@@ -415,6 +429,10 @@ NETWORK_COVERAGE: list[Feature] = [
        r"^class Value:[\s\S]*self\.grad = 0\.0[\s\S]*^class Neuron\(Module\):[\s\S]*self\.w = \[Value\("),
     _f("autograd: scalar Var engine with function maths and a 2-D list of weights", "scalar_var_functional",
        r"^class Var:[\s\S]*def backprop\(self\):[\s\S]*^def tanh\(v\):[\s\S]*self\.W = \[\[Var\("),
+    _f("autograd: scalar Node engine, optimisers over the flat parameter list, an mse of Nodes",
+       "scalar_node_optimisers",
+       r"^class Node:[\s\S]*^class Module:[\s\S]*^def mse\(preds, targets\):[\s\S]*"
+       r"^class SGD:\n    def __init__\(self, params, lr=0\.1\)[\s\S]*^class Momentum\(SGD\):"),
     _f("autograd: Tensor engine with Parameter/Module and an optimizer over parameters()", "tensor_module_engine",
        r"^class Parameter\(Tensor\)[\s\S]*^class Module:[\s\S]*def parameters\(self\)[\s\S]*"
        r"class SGD\(Optimizer\):\n    def __init__\(self, params"),

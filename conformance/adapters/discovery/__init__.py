@@ -309,9 +309,9 @@ def _find_optimisers(self: Discovery) -> dict:
     container = self.container if lin is not None else None
     taken |= {container.cls} if container else set()
     network = self.gradmodel if container is None else None  # a self-holding network: its arrays hold the parameters
-    array_engine = None if getattr(eng, "scalar", False) else eng  # optimisers over a scalar engine's lists: not read
-    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), array_engine, container,
-                                      network)
+    scalar = getattr(eng, "scalar", False)  # a scalar engine: the optimiser gets a flat list of its values
+    found, rejected = optimisers.find(self.defs, lin, taken | ({eng.cls} if eng else set()), eng, container,
+                                      network, self.enginenet if scalar else None)
     self.rejected["optimisers"] = rejected
     return found
 
@@ -342,6 +342,8 @@ class DiscoveringAdapter(Adapter):
         out = self.base.inventory()
         for comp in UNIT:
             name = self.found.name(comp)
+            if name is not None and self._engine_loss_wins(comp):
+                name = None  # its value on plain numbers, no gradient: the same loss through its engine has one
             if name is not None:
                 out[comp] = Found(comp, name, self.found.text(comp))
             elif engine.text(self.found, comp):  # written on the student's own autograd engine
@@ -417,8 +419,17 @@ class DiscoveringAdapter(Adapter):
         on_engine = engine.make_layer(self.found, kind, hyper) if kind in UNIT else None
         return on_engine or self._fallback(kind, lambda: self.base.make_layer(kind, **hyper))
 
+    def _engine_loss_wins(self, kind) -> bool:
+        """A loss written on a scalar engine (``sum((yp - yt) ** 2 ...)``) also computes its value on
+        plain numbers, where no gradient can be found: then the engine's reading, whose backward
+        gives the gradient, is the loss."""
+        best = self.found.losses.get(kind)
+        if kind != "mse" or not best or best[0].grad is not None:
+            return False
+        return kind in engine.units_for(self.found).units
+
     def make_loss(self, kind):
-        if kind in ("cross_entropy", "mse") and kind in self.found.losses:
+        if kind in ("cross_entropy", "mse") and kind in self.found.losses and not self._engine_loss_wins(kind):
             return losses.DiscoveredLoss(self.found.losses[kind][0])
         on_engine = engine.make_loss(self.found, kind) if kind in UNIT else None
         return on_engine or self._fallback(kind, lambda: self.base.make_loss(kind))

@@ -458,6 +458,7 @@ class Unit:
     value_form: str = ""  # mse, cross_entropy: the value form found
     order: str = "pred, target"
     ce: tuple = ()  # cross_entropy: (input "logits" | "probs", targets "int" | "onehot", targets as engine values)
+    lists: str = ""  # mse on a scalar engine: how the values are handed ("rows"/"flat", "numbers"/"values")
 
     def describe(self, eng: Engine) -> str:
         if self.how == "engine":
@@ -471,6 +472,12 @@ class Unit:
                     (f", b in {describe(self.b_path)}" if self.b_path else ", no bias")
         if self.kind in ("mse", "cross_entropy"):
             via, extra = f"{self.name}({self.order})", f"; value: {self.value_form}"
+            if self.lists:
+                from conformance.adapters.discovery.scalar import lists_text
+                via = f"{self.name}({self.order}) with {lists_text(eng, self.lists)}"
+                return (f"{self.name}: through your scalar engine {eng.name}: {via}, returning one {eng.name}"
+                        f"{extra}; gradient by {eng.backward_name}() on it, read from the predictions' "
+                        f".{eng.grad_attr}")
         return (f"{self.name}: through your autograd engine {eng.name}: forward {via} on a {eng.name}{extra}; "
                 f"gradients by {eng.backward_name}() and .{eng.grad_attr}")
 
@@ -695,6 +702,13 @@ def find_units(defs) -> EngineUnits:
         if linear:
             found.units["linear"] = linear
         found.units.update(_find_activations(eng, [], set()))
+        from conformance.adapters.discovery.scalar import find_scalar_mse
+        try:
+            mse = find_scalar_mse(eng, others, {linear.name} if linear else set())
+        except Exception as exc:  # the kit's own failure to read a function: no mse on the engine
+            mse, found.rejected["mse"] = None, [f"the kit could not read the submission ({exc})"]
+        if mse:
+            found.units["mse"] = mse
         return found
     others = [(n, o) for n, o in defs if o is not eng.cls]
     try:
@@ -839,9 +853,16 @@ class EngineLoss(LossHandle):
         self.fn, self._last = fn, None
         self.conventions = {"input": "pred", "targets": "values", "grad_wrt": "pred", "argument_order": unit.order,
                             "value": unit.value_form, "autograd": f"through your engine {eng.name}"}
+        if unit.lists:
+            from conformance.adapters.discovery.scalar import lists_text
+            self.conventions["autograd"] = f"through your scalar engine {eng.name}, {lists_text(eng, unit.lists)}"
 
     def _value(self, pred_t, target):
-        target_t = self.eng.tensor(target)
+        if self.unit.lists:  # a scalar engine's loss takes lists of its values (and the targets' numbers)
+            from conformance.adapters.discovery.scalar import as_lists
+            pred_t, target_t = as_lists(self.eng, self.unit.lists, pred_t, target)
+        else:
+            target_t = self.eng.tensor(target)
         return self.fn(target_t, pred_t) if self.unit.order == "target, pred" else self.fn(pred_t, target_t)
 
     def forward(self, pred, labels):
@@ -857,7 +878,10 @@ class EngineLoss(LossHandle):
             raise Missing(f"{self.student_name}: backward before any forward")
         pred, target = self._last
         pt = self.eng.tensor(pred)
-        self.eng.vjp(self._value(pt, target), 1.0)
+        value = self._value(pt, target)
+        if self.unit.lists:
+            self.eng.data(value, f"{self.student_name}'s value")
+        self.eng.vjp(value, 1.0)
         g = self.eng.grad(pt)
         return np.zeros_like(pred) if g is None else g
 

@@ -17,7 +17,11 @@ The kit tries each calling convention real code uses, on its own arrays:
 * Nielsen's ``update_mini_batch(mini_batch, eta)``, with the kit's gradient standing in for the
   network's own ``backprop`` on that instance;
 * a layer whose ``backward(dy, lr)`` takes the step itself, driven with inputs that make its own
-  gradient the kit's.
+  gradient the kit's;
+* on a scalar engine (micrograd's ``Value``), the kit's arrays as the student's values, one per
+  number with the kit's gradient in its grad, in one flat list: ``Opt(values, lr).step()``,
+  ``Opt(lr).step(values)``, ``Opt(model, lr).step()`` with ``model.parameters()`` that list,
+  ``f(values, lr)``, and the network's own ``model.step(lr)`` on the values its lists hold.
 
 A convention counts when the step moves every parameter and the move is finite. Which kind the
 candidate is comes from behaviour and its hyper-parameters: the first step of SGD and momentum is
@@ -128,6 +132,7 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
     need = required(cls)
     holder = bool(need) and bool(words(need[0]) & HOLDER_WORDS)
     methods = [m for m in STEP_NAMES if callable(getattr(cls, m, None))]
+    scalar = bool(getattr(engine, "scalar", False)) and engine.grad_attr is not None
     out = []
     for m in methods:
         n_args = len(required(getattr(cls, m)))
@@ -140,7 +145,14 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
                 out.append((f"{name}(params {form}, lr).{m}(grads {form})", _holds_params_step_grads(cls, m, form)))
         if holder and n_args == 0:
             out.append((f"{name}([(params, grads)], lr).{m}()", _holds_pairs(cls, m)))
-            if engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
+            if scalar:  # micrograd's SGD(model.parameters(), lr): a flat list of the student's values
+                out.append((f"{name}([{engine.name}s], lr).{m}() over a flat list of {engine.name}s, each number of "
+                            f"the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                            _scalar_values(cls, m, engine, "holds")))
+                out.append((f"{name}(model, lr).{m}() with model.parameters() a flat list of {engine.name}s, each "
+                            f"number of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                            _scalar_values(cls, m, engine, "holds model")))
+            elif engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
                 out.append((f"{name}([{engine.name} parameters], lr).{m}()", _holds_engine_tensors(cls, m, engine)))
             out.append((f"{name}([param objects with .data/.grad], lr).{m}()", _holds_param_objects(cls, m)))
             if recipe is not None:
@@ -149,6 +161,13 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
                 if container is not None:
                     out.append((f"{name}(your {container.name}, lr).{m}()",
                                 _layers(cls, m, recipe, "holds container", container)))
+        if scalar and not holder and n_args == 1:
+            out.append((f"{name}(lr).{m}([{engine.name}s]) over a flat list of {engine.name}s, each number of the "
+                        f"kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                        _scalar_values(cls, m, engine, "handed")))
+            out.append((f"{name}(lr).{m}(model) with model.parameters() a flat list of {engine.name}s, each number "
+                        f"of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                        _scalar_values(cls, m, engine, "handed model")))
         if not holder and n_args == 1:
             for order in ("grad, param", "param, grad"):
                 out.append((f"{name}(lr).{m}([({order}) pairs])", _step_pairs(cls, m, order)))
@@ -335,6 +354,141 @@ def _holds_engine_tensors(cls, method, engine):
                 lambda s: {k: engine.data(t) for k, t in s.objs.items()})
 
     return make
+
+
+def _scalar_values(cls, method, engine, form, fn=None):
+    """The kit's arrays as the student's scalar values (micrograd's ``Value``), one per number,
+    each with the kit's gradient in its grad; the optimiser gets them as one flat list, the way
+    ``model.parameters()`` hands them: ``Opt(values, lr).step()`` (form "holds"),
+    ``Opt(lr).step(values)`` ("handed"), the same with a stand-in model whose ``parameters()`` is
+    that list ("holds model", "handed model"), or a function ``f(values, lr)`` ("function", ``fn``). The
+    same values live across steps (a velocity kept per value, by index or by id, survives), and
+    the arrays are read back from their data."""
+    def make(kind, hyper):
+        if form == "function" and kind != "sgd":
+            return None
+        kw = {} if form == "function" else _kw(cls, kind, hyper)
+
+        def make_state(P, G):
+            state = _DictState(P, G)
+            state.cells = {k: engine.tensor(P[k]) for k in P}
+            state.flat = [v for k in P for v in state.cells[k].flat]
+            state.load = lambda P2, G2: _load_scalar(engine, state.cells, P2, G2)
+            _load_scalar(engine, state.cells, P, G)
+            state.model = _ValueHolder(state.flat)
+            held = {"holds": state.flat, "holds model": state.model}
+            state.opt = attempt(cls, held[form], **kw) if form in held else None if form == "function" \
+                else attempt(cls, **kw)
+            return state
+
+        def run(state):
+            if form.startswith("holds"):
+                getattr(state.opt, method)()
+            elif form.startswith("handed"):
+                getattr(state.opt, method)(state.flat if form == "handed" else state.model)
+            else:
+                fn(state.flat, hyper.get("lr", 0.1))
+
+        return make_state, run, lambda s: {k: engine.data(c) for k, c in s.cells.items()}
+
+    return make
+
+
+class _ValueHolder:
+    """A stand-in model for ``Opt(model, lr)`` / ``opt.step(model)`` on a scalar engine: its
+    parameters, under the names micrograd-style code calls, are the flat list of values."""
+
+    def __init__(self, values):
+        self._values = values
+
+    def parameters(self):
+        return list(self._values)
+
+    params = get_parameters = get_params = parameters
+
+
+def _load_scalar(engine, cells, P, G):
+    """The kit's numbers into the values' data and its gradients into their grad, element-wise."""
+    for k, c in cells.items():
+        engine.write(c, P[k])
+        for v, g in zip(c.flat, np.asarray(G[k], dtype=float).reshape(-1)):
+            setattr(v, engine.grad_attr, float(g))
+
+
+def _scalar_net_update(net, engine) -> tuple[str, object] | None:
+    """A network on a scalar engine that steps itself: ``model.step(lr)`` / ``model.update(lr)``
+    walking its own ``parameters()``. It is built for the chain of sizes the kit's weight/bias pairs
+    make (one more layer, with zero gradients, when it cannot be built with one), the kit's numbers
+    and gradients placed in the values its lists hold (where discovery read W and b), and read
+    back from them after the step."""
+    for m in SELF_UPDATE + ("sgd", "gd_step", "descend"):
+        fn = getattr(net.cls, m, None)
+        if not (callable(fn) and len(required(fn)) == 1 and words(required(fn)[0]) & LR_WORDS):
+            continue
+
+        def update(kind, hyper, m=m):
+            if kind != "sgd":
+                return None
+
+            def make_state(P, G):
+                state = _DictState(P, G)
+                groups = list(_groups(P).items())
+                sizes = [groups[0][1][0]] + [n_out for _, (_, n_out, _) in groups]
+                if any(a[1][1] != b[1][0] for a, b in zip(groups, groups[1:])):
+                    raise Missing("these parameters do not chain into one network")
+                for chain in (sizes, sizes + [2]):
+                    try:
+                        state.pipe = net.pipeline(chain)
+                        break
+                    except (Missing, StudentRaised):
+                        state.pipe = None
+                if state.pipe is None:
+                    raise Missing(f"{net.name} could not be built for the sizes {sizes}")
+                state.groups = groups
+                state.load = lambda P2, G2: _load_scalar_net(state, P2, G2)
+                _load_scalar_net(state, P, G)
+                return state
+
+            def run(state):
+                getattr(state.pipe.model, m)(hyper.get("lr", 0.1))
+
+            def read(state):
+                got = state.pipe.get_params()
+                out = {}
+                for k, (pre, (_, _, transposed)) in enumerate(state.groups):
+                    out[pre + "W"] = got[f"{2 * k}.W"].T if transposed else got[f"{2 * k}.W"]
+                    if pre + "b" in state.P:
+                        out[pre + "b"] = got[f"{2 * k}.b"]
+                return out
+
+            return make_state, run, read
+
+        return f"{net.name}.{m}", update
+    return None
+
+
+def _load_scalar_net(state, P, G):
+    """The kit's pairs into the network's values (W (out, in) in the kit's layout, as the pipeline
+    writes them) and their gradients into the values' grad; the layers beyond them: zero gradients."""
+    pipe, eng = state.pipe, state.pipe.eng
+    params = {}
+    for k, layer in enumerate(pipe.layers):
+        grads = {"W": None, "b": None}
+        if k < len(state.groups):
+            pre, (_, _, transposed) = state.groups[k]
+            W, gW = np.asarray(P[pre + "W"], dtype=float), np.asarray(G[pre + "W"], dtype=float)
+            W, gW = (W.T, gW.T) if transposed else (W, gW)  # (out, in)
+            params[f"{2 * k}.W"] = W
+            grads["W"] = gW.T if layer["W_layout"] == "in_out" else gW
+            if pre + "b" in P:
+                params[f"{2 * k}.b"] = np.asarray(P[pre + "b"], dtype=float)
+                grads["b"] = np.asarray(G[pre + "b"], dtype=float)
+        for name in ("W", "b"):
+            cells = eng.cells(pipe.values[layer[name]])
+            g = np.zeros(cells.shape) if grads[name] is None else grads[name].reshape(cells.shape)
+            for v, gv in zip(cells.flat, g.reshape(-1)):
+                setattr(v, eng.grad_attr, float(gv))
+    pipe.set_params(params)
 
 
 def _holds_param_objects(cls, method):
@@ -976,11 +1130,23 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
     return f"{recipe.name}.{bw.method}", update
 
 
-def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> tuple[dict[str, Found], list[str]]:
+def find(defs, recipe, taken=(), engine=None, container=None, network=None,
+         enginenet=None) -> tuple[dict[str, Found], list[str]]:
     """kind -> Found for sgd, momentum and adam; and what was tried and rejected. ``network``: a
-    self-holding network (no layer objects), whose own update and whose optimisers are tried too."""
+    self-holding network (no layer objects), whose own update and whose optimisers are tried too;
+    ``enginenet``: a network on a scalar ``engine``, whose own ``step(lr)`` is tried too."""
     found: dict[str, Found] = {}
     rejected: list[str] = []
+    scalar = bool(getattr(engine, "scalar", False)) and engine.grad_attr is not None
+    own = _scalar_net_update(enginenet, engine) if scalar and enginenet is not None else None
+    if own is not None:
+        name, make = own
+        how = (f"{name}(lr) on your network's own {engine.name}s (the kit's numbers in their .{engine.data_attr}, "
+               f"its gradients in their .{engine.grad_attr})")
+        if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
+            found["sgd"] = Found(name, how, "sgd",
+                                 lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
+        taken = set(taken) | {enginenet.cls}
     own = _network_update(network) if network is not None else None
     batch_step = _mini_batch_update(network) if network is not None and own is None else None
     if own is not None or batch_step is not None:
@@ -1017,6 +1183,10 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> t
             conventions, declared = _class_conventions(name, obj, recipe, engine, container, network), _kind_of(obj)
         elif inspect.isfunction(obj):
             conventions = _dict_function_conventions(defs, name, obj) or _function_conventions(name, obj)
+            if scalar and len(required(obj)) == 2 and words(required(obj)[1]) & LR_WORDS:
+                conventions.append((f"{name}([{engine.name}s], lr) over a flat list of {engine.name}s, each number "
+                                    f"of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                                    _scalar_values(None, None, engine, "function", obj)))
             keys = next((getattr(m, "keys", ()) for _, m in conventions if m is not None and hasattr(m, "keys")), ())
             declared = _kind_of(obj, keys)
         else:
@@ -1045,8 +1215,33 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> t
             if moved is not None:
                 break
         if tried and not any(f.name == name for f in found.values()):
-            rejected.append(f"{name} (no calling convention the kit tried moved every parameter)")
+            on_values = [(how, make) for how, make in conventions if make is not None and f"{engine.name}s]" in how] \
+                if scalar else []
+            rejected.append(_unmoved_values(name, engine, *on_values[0]) if len(on_values) == 1 else
+                            f"{name} (no calling convention the kit tried moved every parameter)")
     return found, rejected
+
+
+def _unmoved_values(name, engine, how, make) -> str:
+    """Why an optimiser handed the kit's parameters as scalar values was not taken, in one clause:
+    how many of the values' numbers one step moved, or that the step raised."""
+    P, G = _quad()
+    call = how.split(" over ")[0]
+    try:
+        opt = _handle(name, "sgd", make, {"lr": 0.1}, how)
+        params = {k: v.copy() for k, v in P.items()}
+        attempt(opt.step, params, {k: v.copy() for k, v in G.items()})
+    except StudentRaised as exc:
+        from conformance.runner import describe_exception
+        return f"{name} (handed the parameters as {engine.name}s with their .{engine.grad_attr} set, {call} raised " \
+               f"{describe_exception(exc.cause)})"
+    except (Missing, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        return f"{name} (the kit could not drive it as {call}: {exc})"
+    moved = sum(int(np.sum(params[k] != P[k])) for k in P)
+    total = sum(v.size for v in P.values())
+    what = f"no {engine.name}'s .{engine.data_attr} moved" if moved == 0 else \
+        f"only {moved} of the {total} {engine.name}s' .{engine.data_attr} moved"
+    return f"{name} (handed the parameters as {engine.name}s with their .{engine.grad_attr} set, {call} ran and {what})"
 
 
 def _rank(name, kind) -> int:
