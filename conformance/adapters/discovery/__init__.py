@@ -176,9 +176,12 @@ def _find_linear(self: Discovery):
     if "backward_function" in pinned:
         functions += [(n, f) for n, f in self.defs if n == pinned["backward_function"]]
     recipes, rejected, raising = [], [], []
+    identities = None  # the submission's identity activation classes, read once when a layer takes one
     for order, (name, cls) in enumerate(classes):
         try:
-            recipe, why = linear.identify_class(name, cls)
+            if identities is None and len(candidates.activation_options(cls)) > 1:
+                identities = linear.identity_classes(self.defs)
+            recipe, why = linear.identify_class(name, cls, identities or ())
         except Exception as exc:  # the kit's own failure to read this class: say so, blame no one
             recipe, why = None, f"the kit could not read it ({type(exc).__name__}: {exc}); pin it with --map"
         if recipe is not None:
@@ -545,6 +548,7 @@ class DiscoveringAdapter(Adapter):
             recipe = self.found.linear  # it knows where the layer keeps W when the style's guess did not
             if not isinstance(recipe, linear.LinearRecipe):
                 raise exc from None
+            base_said = str(exc) if "takes an object" in str(exc) else ""
         from conformance.adapters.discovery.objects import StudentRaised, attempt, get
         from conformance.adapters.style import constructor_says
 
@@ -555,7 +559,10 @@ class DiscoveringAdapter(Adapter):
         W = np.asarray(get(obj, recipe.w_path), dtype=float)
         W = W.T if recipe.layout == "in_out" else W
         says = getattr(self.base, "DATA", {}).get("init", {}).get("says")
-        return W, constructor_says(recipe.cls, recipe.name, kind, W, says, self.style)
+        try:
+            return W, constructor_says(recipe.cls, recipe.name, kind, W, says, self.style)
+        except Missing as own:  # what the style's way found too (an initialiser argument the kit cannot fill)
+            raise Missing("; ".join(s for s in (base_said, str(own)) if s)) from None
 
     def init_asks(self):
         return self.base.init_asks()

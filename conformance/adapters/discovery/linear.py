@@ -137,7 +137,7 @@ class LinearRecipe:
         elif self.call.order == "in_out" and not self.call.args:  # sizes passed by keyword
             keys = list(k for k in self.call.kwargs if isinstance(self.call.kwargs[k], int))
             kwargs.update(dict(zip(keys, (n_in, n_out))))
-        obj = attempt(self.cls, *args, seed=seed, **kwargs, **self.extra)
+        obj = attempt(self.cls, *args, seed=seed, **cand.made({**kwargs, **self.extra}))
         if self.build_method:
             attempt(getattr(obj, self.build_method), n_in, seed=seed)
         elif self.lazy:  # weights made on the first forward: make them now, at these sizes
@@ -152,7 +152,11 @@ class LinearRecipe:
         if self.forward_raised:
             return (f"{self.name}: built as {self.call.text}, W {'(in, out)' if self.layout == 'in_out' else '(out, in)'} "
                     f"in {w}; its {self.forward.method} raised {self.forward_raised} when the kit called it")
-        text = (f"{self.name}: built as {self.call.text}; forward ({self.forward.method}) "
+        built = self.call.text
+        objects = [f"{k}={v!r}" for k, v in self.extra.items() if isinstance(v, cand.Fresh)]
+        if objects and built.endswith(")"):  # an identity activation object the kit handed in
+            built = built[:-1] + (", " if not built.endswith("()") else "") + ", ".join(objects) + ")"
+        text = (f"{self.name}: built as {built}; forward ({self.forward.method}) "
                 f"{'matches' if self.affine else 'does not match'} x W{' + b' if self.b_path else ''} with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'} in {w}, {b}")
         if self.data == "cols":
@@ -395,17 +399,59 @@ def _build_method(obj) -> str:
     return ""
 
 
-def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
-    """A recipe for ``cls`` as a linear layer, or None with the reason it is not one."""
+def identity_classes(defs) -> list:
+    """The submission's classes that behave as the identity activation (``class Linear(Activator)``
+    whose forward returns its input and whose backward returns dy, or derivative 1): what a layer
+    taking an activation object (``Dense(5, 3, activator=Linear())``) is built with to be plain
+    x W + b. Built with no arguments; an object holding float arrays is never one."""
+    rng = np.random.default_rng(11)
+    x, dy = rng.standard_normal((BATCH, N_OUT)), rng.standard_normal((BATCH, N_OUT))
+    found = []
+    for _, cls in defs:
+        call = cand.no_arg_call(cls) if inspect.isclass(cls) else None
+        if call is None or inspect.isabstract(cls):
+            continue
+        try:
+            obj = attempt(cls, **call.kwargs)
+            if scan(obj):
+                continue
+            fwd = next((n for n in ("forward", "__call__", "activate", "apply", "compute") if callable(getattr(obj, n, None))
+                        and len(inputs(getattr(obj, n))) == 1 and (n != "__call__" or "__call__" in vars_of(cls))), None)
+            if fwd is None or not _same(attempt(getattr(obj, fwd), x.copy()), x):
+                continue
+            back = next((n for n in ("backward", "derivative", "gradient", "prime", "deriv", "grad")
+                         if callable(getattr(obj, n, None)) and len(required(getattr(obj, n))) == 1), None)
+            if back is None:
+                continue
+            got = attempt(getattr(obj, back), dy.copy())
+            if _same(got, dy) or _same(got, np.ones_like(dy)):
+                found.append(cls)
+        except StudentRaised:
+            continue
+    return found
+
+
+def _same(got, want) -> bool:
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=0, atol=1e-12))
+
+
+def identify_class(name: str, cls, identities=()) -> tuple[LinearRecipe | None, str]:
+    """A recipe for ``cls`` as a linear layer, or None with the reason it is not one; ``identities``
+    are the submission's identity activation classes (``identity_classes``), tried as its activation."""
     calls = cand.size_calls(cls, N_IN, N_OUT)
     if not calls:
         return None, "its constructor takes no pair of sizes the kit can fill"
     reason = "no (5, 3) or (3, 5) weight array appears when built with sizes (5, 3)"
     fallback = None  # a layer whose forward raises at the likeliest sizes, if nothing else works
+    options = cand.activation_options(cls, identities)
     for call in calls:
-        for extra in cand.activation_options(cls):
-            try:
-                obj = attempt(cls, *call.args, **call.kwargs, **extra)
+        for extra in options:
+            try:  # one dict: a required activation is both in the call and in the option
+                obj = attempt(cls, *call.args, **cand.made({**call.kwargs, **extra}))
             except StudentRaised as exc:
                 reason = f"{call.text} raised {exc}"
                 continue
@@ -437,7 +483,7 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                                   lazy=call.order == "out_only", per_sample=one_sample, build_method=built_by)
             recipe.bias = _bias_kind(get(obj, b_path)) if b_path else ""
             recipe.affine = _is_affine(obj, recipe)
-            if not recipe.affine and extra != cand.activation_options(cls)[-1] and len(cand.activation_options(cls)) > 1:
+            if not recipe.affine and extra != options[-1] and len(options) > 1:
                 continue  # another spelling of "no activation" may make it a plain linear layer
             try:
                 if not recipe.per_sample:

@@ -1,0 +1,135 @@
+"""The kit's own failures are never the student's error (SPEC 0.2, 0.6): a call the kit guessed
+that does not fit the code, a reshape or a conversion of the student's answer in the kit's code,
+an inventory that says one thing while the check finds another. Each submission is a few lines
+written for this test, with the API shape seen in public student code.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conformance.adapters import build_adapter
+from conformance.adapters.base import Missing
+from conformance.loader import load_impl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def adapter_for(tmp_path, source: str, name: str = "sub.py", **kw):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return build_adapter(load_impl(str(path)), **kw)
+
+
+def suite(tmp_path, source: str, *components: str, name: str = "impl.py") -> dict:
+    """The --report entries of ``components`` from the fast tier run on ``source``."""
+    impl, report = tmp_path / name, tmp_path / f"{name}.json"
+    impl.write_text(textwrap.dedent(source))
+    files = [f"conformance/test_{c}.py" for c in components]
+    subprocess.run([sys.executable, "-m", "pytest", *files, "--impl", str(impl), "--report", str(report),
+                    "-m", "not slow", "-q", "-p", "no:cacheprovider", "-o", "addopts="],
+                   cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return json.loads(report.read_text())
+
+
+# --- a layer taking its activation as an object -----------------------------------------------
+
+ACTIVATION_OBJECTS = """
+import numpy as np
+
+class Activation:
+    def forward(self, x):
+        raise NotImplementedError
+
+class Passthrough(Activation):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, dz):
+        return dz.copy()
+
+class Rect(Activation):
+    def forward(self, x):
+        self.x = x
+        return np.maximum(0, x)
+
+    def backward(self, dz):
+        return dz * (self.x > 0)
+
+class Scaled:
+    def __init__(self, scale=0.01):
+        self.scale = scale
+
+    def weights(self, n_in, n_out):
+        return self.scale * np.random.randn(n_in, n_out)
+
+class Dense:
+    def __init__(self, n_in, n_out, initializer=Scaled(), activator=Rect()):
+        self.W = initializer.weights(n_in, n_out)
+        self.b = np.zeros((1, n_out))
+        self.activator = activator
+
+    def forward(self, x):
+        self.x = x
+        return self.activator.forward(x @ self.W + self.b)
+
+    def backward(self, dz):
+        dz = self.activator.backward(dz)
+        self.dW = self.x.T @ dz
+        self.db = dz.sum(axis=0, keepdims=True)
+        return dz @ self.W.T
+"""
+
+
+def test_an_activation_object_is_replaced_by_the_submissions_identity(tmp_path):
+    adapter = adapter_for(tmp_path, ACTIVATION_OBJECTS)
+    text = adapter.found.text("linear")
+    assert "built as Dense(5, 3, activator=Passthrough())" in text and "matches x W + b" in text, text
+    one, two = (adapter.make_layer("linear", in_features=5, out_features=3, seed=s) for s in (0, 1))
+    assert one.obj.activator is not two.obj.activator  # a fresh identity per layer: no shared state
+    rng = np.random.default_rng(0)
+    W, b, x = rng.normal(size=(3, 5)), rng.normal(size=3), rng.normal(size=(4, 5))
+    one.set_params({"W": W, "b": b})
+    np.testing.assert_allclose(one.forward(x), x @ W.T + b)
+
+
+def test_an_initialiser_that_takes_an_object_is_not_handed_a_name(tmp_path):
+    adapter = adapter_for(tmp_path, ACTIVATION_OBJECTS)
+    try:
+        adapter.init_draw("xavier", 64, 32, 0)
+    except Missing as exc:  # never the AttributeError of the student's constructor handed "xavier"
+        assert "initializer= takes an object" in str(exc), exc
+    W, claim = adapter.init_draw("he", 64, 32, 0)  # the constructor's own draw, judged as its default
+    assert W.shape == (32, 64) and np.std(W) == pytest.approx(0.01, rel=0.1)
+
+
+REQUIRED_ACTIVATION = """
+import numpy as np
+
+class Layer:
+    def __init__(self, n_in, n_out, activation):
+        self.W = np.random.randn(n_in, n_out) * 0.1
+        self.b = np.zeros(n_out)
+        self.activation = activation
+
+    def forward(self, x):
+        self.x = x
+        z = x @ self.W + self.b
+        return z if self.activation is None else np.maximum(z, 0)
+
+    def backward(self, dy):
+        self.dW = self.x.T @ dy
+        self.db = dy.sum(axis=0)
+        return dy @ self.W.T
+"""
+
+
+def test_a_required_activation_argument_is_filled_once(tmp_path):
+    text = adapter_for(tmp_path, REQUIRED_ACTIVATION).found.text("linear")
+    assert text.startswith("Layer: built as Layer(5, 3") and "matches x W + b" in text, text
