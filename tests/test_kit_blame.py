@@ -133,3 +133,50 @@ class Layer:
 def test_a_required_activation_argument_is_filled_once(tmp_path):
     text = adapter_for(tmp_path, REQUIRED_ACTIVATION).found.text("linear")
     assert text.startswith("Layer: built as Layer(5, 3") and "matches x W + b" in text, text
+
+
+# --- a self-updating layer whose bias update is dy itself ----------------------------------------
+
+UNSUMMED_BIAS_UPDATE = """
+import numpy as np
+
+class FullyConnected:
+    def __init__(self, n_in, n_out):
+        self.weights = np.random.rand(n_in, n_out) - 0.5
+        self.bias = np.random.rand(1, n_out) - 0.5
+
+    def forward_propagation(self, x):
+        self.x = x
+        return x @ self.weights + self.bias
+
+    def backward_propagation(self, err, rate):
+        dx = err @ self.weights.T
+        self.weights -= rate * self.x.T @ err
+        self.bias = self.bias - rate * err
+        return dx
+
+def relu(x):
+    return np.maximum(x, 0)
+
+def relu_prime(x):
+    return (x > 0).astype(float)
+
+def mse(y_true, y_pred):
+    return np.mean((y_true - y_pred) ** 2)
+
+def mse_prime(y_true, y_pred):
+    return 2 * (y_pred - y_true) / y_true.size
+"""
+
+
+def test_a_bias_updated_by_each_sample_is_judged_never_reshaped_by_the_kit(tmp_path):
+    layer = adapter_for(tmp_path, UNSUMMED_BIAS_UPDATE).make_layer("linear", in_features=5, out_features=3)
+    rng = np.random.default_rng(3)
+    x, dy = rng.normal(size=(4, 5)), rng.normal(size=(4, 3))
+    layer.forward(x)
+    layer.backward(dy)
+    np.testing.assert_allclose(layer.get_grads()["b"], dy, atol=1e-12)  # one row per sample, for the judge to name
+    assert layer.obj.bias.shape == (1, 3)  # put back in its own shape
+    report = suite(tmp_path, UNSUMMED_BIAS_UPDATE, "linear", "model_gradcheck")["components"]
+    for comp in ("linear", "model_gradcheck"):
+        assert report[comp]["verdict"] == "fail" and "bias_gradient_not_summed" in report[comp]["diagnosis"], report[comp]

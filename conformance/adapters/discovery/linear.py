@@ -701,6 +701,7 @@ class DiscoveredLinear(LayerHandle):
         x = self._x.copy() if copy else self._x
         implied = bw.grads_from == "implied"
         before = self.get_params() if implied else None
+        raw_b = np.array(get(self.obj, self.recipe.b_path), dtype=float) if implied and self.recipe.b_path else None
         if bw.style in ("dy_lr",):
             lr_name = _lr_arg(getattr(self.obj, bw.method))
             need = required(getattr(self.obj, bw.method))
@@ -722,9 +723,13 @@ class DiscoveredLinear(LayerHandle):
                 self.obj.zero_grad()
             getattr(self.obj, bw.update_method)(x, dy)
         if implied:
-            after = self.get_params()
-            self._grads = {k: (before[k] - after[k]) / bw.lr for k in before}
-            self.set_params(before)
+            W_after = self._canon_w(get(self.obj, self.recipe.w_path))
+            self._grads = {"W": (before["W"] - W_after) / bw.lr}
+            if raw_b is not None:  # in the bias's own shape: an update by dy itself leaves one row per sample
+                b_after = np.array(get(self.obj, self.recipe.b_path), dtype=float)
+                self._grads["b"] = self._implied_bias_gradient(raw_b, b_after, bw.lr)
+                put(self.obj, self.recipe.b_path, raw_b)  # back in its own shape, whatever the update made it
+            self.set_params({"W": before["W"]})
         elif isinstance(bw.grads_from, tuple):
             _, iw, ib = bw.grads_from
             arrays = flat(result)
@@ -738,6 +743,17 @@ class DiscoveredLinear(LayerHandle):
         else:
             dx = get(self.obj, bw.dx_from)
         return self._in(np.asarray(dx))
+
+    def _implied_bias_gradient(self, b_before, b_after, lr):
+        """(b before - b after) / lr as (out,); when the update subtracted dy itself (``b -= lr *
+        output_error``, right for one sample) the bias came back with one row per sample: that
+        gradient goes to the judge as (B, out), unsummed, and is named, never reshaped by the kit."""
+        db = (b_before - b_after) / lr  # broadcasts: (out,) or (1, out) against (B, out)
+        if db.size == self.n_out:
+            return db.reshape(self.n_out)
+        if db.ndim == 2 and self.recipe.data == "cols" and db.shape[0] == self.n_out:
+            return db.T.copy()  # (out, B) columns -> (B, out)
+        return db
 
     def _canon_w(self, w):
         """The student's layout undone, whatever the shape: a dW stored transposed to its W then
