@@ -180,3 +180,76 @@ def test_a_bias_updated_by_each_sample_is_judged_never_reshaped_by_the_kit(tmp_p
     report = suite(tmp_path, UNSUMMED_BIAS_UPDATE, "linear", "model_gradcheck")["components"]
     for comp in ("linear", "model_gradcheck"):
         assert report[comp]["verdict"] == "fail" and "bias_gradient_not_summed" in report[comp]["diagnosis"], report[comp]
+
+
+# --- an engine whose backward takes a seed, and whose only reduction is broken ------------------
+
+SEEDED_ENGINE = """
+import numpy as np
+
+class Arr:
+    def __init__(self, data, _parents=()):
+        self.data = np.asarray(data, dtype=float)
+        self.grad = np.zeros_like(self.data)
+        self._parents = _parents
+        self._back = lambda: None
+
+    def __add__(self, other):
+        out = Arr(self.data + other.data, (self, other))
+        def _back():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._back = _back
+        return out
+
+    def __mul__(self, other):
+        out = Arr(self.data * other.data, (self, other))
+        def _back():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._back = _back
+        return out
+
+    def relu(self):
+        out = Arr(np.maximum(self.data, 0), (self,))
+        def _back():
+            self.grad += (self.data > 0) * out.grad
+        out._back = _back
+        return out
+
+    def mean(self, axis=None):
+        out = Arr(self.data.mean(axis=axis), (self,))
+        def _back():
+            self.grad += np.ones(self.data.shape[axis]) * out.grad / self.data.size  # axis=None breaks here
+        out._back = _back
+        return out
+
+    def backward(self, gradient=None):
+        order, seen = [], set()
+        def visit(node):
+            if id(node) not in seen:
+                seen.add(id(node))
+                for p in node._parents:
+                    visit(p)
+                order.append(node)
+        visit(self)
+        self.grad = np.ones_like(self.data) if gradient is None else gradient
+        for node in reversed(order):
+            node._back()
+
+class Rectify:
+    def __call__(self, x):
+        return x.relu()
+"""
+
+
+def test_a_backward_taking_a_seed_is_used_when_its_scalar_form_raises(tmp_path):
+    adapter = adapter_for(tmp_path, SEEDED_ENGINE)
+    from conformance.adapters.discovery import autograd
+    text = autograd.text(adapter.found, "autograd")
+    assert "backward(seed) fills .grad" in text, text
+    relu = adapter.make_layer("relu")
+    rng = np.random.default_rng(4)
+    x, dy = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    relu.forward(x)
+    np.testing.assert_allclose(relu.backward(dy), dy * (x > 0))
