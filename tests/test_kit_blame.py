@@ -253,3 +253,43 @@ def test_a_backward_taking_a_seed_is_used_when_its_scalar_form_raises(tmp_path):
     x, dy = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
     relu.forward(x)
     np.testing.assert_allclose(relu.backward(dy), dy * (x > 0))
+
+
+OPTIMISER_RESETS = SEEDED_ENGINE + """
+
+class Plain:
+    def __init__(self, params, lr=0.1):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        for p in self.params:
+            p.data -= self.lr * p.grad
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = np.zeros_like(p.data)
+"""
+
+MODULE_RESETS = SEEDED_ENGINE + """
+
+class Block:
+    @property
+    def parameters(self):
+        return []
+
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = np.zeros_like(p.data)
+"""
+
+
+@pytest.mark.parametrize("source, reset", [(SEEDED_ENGINE, None), (OPTIMISER_RESETS, "Plain.zero_grad()"),
+                                           (MODULE_RESETS, "Block.zero_grad()")], ids=["none", "optimiser", "module"])
+def test_an_optimiser_or_module_zero_grad_is_a_reset(tmp_path, source, reset):
+    entry = suite(tmp_path, source, "autograd")["components"]["autograd"]
+    check = next(c for c in entry["checks"] if c["name"].startswith("test_autograd_zero_grad"))
+    if reset is None:
+        assert check["outcome"] == "fail" and "zero_grad_missing" in check.get("cause", "zero_grad_missing"), check
+    else:
+        assert check["outcome"] == "pass", check
+        assert reset in check["message"], check
