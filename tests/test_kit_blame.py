@@ -293,3 +293,43 @@ def test_an_optimiser_or_module_zero_grad_is_a_reset(tmp_path, source, reset):
     else:
         assert check["outcome"] == "pass", check
         assert reset in check["message"], check
+
+
+ENGINE_DROPOUT = SEEDED_ENGINE + """
+
+class Dropout:
+    def __init__(self, p=0.5):
+        self.p, self.training = p, False
+
+    def train(self):
+        self.training = True
+
+    def eval(self):
+        self.training = False
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        x = x if isinstance(x, Arr) else Arr(x)
+        mask = (np.random.rand(*x.data.shape) >= self.p) / (1 - self.p)
+        out = Arr(x.data * mask, (x,))
+        def _back():
+            x.grad += out.grad * mask
+        out._back = _back
+        return out
+"""
+
+
+def test_a_dropout_answering_with_engine_values_is_read_through_the_engine(tmp_path):
+    layer = adapter_for(tmp_path, ENGINE_DROPOUT).make_layer("dropout", p=0.5)
+    layer.set_training(True)
+    x = np.full((40, 50), 2.0)
+    y = np.asarray(layer.forward(x), dtype=float)  # the probe's conversion raised on the engine's value
+    kept = y != 0
+    assert 0.4 < kept.mean() < 0.6 and np.allclose(y[kept], 4.0)
+    dy = np.full_like(x, 3.0)
+    np.testing.assert_allclose(layer.backward(dy), np.where(kept, 6.0, 0.0))
+    layer.set_training(False)
+    np.testing.assert_allclose(layer.forward(x), x)
+    entry = suite(tmp_path, ENGINE_DROPOUT, "dropout")["components"]["dropout"]
+    assert entry["verdict"] == "pass", entry

@@ -411,8 +411,8 @@ class DiscoveringAdapter(Adapter):
         if kind in stretch.KINDS and kind in self.found.stretch:
             return stretch.make_handle(self.found.stretch[kind], hyper)
         if kind in stretch.KINDS:
-            try:
-                return self.base.make_layer(kind, **hyper)
+            try:  # a layer written on the submission's engine answers with its values: read them through it
+                return engine.read_through_engine(self.found, self.base.make_layer(kind, **hyper))
             except Missing as exc:  # neither by behaviour nor by the style's names: say both
                 tried = "; ".join((self.found.rejected.get(kind) or [])[:4])
                 raise Missing(f"{exc}; not found by behaviour either: {tried}; pin it with --map "
