@@ -333,3 +333,21 @@ def test_a_dropout_answering_with_engine_values_is_read_through_the_engine(tmp_p
     np.testing.assert_allclose(layer.forward(x), x)
     entry = suite(tmp_path, ENGINE_DROPOUT, "dropout")["components"]["dropout"]
     assert entry["verdict"] == "pass", entry
+
+
+# --- a helper that is not a loss -----------------------------------------------------------------
+
+RELATIVE_ERROR_HELPER = """
+import numpy as np
+
+def relative_error(A, B):
+    return np.max(np.abs(A - B) / np.maximum(1e-8, np.abs(A) + np.abs(B)))
+"""
+
+
+def test_an_unnamed_error_helper_far_from_every_loss_is_not_the_mse(tmp_path):
+    adapter = adapter_for(tmp_path, RELATIVE_ERROR_HELPER)
+    with pytest.raises(Missing, match="relative_error"):
+        adapter.make_loss("mse")
+    named = adapter_for(tmp_path, RELATIVE_ERROR_HELPER.replace("relative_error", "squared_error"), name="named.py")
+    assert named.make_loss("mse").student_name == "squared_error"  # a name that claims it: kept, then judged
