@@ -351,3 +351,32 @@ def test_an_unnamed_error_helper_far_from_every_loss_is_not_the_mse(tmp_path):
         adapter.make_loss("mse")
     named = adapter_for(tmp_path, RELATIVE_ERROR_HELPER.replace("relative_error", "squared_error"), name="named.py")
     assert named.make_loss("mse").student_name == "squared_error"  # a name that claims it: kept, then judged
+
+
+# --- the inventory says what the check runs ------------------------------------------------------
+
+NUMERICAL_GRADIENT = """
+import numpy as np
+
+def numeric_grad(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    while not it.finished:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+        it.iternext()
+    return grad
+"""
+
+
+def test_the_inventory_names_the_gradient_checker_the_check_runs(tmp_path):
+    adapter = adapter_for(tmp_path, NUMERICAL_GRADIENT)
+    assert adapter.found.checker is not None
+    found = adapter.inventory()["gradient_checker"]
+    assert found.name == "numeric_grad" and "not found" not in found.detail, found

@@ -335,6 +335,7 @@ class DiscoveringAdapter(Adapter):
         super().__init__(namespace=base.namespace, style=base.style, detected_because=list(base.detected_because),
                          loaded=base.loaded)
         self.base, self.found = base, found
+        self._prefer_base = set(prefer_base)
         found.adapter = self
         for method in prefer_base & {"inventory", "make_layer", "make_loss", "make_pipeline", "make_optimizer",
                                      "gradient_checker", "init_weights", "init_draw", "init_asks",
@@ -367,6 +368,9 @@ class DiscoveringAdapter(Adapter):
                 else:  # the style's class of that name is used: say that behaviour did not confirm it
                     out[comp] = Found(comp, out[comp].name, f"{out[comp].detail}; by its name only (not found by "
                                                             f"behaviour: {tried})")
+        hit = self.found.checker if "gradient_checker" not in self._prefer_base else None
+        if hit is not None:  # what the check runs (gradient_checker() below): discovery's first
+            out["gradient_checker"] = Found("gradient_checker", hit.name, hit.describe())
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
             found = self._whole_network_found(comp)  # discovery first, as make_pipeline/make_optimizer do
             if found.name is not None or out.get(comp) is None or out[comp].name is None:
