@@ -94,10 +94,12 @@ class StyleAdapter(TableAdapter):
         kwargs = dict(init.get("layer", {}).get(kind, {}))
         arg = next((a for a in self.INIT_ARGS if a in params_of(cls)), None)
         default = params_of(cls)[arg].default if arg is not None else None
-        if not kwargs and arg is not None and not isinstance(default, (str, type(None), type(params_of(cls)[arg].empty))):
+        if not kwargs and arg is not None and default is not params_of(cls)[arg].empty and \
+                not isinstance(default, (str, type(None))):
             # Dense(..., initializer=Zero()): it takes an object, not a name; a string would make its
             # constructor raise at the kit's guess, which is not the student's error
-            reasons.append(f"{name}'s {arg}= takes an object (its default is {type(default).__name__}()), not the "
+            shown = default.__name__ if isinstance(default, type) else f"{type(default).__name__}()"
+            reasons.append(f"{name}'s {arg}= takes an object (its default is {shown}), not the "
                            f"name {kind!r}, so the kit cannot choose {kind} by it (pin your initialiser with --map)")
             arg = None
         if not kwargs and arg is not None:
