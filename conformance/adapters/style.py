@@ -105,6 +105,15 @@ class StyleAdapter(TableAdapter):
         name, cls = lin
         kwargs = dict(init.get("layer", {}).get(kind, {}))
         arg = next((a for a in self.INIT_ARGS if a in params_of(cls)), None)
+        default = params_of(cls)[arg].default if arg is not None else None
+        if not kwargs and arg is not None and default is not params_of(cls)[arg].empty and \
+                not isinstance(default, (str, type(None))):
+            # Dense(..., initializer=Zero()): it takes an object, not a name; a string would make its
+            # constructor raise at the kit's guess, which is not the student's error
+            shown = default.__name__ if isinstance(default, type) else f"{type(default).__name__}()"
+            reasons.append(f"{name}'s {arg}= takes an object (its default is {shown}), not the "
+                           f"name {kind!r}, so the kit cannot choose {kind} by it (pin your initialiser with --map)")
+            arg = None
         if not kwargs and arg is not None:
             kwargs = {arg: kind}
         if kwargs:
@@ -122,7 +131,10 @@ class StyleAdapter(TableAdapter):
                 raise  # the student's constructor raised: that is the student's error
             raise Missing("; ".join(reasons + [f"{name} keeps no weight array where the {self.style} style "
                                                "reads it"])) from None
-        return W, self.constructor_says(cls, name, kind, W)
+        try:
+            return W, self.constructor_says(cls, name, kind, W)
+        except Missing as exc:
+            raise Missing("; ".join(reasons + [str(exc)])) from None
 
     def constructor_says(self, cls, name, kind, W) -> str:
         """``constructor_says`` with what this style's assignment says (``assignment_says``)."""

@@ -121,6 +121,14 @@ def judge_gradcheck(inputs: dict, outputs: dict, *, values_key="point_losses", t
     params = inputs["params"]
     problem = check_grads_shape(outputs, params) or bad_answer(outputs, values_key, (len(inputs["points"]),))
     if problem:
+        batch = len(inputs["x"]) if "x" in inputs else None
+        unsummed = [k for k, v in params.items() if k.split(".")[-1] in ("b", "bias") and
+                    np.ndim(outputs["grads"].get(k) if isinstance(outputs.get("grads"), dict) else None) == 2 and
+                    np.shape(outputs["grads"][k]) == (batch, *np.shape(v))] if batch and isinstance(outputs, dict) else []
+        if unsummed:  # one row per sample: the bias gradient (or update) is dy itself, not its sum
+            return failed(f"model_gradcheck: the gradient of {unsummed[0]} has one row per sample "
+                          f"{np.shape(outputs['grads'][unsummed[0]])}, not the sum over the batch {np.shape(params[unsummed[0]])}.",
+                          "bias_gradient_not_summed", snippet=snippet_text)
         return failed(f"model_gradcheck could not read the answer: {problem}.", "malformed_answer",
                       snippet=snippet_text)
     values = [to_loss(v) if to_loss else float(v) for v in outputs[values_key]]
@@ -171,7 +179,8 @@ def detail_for(inputs: dict, outcome: Outcome) -> dict | None:
     answer, on a network of at most DETAIL_MAX parameters (a network whose code fixes 784-64-10
     would need 100,000 points: its directional verdict stands alone); else None."""
     small = sum(int(np.size(v)) for v in inputs["params"].values()) <= DETAIL_MAX
-    return detail_inputs(inputs) if outcome.verdict == "fail" and outcome.cause != "malformed_answer" and small else None
+    wanted = outcome.verdict == "fail" and outcome.cause not in ("malformed_answer", "bias_gradient_not_summed")
+    return detail_inputs(inputs) if wanted and small else None  # (a gradient of the wrong shape has no element-wise error)
 
 
 def add_detail(outcome: Outcome, detail_in: dict, detail_out: dict) -> Outcome:

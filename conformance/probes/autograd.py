@@ -9,6 +9,7 @@ and looks for a way the submission offers to reset gradients. Nothing here compa
 from __future__ import annotations
 
 import ast
+import inspect
 import warnings
 from pathlib import Path
 
@@ -160,11 +161,100 @@ def zero_grad(adapter, case: dict) -> dict:
             found = _network_resets(eng, net, np.asarray(case["x_layer"]))
             if found:
                 out["resets"].append(found)
+        if not out["resets"]:  # an optimiser's zero_grad() over the parameters it holds, a Module.zero_grad()
+            found = holder_reset(eng, x, lambda: eng.vjp(eng.apply(op, x, c), case["dy"]),
+                                 getattr(getattr(adapter, "found", None), "defs", None) or [])
+            if found:
+                out["resets"].append(found)
     if not out["resets"] and eng.grad_attr:  # no method resets: the student's own training code may (dropped, never run)
         found = inline_reset(getattr(adapter, "loaded", None), eng.grad_attr)
         if found:
             out["resets"].append(found)
     return out
+
+
+RESET_WORDS = {"zero", "reset", "clear", "zerograd"}
+MODEL_WORDS = {"model", "net", "network", "module", "layer"}
+
+
+class _Holds:
+    """A stand-in for a model whose ``parameters()`` (or ``.parameters`` / ``.params``) is the kit's values."""
+
+    def __init__(self, values, as_method: bool):
+        if as_method:
+            self.parameters = lambda: list(values)
+        else:
+            self.parameters = self.params = list(values)
+
+
+def _classes(defs):
+    """The submission's classes, with the classes nested in them (``optimizer.SGD``), by name."""
+    for name, obj in defs:
+        if inspect.isclass(obj):
+            yield name, obj
+            for inner, value in vars(obj).items():
+                if inspect.isclass(value) and not inner.startswith("_"):
+                    yield f"{name}.{inner}", value
+
+
+def _holders(cls, values):
+    """(how the inventory writes it, an object of ``cls`` holding ``values``) for each way the kit
+    can give it the values: a constructor taking the parameters (a list, or a model whose
+    ``parameters()`` lists them), or, for a base class whose ``parameters`` it defines, an object of
+    it whose ``parameters`` are the values."""
+    from conformance.adapters.discovery import candidates as cand
+
+    need = [p for p in cand.parameters(cls) if p.default is p.empty]
+    if need:
+        fixed = {}
+        for p in need[1:]:
+            value = cand._fill(p, 0)
+            if value is inspect.Parameter.empty:
+                break
+            fixed[p.name] = value
+        else:
+            first = need[0].name
+            stand_ins = [(True, _Holds(values, True)), (False, _Holds(values, False))] if words(first) & MODEL_WORDS \
+                else [(None, list(values)), (True, _Holds(values, True)), (False, _Holds(values, False))]
+            for _, arg in stand_ins:
+                try:
+                    yield f"{cls.__name__}({first}).", attempt(cls, **{first: arg}, **fixed)
+                except StudentRaised:
+                    continue
+    if "parameters" in dir(cls) and cand.no_arg_call(cls) is not None:
+        held = property(lambda self: list(values)) if isinstance(inspect.getattr_static(cls, "parameters"), property) \
+            else (lambda self: list(values))
+        try:
+            sub = type(cls.__name__, (cls,), {"parameters": held})
+            yield f"{cls.__name__}.", attempt(sub, **cand.no_arg_call(cls).kwargs)
+        except (StudentRaised, TypeError):
+            pass
+
+
+def holder_reset(eng, x, step, defs) -> str | None:
+    """A reset held outside the values (SPEC 21.4): the ``zero_grad()`` of an optimiser built over
+    the parameters (``SGD([x], lr)``, ``SGD(model, lr)`` with ``model.parameters()``), or of a
+    ``Module`` over its ``parameters``, that sets x's gradient to zero or None after ``step()`` (a
+    backward) gave it one. By behaviour: the name only ranks (a method named zero/reset/clear)."""
+    for name, cls in _classes(defs):
+        if cls is eng.cls:
+            continue
+        methods = [m for m in ag._methods(cls) if words(m) & RESET_WORDS and "grad" in m.lower() or
+                   m.lower() in ("zero", "reset", "clear")]
+        if not methods:
+            continue
+        for how, obj in _holders(cls, [x]):
+            for m in methods:
+                try:
+                    step()
+                    if _zeroed([eng.grad(x)]):
+                        return None  # the gradient the kit needs to see reset is not there
+                    attempt(getattr(obj, m))
+                except (StudentRaised, Missing, ag.EngineError):
+                    continue
+                if _zeroed([eng.grad(x)]):
+                    return f"{name}.{m}() over the parameters it holds" if how.endswith(").") else f"{name}.{m}()"
+    return None
 
 
 ZERO_CALLS = {"zeros", "zeros_like"}

@@ -176,9 +176,12 @@ def _find_linear(self: Discovery):
     if "backward_function" in pinned:
         functions += [(n, f) for n, f in self.defs if n == pinned["backward_function"]]
     recipes, rejected, raising = [], [], []
+    identities = None  # the submission's identity activation classes, read once when a layer takes one
     for order, (name, cls) in enumerate(classes):
         try:
-            recipe, why = linear.identify_class(name, cls)
+            if identities is None and len(candidates.activation_options(cls)) > 1:
+                identities = linear.identity_classes(self.defs)
+            recipe, why = linear.identify_class(name, cls, identities or ())
         except Exception as exc:  # the kit's own failure to read this class: say so, blame no one
             recipe, why = None, f"the kit could not read it ({type(exc).__name__}: {exc}); pin it with --map"
         if recipe is not None:
@@ -332,6 +335,7 @@ class DiscoveringAdapter(Adapter):
         super().__init__(namespace=base.namespace, style=base.style, detected_because=list(base.detected_because),
                          loaded=base.loaded)
         self.base, self.found = base, found
+        self._prefer_base = set(prefer_base)
         found.adapter = self
         for method in prefer_base & {"inventory", "make_layer", "make_loss", "make_pipeline", "make_optimizer",
                                      "gradient_checker", "init_weights", "init_draw", "init_asks",
@@ -366,6 +370,9 @@ class DiscoveringAdapter(Adapter):
                 else:  # the style's class of that name is used: say that behaviour did not confirm it
                     out[comp] = Found(comp, out[comp].name, f"{out[comp].detail}; by its name only (not found by "
                                                             f"behaviour: {tried})")
+        hit = self.found.checker if "gradient_checker" not in self._prefer_base else None
+        if hit is not None:  # what the check runs (gradient_checker() below): discovery's first
+            out["gradient_checker"] = Found("gradient_checker", hit.name, hit.describe())
         for comp in ("model_gradcheck", "training_xor", "training_spiral", "training_mnist", "sgd", "momentum", "adam"):
             found = self._whole_network_found(comp)  # discovery first, as make_pipeline/make_optimizer do
             if found.name is not None or out.get(comp) is None or out[comp].name is None:
@@ -410,8 +417,8 @@ class DiscoveringAdapter(Adapter):
         if kind in stretch.KINDS and kind in self.found.stretch:
             return stretch.make_handle(self.found.stretch[kind], hyper)
         if kind in stretch.KINDS:
-            try:
-                return self.base.make_layer(kind, **hyper)
+            try:  # a layer written on the submission's engine answers with its values: read them through it
+                return engine.read_through_engine(self.found, self.base.make_layer(kind, **hyper))
             except Missing as exc:  # neither by behaviour nor by the style's names: say both
                 tried = "; ".join((self.found.rejected.get(kind) or [])[:4])
                 raise Missing(f"{exc}; not found by behaviour either: {tried}; pin it with --map "
@@ -556,6 +563,7 @@ class DiscoveringAdapter(Adapter):
             recipe = self.found.linear  # it knows where the layer keeps W when the style's guess did not
             if not isinstance(recipe, linear.LinearRecipe):
                 raise exc from None
+            base_said = str(exc) if "takes an object" in str(exc) else ""
         from conformance.adapters.discovery.objects import StudentRaised, attempt, get
         from conformance.adapters.style import constructor_says
 
@@ -565,9 +573,12 @@ class DiscoveringAdapter(Adapter):
             raise Missing(f"{recipe.name}({fan_in}, {fan_out}) raised {raised.cause!r}") from None
         W = np.asarray(get(obj, recipe.w_path), dtype=float)
         W = W.T if recipe.layout == "in_out" else W
-        if hasattr(self.base, "constructor_says"):
-            return W, self.base.constructor_says(recipe.cls, recipe.name, kind, W)
-        return W, constructor_says(recipe.cls, recipe.name, kind, W, None, self.style)
+        try:
+            if hasattr(self.base, "constructor_says"):
+                return W, self.base.constructor_says(recipe.cls, recipe.name, kind, W)
+            return W, constructor_says(recipe.cls, recipe.name, kind, W, None, self.style)
+        except Missing as own:  # what the style's way found too (an initialiser argument the kit cannot fill)
+            raise Missing("; ".join(s for s in (base_said, str(own)) if s)) from None
 
     def init_asks(self):
         return self.base.init_asks()

@@ -82,6 +82,7 @@ class Engine:
     backward_error: str | None = None  # what backward raised while the kit looked for it
     seed: bool = False
     backward_function: bool = False  # backward_name is a function of the submission's, f(result)
+    scalar_error: str = ""  # what backward() raised on a scalar when only its seeded form works
 
     # --- values -------------------------------------------------------------------------------
     def tensor(self, a) -> Any:
@@ -172,9 +173,12 @@ class Engine:
         if self.seed:
             self.run_backward(y, dy)
             return "backward(dy) seeded with dy"
-        raise Missing(f"your engine {self.name} has no * and sum to build sum(y * dy), and its "
-                      f"{self.backward_name}() takes no upstream gradient: the kit cannot take a "
-                      "vector-Jacobian product")
+        takes = not self.backward_function and bool(parameters(getattr(self.cls, self.backward_name, None)))
+        seed = (f"its {self.backward_name}() takes a gradient but did not leave seed times the local derivative in "
+                f"the inputs when the kit handed it one" if takes else
+                f"its {self.backward_name}() takes no upstream gradient")
+        raise Missing(f"your engine {self.name} has no * and sum to build sum(y * dy), and {seed}: the kit cannot "
+                      "take a vector-Jacobian product")
 
     @property
     def backward_text(self) -> str:
@@ -188,6 +192,8 @@ class Engine:
         ops = ", ".join(self.op_text(op) for op in OPS if op in self.ops)
         if self.backward_name and self.grad_attr and self.backward_function:
             how = f"the function {self.backward_name}(scalar) fills .{self.grad_attr}"
+        elif self.backward_name and self.grad_attr and self.scalar_error:
+            how = f"{self.backward_name}(seed) fills .{self.grad_attr} (on the kit's scalar, {self.scalar_error})"
         elif self.backward_name and self.grad_attr:
             how = f"{self.backward_name}() on a scalar fills .{self.grad_attr}" + \
                   (" (takes a seed gradient too)" if self.seed else "")
@@ -271,6 +277,8 @@ def _try_engine(name: str, cls, functions: dict) -> Engine | None:
         return None
     if eng.grad_attr is not None:
         _find_seed(eng)
+    else:  # backward() on a scalar raised (its sum or mean breaks): it may still take a seed
+        _find_seeded_backward(eng)
     return eng
 
 
@@ -382,6 +390,31 @@ def _find_seed(eng: Engine) -> None:
     except StudentRaised:
         return
     eng.seed = _close(eng.grad(x), OTHER * POSITIVE)
+
+
+def _find_seeded_backward(eng: Engine) -> None:
+    """``backward(gradient=None)`` whose scalar form raised: called with a seed on ``x * c`` (or
+    ``x + c``), does it leave seed * c (or the seed) in an array attribute of x? Then that is the
+    engine's grad, and the kit takes vector-Jacobian products by seeding."""
+    method = getattr(eng.cls, eng.backward_name, None)
+    if eng.backward_function or not callable(method) or not parameters(method):
+        return
+    op = "mul" if "mul" in eng.ops else "add" if "add" in eng.ops else None
+    if op is None:
+        return
+    expected = OTHER * POSITIVE if op == "mul" else POSITIVE
+    try:
+        x = eng.tensor(SIGNED)
+        before = {a: v.copy() for a, v in _array_attrs(x).items()}
+        attempt(getattr(eng.apply(op, x, eng.tensor(OTHER)), eng.backward_name), POSITIVE.copy())
+    except StudentRaised:
+        return
+    after = _array_attrs(x)
+    moved = [a for a, v in after.items() if a != eng.data_attr and v.shape == SIGNED.shape
+             and (a not in before or not np.array_equal(before[a], v)) and _close(v, expected)]
+    if moved:
+        eng.grad_attr, eng.seed = sorted(moved, key=lambda a: "grad" not in a.lower())[0], True
+        eng.scalar_error, eng.backward_error = eng.backward_error or "", None
 
 
 def find_engine(defs: list[tuple[str, Any]]) -> Engine | None:
@@ -904,6 +937,83 @@ class EngineCrossEntropy(EngineLoss):
         if self.as_value:
             y = self.eng.tensor(y) if self.conventions["targets"] == "onehot" else self.eng.wrap(y)
         return self.fn(pred_t, y)
+
+
+class EngineRead(LayerHandle):
+    """A layer the style built by its name (``ObjLayer``) whose forward may answer with a value of
+    the submission's engine (a ``Dropout`` written on it): read through the engine's data, never by
+    ``np.asarray`` on the value (which raises in the kit's code). Once its forward answers with an
+    engine value, it is called on an engine value of the kit's input, and a layer with no backward
+    of its own is differentiated through the engine (``sum(y * dy)``). Anything else is the
+    wrapped handle's."""
+
+    def __init__(self, handle, engine_of):
+        self._handle, self._engine_of, self._eng = handle, engine_of, None
+        self._xt = self._out = None
+        self.kind, self.student_name = handle.kind, handle.student_name
+        self.conventions = handle.conventions
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def set_training(self, training):
+        self._handle.set_training(training)
+
+    def param_names(self):
+        return self._handle.param_names()
+
+    def get_params(self):
+        return self._handle.get_params()
+
+    def set_params(self, params):
+        self._handle.set_params(params)
+
+    def get_grads(self):
+        return self._handle.get_grads()
+
+    def _call(self, x):
+        from conformance.adapters._common import quiet
+
+        obj = self._handle.obj
+        with quiet(), self._handle._unfinished("forward"):
+            return obj.forward(x)
+
+    def forward(self, x):
+        x = np.array(x, dtype=np.float64)
+        if self._eng is None:
+            raw = self._call(x.copy())
+            eng = None if isinstance(raw, (np.ndarray, list, tuple, float, int, np.generic)) else self._engine_of()
+            if eng is None or not eng.is_value(raw):
+                return np.asarray(raw)
+            self._eng = eng
+            self.conventions = {**self.conventions, "autograd": f"through your engine {eng.name}"}
+        self._xt = self._eng.tensor(x)
+        self._out = self._call(self._xt)
+        if not self._eng.is_value(self._out):
+            return np.asarray(self._out)
+        return self._eng.data(self._out, f"{self.student_name}'s output")
+
+    def backward(self, dy):
+        obj = self._handle.obj
+        if self._eng is None or callable(getattr(obj, "backward", None)):
+            out = self._handle.backward(dy) if self._eng is None else obj.backward(np.array(dy, dtype=np.float64))
+            return self._eng.data(out) if self._eng is not None and self._eng.is_value(out) else np.asarray(out)
+        if self._out is None:
+            raise Missing(f"{self.student_name}: backward before any forward")
+        if self._out is self._xt:  # the identity (eval mode): dx = dy
+            return np.array(dy, dtype=np.float64)
+        self._eng.fresh_grad(self._xt)
+        self._eng.vjp(self._out, dy)
+        g = self._eng.grad(self._xt)
+        return np.zeros(np.shape(dy)) if g is None else g
+
+
+def read_through_engine(discovery, handle):
+    """``handle`` (a layer the style built by name) read through the engine when its forward
+    answers with engine values; the engine is looked for only then."""
+    if not hasattr(handle, "obj") or not hasattr(handle, "_unfinished"):
+        return handle
+    return EngineRead(handle, lambda: units_for(discovery).engine)
 
 
 def make_layer(discovery, kind: str, hyper: dict) -> LayerHandle | None:

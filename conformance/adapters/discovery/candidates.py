@@ -28,7 +28,8 @@ _FOREIGN = {"numpy", "scipy", "torch", "pytest", "hypothesis", "nbformat", "conf
 
 IN_WORDS = {"in", "inp", "input", "inputs", "nin", "fan", "prev", "ni", "nx", "incoming", "inputsize", "indim"}
 SHAPE_WORDS = {"shape", "dims", "dimensions", "layer_shape"}
-ACTIVATION_WORDS = {"activation", "act", "nonlinearity", "activation_fn", "activation_function", "afunc", "phi"}
+ACTIVATION_WORDS = {"activation", "act", "nonlinearity", "activation_fn", "activation_function", "afunc", "phi",
+                    "activator", "activation_func"}
 LR_NAMES = {"lr", "learning_rate", "eta", "alpha", "step_size", "learningrate", "rate", "lrate"}
 IDENTITY_ACTIVATIONS = (None, "linear", "identity", "none")
 
@@ -223,10 +224,39 @@ def fileish_defaults(cls) -> dict:
              words(p.name) & {"path", "file", "filename", "datapath", "dir", "folder"})}
 
 
-def activation_options(cls) -> list[dict]:
-    """Keyword sets that make a layer with an ``activation`` argument a plain linear layer."""
+class Fresh:
+    """A constructor argument that is an object of the submission's (an identity activation
+    ``Linear()``): a new one for every object the kit builds, so no two layers share its state."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def make(self):
+        return self.cls()
+
+    def __repr__(self):
+        return f"{getattr(self.cls, '__name__', 'object')}()"
+
+    def __eq__(self, other):
+        return isinstance(other, Fresh) and other.cls is self.cls
+
+    def __hash__(self):
+        return hash(self.cls)
+
+
+def made(kwargs: dict) -> dict:
+    """``kwargs`` with each ``Fresh`` argument replaced by a new object of its class."""
+    return {k: v.make() if isinstance(v, Fresh) else v for k, v in kwargs.items()}
+
+
+def activation_options(cls, identities=()) -> list[dict]:
+    """Keyword sets that make a layer with an ``activation`` argument a plain linear layer: the
+    spellings of "no activation" (None, "linear", ...), then each class of the submission's that
+    behaves as the identity (``activator=Linear()``, ``identities``), built fresh for each layer."""
     name = next((p.name for p in parameters(cls) if p.name.lower() in ACTIVATION_WORDS), None)
-    return [{}] if name is None else [{name: value} for value in IDENTITY_ACTIVATIONS]
+    if name is None:
+        return [{}]
+    return [{name: value} for value in IDENTITY_ACTIVATIONS] + [{name: Fresh(c)} for c in identities]
 
 
 def no_arg_call(cls) -> Call | None:

@@ -137,7 +137,7 @@ class LinearRecipe:
         elif self.call.order == "in_out" and not self.call.args:  # sizes passed by keyword
             keys = list(k for k in self.call.kwargs if isinstance(self.call.kwargs[k], int))
             kwargs.update(dict(zip(keys, (n_in, n_out))))
-        obj = attempt(self.cls, *args, seed=seed, **kwargs, **self.extra)
+        obj = attempt(self.cls, *args, seed=seed, **cand.made({**kwargs, **self.extra}))
         if self.build_method:
             attempt(getattr(obj, self.build_method), n_in, seed=seed)
         elif self.lazy:  # weights made on the first forward: make them now, at these sizes
@@ -152,7 +152,11 @@ class LinearRecipe:
         if self.forward_raised:
             return (f"{self.name}: built as {self.call.text}, W {'(in, out)' if self.layout == 'in_out' else '(out, in)'} "
                     f"in {w}; its {self.forward.method} raised {self.forward_raised} when the kit called it")
-        text = (f"{self.name}: built as {self.call.text}; forward ({self.forward.method}) "
+        built = self.call.text
+        objects = [f"{k}={v!r}" for k, v in self.extra.items() if isinstance(v, cand.Fresh)]
+        if objects and built.endswith(")"):  # an identity activation object the kit handed in
+            built = built[:-1] + (", " if not built.endswith("()") else "") + ", ".join(objects) + ")"
+        text = (f"{self.name}: built as {built}; forward ({self.forward.method}) "
                 f"{'matches' if self.affine else 'does not match'} x W{' + b' if self.b_path else ''} with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'} in {w}, {b}")
         if self.data == "cols":
@@ -395,17 +399,59 @@ def _build_method(obj) -> str:
     return ""
 
 
-def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
-    """A recipe for ``cls`` as a linear layer, or None with the reason it is not one."""
+def identity_classes(defs) -> list:
+    """The submission's classes that behave as the identity activation (``class Linear(Activator)``
+    whose forward returns its input and whose backward returns dy, or derivative 1): what a layer
+    taking an activation object (``Dense(5, 3, activator=Linear())``) is built with to be plain
+    x W + b. Built with no arguments; an object holding float arrays is never one."""
+    rng = np.random.default_rng(11)
+    x, dy = rng.standard_normal((BATCH, N_OUT)), rng.standard_normal((BATCH, N_OUT))
+    found = []
+    for _, cls in defs:
+        call = cand.no_arg_call(cls) if inspect.isclass(cls) else None
+        if call is None or inspect.isabstract(cls):
+            continue
+        try:
+            obj = attempt(cls, **call.kwargs)
+            if scan(obj):
+                continue
+            fwd = next((n for n in ("forward", "__call__", "activate", "apply", "compute") if callable(getattr(obj, n, None))
+                        and len(inputs(getattr(obj, n))) == 1 and (n != "__call__" or "__call__" in vars_of(cls))), None)
+            if fwd is None or not _same(attempt(getattr(obj, fwd), x.copy()), x):
+                continue
+            back = next((n for n in ("backward", "derivative", "gradient", "prime", "deriv", "grad")
+                         if callable(getattr(obj, n, None)) and len(required(getattr(obj, n))) == 1), None)
+            if back is None:
+                continue
+            got = attempt(getattr(obj, back), dy.copy())
+            if _same(got, dy) or _same(got, np.ones_like(dy)):
+                found.append(cls)
+        except StudentRaised:
+            continue
+    return found
+
+
+def _same(got, want) -> bool:
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=0, atol=1e-12))
+
+
+def identify_class(name: str, cls, identities=()) -> tuple[LinearRecipe | None, str]:
+    """A recipe for ``cls`` as a linear layer, or None with the reason it is not one; ``identities``
+    are the submission's identity activation classes (``identity_classes``), tried as its activation."""
     calls = cand.size_calls(cls, N_IN, N_OUT)
     if not calls:
         return None, "its constructor takes no pair of sizes the kit can fill"
     reason = "no (5, 3) or (3, 5) weight array appears when built with sizes (5, 3)"
     fallback = None  # a layer whose forward raises at the likeliest sizes, if nothing else works
+    options = cand.activation_options(cls, identities)
     for call in calls:
-        for extra in cand.activation_options(cls):
-            try:
-                obj = attempt(cls, *call.args, **call.kwargs, **extra)
+        for extra in options:
+            try:  # one dict: a required activation is both in the call and in the option
+                obj = attempt(cls, *call.args, **cand.made({**call.kwargs, **extra}))
             except StudentRaised as exc:
                 reason = f"{call.text} raised {exc}"
                 continue
@@ -437,7 +483,7 @@ def identify_class(name: str, cls) -> tuple[LinearRecipe | None, str]:
                                   lazy=call.order == "out_only", per_sample=one_sample, build_method=built_by)
             recipe.bias = _bias_kind(get(obj, b_path)) if b_path else ""
             recipe.affine = _is_affine(obj, recipe)
-            if not recipe.affine and extra != cand.activation_options(cls)[-1] and len(cand.activation_options(cls)) > 1:
+            if not recipe.affine and extra != options[-1] and len(options) > 1:
                 continue  # another spelling of "no activation" may make it a plain linear layer
             try:
                 if not recipe.per_sample:
@@ -655,6 +701,7 @@ class DiscoveredLinear(LayerHandle):
         x = self._x.copy() if copy else self._x
         implied = bw.grads_from == "implied"
         before = self.get_params() if implied else None
+        raw_b = np.array(get(self.obj, self.recipe.b_path), dtype=float) if implied and self.recipe.b_path else None
         if bw.style in ("dy_lr",):
             lr_name = _lr_arg(getattr(self.obj, bw.method))
             need = required(getattr(self.obj, bw.method))
@@ -676,9 +723,13 @@ class DiscoveredLinear(LayerHandle):
                 self.obj.zero_grad()
             getattr(self.obj, bw.update_method)(x, dy)
         if implied:
-            after = self.get_params()
-            self._grads = {k: (before[k] - after[k]) / bw.lr for k in before}
-            self.set_params(before)
+            W_after = self._canon_w(get(self.obj, self.recipe.w_path))
+            self._grads = {"W": (before["W"] - W_after) / bw.lr}
+            if raw_b is not None:  # in the bias's own shape: an update by dy itself leaves one row per sample
+                b_after = np.array(get(self.obj, self.recipe.b_path), dtype=float)
+                self._grads["b"] = self._implied_bias_gradient(raw_b, b_after, bw.lr)
+                put(self.obj, self.recipe.b_path, raw_b)  # back in its own shape, whatever the update made it
+            self.set_params({"W": before["W"]})
         elif isinstance(bw.grads_from, tuple):
             _, iw, ib = bw.grads_from
             arrays = flat(result)
@@ -692,6 +743,17 @@ class DiscoveredLinear(LayerHandle):
         else:
             dx = get(self.obj, bw.dx_from)
         return self._in(np.asarray(dx))
+
+    def _implied_bias_gradient(self, b_before, b_after, lr):
+        """(b before - b after) / lr as (out,); when the update subtracted dy itself (``b -= lr *
+        output_error``, right for one sample) the bias came back with one row per sample: that
+        gradient goes to the judge as (B, out), unsummed, and is named, never reshaped by the kit."""
+        db = (b_before - b_after) / lr  # broadcasts: (out,) or (1, out) against (B, out)
+        if db.size == self.n_out:
+            return db.reshape(self.n_out)
+        if db.ndim == 2 and self.recipe.data == "cols" and db.shape[0] == self.n_out:
+            return db.T.copy()  # (out, B) columns -> (B, out)
+        return db
 
     def _canon_w(self, w):
         """The student's layout undone, whatever the shape: a dW stored transposed to its W then

@@ -39,6 +39,10 @@ TARGET_WORDS = {"target", "targets", "true", "ytrue", "label", "labels", "truth"
                 "one", "classes", "desired", "ground", "y", "ys", "answer", "answers"}
 CE_WORDS = {"cross", "entropy", "crossentropy", "ce", "nll", "log", "logloss", "categorical", "cce", "xent", "softmax"}
 MSE_WORDS = {"mse", "squared", "square", "l2", "quadratic", "mean_squared", "sse", "error"}
+# "error" claims a squared error unless the name says which other error it is (relative_error() in
+# a gradient-check helper, mean_absolute_error): such a name claims nothing, and its value decides
+NOT_SQUARED = {"relative", "rel", "absolute", "abs", "mae", "max", "percentage", "percent", "rate", "classification",
+               "accuracy", "diff", "difference"}
 
 
 def _inputs():
@@ -222,7 +226,8 @@ def score(name, obj, order: int) -> list[LossCandidate]:
             if best is not None:
                 _, reading, err, reduction, fn = best
                 # "log" or "softmax" alone claims nothing (Log_loss is often binary, softmax a layer)
-                claim = CE_WORDS - {"log", "softmax"} if kind == "cross_entropy" else MSE_WORDS
+                claim = CE_WORDS - {"log", "softmax"} if kind == "cross_entropy" else \
+                    MSE_WORDS - ({"error"} if words(name) & NOT_SQUARED else set())
                 named = bool(words(name) & claim) or \
                     (kind == "cross_entropy" and "entropy" in name.lower()) or \
                     (kind == "mse" and ("mse" in name.lower() or "squared" in name.lower()))

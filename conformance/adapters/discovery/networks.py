@@ -124,6 +124,12 @@ class ChainedPipeline(PipelineHandle):
         if self._grads is None:
             raise Missing("no gradients to step with: loss_and_grads has not run")
         params = self.get_params()
+        for k, v in params.items():  # a gradient with one row per sample cannot step a parameter
+            g = np.shape(self._grads.get(k)) if k in self._grads else np.shape(v)
+            if g != np.shape(v):
+                raise Missing(f"the kit cannot train this network on batches: the gradient of {k} has shape {g}, "
+                              f"not its parameter's {np.shape(v)} (one row per sample: the layer's bias gradient "
+                              f"or update is not summed over the batch, bias_gradient_not_summed, as linear says)")
         if self.optimizer is not None:
             if self._opt_lr != float(lr):  # the student's optimiser, made for this learning rate
                 self._opt, self._opt_lr = self.optimizer(float(lr)), float(lr)
