@@ -105,7 +105,11 @@ def test_an_initialiser_that_takes_an_object_is_not_handed_a_name(tmp_path):
         adapter.init_draw("xavier", 64, 32, 0)
     except Missing as exc:  # never the AttributeError of the student's constructor handed "xavier"
         assert "initializer= takes an object" in str(exc), exc
-    W, claim = adapter.init_draw("he", 64, 32, 0)  # the constructor's own draw, judged as its default
+    # a Dense alone ties the code to dense_net by its name only: that assignment's He is not assumed
+    with pytest.raises(Missing, match="initializer= takes an object.*by its names alone"):
+        adapter.init_draw("he", 64, 32, 0)
+    chosen = adapter_for(tmp_path, ACTIVATION_OBJECTS, style="dense_net")
+    W, claim = chosen.init_draw("he", 64, 32, 0)  # the constructor's own draw, judged as the assignment's He
     assert W.shape == (32, 64) and np.std(W) == pytest.approx(0.01, rel=0.1)
 
 
