@@ -1,8 +1,8 @@
 """The stretch layers (batchnorm, layernorm, dropout, conv2d) found by what they do, whatever their names.
 
 A class is built for each kind from its signature (the features, eps and momentum of a norm; the
-drop rate, or the keep probability when its name says so, of a dropout; the channels, kernel
-size, stride and padding of a convolution), called on kit inputs, and kept as the kind its
+drop rate, or the keep probability when its name or its own words say so, of a dropout; the
+channels, kernel size, stride and padding of a convolution), called on kit inputs, and kept as the kind its
 behaviour shows:
 
 * a norm holds two parameters of F values (arrays (F,) or (1, F), or plain numbers 1.0 and 0.0):
@@ -175,11 +175,54 @@ def _set_mode(obj, switch: Switch | None, training: bool, call=attempt) -> dict:
 # --- classes ---------------------------------------------------------------------------------------------
 
 
-def _role(kind: str, name: str) -> str | None:
+# What a dropout's own words say its rate is: "We keep each neuron output with probability p"
+# (CS231n's text since 2019) or "We drop each neuron output with probability p" (its 2016 text).
+# Behaviour cannot tell them apart (both codes are self-consistent), so the docstrings and comments
+# decide, as they decide an initialiser's claim (SPEC 13); "dropout" itself is neither word.
+SAYS_KEEP = re.compile(r"\b(keep|keeps|kept|keeping|retain|retains|retained|retaining)\b", re.I)
+SAYS_DROP = re.compile(r"\b(drop|drops|dropped|dropping)\b", re.I)
+
+
+def _words_of(obj) -> str:
+    """The docstrings and comments of a function, or of a class and its methods."""
+    from conformance.adapters.initclaims import _comments
+
+    parts = [inspect.getdoc(obj) or "", _comments(_source(obj))]
+    if inspect.isclass(obj):
+        parts += [inspect.getdoc(f) or "" for f in vars(obj).values() if inspect.isfunction(f)]
+    return "\n".join(parts)
+
+
+def rate_claim(obj, name: str) -> tuple[str | None, str]:
+    """("keep", sentence) when ``obj``'s docstrings or comments say that ``name`` is the probability
+    of keeping a unit, ("p", sentence) when they say it is the probability of dropping one; (None, "")
+    when no sentence naming ``name`` says either, or they disagree.
+
+    >>> def dropout_forward(x, dropout_param):
+    ...     \"\"\"- p: Dropout parameter. We keep each neuron output with probability p.\"\"\"
+    >>> rate_claim(dropout_forward, "p")
+    ('keep', 'We keep each neuron output with probability p.')
+    >>> class Dropout:
+    ...     \"\"\"Each unit is kept with probability 1 - p and scaled by 1 / (1 - p).\"\"\"
+    >>> rate_claim(Dropout, "p")[0]
+    'p'
+    """
+    said, named = {}, re.compile(rf"(1\s*-\s*)?(?<![\w'\"]){re.escape(name)}(?![\w'\"])")
+    for sentence in re.split(r"(?<=[.;])\s+|\n\s*\n|\n\s*[-*]\s", _words_of(obj)):
+        complement = {bool(m.group(1)) for m in named.finditer(sentence)}  # "kept with probability 1 - p"
+        keep, drop = SAYS_KEEP.search(sentence), SAYS_DROP.search(sentence)
+        if len(complement) == 1 and bool(keep) != bool(drop):
+            said.setdefault("keep" if bool(keep) != complement.pop() else "p", " ".join(sentence.split()))
+    return next(iter(said.items())) if len(said) == 1 else (None, "")
+
+
+def _role(kind: str, name: str, cls=None) -> str | None:
     low = name.lower()
     if kind in NORMS:
         table = (("eps", EPS_NAMES), ("momentum", MOMENTUM_NAMES), ("num_features", FEATURE_NAMES))
     elif kind == "dropout":
+        if low in DROP_NAMES and cls is not None and rate_claim(cls, name)[0] == "keep":
+            return "keep"
         table = (("keep", KEEP_NAMES), ("p", DROP_NAMES))
     else:
         table = (("in_channels", IN_C), ("out_channels", OUT_C), ("kernel_size", KERNEL), ("stride", STRIDE),
@@ -211,7 +254,7 @@ def build_call(cls, kind: str, hyper: dict, seed: int = 0) -> Build:
                          f"{value['momentum']:g} (running = {value['momentum']:g} * running + "
                          f"{hyper['momentum']:g} * batch, the kit's {hyper['momentum']:g})")
     for p in params:
-        role = _role(kind, p.name)
+        role = _role(kind, p.name, cls)
         if role in value and role not in filled and (role != "num_features" or "num_features" in value):
             v = value[role]
             if p.name.lower() in ("normalized_shape", "shape", "input_shape") and role == "num_features":
@@ -243,7 +286,10 @@ def build_call(cls, kind: str, hyper: dict, seed: int = 0) -> Build:
     if kind == "conv2d" and not {"in_channels", "out_channels", "kernel_size"} <= filled:
         raise Unbuildable("its constructor takes no channels and kernel size")
     if "keep" in filled:
-        notes.append(f"p read as the keep probability (its argument is named so): built with {1 - hyper['p']:g}")
+        name = next(p.name for p in params if _role(kind, p.name, cls) == "keep")
+        why = "its argument is named so" if name.lower() in KEEP_NAMES else \
+            f"its own words say so: \"{rate_claim(cls, name)[1]}\""
+        notes.append(f"p read as the keep probability ({why}): built with {1 - hyper['p']:g}")
     shown = [repr(a) for a in args] + [f"{k}={'<rng>' if isinstance(v, np.random.Generator) else repr(v)}"
                                        for k, v in kwargs.items()]
     return Build(tuple(args), kwargs, f"{cls.__name__}({', '.join(shown)})", notes)
@@ -718,6 +764,8 @@ def identify_functional(functions: list, kinds=KINDS) -> tuple[dict, list[str]]:
             kind_keys = {}
             for key in keys_seen:
                 meaning = _meaning(key, "layernorm" if kind == "batchnorm" else kind)
+                if meaning == "p" and rate_claim(fn, key)[0] == "keep":
+                    meaning = "keep"
                 if meaning and meaning not in kind_keys:
                     kind_keys[meaning] = key
             recipe = Recipe(kind, name, fwd_fn=fn, keys=kind_keys, arity=arity)
@@ -799,7 +847,10 @@ def _functional_as(recipe: Recipe, backs, kinds):
         if {"running_mean", "running_var"} & set(recipe.keys):
             recipe.notes.append("the kit starts the running statistics it hands in at mean 0, variance 1")
     if "keep" in recipe.keys:
-        recipe.notes.append(f"{recipe.keys['keep']!r} read as the keep probability (its key is named so)")
+        key = recipe.keys["keep"]
+        why = "its key is named so" if key.lower() in KEEP_NAMES else \
+            f"its own words say so: \"{rate_claim(recipe.fwd_fn, key)[1]}\""
+        recipe.notes.append(f"{key!r} read as the keep probability ({why})")
     return recipe
 
 
