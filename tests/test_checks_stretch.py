@@ -130,3 +130,53 @@ def test_conv2d_gradients_averaged_over_the_batch_pass_only_together(runner):
 def test_conv2d_cases_are_non_square():
     for config in cases.CONV_CONFIGS:
         assert config["in_channels"] != config["out_channels"] and config["hw"][0] != config["hw"][1]
+
+
+# A batchnorm that fixes its own eps (no eps argument: Keras's 1e-3, or 1e-8) is judged at that eps:
+# its maths is right, and the kit's 1e-5 would fail its forward. One that takes eps gets the kit's.
+OWN_EPS_BATCHNORM = """
+import numpy as np
+
+class Q6Norm:
+    def __init__(self, n, momentum=0.1{arg}):
+        self.gamma, self.beta = np.ones(n), np.zeros(n)
+        self.running_mean, self.running_var = np.zeros(n), np.ones(n){attr}
+        self.m = momentum
+
+    def forward(self, x, training=True):
+        if training:
+            mu, var = x.mean(0), x.var(0)
+            self.running_mean = (1 - self.m) * self.running_mean + self.m * mu
+            self.running_var = (1 - self.m) * self.running_var + self.m * x.var(0, ddof=1)
+        else:
+            mu, var = self.running_mean, self.running_var
+        self.xhat, self.inv = (x - mu) / np.sqrt(var + {eps}), 1 / np.sqrt(var + {eps})
+        return self.gamma * self.xhat + self.beta
+
+    def backward(self, dy):
+        self.dgamma, self.dbeta = (dy * self.xhat).sum(0), dy.sum(0)
+        dxhat = dy * self.gamma
+        return self.inv * (dxhat - dxhat.mean(0) - self.xhat * (dxhat * self.xhat).mean(0))
+"""
+
+
+@pytest.mark.parametrize("arg, attr, eps, judged_at", [
+    ("", "", "1e-8", 1e-8),                               # a constant in its code
+    ("", "\n        self.epsilon = 1e-3", "self.epsilon", 1e-3),  # an attribute it sets itself
+    (", eps=1e-5", "\n        self.eps = eps", "self.eps", None),  # it takes eps: the kit's 1e-5
+], ids=["constant", "attribute", "argument"])
+def test_a_batchnorm_is_judged_at_the_eps_it_fixes_itself(tmp_path, arg, attr, eps, judged_at):
+    path = tmp_path / "norm.py"
+    path.write_text(OWN_EPS_BATCHNORM.format(arg=arg, attr=attr, eps=eps))
+    adapter = build_adapter(load_impl(str(path)))
+    case = cases.build_batchnorm(0)
+    out = InProcessRunner(adapter).call("batchnorm.run", case)
+    outcomes = {j.__name__: j(case, out) for j in stretch.BATCHNORM_JUDGES}
+    assert all(o.passed for o in outcomes.values()), {k: o.message for k, o in outcomes.items() if not o.passed}
+    assert out.get("own_eps") == judged_at
+    said = f"(at your layer's own eps = {judged_at:g})" if judged_at else ""
+    assert said in outcomes["bn_forward"].message and said in outcomes["bn_input_grad"].message
+    if judged_at:
+        assert f"its own eps = {judged_at:g}" in adapter.inventory()["batchnorm"].detail
+        at_kits = stretch.bn_forward(case, {**out, "own_eps": None})  # at the kit's 1e-5 the same maths fails
+        assert (at_kits.verdict, at_kits.cause) == ("fail", "batchnorm_forward"), at_kits.message

@@ -327,6 +327,7 @@ class Recipe:
     keys: dict = field(default_factory=dict)    # meaning -> the student's dict key
     arity: int = 0
     momentum_default: float | None = None
+    own_eps: float | None = None  # a norm's eps fixed in its own code (no eps argument or key)
     keeps: bool = False          # a norm that keeps running statistics (or takes a momentum)
     by_axis_only: bool = False   # a norm told apart by its axis alone (no statistics, no name)
     bw_lr: str | None = None     # backward(dy, lr) updates the layer itself: gradients implied by the step
@@ -527,7 +528,39 @@ def _as_norm(name, cls, obj, recipe, y0, kinds):
         recipe.notes.append("it keeps no running statistics")
     if kind == "layernorm":  # the layernorm's hyper-parameters
         recipe.build_text = build_call(cls, "layernorm", DEFAULTS["layernorm"]).text
+    if not any(_role(kind, p.name) == "eps" for p in parameters(cls)):
+        _note_own_eps(recipe, cls, obj)
     return _finish(recipe, obj, x, NORM_DY), ""
+
+
+SMALL_LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?[eE]-\d+|0\.0{2,}\d+)(?![\w.])")
+
+
+def own_eps(code, built=None) -> tuple[float | None, str]:
+    """(eps, where) for a norm that fixes its eps itself: an attribute named so on the ``built``
+    layer, else the one small constant (1e-12 .. 1e-2) its code writes (``np.sqrt(var + 1e-8)``);
+    (None, "") when there is none or several.
+
+    >>> def batchnorm(x, gamma, beta, bn_param):
+    ...     return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-8) + beta, None
+    >>> own_eps(batchnorm)
+    (1e-08, 'the constant 1e-8 in its code')
+    """
+    for name, value in (vars(built) if built is not None and hasattr(built, "__dict__") else {}).items():
+        if name.lower() in EPS_NAMES and isinstance(value, float) and 0 < value <= 1e-2:
+            return value, f"its attribute .{name}"
+    source = "\n".join(line.split("#", 1)[0] for line in _source(code).splitlines())
+    found = {}
+    for text in SMALL_LITERAL.findall(source):
+        if 1e-12 <= float(text) <= 1e-2:
+            found.setdefault(float(text), text)
+    return (next(iter(found)), f"the constant {next(iter(found.values()))} in its code") if len(found) == 1 else (None, "")
+
+
+def _note_own_eps(recipe: Recipe, code, built=None) -> None:
+    recipe.own_eps, where = own_eps(code, built)
+    if recipe.own_eps is not None:
+        recipe.notes.append(f"its own eps = {recipe.own_eps:g} ({where}; no eps argument): judged at that eps")
 
 
 def _put_number(obj, path, value):
@@ -823,6 +856,8 @@ def _functional_as(recipe: Recipe, backs, kinds):
         if recipe.kind == "batchnorm" and not cols:
             recipe.notes.append("its output is not normalised per feature, yet it is the batchnorm: "
                                 + ("it keeps running statistics" if keeps else "its name says so"))
+        if "eps" not in recipe.keys:
+            _note_own_eps(recipe, fn)
     if recipe.kind not in kinds:
         return f"behaves as a {recipe.kind}"
     recipe.params = {k: () for k in params}
@@ -954,6 +989,8 @@ class DiscoveredStretch(LayerHandle):
         self.conventions = {"found": recipe.describe()}
         if recipe.kind == "batchnorm":
             self.conventions["running_stats"] = next((n for n in recipe.notes if "momentum" in n), "")
+        if recipe.own_eps is not None:
+            self.conventions["eps"] = recipe.own_eps
         try:
             self.obj, _ = recipe.build({**DEFAULTS[recipe.kind], **hyper}, hyper.get("seed", 0))
         except StudentRaised as exc:
@@ -1077,6 +1114,8 @@ class FunctionalStretch(LayerHandle):
         self.conventions = {"found": recipe.describe()}
         if recipe.kind == "batchnorm":
             self.conventions["running_stats"] = next((n for n in recipe.notes if "momentum" in n), "")
+        if recipe.own_eps is not None:
+            self.conventions["eps"] = recipe.own_eps
         self.hyper = {**DEFAULTS[recipe.kind], **hyper}
         if self.kind == "conv2d":
             h = self.hyper
