@@ -180,3 +180,51 @@ def test_a_batchnorm_is_judged_at_the_eps_it_fixes_itself(tmp_path, arg, attr, e
         assert f"its own eps = {judged_at:g}" in adapter.inventory()["batchnorm"].detail
         at_kits = stretch.bn_forward(case, {**out, "own_eps": None})  # at the kit's 1e-5 the same maths fails
         assert (at_kits.verdict, at_kits.cause) == ("fail", "batchnorm_forward"), at_kits.message
+
+
+# A functional conv pair whose backward crops the padding with [pad:-pad]: empty at pad 0. The
+# pair named forward/backward is still the conv2d (a bug never turns a fail into missing): dx fails
+# wrong_shape at pad 0 and passes at pad 1.
+CROPPING_CONV = """
+import numpy as np
+
+def slide_forward(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    F, C, kh, kw = w.shape
+    oh, ow = (xp.shape[2] - kh) // s + 1, (xp.shape[3] - kw) // s + 1
+    out = np.zeros((x.shape[0], F, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * s:i * s + kh, j * s:j * s + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out, (x, w, b, conv_param)
+
+def slide_backward(dout, cache):
+    x, w, b, conv_param = cache
+    s, p = conv_param["stride"], conv_param["pad"]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    kh, kw = w.shape[2:]
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            patch = xp[:, :, i * s:i * s + kh, j * s:j * s + kw]
+            dw += np.tensordot(dout[:, :, i, j], patch, axes=([0], [0]))
+            dxp[:, :, i * s:i * s + kh, j * s:j * s + kw] += np.tensordot(dout[:, :, i, j], w, axes=([1], [0]))
+    return dxp[:, :, p:-p, p:-p], dw, dout.sum(axis=(0, 2, 3))
+"""
+
+
+def test_a_named_conv_backward_with_the_wrong_dx_shape_is_kept_and_fails_wrong_shape(tmp_path):
+    path = tmp_path / "conv.py"
+    path.write_text(CROPPING_CONV)
+    adapter = build_adapter(load_impl(str(path)))
+    assert "slide_backward is its backward by name" in adapter.inventory()["conv2d"].detail
+    runner = InProcessRunner(adapter)
+    verdicts = {}
+    for config in (0, 1):  # 3x3 stride 1 no padding; 2x2 stride 2 padding 1
+        case = cases.build_conv2d(0, config=config)
+        out = runner.call("conv2d.run", case)
+        verdicts[config] = [(j.__name__, j(case, out).verdict, j(case, out).cause) for j in stretch.CONV2D_JUDGES]
+    assert verdicts == {0: [("conv_values", "pass", None), ("conv_gradients", "fail", "wrong_shape")],
+                        1: [("conv_values", "pass", None), ("conv_gradients", "pass", None)]}, verdicts

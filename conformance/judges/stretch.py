@@ -20,7 +20,8 @@ def _compare(what: str, expected, outputs, key: str, cause: str, hint: str,
     """pass if outputs[key] == expected; else name the variant it matches, or show where it differs."""
     got = read_array(outputs, key, what, np.shape(expected))
     if isinstance(got, Outcome):
-        return failed(got.message, "malformed_answer")
+        return failed(got.message, got.cause if got.cause in ("wrong_shape", "wrong_dtype") else "malformed_answer",
+                      **got.evidence)
     if close(got, expected, FORWARD):
         return passed(f"{what} matches.")
     for name, (value, sentence) in (variants or {}).items():

@@ -919,7 +919,8 @@ def _functional_conv(recipe: Recipe, backs, kinds):
         if recipe.x_nhwc or recipe.w_hwio or bias != "flat":
             recipe.notes.append(_conv_layout_note(recipe, bias))
         ranked = sorted(backs, key=lambda ng: -_pair_score(recipe.name, ng[0]))
-        for _gname, g in ranked:
+        named = None  # the forward's partner by name (conv_forward_naive -> conv_backward_naive)
+        for gname, g in ranked:
             try:
                 arrays = flat(attempt(g, _conv_in(recipe, dy), result[1]))
             except StudentRaised:
@@ -928,6 +929,14 @@ def _functional_conv(recipe: Recipe, backs, kinds):
                     and np.size(arrays[2]) == b.size:
                 recipe.bwd_fn = g
                 break
+            if named is None and len(arrays) >= 3 and _pair_score(recipe.name, gname) >= 3:
+                named = g
+        if recipe.bwd_fn is None and named is not None:
+            # it answers (dx, dW, db) in the wrong shapes: a buggy backward is still the backward (it
+            # then fails wrong_shape), never a reason to say the conv2d has none
+            recipe.bwd_fn = named
+            recipe.notes.append(f"{named.__name__} is its backward by name, although its answer does not have "
+                                "the shapes of x, W and b")
         return recipe
     raised.sort(key=lambda r: r[0], reverse=True)
     if len(raised) > 1 and raised[0][0] > raised[1][0] and "conv2d" in kinds:
