@@ -228,3 +228,27 @@ def test_a_named_conv_backward_with_the_wrong_dx_shape_is_kept_and_fails_wrong_s
         verdicts[config] = [(j.__name__, j(case, out).verdict, j(case, out).cause) for j in stretch.CONV2D_JUDGES]
     assert verdicts == {0: [("conv_values", "pass", None), ("conv_gradients", "fail", "wrong_shape")],
                         1: [("conv_values", "pass", None), ("conv_gradients", "pass", None)]}, verdicts
+
+
+# A conv forward named so that raises in its own line in every layout (Python 2's `/` giving a float
+# shape) is the student's error at that line; one that raises because the kit could not fill a key
+# of its dict stays missing.
+@pytest.mark.parametrize("change, kind", [
+    (("oh, ow = (xp.shape[2] - kh) // s + 1, (xp.shape[3] - kw) // s + 1",
+      "oh, ow = (xp.shape[2] - kh) / s + 1, (xp.shape[3] - kw) / s + 1"), "error"),
+    (('s, p = conv_param["stride"], conv_param["pad"]\n    xp',
+      's, p = conv_param["stride"], conv_param["pad"]\n    dilation = conv_param["dilation_q14"]\n    xp'), "missing"),
+], ids=["python2_division", "unknown_key"])
+def test_a_conv_forward_that_raises_in_its_own_line_is_an_error_there(tmp_path, change, kind):
+    from conformance.runner import ProbeFailure
+
+    path = tmp_path / "conv.py"
+    assert change[0] in CROPPING_CONV
+    source = CROPPING_CONV.replace(*change).replace("slide_", "conv_")  # named a convolution
+    path.write_text(source)
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if "out = np.zeros(" in text)  # the float shape
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(build_adapter(load_impl(str(path)))).call("conv2d.run", cases.build_conv2d(0, config=0))
+    assert info.value.kind == kind, info.value.message
+    if kind == "error":
+        assert f"(in conv_forward, {path}, line {line})" in info.value.message, info.value.message

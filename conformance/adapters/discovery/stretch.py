@@ -938,15 +938,22 @@ def _functional_conv(recipe: Recipe, backs, kinds):
             recipe.notes.append(f"{named.__name__} is its backward by name, although its answer does not have "
                                 "the shapes of x, W and b")
         return recipe
-    raised.sort(key=lambda r: r[0], reverse=True)
-    if len(raised) > 1 and raised[0][0] > raised[1][0] and "conv2d" in kinds:
+    raised.sort(key=lambda r: r[0], reverse=True)  # stable: among equals, the first layout (NCHW) first
+    furthest = len(raised) > 1 and raised[0][0] > raised[1][0]
+    # raised at the same line of its own code in every layout, and named a convolution (Python 2's
+    # `/` making a float shape in conv_forward_naive): the student's error too, read in the kit's NCHW
+    # (not a KeyError: a key of its dict the kit could not fill is the kit's failure to adapt)
+    claimed = len(raised) == len(CONV_LAYOUTS) and raised[0][0] > (0, 0) and "conv2d" in _claims(recipe.name) \
+        and not isinstance(raised[0][2], KeyError)
+    if (furthest or claimed) and "conv2d" in kinds:
         # its forward raised in every layout, but got furthest in one: the student's own error, judged as such
         (data, weight, bias), cause = raised[0][1], raised[0][2]
         recipe.x_nhwc, recipe.w_hwio = data == "nhwc", weight == "hwio"
         recipe.b_shape = bias
         recipe.params, recipe.layout = {"W": (), "b": ()}, f"{data}/{weight}"
         recipe.notes.append(_conv_layout_note(recipe, bias))
-        recipe.forward_raised = f"{type(cause).__name__}: {cause}; read in the layout it got furthest in"
+        recipe.forward_raised = f"{type(cause).__name__}: {cause}; read in the layout it got furthest in" if furthest \
+            else f"{type(cause).__name__}: {cause}, at the same line in every layout; its name says conv"
         return recipe
     recipe.x_nhwc = recipe.w_hwio = False
     recipe.b_shape = None
