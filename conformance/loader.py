@@ -18,17 +18,21 @@ What is kept of a file or notebook (top-level statements only):
 * ``def`` / ``async def`` / ``class`` (a definition that raises when executed is dropped and listed);
 * constant assignments: every target a plain name, the value built only from literals, names
   kept earlier (constants, imports, definitions), attributes of those (``DTYPE = np.float64``),
-  lambdas, tuples/lists/sets/dicts of those and +, -, *, /, //, %, ** on them
-  (``ACTIVATIONS = {"relu": (relu, relu_prime), "linear": (lambda z: z, ...)}``);
+  lambdas, tuples/lists/sets/dicts of those, +, -, *, /, //, %, **, comparisons, ``and``/``or``
+  and subscripts on them (``ACTIVATIONS = {"relu": (relu, relu_prime), "linear": (lambda z: z, ...)}``),
+  and reads of the environment (``USE_GPU = os.getenv("USE_GPU", "0") == "1"``);
 * bare string expressions (docstrings);
-* ``try:`` blocks and ``if`` blocks whose condition calls nothing, with only the kept kinds of
-  statement inside (``try: import cupy as cp`` / ``except ImportError: cp = None``); the other
-  statements inside are dropped and listed (an emptied branch becomes ``pass``).
+* ``try:`` blocks and ``if`` blocks whose condition calls nothing but ``os.getenv`` /
+  ``os.environ.get``, with only the kept kinds of statement inside (``try: import cupy as cp`` /
+  ``except ImportError: cp = None``: a backend switch runs); the other statements inside are
+  dropped and listed (an emptied branch becomes ``pass``).
 
 Everything else (calls such as ``np.random.seed(0)``, training loops, plots, prints, downloads,
 ``if __name__ == "__main__":`` blocks) is dropped and listed in ``LoadedImpl.dropped`` with its
-file and line. In a notebook, lines starting with ``%`` or ``!`` (IPython magics and shell
-escapes) are removed first; a cell opening with a ``%%`` cell magic other than
+file and line. Each name a dropped statement would have bound holds an ``Unavailable`` placeholder
+in its module (``skipped``: not among the public names), so code using it later raises
+``ImportUnavailable`` naming that statement, never a NameError the student would be blamed for.
+In a notebook, lines starting with ``%`` or ``!`` (IPython magics and shell escapes) are removed first; a cell opening with a ``%%`` cell magic other than
 ``%%time``/``%%timeit``/``%%capture`` is dropped whole; a cell with a syntax error is dropped and
 the other cells still load. A ``.py`` file with a syntax error is a ``LoadError`` naming the
 line (in a package folder, that module is dropped and the others load).
@@ -79,9 +83,12 @@ class LoadError(Exception):
 
 class ImportUnavailable(Exception):
     """Code of the submission used a name whose import failed while loading (see ``Unavailable``).
-    ``module``: the top-level module that import named ("" for a relative import)."""
+    ``module``: the top-level module that import named ("" for a relative import).
+    ``skipped``: the name is missing because the kit did not run the statement that binds it (a
+    top-level call, a block whose condition runs code), not because an import failed."""
 
     module: str = ""
+    skipped: bool = False
 
 
 class UnavailableName(ImportUnavailable):
@@ -150,8 +157,10 @@ def load_impl(spec) -> LoadedImpl:
 
 
 def _public(module: types.ModuleType) -> dict[str, Any]:
+    """A module's public names, without the placeholders of statements the kit did not run (those
+    stay in the module, for its own code to say so when it uses one)."""
     names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
-    return {n: getattr(module, n) for n in names if hasattr(module, n)}
+    return {n: getattr(module, n) for n in names if hasattr(module, n) and not _skipped(getattr(module, n))}
 
 
 def _owned_by(package: str) -> Callable[[str], bool]:
@@ -285,16 +294,17 @@ class Unavailable:
     True
     """
 
-    __slots__ = ("_name", "_why", "_module")
+    __slots__ = ("_name", "_why", "_module", "_skipped")
 
-    def __init__(self, name: str, why: str, module: str = ""):
+    def __init__(self, name: str, why: str, module: str = "", skipped: bool = False):
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_why", why)
         object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_skipped", skipped)
 
     def _raise(self, error: type, text: str):
         exc = error(text)
-        exc.module = self._module
+        exc.module, exc.skipped = self._module, self._skipped
         raise exc
 
     def _refuse(self, *args, **kwargs):
@@ -307,13 +317,18 @@ class Unavailable:
         return f"<unavailable {self._name}: {self._why}>"
 
     def __reduce__(self):  # copies and pickles stay placeholders
-        return Unavailable, (self._name, self._why, self._module)
+        return Unavailable, (self._name, self._why, self._module, self._skipped)
 
     def __copy__(self):
         return self
 
     def __deepcopy__(self, memo):
         return self
+
+
+def _skipped(value) -> bool:
+    """A placeholder for a name a statement the kit did not run would have bound."""
+    return isinstance(value, Unavailable) and object.__getattribute__(value, "_skipped")
 
 
 # Every other way of using an object; __getattr__ is never consulted for these.
@@ -370,25 +385,67 @@ def _bind_placeholders(stmt: ast.Import | ast.ImportFrom, reason: str, namespace
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub, ast.UAdd)
 
 
-def _is_constant(node: ast.AST, known: set[str]) -> bool:
+# Reading the environment runs none of the student's code: a backend switch such as
+# ``USE_GPU = os.getenv("USE_GPU", "0") == "1"`` or ``if os.environ.get("COLAB"): ...`` is kept.
+_ENV_READS = {"os.getenv", "os.environ.get"}
+_STRING_METHODS = {"lower", "upper", "strip", "casefold"}  # os.getenv("GPU", "").lower() == "true"
+
+
+def _origin(node: ast.AST, modules: dict[str, str]) -> str | None:
+    """``os.environ.get`` for ``os.environ.get`` (``import os``) or ``environ.get`` (``from os
+    import environ``): the dotted name a call reaches through the imports kept so far."""
+    if isinstance(node, ast.Name):
+        return modules.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _origin(node.value, modules)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _reads_environment(node: ast.Call, known: set[str], modules: dict[str, str]) -> bool:
+    """``os.getenv(...)``, ``os.environ.get(...)`` with constant arguments, or a string method
+    (``.lower()``) of one."""
+    args = [*node.args, *(k.value for k in node.keywords)]
+    if not all(_is_constant(a, known, modules) for a in args):
+        return False
+    if _origin(node.func, modules) in _ENV_READS:
+        return True
+    return (isinstance(node.func, ast.Attribute) and node.func.attr in _STRING_METHODS and not args
+            and isinstance(node.func.value, ast.Call) and _reads_environment(node.func.value, known, modules))
+
+
+def _is_constant(node: ast.AST, known: set[str], modules: dict[str, str] | None = None) -> bool:
     """Built only from literals, names kept earlier, attributes of those and lambdas (a lambda
-    defines a function, it runs nothing), with no calls."""
+    defines a function, it runs nothing), comparisons and ``and``/``or`` of those, with no calls
+    but reads of the environment (``os.getenv``, ``os.environ.get``)."""
+    modules = modules or {}
     if isinstance(node, (ast.Constant, ast.Lambda)):
         return True
     if isinstance(node, ast.Name):
         return node.id in known
     if isinstance(node, ast.Attribute):
-        return _is_constant(node.value, known)
+        return _is_constant(node.value, known, modules)
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_is_constant(e, known) for e in node.elts)
+        return all(_is_constant(e, known, modules) for e in node.elts)
     if isinstance(node, ast.Dict):
-        return all(k is not None and _is_constant(k, known) for k in node.keys) and all(
-            _is_constant(v, known) for v in node.values
+        return all(k is not None and _is_constant(k, known, modules) for k in node.keys) and all(
+            _is_constant(v, known, modules) for v in node.values
         )
     if isinstance(node, ast.BinOp):
-        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.left, known) and _is_constant(node.right, known)
+        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.left, known, modules) and \
+            _is_constant(node.right, known, modules)
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, _ARITHMETIC) and _is_constant(node.operand, known)
+        return isinstance(node.op, (*_ARITHMETIC, ast.Not)) and _is_constant(node.operand, known, modules)
+    if isinstance(node, ast.Compare):
+        return all(_is_constant(e, known, modules) for e in (node.left, *node.comparators))
+    if isinstance(node, ast.BoolOp):
+        return all(_is_constant(e, known, modules) for e in node.values)
+    if isinstance(node, ast.IfExp):
+        return all(_is_constant(e, known, modules) for e in (node.test, node.body, node.orelse))
+    if isinstance(node, ast.Subscript):  # os.environ["USE_GPU"], CONFIG["lr"]
+        return _is_constant(node.value, known, modules) and _is_constant(node.slice, known, modules)
+    if isinstance(node, ast.Call):
+        return _reads_environment(node, known, modules)
     return False
 
 
@@ -412,8 +469,40 @@ def _is_main_guard(test: ast.expr) -> bool:
 _INERT = {"docstring", "pass"}  # kept, but a block holding only these is not worth running
 
 
-def _calls_nothing(node: ast.AST) -> bool:
-    return not any(isinstance(n, (ast.Call, ast.Lambda, ast.NamedExpr, ast.Await)) for n in ast.walk(node))
+def _calls_nothing(node: ast.AST, known: set[str], modules: dict[str, str]) -> bool:
+    """No call in ``node`` but reads of the environment (``if os.environ.get("COLAB"):``)."""
+    return not any(isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Await)) or (
+        isinstance(n, ast.Call) and not _reads_environment(n, known, modules)) for n in ast.walk(node))
+
+
+def _imported_origins(stmt: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """What each name an import binds stands for: ``import os`` -> {"os": "os"}, ``from os import
+    environ as env`` -> {"env": "os.environ"} (``_origin`` reads calls through these)."""
+    if isinstance(stmt, ast.Import):
+        return {(a.asname or a.name).split(".")[0]: a.name if a.asname else a.name.split(".")[0] for a in stmt.names}
+    if stmt.level:
+        return {}
+    return {a.asname or a.name: f"{stmt.module}.{a.name}" for a in stmt.names if a.name != "*"}
+
+
+def _assigned_names(node: ast.AST) -> list[str]:
+    r"""The module-level names a statement would have bound (assignments, imports, definitions,
+    loop and ``with`` targets, in its blocks too; not the locals of a function it defines): what
+    is missing when the statement is not run.
+
+    >>> _assigned_names(ast.parse("if GPU:\n    import cupy as xp\nelse:\n    xp = np\n    def f(): y = 1").body[0])
+    ['xp', 'f']
+    """
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return _bound_names(node)
+    if isinstance(node, ast.Name):
+        return [node.id] if isinstance(node.ctx, ast.Store) else []
+    if isinstance(node, ast.Lambda):
+        return []
+    names = [n for child in ast.iter_child_nodes(node) for n in _assigned_names(child)]
+    return list(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -429,12 +518,16 @@ class _Where:
 class _Extractor:
     """Decides, statement by statement, what of one cell or file is kept; records what is dropped."""
 
-    def __init__(self, where: _Where, lines: list[str], known: set[str], dropped: list[Dropped]):
+    def __init__(self, where: _Where, lines: list[str], known: set[str], dropped: list[Dropped],
+                 modules: dict[str, str] | None = None):
         self.where, self.lines, self.known, self.dropped = where, lines, known, dropped
+        self.modules = {} if modules is None else modules  # name -> what a kept import bound ("os.environ")
+        self.unbound: list[tuple[Dropped, list[str]]] = []  # each statement not run, with the names it binds
 
     def drop(self, stmt: ast.stmt, reason: str, kind: str = "statement") -> None:
         text = self.lines[stmt.lineno - 1].strip()
         self.dropped.append(Dropped(self.where.cell, stmt.lineno, kind, text, reason, self.where.file))
+        self.unbound.append((self.dropped[-1], _assigned_names(stmt)))
 
     def keep(self, stmt: ast.stmt) -> tuple[ast.stmt, str] | None:
         """(statement to run, kind) or None when it is dropped (and listed).
@@ -442,28 +535,33 @@ class _Extractor:
         kind: 'import' | 'definition' | 'constant' | 'docstring' | 'pass' | 'block' | 'block_with_definition'."""
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             self.known.update(_bound_names(stmt))
+            self.modules.update(_imported_origins(stmt))
             return stmt, "import"
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.known.add(stmt.name)
+            self.modules.pop(stmt.name, None)
             return stmt, "definition"
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
             return stmt, "docstring"
         if isinstance(stmt, ast.Pass):
             return stmt, "pass"
-        if isinstance(stmt, ast.Assign) and _is_constant(stmt.value, self.known):
+        if isinstance(stmt, ast.Assign) and _is_constant(stmt.value, self.known, self.modules):
             names = [_target_names(t) for t in stmt.targets]
             if all(n is not None for n in names):
                 self.known.update(x for n in names for x in n)
+                for x in (x for n in names for x in n):
+                    self.modules.pop(x, None)
                 return stmt, "constant"
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-            if _is_constant(stmt.value, self.known):
+            if _is_constant(stmt.value, self.known, self.modules):
                 self.known.add(stmt.target.id)
+                self.modules.pop(stmt.target.id, None)
                 return stmt, "constant"
         if isinstance(stmt, ast.If):
             if _is_main_guard(stmt.test):
                 self.drop(stmt, "script entry point: the kit calls your definitions itself")
                 return None
-            if not _calls_nothing(stmt.test):
+            if not _calls_nothing(stmt.test, self.known, self.modules):
                 self.drop(stmt, "the condition runs code, so the whole if block was skipped")
                 return None
             return self._block(stmt, ("body", "orelse"))
@@ -484,7 +582,7 @@ class _Extractor:
     def _block(self, stmt: ast.stmt, fields: tuple[str, ...], handlers: bool = False):
         """A copy of an if/try statement with only the kept statements inside; None (the whole
         statement dropped and listed as one) when its body keeps nothing worth running."""
-        before = len(self.dropped)
+        before, unbound_before = len(self.dropped), len(self.unbound)
         new, kinds = ast.copy_location(type(stmt)(**{f: getattr(stmt, f) for f in stmt._fields}), stmt), set()
         for name in fields:
             kept, found = self._filter(getattr(stmt, name))
@@ -501,7 +599,7 @@ class _Extractor:
                 new.handlers.append(ast.copy_location(
                     ast.ExceptHandler(handler.type, handler.name, kept or [ast.Pass()]), handler))
         if kinds <= _INERT:
-            del self.dropped[before:]
+            del self.dropped[before:], self.unbound[unbound_before:]
             self.drop(stmt, f"nothing inside this {type(stmt).__name__.lower()} block is a definition, import or constant")
             return None
         ast.fix_missing_locations(new)
@@ -520,30 +618,56 @@ class _Reading:
     dropped: list[Dropped]
     clean: Callable[[str], str] = _as_is  # takes the kit's private module names and folders out of messages
     known: set[str] = field(default_factory=set)  # names kept so far, for constant assignments
+    modules: dict[str, str] = field(default_factory=dict)  # what kept imports bound ("os", "os.environ")
     defined_any: bool = False  # a def/class (or a block holding one) ran
+
+
+def _bind_skipped(extractor: _Extractor, namespace: dict[str, Any], failures: dict[int, BaseException]) -> None:
+    """Placeholders for the names a statement the kit did not run would have bound (``xp`` of a
+    backend switch, ``lr = float(sys.argv[1])``), so that code using one later says the kit
+    skipped that statement (file, line) instead of raising a NameError or failing an import that
+    blames the student. A kept statement that failed only because it used such a placeholder passes
+    the same on; any other failure (the student's own top-level code, a failed import) binds nothing."""
+    for dropped, names in extractor.unbound:
+        where = f"{dropped.file + ' ' if dropped.file else ''}{'cell %d ' % dropped.cell if dropped.cell is not None else ''}" \
+                f"line {dropped.line} (`{dropped.text}`)"
+        if dropped.kind == "statement":
+            why, module, skipped = f"the kit did not run {where}: {dropped.reason}", "", True
+        elif dropped.kind == "definition_failed" and getattr(failures.get(id(dropped)), "skipped", False):
+            cause = failures[id(dropped)]
+            why, module, skipped = f"{where} could not run: {dropped.reason}", cause.module, True
+        else:
+            continue
+        for name in names:
+            if name not in namespace:
+                namespace[name] = Unavailable(name, why, module, skipped)
+    extractor.unbound.clear()
 
 
 def _run_statements(reading: _Reading, tree: ast.Module, lines: list[str], where: _Where) -> None:
     """Run the kept top-level statements of ``tree`` one by one; list the others, and the kept
-    ones that raised, in ``reading.dropped``. A failed import leaves placeholders behind."""
-    extractor = _Extractor(where, lines, reading.known, reading.dropped)
+    ones that raised, in ``reading.dropped``. A failed import, and a statement not run, leave
+    placeholders behind."""
+    extractor = _Extractor(where, lines, reading.known, reading.dropped, reading.modules)
+    failures: dict[int, BaseException] = {}
     for original in tree.body:
         kept = extractor.keep(original)
-        if kept is None:
-            continue
-        stmt, kind = kept
-        try:  # compile() too: `nonlocal x` with no x, say, parses but does not compile
-            exec(compile(ast.Module([stmt], type_ignores=[]), where.filename, "exec", flags=_COMPILE_FLAGS,
-                         dont_inherit=True), reading.namespace)
-        except Exception as exc:
-            reason = reading.clean(f"{type(exc).__name__}: {exc}")
-            if kind == "import":
-                extractor.drop(original, reason, "import_failed")
-                _bind_placeholders(original, reason, reading.namespace, tree)
+        if kept is not None:
+            stmt, kind = kept
+            try:  # compile() too: `nonlocal x` with no x, say, parses but does not compile
+                exec(compile(ast.Module([stmt], type_ignores=[]), where.filename, "exec", flags=_COMPILE_FLAGS,
+                             dont_inherit=True), reading.namespace)
+            except Exception as exc:
+                reason = reading.clean(f"{type(exc).__name__}: {exc}")
+                if kind == "import":
+                    extractor.drop(original, reason, "import_failed")
+                    _bind_placeholders(original, reason, reading.namespace, tree)
+                else:
+                    extractor.drop(original, reason, "definition_failed")
+                    failures[id(extractor.dropped[-1])] = exc
             else:
-                extractor.drop(original, reason, "definition_failed")
-            continue
-        reading.defined_any = reading.defined_any or kind in ("definition", "block_with_definition")
+                reading.defined_any = reading.defined_any or kind in ("definition", "block_with_definition")
+        _bind_skipped(extractor, reading.namespace, failures)
 
 
 # --- .py files and package folders ---------------------------------------------------------------
@@ -880,7 +1004,7 @@ def _load_notebook(path: Path) -> LoadedImpl:
             "class and function definitions in their own code cells."
         )
     dropped = reading.dropped + tree.sorted_dropped()
-    public = {k: v for k, v in module.__dict__.items() if not k.startswith("_")}
+    public = {k: v for k, v in module.__dict__.items() if not k.startswith("_") and not _skipped(v)}
     notes = [f"{len(dropped)} notebook statements/lines were not executed (see dropped)"] if dropped else []
     return LoadedImpl(public, origin=str(path), kind="notebook", dropped=dropped, notes=notes,
                       defined=_defined(public, tree.owns))

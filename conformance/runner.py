@@ -77,12 +77,17 @@ def kit_guess(exc: BaseException) -> str | None:
 
 def not_handed_in(exc: BaseException) -> str | None:
     """A sentence when ``exc`` is the submission using a name whose import failed while loading (a
-    course helper module not handed in, ``from common.np import *``): what the check needs is not
-    in the submission, so the check is ``missing``, never the student's ``error``. None otherwise."""
+    course helper module not handed in, ``from common.np import *``), or that a statement the kit
+    skipped would have bound: what the check needs is not there, so the check is ``missing``,
+    never the student's ``error``. None otherwise."""
     from conformance.loader import KIT_PACKAGES, ImportUnavailable
 
     if not isinstance(exc, ImportUnavailable) or exc.module in KIT_PACKAGES:
         return None  # the kit's own packages are never the student's to import: that stays their error
+    if exc.skipped:
+        return (f"{describe_exception(exc)}: the kit skipped that top-level statement when it loaded your code, "
+                f"so it cannot run this code (not an error of yours); make that statement an import or a plain "
+                f"assignment, or pin the component with --map (conformance/MAP.md)")
     return (f"{describe_exception(exc)}: the module it comes from is not in the submission, so the kit cannot run "
             f"this code; hand that module in beside your code")
 

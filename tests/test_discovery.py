@@ -1065,6 +1065,19 @@ class Net:
         return {"dW1": cache["A1"].T @ labels}
 """
 
+# A loss named mse that only takes one output column: every reading the kit allows raises in its own
+# line (the reshape). Named so, that is the student's error there; unnamed, it claims nothing; one that
+# needs the engine's tensors (an AttributeError) may be the kit's call not fitting: missing.
+ONE_COLUMN_MSE = """
+import numpy as np
+
+def mse_loss(pred, target):
+    n = pred.shape[0]
+    pred, target = pred.reshape((n, 1)), target.reshape((n, 1))
+    return np.mean((pred - target) ** 2), 2 * (pred - target) / n
+"""
+
+
 REAL_CODE_IDIOMS = [  # (id, source, component, verdict of the suite, a piece of the inventory sentence)
     ("backward-raises-forward-kept-no-input", FORWARD_FORGETS_ITS_INPUT, "linear", "error",
      "backward: backward (dy) raised AttributeError: 'Dense' object has no attribute 'inputs' (in backward"),
@@ -1129,6 +1142,14 @@ REAL_CODE_IDIOMS = [  # (id, source, component, verdict of the suite, a piece of
      "Net: class Net.softmax matches softmax; no backward or derivative found"),
     ("kit-call-mismatch-stays-missing", BACKWARD_THE_KIT_CANNOT_CALL, "tanh", "missing",
      "Tanh: class Tanh.forward matches tanh; no backward or derivative found"),
+    ("named-loss-raising-in-its-own-line-is-error", ONE_COLUMN_MSE, "mse", "error",
+     "mse_loss: named like MSE, but mse_loss raised ValueError: cannot reshape array of size 12 into shape (4,1) "
+     "(in mse_loss, "),
+    ("unnamed-loss-raising-claims-nothing", ONE_COLUMN_MSE.replace("mse_loss", "q7"), "mse", "missing",
+     "nothing in the submission behaves like it (no candidate)"),
+    ("named-loss-wanting-tensors-stays-missing",
+     ONE_COLUMN_MSE.replace("n = pred.shape[0]", "n = pred.value.shape[0]"), "mse", "missing",
+     "nothing in the submission behaves like it (no candidate)"),
 ]
 
 

@@ -555,3 +555,64 @@ def test_a_file_with_no_definitions_and_no_code_loads_and_every_component_is_mis
     assert impl.defined == [] and impl.dropped == [] and set(impl.namespace) <= {"np"}
     found = build_adapter(impl).inventory()
     assert found and all(f.name is None for f in found.values()), found
+
+
+# A backend switch as students write one for a GPU: if/try blocks that only import and assign, a
+# condition and a flag that read the environment. It runs, so `xp` and `np` exist; its prints do not.
+BACKEND = {
+    "backend.py": "import os\nimport sys\n\n"
+                  "if 'google.colab' in sys.modules or os.environ.get('BPK_CLOUD_Q11') == '1':\n"
+                  "    import numpy as np\n    xp, WHERE = np, 'cloud'\n    print('cloud')\n"
+                  "else:\n    try:\n        import cupy_not_here_q11 as cp\n        xp, WHERE = cp, 'gpu'\n"
+                  "    except ImportError:\n        import numpy as np\n        xp, WHERE = np, 'cpu'\n        print('cpu')\n",
+    "switch.py": "from os import getenv\n\nUSE_GPU = getenv('BPK_GPU_Q11', '0').strip().lower() in ('1', 'true')\n"
+                 "if USE_GPU:\n    import cupy_not_here_q11 as np\nelse:\n    import numpy as np\nzeros = np.zeros\n",
+    "layers.py": "from backend import xp, WHERE\nfrom switch import zeros\n\nclass Dense:\n"
+                 "    def __init__(self, n_in, n_out):\n        self.W, self.b, self.where = xp.ones((n_in, n_out)), zeros(n_out), WHERE\n\n"
+                 "    def forward(self, x):\n        return x @ self.W + self.b\n",
+}
+
+
+@pytest.mark.parametrize("cloud, where", [(None, "cpu"), ("1", "cloud")])
+def test_a_backend_switch_that_reads_the_environment_runs(tmp_path, monkeypatch, capsys, cloud, where):
+    if cloud:
+        monkeypatch.setenv("BPK_CLOUD_Q11", cloud)
+    monkeypatch.delenv("BPK_GPU_Q11", raising=False)
+    impl = load_impl(str(write_files(tmp_path / "gpu_q11", BACKEND)))
+    dense = impl.namespace["Dense"](2, 3)
+    assert dense.forward(np.ones((1, 2))).tolist() == [[2.0, 2.0, 2.0]] and dense.where == where
+    assert [(d.file, d.line, d.text) for d in impl.dropped] == [  # listed whichever branch ran
+        ("gpu_q11/backend.py", 7, "print('cloud')"), ("gpu_q11/backend.py", 15, "print('cpu')")], impl.dropped
+    assert capsys.readouterr().out == ""
+
+
+# A statement the kit does not run (a call of the student's own function) leaves a name unbound:
+# the code that uses it says which statement the kit skipped, and the check is missing, not an error.
+SKIPPED = {
+    "switch.py": "def has_gpu():\n    return False\n\nUSE_GPU = has_gpu()\nif USE_GPU:\n"
+                 "    import cupy_not_here_q12 as np\nelse:\n    import numpy as np\n",
+    "functions.py": "from switch import np\nimport sys\n\nSLOPE = float(sys.argv[-1])\n\n"
+                    "def relu(x):\n    return np.maximum(0, x)\n\ndef scaled(x):\n    return SLOPE * x\n",
+}
+
+
+def test_a_name_a_skipped_statement_binds_says_the_kit_skipped_it_and_the_check_is_missing(tmp_path):
+    from conformance.runner import InProcessRunner, ProbeFailure
+
+    impl = load_impl(str(write_files(tmp_path / "skip_q12", SKIPPED)))
+    assert not {"USE_GPU", "np", "SLOPE"} & set(impl.namespace)  # what the kit did not run is not offered
+    with pytest.raises(ImportUnavailable) as info:
+        impl.namespace["relu"](np.ones(2))
+    assert info.value.skipped and str(info.value) == (
+        "np.maximum is not available while grading (skip_q12/switch.py line 5 (`if USE_GPU:`) could not run: "
+        "UnavailableName: USE_GPU is not available while grading (the kit did not run skip_q12/switch.py line 4 "
+        "(`USE_GPU = has_gpu()`): not a definition, import or constant))")
+    with pytest.raises(ImportUnavailable, match=r"^SLOPE is not available while grading \(the kit did not run "
+                                                r"skip_q12/functions.py line 4 \(`SLOPE = float\(sys.argv\[-1\]\)`\)"):
+        impl.namespace["scaled"](np.ones(2))
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(build_adapter(impl)).call(
+            "layer.check", {"kind": "relu", "hyper": {}, "x": np.ones((2, 3)), "dy": np.ones((2, 3))})
+    assert info.value.kind == "missing", info.value.message
+    assert "the kit skipped that top-level statement" in info.value.message and "switch.py line 4" in info.value.message
+    assert "hand that module in" not in info.value.message  # nothing is missing from the submission

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conformance.adapters import build_adapter
@@ -89,3 +90,50 @@ def test_the_graders_record_holds_the_inventory_a_student_sees_locally(tmp_path,
     assert record["status"] == "ok", record["error"]
     assert any(e["name"] for e in local.values())  # something was found: the comparison is not of blanks
     assert record["inventory"] == local
+
+
+# A backend switch that reads the environment runs on both sides (its condition, a flag from
+# os.getenv), and a name a skipped statement would have bound says so the same way on both sides.
+BACKEND = '''import os
+import numpy as np
+
+USE_GPU = os.getenv("BPK_GPU_PARITY_Q13", "0") == "1"
+if USE_GPU or os.environ.get("BPK_CLOUD_PARITY_Q13"):
+    import cupy_not_here_q13 as xp
+else:
+    try:
+        import cupy_not_here_q13 as xp
+    except ImportError:
+        xp = np
+        print("numpy")
+SLOPE = float(os.sys.argv[-1])
+
+
+def relu(x):
+    return xp.maximum(0, x)
+
+
+def scaled(x):
+    return SLOPE * x
+'''
+
+
+def test_a_backend_switch_and_a_skipped_name_read_the_same_in_process_and_in_the_sandbox(tmp_path):
+    path = tmp_path / "backend_q13.py"
+    path.write_text(BACKEND)
+    loaded = load_impl(str(path))
+    local = InProcessRunner(build_adapter(loaded))
+    relu = {"kind": "relu", "hyper": {}, "x": np.linspace(-1, 1, 6).reshape(2, 3), "dy": np.ones((2, 3))}
+    assert local.call("layer.check", relu)["y"].tolist() == np.maximum(0, relu["x"]).tolist()
+    with SandboxRunner(path, load_timeout=60) as runner:
+        hello = runner.ensure_started()
+        if hello is None:
+            message = runner.load_failure.message
+            if message.startswith("the grading sandbox"):
+                skip_or_fail(f"the grading sandbox cannot run here: {message}", require=REQUIRE_SANDBOX_ENV)
+            pytest.fail(f"the sandbox could not load what loads in-process: {message}")
+        assert hello.dropped == [dict(vars(d)) for d in loaded.dropped]
+        assert [d["text"] for d in hello.dropped] == ['print("numpy")', "SLOPE = float(os.sys.argv[-1])"]
+        assert _plain(runner.call("inventory", {}, timeout=60)) == _plain(local.call("inventory", {}))
+        remote = runner.call("layer.check", relu, timeout=60)
+    assert remote["y"].tolist() == np.maximum(0, relu["x"]).tolist()

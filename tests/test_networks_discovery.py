@@ -743,3 +743,53 @@ class Classifier:
 def test_the_report_says_how_the_network_was_built(tmp_path):
     outcome, _ = gradcheck(write(tmp_path, LAYERS + CONTAINER_VARARGS))
     assert outcome.evidence["convention"].startswith("network: your container Net")
+
+
+# A network of weight lists taking a batch of columns whose backprop reads an attribute only its own
+# training loop sets (self.batch_size): it raises in its own line whatever the kit gives it. Found,
+# and model_gradcheck is the student's error at that line; a raise the kit's inputs may have caused
+# (a shape) leaves the network not found, as before.
+UNSET_ATTRIBUTE_NET = '''
+import numpy as np
+
+def squash(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+class Columns:
+    def __init__(self, sizes):
+        rng = np.random.default_rng(0)
+        self.weights = [rng.standard_normal((n, m)) for m, n in zip(sizes[:-1], sizes[1:])]
+        self.biases = [rng.standard_normal((n, 1)) for n in sizes[1:]]
+
+    def feedforward(self, A):
+        for W, b in zip(self.weights, self.biases):
+            A = squash(W @ A + b)
+        return A
+
+    def cost_derivative(self, output, y):
+        return output - y
+
+    def train(self, X, Y, batch_size, eta):
+        self.batch_size = batch_size
+
+    def backprop(self, X, Y):
+        grads_b = [np.zeros((b.shape[0], self.batch_size)) for b in self.biases]
+        return grads_b, [np.zeros_like(W) for W in self.weights]
+'''
+
+
+def test_a_gradient_method_reading_an_attribute_only_training_sets_is_the_students_error(tmp_path):
+    from conformance.runner import InProcessRunner, ProbeFailure
+
+    adapter = write(tmp_path, UNSET_ATTRIBUTE_NET)
+    assert "Columns.backprop(X, y) raised AttributeError: 'Columns' object has no attribute 'batch_size'" in \
+        adapter.inventory()["model_gradcheck"].detail
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(adapter).call("model_gradcheck.pipeline", build_gradcheck(0))
+    line = UNSET_ATTRIBUTE_NET.splitlines().index("        grads_b = [np.zeros((b.shape[0], self.batch_size)) "
+                                                   "for b in self.biases]") + 1
+    assert info.value.kind == "error" and f"student.py, line {line})" in info.value.message, info.value.message
+    shaped = UNSET_ATTRIBUTE_NET.replace("self.batch_size)) for b", "X.shape[0] + Y.shape[5])) for b")
+    with pytest.raises(ProbeFailure) as info:
+        InProcessRunner(write(tmp_path, shaped, "shaped.py")).call("model_gradcheck.pipeline", build_gradcheck(0))
+    assert info.value.kind == "missing", info.value.message

@@ -133,6 +133,61 @@ def test_a_functional_dropout_named_by_its_keep_probability(tmp_path):
     np.testing.assert_allclose(layer.forward(x), x)
 
 
+# CS231n's text since 2019 defines dropout_param['p'] as the probability of KEEPING a unit, its
+# 2016 text as the probability of dropping one: both codes keep p. Only their words tell them apart.
+KEEPS_P = """
+import numpy as np
+
+def q3(x, cfg):
+    \"\"\"Dropout forward.
+    - cfg: a dict with keys
+      - p: dropout parameter. {says}
+      - mode: 'train' or 'test'
+    \"\"\"
+    if cfg["mode"] == "train":
+        mask = (np.random.rand(*x.shape) < cfg["p"]) / cfg["p"]
+        return x * mask, mask
+    return x, None
+
+def q4(dout, mask):
+    return dout * mask if mask is not None else dout
+
+class Q5:
+    def __init__(self, p):
+        # {says}
+        self.p, self.training = p, True
+
+    def forward(self, x):
+        self.mask = (np.random.rand(*x.shape) < self.p) / self.p if self.training else 1.0
+        return x * self.mask
+
+    def backward(self, dy):
+        return dy * self.mask
+"""
+
+
+@pytest.mark.parametrize("says, kept", [("We keep each neuron output with probability p.", 0.7),
+                                        ("Each unit is retained with probability p.", 0.7),
+                                        ("We drop each neuron output with probability p.", 0.3),
+                                        ("Each unit is kept with probability 1 - p.", 0.3),
+                                        ("The rate p of the dropout.", 0.3)],
+                         ids=["keep", "retained", "drop", "kept_1_minus_p", "silent"])
+@pytest.mark.parametrize("as_class", [False, True], ids=["functions", "class"])
+def test_a_dropouts_p_is_the_keep_probability_when_its_own_words_say_so(tmp_path, says, kept, as_class):
+    source = KEEPS_P.format(says=says)
+    if as_class:
+        source = source.split("def q3")[0] + "class Q5" + source.split("class Q5")[1]
+    else:
+        source = source.split("class Q5")[0]
+    adapter = adapter_for(tmp_path, source)
+    layer = adapter.make_layer("dropout", p=0.3)  # the kit's drop rate
+    layer.set_training(True)
+    y = layer.forward(np.ones((200, 100)))
+    assert abs(np.mean(y != 0) - kept) < 0.03  # 0.3 is what the judge fails as dropout_p_is_keep_probability
+    text = adapter.inventory()["dropout"].detail
+    assert ("read as the keep probability (its own words say so: \"" + says + "\")" in text) == (kept == 0.7), text
+
+
 @pytest.mark.parametrize("source, kind, sentence", [
     ("", "batchnorm", "no class or function pair normalises each feature over the batch"),
     ("class BatchNormalizer:\n    def __init__(self, weights_file, config):\n        pass\n", "batchnorm",

@@ -26,7 +26,8 @@ def batchnorm_run(adapter, inputs: dict) -> dict:
 
     Layer 1: forwards in train mode on train_batches, then one eval-mode forward on x_eval.
     Layer 2 (fresh): train-mode forward + backward at x, then train-mode forwards at every point
-    (for the judge's numerical VJP of the student's own forward)."""
+    (for the judge's numerical VJP of the student's own forward). ``own_eps``: the eps a layer
+    with no eps argument fixes in its own code, when discovery read one."""
     stats = _layer(adapter, "batchnorm", inputs["hyper"], inputs["params"])
     stats.set_training(True)
     for xb in inputs["train_batches"]:
@@ -41,8 +42,10 @@ def batchnorm_run(adapter, inputs: dict) -> dict:
     for point in inputs["points"]:
         layer.set_params({"gamma": np.array(point["gamma"], float), "beta": np.array(point["beta"], float)})
         point_outputs.append(np.asarray(layer.forward(np.array(point["x"], float)), dtype=float))
+    conventions = getattr(stats, "conventions", {})
     return {**out, "y_eval": y_eval, "point_outputs": point_outputs,
-            "conventions": {k: str(v) for k, v in getattr(stats, "conventions", {}).items() if k == "running_stats"}}
+            "conventions": {k: str(v) for k, v in conventions.items() if k == "running_stats"},
+            **({"own_eps": float(conventions["eps"])} if isinstance(conventions.get("eps"), float) else {})}
 
 
 @probe("dropout.run")

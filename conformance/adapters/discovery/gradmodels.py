@@ -60,8 +60,13 @@ class GradModel:
     then = None  # (method, paths) when gradients come from a second call, backward(y), into attributes
     forward_first = None  # the forward method a backward(X, Y) needs run first (it reads the forward's cache)
     fixed_sizes = None  # the sizes its code fixes (built as Network() at 784-128-10), else None
+    raised = ""  # its gradient method raised in its own lines, whatever the kit gave it: the student's error
 
     def describe(self) -> str:
+        if self.raised:
+            return (f"{self.name}: built as {self.build_text}, parameters {self.params_text}; {self.name}."
+                    f"{self.grad_method}(X, y) raised {self.raised} whatever the kit gave it: judged as yours, on "
+                    + ("the whole batch as columns (features, B)" if self.samples == "cols" else "the whole batch"))
         return self._describe() + (f"; its sizes are fixed at {'-'.join(map(str, self.fixed_sizes))} in its code"
                                    if self.fixed_sizes else "")
 
@@ -295,8 +300,19 @@ def find_gradmodel(defs, losses, taken=()) -> tuple[GradModel | None, list[str]]
     return None, rejected
 
 
+def _input_free(exc: StudentRaised, model) -> bool:
+    """A raise no input of the kit's could have avoided: the network reading an attribute of its own
+    that nothing it was built with sets (``self.mini_batch_size``, set only by its ``SGD``), or a
+    name its module never defined. Anything else (a shape, a key, a type) may be the kit's guess."""
+    cause = exc.cause
+    if isinstance(cause, NameError) and not isinstance(cause, AttributeError):
+        return True
+    return isinstance(cause, AttributeError) and f"'{type(model).__name__}' object has no attribute" in str(cause)
+
+
 def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes):
     why = f"no method of it taking (X, y) returned gradients shaped like its parameters (tried {', '.join(grad_methods)})"
+    raised = []  # (method, samples, targets, what its own lines raised) for each way that raised no input could avoid
     for method in sorted(grad_methods, key=lambda m: m not in ("loss", "backprop")):
         for samples in ("rows", "cols", "column"):
             for targets in (("int", "onehot") if samples == "rows" else ("onehot", "int")):
@@ -304,7 +320,9 @@ def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes)
                 forward_first = None
                 try:
                     result = attempt(getattr(model, method), *(data[0] if samples == "column" else data))
-                except StudentRaised:
+                except StudentRaised as exc:
+                    if raised_inside(exc) and _input_free(exc, model):
+                        raised.append((method, samples, targets, raised_inside(exc)))
                     # a backward(X, Y) that reads what its forward cached: the forward runs first
                     forward_first = _forward(model, samples, x, sizes[-1]) if samples == "cols" else None
                     if forward_first is None:
@@ -331,6 +349,16 @@ def _drive(name, cls, text, make, model, layers, grad_methods, x, labels, sizes)
                                   make, method, forward, samples, targets, loss is not None, text_params)
                 found.then, found.forward_first = then, forward_first
                 return found
+    for method, samples, targets, said in raised:
+        # its gradient method raised in its own lines whatever the kit gave it, and the network has a forward
+        # in that layout: found, and its checks are the student's error at that line (SPEC 0.2)
+        forward = _forward(model, samples, x, sizes[-1]) if samples != "column" else None
+        if forward is not None:
+            text_params = ", ".join(f"{describe(l['W'])}/{describe(l['b'])}" for l in layers)
+            found = GradModel(name, cls, text.replace(str(list(SIZES)), "sizes").replace(str(tuple(SIZES)), "(n_in, n_hidden, n_out)"),
+                              make, method, forward, samples, targets, False, text_params)
+            found.raised = said
+            return found
     return why
 
 

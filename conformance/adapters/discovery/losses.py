@@ -22,7 +22,8 @@ import numpy as np
 from conformance.adapters.base import LossHandle, Missing
 from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.maths import cosine, one_hot, softmax
-from conformance.adapters.discovery.objects import StudentRaised, attempt, changed, get, inputs, required, scan, snapshot, words
+from conformance.adapters.discovery.objects import (StudentRaised, attempt, changed, get, inputs, raised_inside, required,
+                                                    scan, snapshot, words)
 
 B, C = 4, 3
 VALUE_METHODS = ("forward", "__call__", "calculate", "loss", "compute", "compute_loss", "calc", "evaluate", "cost",
@@ -160,6 +161,7 @@ class LossCandidate:
     grad: tuple | None = None  # ("together",) | ("method", name, nargs, dx_from) | ("function", name, fn, order)
     grad_wrt: str = ""
     named: bool = False
+    raised: str = ""  # named as this loss, it raised in its own lines under every reading: the student's error
 
 
 def _value_callables(name, obj):
@@ -202,7 +204,7 @@ def score(name, obj, order: int) -> list[LossCandidate]:
         fn_for_names = getattr(obj, method) if method else obj
         preferred = order_from_names(fn_for_names)
         for kind in ("cross_entropy", "mse"):
-            best = None
+            best, raised = None, None
             started = time.perf_counter()
             for reading in _readings(kind, preferred):
                 if time.perf_counter() - started > 0.25:
@@ -212,7 +214,9 @@ def score(name, obj, order: int) -> list[LossCandidate]:
                     raw = attempt(fn, *reading.args(_pred(reading, Z, P, R).copy(), np.array(_target(reading, labels, T))))
                     got = _scalar(raw, batch=B)
                     per_sample = got is not None and _scalar(raw) is None
-                except StudentRaised:
+                except StudentRaised as exc:
+                    if raised is None:
+                        raised = (reading, exc)
                     continue
                 if got is None:
                     continue
@@ -233,6 +237,18 @@ def score(name, obj, order: int) -> list[LossCandidate]:
                     (kind == "mse" and ("mse" in name.lower() or "squared" in name.lower()))
                 out.append(LossCandidate(kind, name, obj, not inspect.isfunction(obj), method, reading, err,
                                          reduction, fn, order, named=named))
+            elif raised is not None and _claims(name) == kind and not isinstance(raised[1].cause, (AttributeError, TypeError)):
+                # named as this loss, and under every reading the kit allows its own lines raised (mse_loss
+                # reshaping (B, D) to (B, 1)): the student's error, judged as such. An AttributeError or a
+                # TypeError may be the kit's call not fitting (an engine's tensors expected): never blamed.
+                why = raised_inside(raised[1])
+                try:
+                    value_fn = attempt(make) if why else None
+                except StudentRaised:
+                    value_fn = None
+                if value_fn is not None:
+                    out.append(LossCandidate(kind, name, obj, not inspect.isfunction(obj), method, raised[0],
+                                             float("inf"), "mean", value_fn, order, named=True, raised=why))
     return out
 
 
@@ -259,8 +275,8 @@ def pinned_readings(name, obj, order, kind) -> list[LossCandidate]:
 
 
 def plausible(c: LossCandidate) -> bool:
-    """Close enough to be this loss (exact, or a named one that is off: a bug to judge)."""
-    if c.error < 1e-4:
+    """Close enough to be this loss (exact, or a named one that is off: a bug to judge, or that raised)."""
+    if c.raised or c.error < 1e-4:
         return True
     if c.kind == "mse" and c.reading.input == "pred" and c.named:
         return c.error < 5
@@ -432,7 +448,11 @@ def identify(defs, exclude: set[str], pins: dict | None = None) -> tuple[dict, l
                                              and plausible(o) for o in seen)]
         if not group:
             continue
+        if any(not c.raised for c in group):  # one that raised is this loss only where nothing else is
+            group = [c for c in group if not c.raised]
         for c in group:
+            if c.raised:
+                continue
             try:
                 find_gradient(c, defs)
             except Exception:
@@ -529,8 +549,11 @@ class DiscoveredLoss(LossHandle):
 
 def describe(c: LossCandidate) -> str:
     """One sentence: which reading matched and where the gradient comes from."""
-    how = "matches" if c.error < 1e-4 else f"is nearest to (off by {c.error:.0%})"
     where = f"{c.name}.{c.method}" if c.method else c.name
+    if c.raised:
+        return f"{c.name}: named like {'cross-entropy' if c.kind == 'cross_entropy' else 'MSE'}, but {where} raised " \
+               f"{c.raised} under every reading the kit tried: judged as yours, read as {where}{c.reading.text()}"
+    how = "matches" if c.error < 1e-4 else f"is nearest to (off by {c.error:.0%})"
     text = f"{c.name}: {where}{c.reading.text()} {how} {'cross-entropy' if c.kind == 'cross_entropy' else 'MSE'} " \
            f"({c.reduction})"
     g = c.grad

@@ -1,8 +1,8 @@
 """The stretch layers (batchnorm, layernorm, dropout, conv2d) found by what they do, whatever their names.
 
 A class is built for each kind from its signature (the features, eps and momentum of a norm; the
-drop rate, or the keep probability when its name says so, of a dropout; the channels, kernel
-size, stride and padding of a convolution), called on kit inputs, and kept as the kind its
+drop rate, or the keep probability when its name or its own words say so, of a dropout; the
+channels, kernel size, stride and padding of a convolution), called on kit inputs, and kept as the kind its
 behaviour shows:
 
 * a norm holds two parameters of F values (arrays (F,) or (1, F), or plain numbers 1.0 and 0.0):
@@ -175,11 +175,54 @@ def _set_mode(obj, switch: Switch | None, training: bool, call=attempt) -> dict:
 # --- classes ---------------------------------------------------------------------------------------------
 
 
-def _role(kind: str, name: str) -> str | None:
+# What a dropout's own words say its rate is: "We keep each neuron output with probability p"
+# (CS231n's text since 2019) or "We drop each neuron output with probability p" (its 2016 text).
+# Behaviour cannot tell them apart (both codes are self-consistent), so the docstrings and comments
+# decide, as they decide an initialiser's claim (SPEC 13); "dropout" itself is neither word.
+SAYS_KEEP = re.compile(r"\b(keep|keeps|kept|keeping|retain|retains|retained|retaining)\b", re.I)
+SAYS_DROP = re.compile(r"\b(drop|drops|dropped|dropping)\b", re.I)
+
+
+def _words_of(obj) -> str:
+    """The docstrings and comments of a function, or of a class and its methods."""
+    from conformance.adapters.initclaims import _comments
+
+    parts = [inspect.getdoc(obj) or "", _comments(_source(obj))]
+    if inspect.isclass(obj):
+        parts += [inspect.getdoc(f) or "" for f in vars(obj).values() if inspect.isfunction(f)]
+    return "\n".join(parts)
+
+
+def rate_claim(obj, name: str) -> tuple[str | None, str]:
+    """("keep", sentence) when ``obj``'s docstrings or comments say that ``name`` is the probability
+    of keeping a unit, ("p", sentence) when they say it is the probability of dropping one; (None, "")
+    when no sentence naming ``name`` says either, or they disagree.
+
+    >>> def dropout_forward(x, dropout_param):
+    ...     \"\"\"- p: Dropout parameter. We keep each neuron output with probability p.\"\"\"
+    >>> rate_claim(dropout_forward, "p")
+    ('keep', 'We keep each neuron output with probability p.')
+    >>> class Dropout:
+    ...     \"\"\"Each unit is kept with probability 1 - p and scaled by 1 / (1 - p).\"\"\"
+    >>> rate_claim(Dropout, "p")[0]
+    'p'
+    """
+    said, named = {}, re.compile(rf"(1\s*-\s*)?(?<![\w'\"]){re.escape(name)}(?![\w'\"])")
+    for sentence in re.split(r"(?<=[.;])\s+|\n\s*\n|\n\s*[-*]\s", _words_of(obj)):
+        complement = {bool(m.group(1)) for m in named.finditer(sentence)}  # "kept with probability 1 - p"
+        keep, drop = SAYS_KEEP.search(sentence), SAYS_DROP.search(sentence)
+        if len(complement) == 1 and bool(keep) != bool(drop):
+            said.setdefault("keep" if bool(keep) != complement.pop() else "p", " ".join(sentence.split()))
+    return next(iter(said.items())) if len(said) == 1 else (None, "")
+
+
+def _role(kind: str, name: str, cls=None) -> str | None:
     low = name.lower()
     if kind in NORMS:
         table = (("eps", EPS_NAMES), ("momentum", MOMENTUM_NAMES), ("num_features", FEATURE_NAMES))
     elif kind == "dropout":
+        if low in DROP_NAMES and cls is not None and rate_claim(cls, name)[0] == "keep":
+            return "keep"
         table = (("keep", KEEP_NAMES), ("p", DROP_NAMES))
     else:
         table = (("in_channels", IN_C), ("out_channels", OUT_C), ("kernel_size", KERNEL), ("stride", STRIDE),
@@ -211,7 +254,7 @@ def build_call(cls, kind: str, hyper: dict, seed: int = 0) -> Build:
                          f"{value['momentum']:g} (running = {value['momentum']:g} * running + "
                          f"{hyper['momentum']:g} * batch, the kit's {hyper['momentum']:g})")
     for p in params:
-        role = _role(kind, p.name)
+        role = _role(kind, p.name, cls)
         if role in value and role not in filled and (role != "num_features" or "num_features" in value):
             v = value[role]
             if p.name.lower() in ("normalized_shape", "shape", "input_shape") and role == "num_features":
@@ -243,7 +286,10 @@ def build_call(cls, kind: str, hyper: dict, seed: int = 0) -> Build:
     if kind == "conv2d" and not {"in_channels", "out_channels", "kernel_size"} <= filled:
         raise Unbuildable("its constructor takes no channels and kernel size")
     if "keep" in filled:
-        notes.append(f"p read as the keep probability (its argument is named so): built with {1 - hyper['p']:g}")
+        name = next(p.name for p in params if _role(kind, p.name, cls) == "keep")
+        why = "its argument is named so" if name.lower() in KEEP_NAMES else \
+            f"its own words say so: \"{rate_claim(cls, name)[1]}\""
+        notes.append(f"p read as the keep probability ({why}): built with {1 - hyper['p']:g}")
     shown = [repr(a) for a in args] + [f"{k}={'<rng>' if isinstance(v, np.random.Generator) else repr(v)}"
                                        for k, v in kwargs.items()]
     return Build(tuple(args), kwargs, f"{cls.__name__}({', '.join(shown)})", notes)
@@ -281,6 +327,7 @@ class Recipe:
     keys: dict = field(default_factory=dict)    # meaning -> the student's dict key
     arity: int = 0
     momentum_default: float | None = None
+    own_eps: float | None = None  # a norm's eps fixed in its own code (no eps argument or key)
     keeps: bool = False          # a norm that keeps running statistics (or takes a momentum)
     by_axis_only: bool = False   # a norm told apart by its axis alone (no statistics, no name)
     bw_lr: str | None = None     # backward(dy, lr) updates the layer itself: gradients implied by the step
@@ -481,7 +528,39 @@ def _as_norm(name, cls, obj, recipe, y0, kinds):
         recipe.notes.append("it keeps no running statistics")
     if kind == "layernorm":  # the layernorm's hyper-parameters
         recipe.build_text = build_call(cls, "layernorm", DEFAULTS["layernorm"]).text
+    if not any(_role(kind, p.name) == "eps" for p in parameters(cls)):
+        _note_own_eps(recipe, cls, obj)
     return _finish(recipe, obj, x, NORM_DY), ""
+
+
+SMALL_LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?[eE]-\d+|0\.0{2,}\d+)(?![\w.])")
+
+
+def own_eps(code, built=None) -> tuple[float | None, str]:
+    """(eps, where) for a norm that fixes its eps itself: an attribute named so on the ``built``
+    layer, else the one small constant (1e-12 .. 1e-2) its code writes (``np.sqrt(var + 1e-8)``);
+    (None, "") when there is none or several.
+
+    >>> def batchnorm(x, gamma, beta, bn_param):
+    ...     return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-8) + beta, None
+    >>> own_eps(batchnorm)
+    (1e-08, 'the constant 1e-8 in its code')
+    """
+    for name, value in (vars(built) if built is not None and hasattr(built, "__dict__") else {}).items():
+        if name.lower() in EPS_NAMES and isinstance(value, float) and 0 < value <= 1e-2:
+            return value, f"its attribute .{name}"
+    source = "\n".join(line.split("#", 1)[0] for line in _source(code).splitlines())
+    found = {}
+    for text in SMALL_LITERAL.findall(source):
+        if 1e-12 <= float(text) <= 1e-2:
+            found.setdefault(float(text), text)
+    return (next(iter(found)), f"the constant {next(iter(found.values()))} in its code") if len(found) == 1 else (None, "")
+
+
+def _note_own_eps(recipe: Recipe, code, built=None) -> None:
+    recipe.own_eps, where = own_eps(code, built)
+    if recipe.own_eps is not None:
+        recipe.notes.append(f"its own eps = {recipe.own_eps:g} ({where}; no eps argument): judged at that eps")
 
 
 def _put_number(obj, path, value):
@@ -718,6 +797,8 @@ def identify_functional(functions: list, kinds=KINDS) -> tuple[dict, list[str]]:
             kind_keys = {}
             for key in keys_seen:
                 meaning = _meaning(key, "layernorm" if kind == "batchnorm" else kind)
+                if meaning == "p" and rate_claim(fn, key)[0] == "keep":
+                    meaning = "keep"
                 if meaning and meaning not in kind_keys:
                     kind_keys[meaning] = key
             recipe = Recipe(kind, name, fwd_fn=fn, keys=kind_keys, arity=arity)
@@ -775,6 +856,8 @@ def _functional_as(recipe: Recipe, backs, kinds):
         if recipe.kind == "batchnorm" and not cols:
             recipe.notes.append("its output is not normalised per feature, yet it is the batchnorm: "
                                 + ("it keeps running statistics" if keeps else "its name says so"))
+        if "eps" not in recipe.keys:
+            _note_own_eps(recipe, fn)
     if recipe.kind not in kinds:
         return f"behaves as a {recipe.kind}"
     recipe.params = {k: () for k in params}
@@ -799,7 +882,10 @@ def _functional_as(recipe: Recipe, backs, kinds):
         if {"running_mean", "running_var"} & set(recipe.keys):
             recipe.notes.append("the kit starts the running statistics it hands in at mean 0, variance 1")
     if "keep" in recipe.keys:
-        recipe.notes.append(f"{recipe.keys['keep']!r} read as the keep probability (its key is named so)")
+        key = recipe.keys["keep"]
+        why = "its key is named so" if key.lower() in KEEP_NAMES else \
+            f"its own words say so: \"{rate_claim(recipe.fwd_fn, key)[1]}\""
+        recipe.notes.append(f"{key!r} read as the keep probability ({why})")
     return recipe
 
 
@@ -833,7 +919,8 @@ def _functional_conv(recipe: Recipe, backs, kinds):
         if recipe.x_nhwc or recipe.w_hwio or bias != "flat":
             recipe.notes.append(_conv_layout_note(recipe, bias))
         ranked = sorted(backs, key=lambda ng: -_pair_score(recipe.name, ng[0]))
-        for _gname, g in ranked:
+        named = None  # the forward's partner by name (conv_forward_naive -> conv_backward_naive)
+        for gname, g in ranked:
             try:
                 arrays = flat(attempt(g, _conv_in(recipe, dy), result[1]))
             except StudentRaised:
@@ -842,16 +929,31 @@ def _functional_conv(recipe: Recipe, backs, kinds):
                     and np.size(arrays[2]) == b.size:
                 recipe.bwd_fn = g
                 break
+            if named is None and len(arrays) >= 3 and _pair_score(recipe.name, gname) >= 3:
+                named = g
+        if recipe.bwd_fn is None and named is not None:
+            # it answers (dx, dW, db) in the wrong shapes: a buggy backward is still the backward (it
+            # then fails wrong_shape), never a reason to say the conv2d has none
+            recipe.bwd_fn = named
+            recipe.notes.append(f"{named.__name__} is its backward by name, although its answer does not have "
+                                "the shapes of x, W and b")
         return recipe
-    raised.sort(key=lambda r: r[0], reverse=True)
-    if len(raised) > 1 and raised[0][0] > raised[1][0] and "conv2d" in kinds:
+    raised.sort(key=lambda r: r[0], reverse=True)  # stable: among equals, the first layout (NCHW) first
+    furthest = len(raised) > 1 and raised[0][0] > raised[1][0]
+    # raised at the same line of its own code in every layout, and named a convolution (Python 2's
+    # `/` making a float shape in conv_forward_naive): the student's error too, read in the kit's NCHW
+    # (not a KeyError: a key of its dict the kit could not fill is the kit's failure to adapt)
+    claimed = len(raised) == len(CONV_LAYOUTS) and raised[0][0] > (0, 0) and "conv2d" in _claims(recipe.name) \
+        and not isinstance(raised[0][2], KeyError)
+    if (furthest or claimed) and "conv2d" in kinds:
         # its forward raised in every layout, but got furthest in one: the student's own error, judged as such
         (data, weight, bias), cause = raised[0][1], raised[0][2]
         recipe.x_nhwc, recipe.w_hwio = data == "nhwc", weight == "hwio"
         recipe.b_shape = bias
         recipe.params, recipe.layout = {"W": (), "b": ()}, f"{data}/{weight}"
         recipe.notes.append(_conv_layout_note(recipe, bias))
-        recipe.forward_raised = f"{type(cause).__name__}: {cause}; read in the layout it got furthest in"
+        recipe.forward_raised = f"{type(cause).__name__}: {cause}; read in the layout it got furthest in" if furthest \
+            else f"{type(cause).__name__}: {cause}, at the same line in every layout; its name says conv"
         return recipe
     recipe.x_nhwc = recipe.w_hwio = False
     recipe.b_shape = None
@@ -903,6 +1005,8 @@ class DiscoveredStretch(LayerHandle):
         self.conventions = {"found": recipe.describe()}
         if recipe.kind == "batchnorm":
             self.conventions["running_stats"] = next((n for n in recipe.notes if "momentum" in n), "")
+        if recipe.own_eps is not None:
+            self.conventions["eps"] = recipe.own_eps
         try:
             self.obj, _ = recipe.build({**DEFAULTS[recipe.kind], **hyper}, hyper.get("seed", 0))
         except StudentRaised as exc:
@@ -1026,6 +1130,8 @@ class FunctionalStretch(LayerHandle):
         self.conventions = {"found": recipe.describe()}
         if recipe.kind == "batchnorm":
             self.conventions["running_stats"] = next((n for n in recipe.notes if "momentum" in n), "")
+        if recipe.own_eps is not None:
+            self.conventions["eps"] = recipe.own_eps
         self.hyper = {**DEFAULTS[recipe.kind], **hyper}
         if self.kind == "conv2d":
             h = self.hyper
