@@ -22,8 +22,17 @@ The kit tries each calling convention real code uses, on its own arrays:
 A convention counts when the step moves every parameter and the move is finite. Which kind the
 candidate is comes from behaviour and its hyper-parameters: the first step of SGD and momentum is
 proportional to the gradient, Adam's is not; a candidate that takes a momentum (a constructor
-argument or a config key) is momentum, one that takes two betas is Adam. The judges then compare the
-whole trajectory (``judges/optim.py``); a buggy optimiser is still found, and then fails.
+argument or a config key) is momentum, one that takes two betas is Adam. An argument named beta,
+gamma or rho is the momentum only when it behaves as one (``_momentum_like``: the second step
+carries the first gradient). The judges then compare the whole trajectory (``judges/optim.py``); a
+buggy optimiser is still found, and then fails.
+
+Conventions of real code beyond the assignments (``_more_conventions``, ``_around_hooks``): hook
+pairs such as the nnfs book's ``pre_update_params()``/``post_update_params()`` called around each
+step, ``update_params(layer, epoch)`` handed the step count, classes nested in a namespace class
+(``optimizer.SGD(model, lr)``), ``Opt(model, lr).step()`` over ``model.parameters()`` on an array
+engine, network2's ``update_mini_batch(mini_batch, eta, lmbda, n)`` at lmbda 0, and a layer that
+steps itself in ``backward(dy, lr)`` one sample per call when it works on one sample at a time.
 """
 from __future__ import annotations
 
@@ -331,12 +340,7 @@ def _holds_engine_model(cls, method, engine):
     """``Opt(model, lr).step()`` over tensors of the student's array engine, reached through the
     model's ``parameters()``; the same tensors live across steps (state kept per tensor survives)."""
     inner = _holds_engine_tensors(cls, method, engine)
-
-    def make(kind, hyper):
-        make_state, run, read = inner(kind, hyper, model=True)
-        return make_state, run, read
-
-    return make
+    return lambda kind, hyper: inner(kind, hyper, model=True)
 
 
 def _kw(cls, kind, hyper):
