@@ -173,7 +173,8 @@ class optim:
                 m = self.b1 * self.m.get(id(p), 0.0) + (1 - self.b1) * p.grad
                 v = self.b2 * self.v.get(id(p), 0.0) + (1 - self.b2) * p.grad ** 2
                 self.m[id(p)], self.v[id(p)] = m, v
-                p.data = p.data - self.lr * (m / (1 - self.b1 ** self.t)) / (np.sqrt(v / (1 - self.b2 ** self.t)) + self.eps)
+                m_hat, v_hat = (m / (1 - self.b1 ** self.t)), v / (1 - self.b2 ** self.t)
+                p.data = p.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 '''
 
 # Nielsen's network2: update_mini_batch(mini_batch, eta, lmbda, n) with L2 weight decay

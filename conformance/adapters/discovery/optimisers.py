@@ -181,7 +181,8 @@ def _momentum_by_behaviour(name, cls, conventions):
             like = _momentum_like(lambda hyper, bound=bound, how=how: _handle(name, "momentum", bound, hyper, how))
             ran = ran or like is not None
             if like:
-                said = f", {arg} taken as the momentum (it carries the velocity over)" if arg in AMBIGUOUS_MOMENTUM else ""
+                said = (f", {arg} taken as the momentum (it carries the velocity over; 0 for plain SGD)"
+                        if arg in AMBIGUOUS_MOMENTUM else "")
                 return [(h + said, None if m is None else _bind_momentum(m, arg)) for h, m in conventions], "momentum"
         if ran:
             break
@@ -260,7 +261,7 @@ def _more_conventions(name, cls, method, n_args, holder, recipe, engine, contain
                 out.append((f"{name}(lr).{method}(your {container.name}, {need[1]}) with {need[1]} counting steps "
                             f"from {first}", _layers(cls, method, recipe, "container", container, count_from=first)))
     if holder and n_args == 0 and engine is not None and engine.grad_attr and not getattr(engine, "scalar", False):
-        out.append((f"{name}(model, lr).{method}() with model.parameters() the {engine.name} tensors",
+        out.append((f"{name}(model, lr).{method}() with model.parameters() giving your {engine.name} objects",
                     _holds_engine_model(cls, method, engine)))
     return out
 
