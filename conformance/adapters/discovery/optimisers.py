@@ -123,6 +123,22 @@ def _behaviour(make, lr=0.1) -> str | None:
     return "proportional" if np.allclose(ratio, ratio[0], rtol=1e-6) else "scaled"
 
 
+def _nested_classes(defs) -> list[tuple[str, object]]:
+    """Classes defined inside the submission's classes (``optimizer.SGD``, ``optimizer.Adam``: a
+    class used as a namespace), named outer.inner, that are not already among ``defs``."""
+    seen = {id(obj) for _, obj in defs}
+    out = []
+    for name, obj in defs:
+        if not inspect.isclass(obj):
+            continue
+        for attr, inner in vars(obj).items():
+            if inspect.isclass(inner) and id(inner) not in seen and not attr.startswith("_") \
+                    and getattr(inner, "__qualname__", "").startswith(obj.__qualname__ + "."):
+                seen.add(id(inner))
+                out.append((f"{name}.{attr}", inner))
+    return out
+
+
 def _momentum_like(make, lr=0.1, mu=0.9) -> bool | None:
     """Two steps on the kit's quadratic with two different gradients g1, g2. Momentum's first move is
     c * g1 and its second c * g2 plus a multiple of g1 (the velocity carried over, mu * v); plain
@@ -1300,22 +1316,6 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None) -> t
         if tried and not any(f.name == name for f in found.values()):
             rejected.append(f"{name} (no calling convention the kit tried moved every parameter)")
     return found, rejected
-
-
-def _nested_classes(defs) -> list[tuple[str, object]]:
-    """Classes defined inside the submission's classes (``optimizer.SGD``, ``optimizer.Adam``: a
-    class used as a namespace), named outer.inner, that are not already among ``defs``."""
-    seen = {id(obj) for _, obj in defs}
-    out = []
-    for name, obj in defs:
-        if not inspect.isclass(obj):
-            continue
-        for attr, inner in vars(obj).items():
-            if inspect.isclass(inner) and id(inner) not in seen and not attr.startswith("_") \
-                    and getattr(inner, "__qualname__", "").startswith(obj.__qualname__ + "."):
-                seen.add(id(inner))
-                out.append((f"{name}.{attr}", inner))
-    return out
 
 
 def _rank(name, kind) -> int:
