@@ -26,8 +26,17 @@ The kit tries each calling convention real code uses, on its own arrays:
 A convention counts when the step moves every parameter and the move is finite. Which kind the
 candidate is comes from behaviour and its hyper-parameters: the first step of SGD and momentum is
 proportional to the gradient, Adam's is not; a candidate that takes a momentum (a constructor
-argument or a config key) is momentum, one that takes two betas is Adam. The judges then compare the
-whole trajectory (``judges/optim.py``); a buggy optimiser is still found, and then fails.
+argument or a config key) is momentum, one that takes two betas is Adam. An argument named beta,
+gamma or rho is the momentum only when it behaves as one (``_momentum_like``: the second step
+carries the first gradient). The judges then compare the whole trajectory (``judges/optim.py``); a
+buggy optimiser is still found, and then fails.
+
+Conventions of real code beyond the assignments (``_more_conventions``, ``_around_hooks``): hook
+pairs such as the nnfs book's ``pre_update_params()``/``post_update_params()`` called around each
+step, ``update_params(layer, epoch)`` handed the step count, classes nested in a namespace class
+(``optimizer.SGD(model, lr)``), ``Opt(model, lr).step()`` over ``model.parameters()`` on an array
+engine, network2's ``update_mini_batch(mini_batch, eta, lmbda, n)`` at lmbda 0, and a layer that
+steps itself in ``backward(dy, lr)`` one sample per call when it works on one sample at a time.
 """
 from __future__ import annotations
 
@@ -118,6 +127,91 @@ def _behaviour(make, lr=0.1) -> str | None:
     return "proportional" if np.allclose(ratio, ratio[0], rtol=1e-6) else "scaled"
 
 
+def _nested_classes(defs) -> list[tuple[str, object]]:
+    """Classes defined inside the submission's classes (``optimizer.SGD``, ``optimizer.Adam``: a
+    class used as a namespace), named outer.inner, that are not already among ``defs``."""
+    seen = {id(obj) for _, obj in defs}
+    out = []
+    for name, obj in defs:
+        if not inspect.isclass(obj):
+            continue
+        for attr, inner in vars(obj).items():
+            if inspect.isclass(inner) and id(inner) not in seen and not attr.startswith("_") \
+                    and getattr(inner, "__qualname__", "").startswith(obj.__qualname__ + "."):
+                seen.add(id(inner))
+                out.append((f"{name}.{attr}", inner))
+    return out
+
+
+def _momentum_like(make, lr=0.1, mu=0.9) -> bool | None:
+    """Two steps on the kit's quadratic with two different gradients g1, g2. Momentum's first move is
+    c * g1 and its second c * g2 plus a multiple of g1 (the velocity carried over, mu * v); plain
+    SGD's second move is a multiple of g2 alone (a decayed learning rate changes only the multiple),
+    and AdaGrad's or RMSProp's first move is not proportional to g1 at all. None when the convention
+    does not run."""
+    P, G1 = _quad()
+    _, G2 = _quad(seed=6)
+    try:
+        opt = make({"lr": lr, "momentum": mu})
+        params = {k: v.copy() for k, v in P.items()}
+        attempt(opt.step, params, {k: v.copy() for k, v in G1.items()})
+        after1 = {k: v.copy() for k, v in params.items()}
+        attempt(opt.step, params, {k: v.copy() for k, v in G2.items()})
+    except (StudentRaised, Missing, TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return None
+    carried = False
+    for k in P:  # each array on its own: a rate or a sign of its own per parameter is still momentum's shape
+        m1, m2 = np.ravel(after1[k] - P[k]), np.ravel(params[k] - after1[k])
+        g1, g2 = np.ravel(G1[k]), np.ravel(G2[k])
+        if not (np.all(np.isfinite(m1)) and np.all(np.isfinite(m2)) and np.any(m1 != 0)):
+            return None
+        if not np.allclose(m1 / g1, (m1 / g1)[0], rtol=1e-6):
+            return False
+        (a, b), *_ = np.linalg.lstsq(np.stack([g2, g1], axis=1), m2, rcond=None)
+        if not np.allclose(a * g2 + b * g1, m2, rtol=1e-6, atol=1e-12 * np.abs(m2).max()):
+            return False
+        carried = carried or abs(b) * np.linalg.norm(g1) > 1e-6 * np.linalg.norm(m2)
+    return bool(carried)
+
+
+MOMENTUM_ARG = "_momentum_arg"  # the hyper key that carries the constructor argument found to be the momentum
+AMBIGUOUS_MOMENTUM = ("beta", "gamma", "rho")  # also a learning-rate decay, RMSProp's rho, Adam's beta
+
+
+def _bind_momentum(make, arg):
+    return lambda kind, hyper: make(kind, {**hyper, MOMENTUM_ARG: arg})
+
+
+def _momentum_by_behaviour(name, cls, conventions):
+    """(conventions, declared kind) for a class whose constructor takes a momentum-like argument:
+    the argument that makes it step like momentum (``_momentum_like``), tried in ``MOMENTUM_ARGS``
+    order, is bound as the momentum in every convention. ``beta``, ``gamma`` and ``rho`` mean other
+    things too (MiNNi's ``AdaGrad(eta, beta)`` decays its rate by beta; its
+    ``GradientDescent(eta, beta, gamma)`` takes gamma as the momentum), so a class that takes only
+    those is momentum only when one of them behaves as one. A class with ``momentum`` or ``mu``,
+    or named momentum, stays momentum whatever its steps show, so a momentum that is never applied
+    is found, then fails."""
+    args = [a for a in MOMENTUM_ARGS if _takes(cls, (a,))]
+    for how, make in conventions:
+        if make is None:
+            continue
+        ran = False
+        for arg in args:
+            bound = _bind_momentum(make, arg)
+            like = _momentum_like(lambda hyper, bound=bound, how=how: _handle(name, "momentum", bound, hyper, how))
+            ran = ran or like is not None
+            if like:
+                said = (f", {arg} taken as the momentum (it carries the velocity over; 0 for plain SGD)"
+                        if arg in AMBIGUOUS_MOMENTUM else "")
+                return [(h + said, None if m is None else _bind_momentum(m, arg)) for h, m in conventions], "momentum"
+        if ran:
+            break
+    sure = [a for a in args if a not in AMBIGUOUS_MOMENTUM]
+    if sure:
+        return [(h, None if m is None else _bind_momentum(m, sure[0])) for h, m in conventions], "momentum"
+    return conventions, "momentum" if "momentum" in words(name) else None
+
+
 def moves(make) -> bool:
     """Whether the optimiser ``make(hyper)`` builds moves every parameter of the kit's quadratic."""
     return _behaviour(make) is not None
@@ -135,6 +229,7 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
     scalar = bool(getattr(engine, "scalar", False)) and engine.grad_attr is not None
     out = []
     for m in methods:
+        start = len(out)
         n_args = len(required(getattr(cls, m)))
         if not holder and n_args == 2:
             for form in ("dict", "list", "dicts in lists", "aliased grads"):
@@ -180,11 +275,118 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
             out.append((f"{name}(lr).{m}(your {network.name})", _on_network(cls, m, network, "model")))
         if network is not None and holder and n_args == 0:
             out.append((f"{name}(your {network.name}, lr).{m}()", _on_network(cls, m, network, "holds")))
+        out += _more_conventions(name, cls, m, n_args, holder, recipe, engine, container)
+        out[start:] = _around_hooks(cls, m, out[start:])
     return out
+
+
+def _more_conventions(name, cls, method, n_args, holder, recipe, engine, container):
+    """The conventions of real code beyond the assignments': ``opt.update_params(layer, epoch)`` (a
+    step count after the layer, from 0 and else from 1: the count a decay or a bias correction
+    reads) and ``Opt(model, lr).step()`` walking ``model.parameters()`` over the tensors of the
+    student's array engine."""
+    out = []
+    need = required(getattr(cls, method))
+    if not holder and n_args == 2 and recipe is not None and words(need[1]) & COUNT_WORDS:
+        for first in (0, 1):
+            for form in ("layer", "list", "model"):
+                out.append((f"{name}(lr).{method}({form}, {need[1]}) with {need[1]} counting steps from {first}",
+                            _layers(cls, method, recipe, form, count_from=first)))
+            if container is not None:
+                out.append((f"{name}(lr).{method}(your {container.name}, {need[1]}) with {need[1]} counting steps "
+                            f"from {first}", _layers(cls, method, recipe, "container", container, count_from=first)))
+    if holder and n_args == 0 and engine is not None and engine.grad_attr and not getattr(engine, "scalar", False):
+        out.append((f"{name}(model, lr).{method}() with model.parameters() giving your {engine.name} objects",
+                    _holds_engine_model(cls, method, engine)))
+    return out
+
+
+COUNT_WORDS = {"epoch", "epochs", "iteration", "iterations", "iter", "it", "step", "steps", "t", "count", "counter",
+               "time", "timestep", "n", "i"}
+HOOK_PAIRS = (("pre_", "post_"), ("before_", "after_"), ("pre", "post"))
+
+
+def _step_hooks(cls, method) -> tuple[list[str], list[str]]:
+    """The hooks a class asks to have called around each step, as the nnfs book's optimisers do
+    (``pre_update_params()`` sets the decayed learning rate, ``post_update_params()`` counts the
+    step; MiNNi's ``pre_update()``/``post_update()``): zero-argument methods in a pair
+    ``pre_X``/``post_X`` (or ``before_X``/``after_X``). A hook the step method calls itself is
+    not called again."""
+    names = [n for n in dir(cls) if not n.startswith("_")]
+    code = getattr(getattr(cls, method, None), "__code__", None)
+    calls = set(code.co_names) if code is not None else set()
+    pre, post = [], []
+    for a, b in HOOK_PAIRS:
+        for n in names:
+            twin = b + n[len(a):]
+            if not n.startswith(a) or n in pre or twin not in names or len(n) == len(a):
+                continue
+            first, second = getattr(cls, n, None), getattr(cls, twin, None)
+            if callable(first) and callable(second) and not required(first) and not required(second) \
+                    and not {n, twin} & calls:
+                pre.append(n)
+                post.append(twin)
+    return pre, post
+
+
+def _around_hooks(cls, method, conventions):
+    """``conventions`` with the class's step hooks (``_step_hooks``) called on the optimiser
+    before and after each step."""
+    pre, post = _step_hooks(cls, method)
+    if not pre:
+        return conventions
+    said = f", with {', '.join(p + '()' for p in pre)} before and {', '.join(p + '()' for p in post)} after each step"
+
+    def hooked(make):
+        def wrapped(kind, hyper):
+            made = make(kind, hyper)
+            if made is None:
+                return None
+            make_state, run, *rest = made
+
+            def run_hooked(state):
+                opt = getattr(state, "opt", None)
+                for h in pre if opt is not None else ():
+                    getattr(opt, h)()
+                run(state)
+                for h in post if opt is not None else ():
+                    getattr(opt, h)()
+
+            return (make_state, run_hooked, *rest)
+
+        return wrapped
+
+    return [(how + said, None if make is None else hooked(make)) for how, make in conventions]
+
+
+class _EngineModel:
+    """A stand-in model for ``Opt(model, lr)`` on an array engine: ``model.parameters()`` (and its
+    other common names) gives the tensors, in the kit's key order."""
+
+    def __init__(self, tensors):
+        self._tensors = list(tensors)
+
+    def parameters(self):
+        return list(self._tensors)
+
+    params = get_parameters = get_params = parameters
+
+
+def _holds_engine_model(cls, method, engine):
+    """``Opt(model, lr).step()`` over tensors of the student's array engine, reached through the
+    model's ``parameters()``; the same tensors live across steps (state kept per tensor survives)."""
+    inner = _holds_engine_tensors(cls, method, engine)
+    return lambda kind, hyper: inner(kind, hyper, model=True)
 
 
 def _kw(cls, kind, hyper):
     lr = hyper.get("lr", 0.1)
+    arg = hyper.get(MOMENTUM_ARG)
+    if arg is not None:  # the argument behaviour showed to be the momentum (``_momentum_by_behaviour``)
+        kw = hyper_kwargs(cls, lr=lr, betas=hyper.get("betas") if kind == "adam" else None,
+                          eps=hyper.get("eps") if kind == "adam" else None)
+        kw[arg] = hyper.get("momentum", 0.9) if kind == "momentum" else 0.0
+        return kw
     momentum = hyper.get("momentum", 0.9) if kind == "momentum" else (0.0 if _takes(cls, MOMENTUM_ARGS) else None)
     return hyper_kwargs(cls, lr=lr, momentum=momentum, betas=hyper.get("betas") if kind == "adam" else None,
                         eps=hyper.get("eps") if kind == "adam" else None)
@@ -333,8 +535,9 @@ def _holds_pairs(cls, method):
 
 def _holds_engine_tensors(cls, method, engine):
     """Opt(parameters).step() over tensors of the student's autograd engine, holding the kit's
-    arrays as their data and the kit's gradients in their grad."""
-    def make(kind, hyper):
+    arrays as their data and the kit's gradients in their grad; ``model=True``: handed a stand-in
+    model whose ``parameters()`` gives them (``_holds_engine_model``)."""
+    def make(kind, hyper, model=False):
         kw = _kw(cls, kind, hyper)
 
         def make_state(P, G):
@@ -347,7 +550,8 @@ def _holds_engine_tensors(cls, method, engine):
             state.load = lambda P2, G2: [(engine.write(state.objs[k], P2[k]),
                                           setattr(state.objs[k], engine.grad_attr, np.array(G2[k], dtype=float)))
                                          for k in P2]
-            state.opt = attempt(cls, list(state.objs.values()), **kw)
+            held = list(state.objs.values())
+            state.opt = attempt(cls, _EngineModel(held) if model else held, **kw)
             return state
 
         return (make_state, lambda s: getattr(s.opt, method)(),
@@ -516,12 +720,12 @@ def _holds_param_objects(cls, method):
     return make
 
 
-def _layers(cls, method, recipe, form, container=None):
+def _layers(cls, method, recipe, form, container=None, count_from=None):
     """The student's own linear layers hold the parameters, one layer per "<prefix>W"/"<prefix>b"
     pair of keys, their gradients written where discovery saw backward write them. ``form``
     "container": they are the layers of the student's own container, built for the chain of sizes
     the pairs make, and the optimiser steps that model (``step(model)`` that calls the model's own
-    methods)."""
+    methods). ``count_from``: each step is also handed the step count, from this number."""
     from conformance.adapters.discovery.linear import DiscoveredLinear
 
     grads_from = recipe.backward.grads_from if recipe.backward else None
@@ -548,11 +752,18 @@ def _layers(cls, method, recipe, form, container=None):
             held_by = {"holds": objs, "holds model": _Model(objs), "holds container": state.model}
             state.opt = (attempt(cls, held_by[form], **kw) if form in held_by else None if form == "self"
                          else attempt(cls, **kw))
+            state.t = count_from
             return state
 
         def run(state):
             objs = [h.obj for h in state.handles.values()]
-            if form.startswith("holds"):
+            if count_from is not None:  # update_params(layer, epoch): the same count for every layer of a step
+                step = getattr(state.opt, method)
+                for target in (objs if form == "layer" else [objs] if form == "list" else
+                               [state.model] if form == "container" else [_Model(objs)]):
+                    step(target, state.t)
+                state.t += 1
+            elif form.startswith("holds"):
                 getattr(state.opt, method)()
             elif form == "self":  # each layer steps itself with its own gradients
                 for obj in objs:
@@ -741,7 +952,10 @@ def _mini_batch_update(network) -> tuple[str, object] | None:
     for m in dir(network.cls):
         fn = getattr(network.cls, m, None)
         need = required(fn) if callable(fn) and not m.startswith("_") else []
-        if len(need) != 2 or not words(need[1]) & LR_WORDS or not words(need[0]) & BATCH_WORDS:
+        if len(need) < 2 or not words(need[1]) & LR_WORDS or not words(need[0]) & BATCH_WORDS:
+            continue
+        extra = _plain_sgd_args(need[2:])
+        if extra is None:
             continue
 
         def update(kind, hyper, m=m):
@@ -768,12 +982,33 @@ def _mini_batch_update(network) -> tuple[str, object] | None:
 
             def run(state):
                 # two examples, each answered with the kit's gradient: their average is that gradient
-                getattr(state.model, m)(list(state.example) * 2, hyper.get("lr", 0.1))
+                getattr(state.model, m)(list(state.example) * 2, hyper.get("lr", 0.1), *extra)
 
             return make_state, run, _read_network
 
+        update.said = "".join(f", {n}={v:g}" for n, v in zip(need[2:], extra))  # the arguments that make it plain SGD
         return f"{network.name}.{m}", update
     return None
+
+
+REG_WORDS = {"lmbda", "lmbd", "lambda", "lambd", "lam", "reg", "l2", "decay", "weight", "penalty", "alpha"}
+SIZE_WORDS = {"n", "size", "total", "train", "training", "samples", "examples", "len", "count", "num"}
+
+
+def _plain_sgd_args(names) -> list | None:
+    """The values that make Nielsen network2's ``update_mini_batch(mini_batch, eta, lmbda, n)``
+    a plain SGD step: a regularisation strength 0, a training-set size 1 (it only divides the
+    strength); None when an argument is neither."""
+    out = []
+    for n in names:
+        w = words(n)
+        if w & REG_WORDS:
+            out.append(0.0)
+        elif w & SIZE_WORDS:
+            out.append(1)
+        else:
+            return None
+    return out
 
 
 def _load_mini_batch(state, P, G):
@@ -1078,12 +1313,39 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
     (one row per input feature, then a zero row) and dy = [G_W; g_b - column sums of G_W], so
     x.T @ dy = G_W and the column sums of dy are g_b (rescaled by the factor the layer's own
     gradient carries, e.g. 1/B when it averages). Then the step the student wrote is judged on the
-    kit's quadratic like any optimiser: a step with the previous call's gradient fails."""
+    kit's quadratic like any optimiser: a step with the previous call's gradient fails.
+
+    A layer that works on one sample at a time (``recipe.per_sample``, or a bias that a batch
+    turns into a matrix: ``b -= lr * dy`` with dy (B, out)) gets the same rows one call each:
+    SGD's steps add up to the one step with the kit's gradient."""
+    import dataclasses
+
     from conformance.adapters.discovery.linear import DiscoveredLinear
 
     bw = recipe.backward
-    if bw is None or bw.style != "dy_lr" or recipe.data != "rows" or recipe.per_sample or bw.raised:
+    if bw is None or bw.style != "dy_lr" or recipe.data != "rows" or bw.raised:
         return None
+    one_by_one = dataclasses.replace(recipe, per_sample=True)
+
+    def keeps_bias(n_in, n_out, lr):
+        """Whether one batched step leaves the bias with n_out numbers."""
+        if recipe.per_sample:
+            return False
+        if not recipe.b_path:
+            return True
+        handle = DiscoveredLinear(recipe, n_in, n_out)
+        x, dy = inputs(np.ones((n_in, n_out)), np.ones(n_out))
+        try:
+            handle.forward(x)
+            attempt(getattr(handle.obj, bw.method), dy, lr)
+        except StudentRaised:
+            return True  # the batched call's own failure is judged, not avoided
+        return np.size(get(handle.obj, recipe.b_path)) == n_out
+
+    def step_rows(handle, x, dy, lr):
+        for i in range(len(x)):
+            handle.forward(x[i:i + 1])
+            getattr(handle.obj, bw.method)(dy[i:i + 1], lr)
 
     def inputs(G_W, g_b):  # G_W (in, out), g_b (out,)
         n_in = G_W.shape[0]
@@ -1101,7 +1363,9 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
             state.groups = _groups(P)
             state.handles = {}
             for pre, (n_in, n_out, transposed) in state.groups.items():
-                handle = DiscoveredLinear(recipe, n_in, n_out)
+                rows = not keeps_bias(n_in, n_out, lr)
+                handle = DiscoveredLinear(one_by_one if rows else recipe, n_in, n_out)
+                handle.rows = rows
                 # the factor between the layer's own gradient and x.T @ dy, read without a step
                 G_W = np.linspace(-1.0, 1.0, n_in * n_out).reshape(n_in, n_out)
                 x, dy = inputs(G_W, np.linspace(0.5, 1.0, n_out))
@@ -1122,8 +1386,11 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
                 gb = np.asarray(state.G.get(pre + "b", np.zeros(n_out)), dtype=float).reshape(-1)
                 handle.set_params({"W": W, **({"b": state.P[pre + "b"]} if pre + "b" in state.P else {})})
                 x, dy = inputs(gW.T, gb)
-                handle.forward(x)
-                getattr(handle.obj, bw.method)(dy / handle.factor, lr)
+                if handle.rows:
+                    step_rows(handle, x, dy / handle.factor, lr)
+                else:
+                    handle.forward(x)
+                    getattr(handle.obj, bw.method)(dy / handle.factor, lr)
 
         return make_state, run, _read_handles
 
@@ -1152,7 +1419,7 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None,
     if own is not None or batch_step is not None:
         name, make = own or batch_step
         how = f"{name}(lr) on your network's own arrays" if own else \
-            f"{name}(mini_batch, lr) with the kit's gradients standing in for your {network.grad_method}"
+            f"{name}(mini_batch, lr{make.said}) with the kit's gradients standing in for your {network.grad_method}"
         if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
             found["sgd"] = Found(name, how, "sgd",
                                  lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
@@ -1174,13 +1441,15 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None,
             if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) == "proportional":
                 found["sgd"] = Found(name, how, "sgd",
                                      lambda hyper, make=make, how=how, name=name: _handle(name, "sgd", make, hyper, how))
-    for name, obj in defs:
+    for name, obj in [*defs, *_nested_classes(defs)]:
         if obj in taken or not callable(obj):
             continue
         if inspect.isclass(obj):
             if not any(callable(getattr(obj, m, None)) for m in STEP_NAMES):
                 continue
             conventions, declared = _class_conventions(name, obj, recipe, engine, container, network), _kind_of(obj)
+            if declared == "momentum":
+                conventions, declared = _momentum_by_behaviour(name, obj, conventions)
         elif inspect.isfunction(obj):
             conventions = _dict_function_conventions(defs, name, obj) or _function_conventions(name, obj)
             if scalar and len(required(obj)) == 2 and words(required(obj)[1]) & LR_WORDS:
