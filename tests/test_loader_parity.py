@@ -42,6 +42,18 @@ if __name__ == "__main__":
 '''
 
 
+def _started(runner):
+    """The sandbox child's hello; skipped (or failed, where CI requires the sandbox) when no sandbox
+    can run here, failed when it could not load what loads in-process."""
+    hello = runner.ensure_started()
+    if hello is None:
+        message = runner.load_failure.message
+        if message.startswith("the grading sandbox"):
+            skip_or_fail(f"the grading sandbox cannot run here: {message}", require=REQUIRE_SANDBOX_ENV)
+        pytest.fail(f"the sandbox could not load what loads in-process: {message}")
+    return hello
+
+
 def _plain(value):
     """What crossed the wire looks like after it: JSON types only (tuples become lists)."""
     return json.loads(json.dumps(value))
@@ -58,12 +70,7 @@ def test_a_py_file_gives_the_same_inventory_and_dropped_list_in_process_and_in_t
     assert ("import_failed", "from tqdm import tqdm") in kinds and ("statement", "for epoch in tqdm(range(5)):") in kinds
 
     with SandboxRunner(path, load_timeout=60) as runner:
-        hello = runner.ensure_started()
-        if hello is None:
-            message = runner.load_failure.message
-            if message.startswith("the grading sandbox"):
-                skip_or_fail(f"the grading sandbox cannot run here: {message}", require=REQUIRE_SANDBOX_ENV)
-            pytest.fail(f"the sandbox could not load what loads in-process: {message}")
+        hello = _started(runner)
         remote = runner.call("inventory", {}, timeout=60)
     assert _plain(remote) == _plain(local)
     assert hello.dropped == local_dropped
@@ -126,12 +133,7 @@ def test_a_backend_switch_and_a_skipped_name_read_the_same_in_process_and_in_the
     relu = {"kind": "relu", "hyper": {}, "x": np.linspace(-1, 1, 6).reshape(2, 3), "dy": np.ones((2, 3))}
     assert local.call("layer.check", relu)["y"].tolist() == np.maximum(0, relu["x"]).tolist()
     with SandboxRunner(path, load_timeout=60) as runner:
-        hello = runner.ensure_started()
-        if hello is None:
-            message = runner.load_failure.message
-            if message.startswith("the grading sandbox"):
-                skip_or_fail(f"the grading sandbox cannot run here: {message}", require=REQUIRE_SANDBOX_ENV)
-            pytest.fail(f"the sandbox could not load what loads in-process: {message}")
+        hello = _started(runner)
         assert hello.dropped == [dict(vars(d)) for d in loaded.dropped]
         assert [d["text"] for d in hello.dropped] == ['print("numpy")', "SLOPE = float(os.sys.argv[-1])"]
         assert _plain(runner.call("inventory", {}, timeout=60)) == _plain(local.call("inventory", {}))

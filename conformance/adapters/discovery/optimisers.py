@@ -227,6 +227,8 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
     holder = bool(need) and bool(words(need[0]) & HOLDER_WORDS)
     methods = [m for m in STEP_NAMES if callable(getattr(cls, m, None))]
     scalar = bool(getattr(engine, "scalar", False)) and engine.grad_attr is not None
+    values = (f"a flat list of {engine.name}s, each number of the kit's parameters one {engine.name} with its "
+              f".{engine.grad_attr} set") if scalar else ""
     out = []
     for m in methods:
         start = len(out)
@@ -241,11 +243,8 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
         if holder and n_args == 0:
             out.append((f"{name}([(params, grads)], lr).{m}()", _holds_pairs(cls, m)))
             if scalar:  # micrograd's SGD(model.parameters(), lr): a flat list of the student's values
-                out.append((f"{name}([{engine.name}s], lr).{m}() over a flat list of {engine.name}s, each number of "
-                            f"the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
-                            _scalar_values(cls, m, engine, "holds")))
-                out.append((f"{name}(model, lr).{m}() with model.parameters() a flat list of {engine.name}s, each "
-                            f"number of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+                out.append((f"{name}([{engine.name}s], lr).{m}() over {values}", _scalar_values(cls, m, engine, "holds")))
+                out.append((f"{name}(model, lr).{m}() with model.parameters() {values}",
                             _scalar_values(cls, m, engine, "holds model")))
             elif engine is not None and engine.grad_attr:  # the student's own tensors, as its layers hold them
                 out.append((f"{name}([{engine.name} parameters], lr).{m}()", _holds_engine_tensors(cls, m, engine)))
@@ -257,11 +256,8 @@ def _class_conventions(name, cls, recipe, engine=None, container=None, network=N
                     out.append((f"{name}(your {container.name}, lr).{m}()",
                                 _layers(cls, m, recipe, "holds container", container)))
         if scalar and not holder and n_args == 1:
-            out.append((f"{name}(lr).{m}([{engine.name}s]) over a flat list of {engine.name}s, each number of the "
-                        f"kit's parameters one {engine.name} with its .{engine.grad_attr} set",
-                        _scalar_values(cls, m, engine, "handed")))
-            out.append((f"{name}(lr).{m}(model) with model.parameters() a flat list of {engine.name}s, each number "
-                        f"of the kit's parameters one {engine.name} with its .{engine.grad_attr} set",
+            out.append((f"{name}(lr).{m}([{engine.name}s]) over {values}", _scalar_values(cls, m, engine, "handed")))
+            out.append((f"{name}(lr).{m}(model) with model.parameters() {values}",
                         _scalar_values(cls, m, engine, "handed model")))
         if not holder and n_args == 1:
             for order in ("grad, param", "param, grad"):
