@@ -32,8 +32,9 @@ Everything else (calls such as ``np.random.seed(0)``, training loops, plots, pri
 file and line. Each name a dropped statement would have bound holds an ``Unavailable`` placeholder
 in its module (``skipped``: not among the public names), so code using it later raises
 ``ImportUnavailable`` naming that statement, never a NameError the student would be blamed for.
-In a notebook, lines starting with ``%`` or ``!`` (IPython magics and shell escapes) are removed first; a cell opening with a ``%%`` cell magic other than
-``%%time``/``%%timeit``/``%%capture`` is dropped whole; a cell with a syntax error is dropped and
+In a notebook, lines starting with ``%`` or ``!`` (IPython magics and shell escapes) are removed
+first; a cell opening with a ``%%`` cell magic other than ``%%time``/``%%timeit``/``%%capture`` is
+dropped whole; a cell with a syntax error is dropped and
 the other cells still load. A ``.py`` file with a syntax error is a ``LoadError`` naming the
 line (in a package folder, that module is dropped and the others load).
 
