@@ -300,3 +300,12 @@ def test_initial_weight_scale_is_read_in_layer_order_and_named_when_far_below_he
     out["initial_weight_stds"] = [1.0, 0.17, 0.25]  # He-scaled: the usual advice
     message = training.judge_training(task, {"sizes": [2, 64, 32, 3]}, out, y_val, threshold=0.9).message
     assert "initial weights" not in message and "compare your update step with the sgd check" in message
+
+
+def test_a_plateau_from_small_initial_weights_names_them_once():
+    out, y_val = answer(0.34, classes=3)
+    out.update(losses=[1.0987, 1.0989], initial_weight_stds=[0.0082, 0.0095, 0.01])
+    message = training.judge_training(cases.TASKS["spiral"], {"sizes": [2, 64, 32, 3]}, out, y_val,
+                                      threshold=0.9).message
+    assert "the loss stayed at about 1.099" in message and message.count("initial weights") == 1, message
+    assert "your layer 1's weights start with std 0.0082" in message and "update step" not in message, message

@@ -103,11 +103,15 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
         each = f", {1000 * sum(times) / len(times):.1f} ms each" if times else ""
         return passed(f"{prefix}{name}: validation accuracy {acc:.1%} >= {threshold:.0%} in "
                       f"{sum(times):.1f} s ({len(times)} epochs{each}).", **evidence)
+    small = _small_initial_weights(inputs.get("sizes", task.sizes), outputs.get("initial_weight_stds"))
+    advice = (f"if model_gradcheck and sgd pass, look at the initial weights first: {small}" if small else
+              "if model_gradcheck passes, compare your update step with the sgd check")
     if len(losses) > 1 and abs(losses[-1] - losses[0]) < 0.01 * abs(losses[0]):
         trend = (f"the loss stayed at about {losses[0]:.3f} ({losses[0]:.4f} -> {losses[-1]:.4f}): the network hardly "
-                 f"moved from where it started. When model_gradcheck and sgd pass, look at the initial weights: "
-                 f"weights drawn at a scale like 0.01 leave a small network on a plateau at this learning rate "
-                 f"(He or Xavier scaling trains)")
+                 f"moved from where it started")
+        advice = "when model_gradcheck and sgd pass, look at the initial weights: " + (
+            small or "weights drawn at a scale like 0.01 leave a small network on a plateau at this learning rate "
+                     "(He or Xavier scaling trains)")
     elif len(losses) > 1 and losses[-1] > losses[0]:
         trend = (f"the loss rose from {losses[0]:.3f} to {losses[-1]:.3f}: the update climbs the loss, check "
                  f"its sign (theta -= lr * grad)")
@@ -115,9 +119,6 @@ def _judge_training(task: Task, inputs: dict, outputs: dict, y_val: np.ndarray, 
         trend = "the loss did not decrease"
     else:
         trend = f"the loss went from {losses[0]:.3f} to {losses[-1]:.3f}" if losses else "no loss was recorded"
-    small = _small_initial_weights(inputs.get("sizes", task.sizes), outputs.get("initial_weight_stds"))
-    advice = (f"if model_gradcheck and sgd pass, look at the initial weights first: {small}" if small else
-              "if model_gradcheck passes, compare your update step with the sgd check")
     return failed(f"{prefix}{name}: validation accuracy {acc:.1%} < {threshold:.0%} after {task.epochs} epochs "
                   f"at lr {task.lr:g} ({trend}); {advice}.", "did_not_learn", **evidence)
 
