@@ -14,6 +14,10 @@ pipeline ever calls a softmax backward. Two things decide it, both read here, ne
   Only a gradient w.r.t. the logits makes the layer's backward unneeded; one w.r.t. the
   probabilities needs it, and its gradient checks stay `missing` (or fail).
 
+A backward that hands dY on unchanged (``softmax_backward_passthrough``) is that same design written
+out: the student's loss already returned d/dlogits, so passing it through is right in their pipeline.
+With a fold measured as above it is not required either; with a loss that returns d/dprobs it fails.
+
 A check that is not needed keeps its outcome (`missing`, cause ``no_backward``) with
 ``required=False`` and the reason as its convention; it counts for neither the component's
 verdict (``conformance.report.summarise``) nor its score (``graders.rubric.score_component``).
@@ -56,12 +60,24 @@ def folded_reason(check, component: str) -> str | None:
     return check.cache[key]
 
 
+# A backward written for the fold: it hands the loss's d/dlogits on unchanged (the layer's docstring
+# usually says so). Right in the student's pipeline, wrong as the layer's own VJP, so not required.
+FOLDED_BY_DESIGN = {"softmax": "softmax_backward_passthrough"}
+
+
 def weigh(check, component: str | None, outcome: Outcome) -> Outcome:
-    """``outcome`` marked not required when it is a missing backward the run does not need."""
-    if outcome.verdict != "missing" or outcome.cause != "no_backward" or not component:
+    """``outcome`` marked not required when it is a missing backward the run does not need, or a
+    backward that passes dY through because the run's loss already returns d/dlogits."""
+    if not component:
+        return outcome
+    missing = outcome.verdict == "missing" and outcome.cause == "no_backward"
+    passes_through = outcome.verdict == "fail" and outcome.cause == FOLDED_BY_DESIGN.get(component)
+    if not (missing or passes_through):
         return outcome
     reason = folded_reason(check, component)
     if reason is None:
         return outcome
+    if passes_through:
+        reason += ", so a backward that passes dY through is what your pipeline needs"
     return replace(outcome, message=f"not required: {reason}. {outcome.message}", required=False,
                    evidence={**outcome.evidence, "convention": reason})

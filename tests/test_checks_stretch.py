@@ -77,6 +77,10 @@ def test_batchnorm_eval_bugs_are_named():
     F, batches = case["hyper"]["num_features"], [np.asarray(b) for b in case["train_batches"]]
     assert stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1))).passed
     assert stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1, unbiased=False))).passed
+    for unbiased in (True, False):  # a running variance started at 0 (CS231n's starter code) is accepted and said
+        from_zero = stretch.bn_eval(case, bn_eval_answer(
+            case, *stretch.running_stats(batches, 0.1, unbiased=unbiased, start_var=0.0)))
+        assert from_zero.passed and "starts at 0" in from_zero.message
     not_updated = stretch.bn_eval(case, bn_eval_answer(case, np.zeros(F), np.ones(F)))
     assert not_updated.cause == "running_stats_not_updated"
     reversed_momentum = stretch.bn_eval(case, bn_eval_answer(case, *stretch.running_stats(batches, 0.1, decay_old=True)))

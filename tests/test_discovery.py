@@ -1169,3 +1169,95 @@ def test_a_binary_cross_entropy_pairs_with_its_own_derivative(tmp_path):
     bce = next(c for c in losses.score("bce", dict(defs)["bce"], 0) if c.kind == "cross_entropy")
     losses.find_gradient(bce, defs)
     assert bce.grad[0] == "function" and bce.grad[1] == "bce_prime", bce.grad  # never mse_prime
+
+
+NETWORK_METHODS = """
+import numpy as np
+
+class Net:
+    def __init__(self, sizes):
+        self.weights = [np.random.randn(b, a) for a, b in zip(sizes[:-1], sizes[1:])]
+
+    def squash(self, z):
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+
+    def squash_prime(self, z):
+        return self.squash(z) * (1 - self.squash(z))
+
+    def sigmoid(self, z):
+        return self.squash(z)
+
+    def sigmoid_prime(self, z):
+        return self.squash_prime(z)
+"""
+
+
+def test_activations_written_as_methods_of_a_network_are_called_on_one_it_built(tmp_path):
+    """Net(sizes).sigmoid(z) beside Net.sigmoid_prime(z): a bound method is a function candidate."""
+    adapter = adapter_for(tmp_path, NETWORK_METHODS)
+    found = adapter.found.text("sigmoid")
+    assert found.startswith("Net.sigmoid:") and "called on a Net the kit built" in found, found
+    assert "derivative: Net.sigmoid_prime(z)" in found, found
+    layer = adapter.make_layer("sigmoid")
+    x, dy = np.linspace(-3, 3, 12).reshape(3, 4), np.linspace(1, 2, 12).reshape(3, 4)
+    y = layer.forward(x)
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-x)))
+    np.testing.assert_allclose(layer.backward(dy), dy * y * (1 - y))
+
+
+def test_a_function_of_its_own_is_chosen_before_a_method_of_another_class(tmp_path):
+    source = NETWORK_METHODS + """
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+def sigmoid_prime(z):
+    return sigmoid(z) * (1 - sigmoid(z))
+"""
+    found = adapter_for(tmp_path, source).found.text("sigmoid")
+    assert found.startswith("sigmoid: function sigmoid") and "also matched" in found, found
+
+
+REGULARISED_PAIR = """
+import numpy as np
+
+def affine_fwd(A, W, b):
+    return W @ A + b, (A, W, b)
+
+def affine_bwd(dZ, cache, penalty_kind, lambd):
+    A, W, b = cache
+    m = A.shape[1]
+    if penalty_kind == 'none':
+        dW = dZ @ A.T / m
+    elif penalty_kind == 'l2':
+        dW = dZ @ A.T / m + lambd * W / m
+    return W.T @ dZ, dW, dZ.sum(axis=1, keepdims=True) / m
+"""
+
+
+def test_a_backward_with_options_is_called_with_them_switched_off(tmp_path):
+    """g(dZ, cache, penalty_kind, lambd): the strength 0, the mode the first literal its code compares
+    it with; the inventory says which values the kit chose."""
+    adapter = adapter_for(tmp_path, REGULARISED_PAIR)
+    found = adapter.found.text("linear")
+    assert "backward(dout, cache, penalty_kind='none', lambd=0.0)" in found, found
+    layer = adapter.make_layer("linear", in_features=4, out_features=2)
+    rng = np.random.default_rng(1)
+    W, b, x, dy = rng.normal(size=(2, 4)), rng.normal(size=2), rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+    layer.set_params({"W": W, "b": b})
+    np.testing.assert_allclose(layer.forward(x), x @ W.T + b)
+    np.testing.assert_allclose(layer.backward(dy), dy @ W)
+    np.testing.assert_allclose(layer.get_grads()["W"], dy.T @ x / 3)
+
+
+def test_an_option_the_kit_cannot_switch_off_is_not_guessed():
+    from conformance.adapters.discovery.objects import switched_off
+
+    def backward(dZ, cache, activation_fn):
+        return activation_fn(dZ)
+
+    def scaled(dZ, cache, lambd, mode):
+        return dZ if mode == "plain" else lambd * dZ
+
+    assert switched_off(backward, 2) is None
+    call, fills = switched_off(scaled, 2)
+    assert fills == {"lambd": 0.0, "mode": "plain"} and call(3.0, None) == 3.0

@@ -384,3 +384,64 @@ def test_the_inventory_names_the_gradient_checker_the_check_runs(tmp_path):
     assert adapter.found.checker is not None
     found = adapter.inventory()["gradient_checker"]
     assert found.name == "numeric_grad" and "not found" not in found.detail, found
+
+
+# --- a softmax backward written for the fold -----------------------------------------------------
+
+PASSTHROUGH_SOFTMAX = """
+import numpy as np
+
+class Softmax:
+    def forward(self, z):
+        shifted = np.exp(z - z.max(axis=1, keepdims=True))
+        self.p = shifted / shifted.sum(axis=1, keepdims=True)
+        return self.p
+
+    def backward(self, upstream):
+        # the loss below already returns the gradient w.r.t. the logits
+        return upstream
+"""
+
+LOSS_ON_LOGITS = """
+class SoftmaxCE:
+    def forward(self, z, y):
+        shifted = z - z.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.p, self.y = np.exp(logp), y
+        return -logp[np.arange(len(y)), y].mean()
+
+    def backward(self):
+        g = self.p.copy()
+        g[np.arange(len(self.y)), self.y] -= 1
+        return g / len(self.y)
+"""
+
+LOSS_ON_PROBABILITIES = """
+class ProbCE:
+    def forward(self, p, y):
+        self.p, self.y = np.clip(p, 1e-12, 1.0), y
+        return -np.log(self.p[np.arange(len(y)), y]).mean()
+
+    def backward(self):
+        g = np.zeros_like(self.p)
+        g[np.arange(len(self.y)), self.y] = -1 / self.p[np.arange(len(self.y)), self.y]
+        return g / len(self.y)
+"""
+
+
+def test_a_softmax_passing_dy_through_is_not_required_when_the_loss_returns_dlogits(tmp_path):
+    """SPEC 0.6: the design is the fold written out; right in the student's pipeline."""
+    report = suite(tmp_path, PASSTHROUGH_SOFTMAX + LOSS_ON_LOGITS, "softmax", "cross_entropy")
+    softmax = report["components"]["softmax"]
+    assert softmax["verdict"] == "pass", softmax["diagnosis"]
+    waived = [c for c in softmax["checks"] if c.get("required") is False]
+    assert waived and all(c["cause"] == "softmax_backward_passthrough" for c in waived)
+    assert "passes dY through is what your pipeline needs" in softmax["diagnosis"]
+    assert report["components"]["cross_entropy"]["verdict"] == "pass"
+
+
+def test_a_softmax_passing_dy_through_fails_when_the_loss_returns_dprobs(tmp_path):
+    report = suite(tmp_path, PASSTHROUGH_SOFTMAX + LOSS_ON_PROBABILITIES, "softmax", "cross_entropy")
+    softmax = report["components"]["softmax"]
+    assert softmax["verdict"] == "fail" and "softmax_backward_passthrough" in softmax["diagnosis"]
+    assert all(c.get("required") is not False for c in softmax["checks"])

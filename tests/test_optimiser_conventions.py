@@ -192,6 +192,60 @@ SELF_UPDATING = (ZOO / "self_updating_layers.py").read_text()
 PER_SAMPLE_BIAS = SELF_UPDATING.replace("self.bias_error = output_error.sum(axis=0, keepdims=True)",
                                         "self.bias_error = output_error")
 
+# a layer built with its rate, stepping itself in backward(dy) (no lr argument), chained by a list container
+HELD_RATE = '''
+import numpy as np
+
+class Affine:
+    def __init__(self, n_in, n_out, lr=0.01):
+        self.W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in)
+        self.b = np.zeros((1, n_out))
+        self.lr = lr
+
+    def forward(self, X):
+        self.X = X
+        return X @ self.W + self.b
+
+    def backward(self, dOut):
+        dX = dOut @ self.W.T
+        self.W -= self.lr * (self.X.T @ dOut)
+        self.b -= self.lr * dOut.sum(axis=0, keepdims=True)
+        return dX
+
+class Rectifier:
+    def forward(self, X):
+        self.mask = X > 0
+        return X * self.mask
+
+    def backward(self, dOut):
+        return dOut * self.mask
+
+class Stack:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def forward(self, X):
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, grad):
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+
+class LogitLoss:
+    def forward(self, z, y):
+        shifted = z - z.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.p, self.y = np.exp(logp), y
+        return -logp[np.arange(len(y)), y].mean()
+
+    def backward(self):
+        g = self.p.copy()
+        g[np.arange(len(self.y)), self.y] -= 1
+        return g / len(self.y)
+'''
+
 CASES = [  # (id, source, kind, verdict, words of the api the kit drove)
     ("hooks_around_each_step", HOOKED_ADAM, "adam", "pass",
      "update_params(layer), with pre_update_params() before and post_update_params() after each step"),
@@ -217,6 +271,10 @@ CASES = [  # (id, source, kind, verdict, words of the api the kit drove)
     ("self_updating_per_sample_bias_sign", PER_SAMPLE_BIAS.replace("self.bias -= learning_rate * self.bias_error",
                                                                    "self.bias += learning_rate * self.bias_error"),
      "sgd", "fail", "FCLayer.backward(dy, lr)"),
+    ("self_updating_with_its_own_rate", HELD_RATE, "sgd", "pass",
+     "Affine.backward(dy) with the rate it was built with set to the kit's lr"),
+    ("self_updating_with_its_own_rate_sign", HELD_RATE.replace("self.W -= self.lr", "self.W += self.lr"),
+     "sgd", "fail", "Affine.backward(dy)"),
 ]
 
 
@@ -239,3 +297,16 @@ def test_a_decay_named_beta_is_not_a_momentum(tmp_path):
     with pytest.raises(ProbeFailure) as info:
         InProcessRunner(alone).call("optim.trajectory", build_optim("momentum"))
     assert info.value.kind == "missing"
+
+
+def test_a_container_of_layers_stepping_with_their_own_rate_reads_gradients_over_that_rate(tmp_path):
+    """Affine(.., lr=0.01) steps itself inside Stack.backward: the gradient is the step over 0.01, not
+    over the kit's 0.1 (a factor 10 the student never wrote)."""
+    from conformance.cases import models
+    from conformance.judges.models import judge_pipeline
+
+    case = models.build_gradcheck(seed=0, sizes=(5, 7, 4), batch=6, directions=3)
+    out = InProcessRunner(write(tmp_path, HELD_RATE)).call("model_gradcheck.pipeline", case)
+    outcome = judge_pipeline(case, out)
+    assert outcome.verdict == "pass", outcome.message
+    assert "update themselves" in out["conventions"]["built"] and "(0.01)" in out["conventions"]["built"]

@@ -3,7 +3,8 @@ names for.
 
 * every (shape, version) in the original naming scores the catalogue's verdicts on the unit tier
   (a correct version its ``expect``, a bug version ``fail`` on the bugged component);
-* renaming every class, function and attribute (tests/zoo/rename.py) changes no verdict;
+* renaming every class, function and attribute (tests/zoo/rename.py) changes no verdict (here on each
+  shape's correct version and its first bug; ``python bench/zoo.py`` renames every version);
 * the catalogue is sound (exact replacements, unique ids, >= 32 shapes, the coverage table true
   of the files it names) and every renamed shape still loads with the same definitions;
 * the same for the stretch shapes (tests/zoo/stretch_catalogue.py, >= 4 shapes, a bug per stretch
@@ -45,6 +46,10 @@ ORIGINAL = harness.versions(renamed=(False,))
 NETWORK_ORIGINAL = harness.versions(NETWORK_SHAPES, renamed=(False,))
 NETWORK_CORRECT = [v for v in NETWORK_ORIGINAL if v.bug is None]
 STRETCH_ORIGINAL = harness.versions(STRETCH_SHAPES, renamed=(False,))
+# the unit shapes' renaming test: each shape's correct version and its first bug (every bug of every
+# shape in both namings is `python bench/zoo.py`'s "renaming changed N verdicts"; CI's 25 minutes hold
+# about half of them)
+UNIT_RENAMED = [v for v in ORIGINAL if v.bug is None or v.bug is v.shape.bugs[0]]
 FALSE_PASSES = {**KNOWN_FALSE_PASSES, **NETWORK_KNOWN_FALSE_PASSES}
 RENAME_TESTS = ("test_renaming_keeps_verdicts", "test_network_renaming_keeps_verdicts",
                 "test_stretch_renaming_keeps_verdicts")
@@ -180,7 +185,7 @@ def test_zoo_verdicts(zoo_version, zoo_runs):
     _verdicts(zoo_version, zoo_runs)
 
 
-@pytest.mark.parametrize("zoo_version", ORIGINAL, ids=_id)
+@pytest.mark.parametrize("zoo_version", UNIT_RENAMED, ids=_id)
 def test_renaming_keeps_verdicts(zoo_version, zoo_runs):
     _renaming(zoo_version, zoo_runs)
 

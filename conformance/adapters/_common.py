@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import random
 from typing import Any, Callable
 
 import numpy as np
@@ -62,12 +63,14 @@ def pick_arg(fn, *candidates: str) -> str | None:
 
 
 def construct(cls, *args, seed: int = 0, **kwargs):
-    """Build a student object deterministically: the global numpy RNG is seeded (students use
-    np.random), and an ``rng=`` parameter, when the constructor has one, gets a Generator."""
+    """Build a student object deterministically: the global numpy RNG and Python's ``random`` are
+    seeded (students use np.random, or random.uniform), and an ``rng=`` parameter, when the
+    constructor has one, gets a Generator."""
     if "rng" in params_of(cls) and "rng" not in kwargs:
         kwargs["rng"] = np.random.default_rng(seed)
     with quiet():
         np.random.seed(seed)
+        random.seed(seed)
         return cls(*args, **kwargs)
 
 

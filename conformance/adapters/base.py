@@ -210,9 +210,10 @@ class Adapter:
         network takes one sample at a time, L = (f - y)^2 / 2: model_gradcheck and training_xor
         use the one-output network), "worked_example" (assignment 004's OneHiddenLayerMLP, for
         appendix_a), "any_assignment" (no assignment's API was recognised, so every answer some
-        assignment allows is accepted). The probe ``capabilities`` reports them; the checks decide
-        on the trusted side."""
-        return ("any_assignment",) if self.assumed else ()
+        assignment allows is accepted; also when only a name or two tie the code to its style, as
+        that is no assignment's API either). The probe ``capabilities`` reports them; the checks
+        decide on the trusted side."""
+        return ("any_assignment",) if self.assumed or self.weak else ()
 
     def single_sample_model(self, input_dim: int, hidden_dim: int, activation: str):
         """The single-sample one-hidden-layer MLP of the Appendix A assignment (style 004):

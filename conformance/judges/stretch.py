@@ -33,8 +33,10 @@ def _compare(what: str, expected, outputs, key: str, cause: str, hint: str,
 # --- batchnorm ------------------------------------------------------------------------------------------
 
 
-def running_stats(batches, momentum, unbiased=True, decay_old=False):
-    mean, var = np.zeros(batches[0].shape[1]), np.ones(batches[0].shape[1])
+def running_stats(batches, momentum, unbiased=True, decay_old=False, start_var=1.0):
+    """The running mean and variance after ``batches``, started at 0 and ``start_var`` (PyTorch's 1;
+    CS231n's starter code, and layers that create them on the first batch, start both at 0)."""
+    mean, var = np.zeros(batches[0].shape[1]), np.full(batches[0].shape[1], start_var)
     for xb in batches:
         m = 1 - momentum if decay_old else momentum  # decay_old: momentum weights the OLD value
         bv = xb.var(0, ddof=1 if unbiased else 0)
@@ -134,9 +136,18 @@ def bn_eval(case: dict, out: dict) -> Outcome:
         "biased_running_var": (with_stats(*running_stats(batches, m, unbiased=False)), "pass",
                                "batchnorm eval mode uses running statistics (kept with the biased batch "
                                f"variance; PyTorch keeps the unbiased one: accepted){own}."),
+        "running_var_starts_at_0": (with_stats(*running_stats(batches, m, start_var=0.0)), "pass",
+                                    "batchnorm eval mode uses running statistics (the running variance starts "
+                                    f"at 0, as CS231n's starter code; PyTorch starts it at 1: accepted){own}."),
+        "running_var_starts_at_0 ": (with_stats(*running_stats(batches, m, unbiased=False, start_var=0.0)), "pass",
+                                     "batchnorm eval mode uses running statistics (the running variance starts "
+                                     "at 0, as CS231n's starter code, and is kept with the biased batch variance: "
+                                     f"accepted){own}."),
         "batchnorm_momentum_convention": (with_stats(*running_stats(batches, m, decay_old=True)), "fail", flipped),
         "batchnorm_momentum_convention ": (with_stats(*running_stats(batches, m, unbiased=False, decay_old=True)),
                                            "fail", flipped),  # the same, with the biased variance
+        "batchnorm_momentum_convention  ": (with_stats(*running_stats(batches, m, unbiased=False, decay_old=True,
+                                                                      start_var=0.0)), "fail", flipped),
         "running_stats_not_updated": (with_stats(np.zeros_like(gamma), np.ones_like(gamma)), "fail",
                                       "in eval mode your batchnorm normalises with mean 0 and variance 1: the "
                                       "running statistics are never updated by training-mode forwards."),

@@ -73,6 +73,7 @@ class Candidate:
     exact: dict = field(default_factory=dict)  # kind -> the output is that function itself (softmax: over either axis)
     raised: str = ""  # its constructor raised in the student's own lines: a class named like a kind, never callable
     member: bool = False  # one of several activations written as methods of one class (NN.relu(x, grad=False))
+    method_of: str = ""  # a method of a class that is not itself an activation (Network.sigmoid), called bound
     whole: bool = False  # a softmax that normalises its whole input (one sample at a time)
     sample_data: str = ""  # such a softmax whose backward works only on one sample: "cols" or "rows"
 
@@ -95,7 +96,8 @@ class ActivationRecipe:
         if c.raised:
             return f"{c.name}: named like {self.kind}, but {c.name}{'()' if c.is_class else '(x)'} raised {c.raised} " \
                    f"when the kit {'built' if c.is_class else 'called'} it"
-        what = f"class {c.name}.{c.forward}" if c.is_class else f"function {c.name}"
+        what = f"class {c.name}.{c.forward}" if c.is_class else \
+            f"method {c.name}, called on a {c.method_of} the kit built" if c.method_of else f"function {c.name}"
         d = c.distances.get(self.kind, float("inf"))
         how = "matches" if c.exact.get(self.kind) else "is nearest to" if d < CLOSE else "is named like"
         text = f"{c.name}: {what} {how} {self.kind}"
@@ -152,7 +154,46 @@ def _class_candidates(name, cls, order) -> list[Candidate]:
         if out or need[0].name.lower() not in cand.NAME_ARGS:
             return out
     c = _class_candidate(name, cls, order)
-    return _member_candidates(name, cls, order) + ([c] if c else [])
+    members = _member_candidates(name, cls, order)
+    return members + ([c] if c else []) if members or c else _method_candidates(name, cls, order)
+
+
+SIZE_LIST_WORDS = {"sizes", "layers", "layer_sizes", "dims", "shape", "architecture", "arch", "units", "layer_dims"}
+
+
+def _method_candidates(name, cls, order) -> list[Candidate]:
+    """Activations and their derivatives written as methods of a class that is not an activation
+    itself (a network's ``self.sigmoid(z)`` beside ``self.sigmoid_prime(z)``): each is a function
+    candidate, called bound on one object of the class built without sizes, or at sizes [5, 7, 4]."""
+    methods = [m for m in dir(cls) if not m.startswith("_") and inspect.isfunction(getattr(cls, m, None))
+               and name_kind(m)]
+    if not methods:
+        return []
+    call = cand.no_arg_call(cls)
+    if call is None:  # Network(sizes), Network(n_in, n_hidden, n_out): a small network's worth of sizes
+        need = [p for p in cand.parameters(cls) if p.default is p.empty]
+        filled = {p.name: cand._fill(p, 0, name.lower()) for p in need}
+        lists = [p.name for p in need if filled[p.name] is inspect.Parameter.empty
+                 and p.name.lower() in SIZE_LIST_WORDS]
+        ints = [p.name for p in need if filled[p.name] is inspect.Parameter.empty and p.name not in lists]
+        if len(lists) > 1 or len(ints) > 3 or lists and ints:
+            return []
+        kwargs = {k: v for k, v in filled.items() if v is not inspect.Parameter.empty}
+        kwargs.update({k: [5, 7, 4] for k in lists})
+        kwargs.update({k: n for k, n in zip(ints, (5, 7, 4))})
+        call = cand.Call((), kwargs, f"{name}(...)")
+    try:
+        obj, _ = _construct(cls, call)
+    except StudentRaised:
+        return []
+    out = []
+    for m in methods:
+        bound = getattr(obj, m, None)
+        c = _function_candidate(f"{name}.{m}", bound, order) if callable(bound) else None
+        if c is not None and not c.raised:
+            c.method_of = name
+            out.append(c)
+    return out
 
 
 FLAG_WORDS = {"grad", "derivative", "deriv", "backward", "prime", "gradient", "backprop", "derive", "diff"}
@@ -306,10 +347,11 @@ def classify(c: Candidate) -> str | None:
 
 def _rank(c: Candidate, kind: str):
     """The function itself before one of its near forms (a LeakyReLU is not the ReLU defined beside
-    it), then a class with a backward, a name that says the kind, a class, the file's order."""
+    it), then a definition of its own before a method of another class, then a class with a
+    backward, a name that says the kind, a class, the file's order."""
     has_backward = c.is_class and any(callable(getattr(c.obj, n, None)) for n in BACKWARD_NAMES + DERIVATIVE_METHODS)
-    return (not c.exact.get(kind), not has_backward, c.distances[kind] > 1e-6, name_kind(c.name) != kind,
-            not c.is_class, c.order)
+    return (not c.exact.get(kind), bool(c.method_of), not has_backward, c.distances[kind] > 1e-6,
+            name_kind(c.name) != kind, not c.is_class, c.order)
 
 
 def identify(defs: list[tuple[str, Any]], exclude: set[str], data: str = "rows",

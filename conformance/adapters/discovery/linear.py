@@ -23,7 +23,7 @@ from conformance.adapters.discovery import candidates as cand
 from conformance.adapters.discovery.maths import distance
 from conformance.adapters.discovery.objects import (
     StudentRaised, attempt, changed, describe, flagged, flat, gradient_name_score, get, put, raised_inside, inputs, required,
-    scan, snapshot, words,
+    scan, snapshot, switched_off, words,
 )
 
 N_IN, N_OUT, BATCH = 5, 3, 4
@@ -336,12 +336,18 @@ def find_backward(obj, recipe: LinearRecipe, batch: int = BATCH) -> Backward | N
     return raised
 
 
-def _object_lr(obj) -> float | None:
+def object_lr_name(obj) -> str | None:
+    """The attribute holding the rate an object was built with (``self.lr = lr``), or None."""
     for name in ("lr", "learning_rate", "eta", "alpha", "step_size", "learningRate"):
         value = getattr(obj, name, None)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return float(value)
+            return name
     return None
+
+
+def _object_lr(obj) -> float | None:
+    name = object_lr_name(obj)
+    return None if name is None else float(getattr(obj, name))
 
 
 def _dx_source(result, before, after, x_shape, recipe):
@@ -550,6 +556,7 @@ class FunctionalRecipe:
     bias: str  # "flat" | "row" | "col"
     affine: bool = True
     forward_raised: str = ""  # a name its module forgot to import (NameError): the student's error
+    backward_fills: dict = field(default_factory=dict)  # options of the backward switched off (lambd=0)
 
     def describe(self) -> str:
         if self.forward_raised:
@@ -558,7 +565,9 @@ class FunctionalRecipe:
         return (f"{self.name}/{self.backward_name}: functional pair, forward(x, W, b) -> (out, cache) with W "
                 f"{'(in, out)' if self.layout == 'in_out' else '(out, in)'}, bias "
                 f"{BIAS_TEXT[self.bias]}"
-                f"{'; samples are columns' if self.data == 'cols' else ''}; backward(dout, cache) -> (dx, dW, db)")
+                f"{'; samples are columns' if self.data == 'cols' else ''}; backward(dout, cache"
+                f"{''.join(f', {k}={v!r}' for k, v in self.backward_fills.items())}) -> (dx, dW, db)"
+                + (" (its options switched off)" if self.backward_fills else ""))
 
 
 def _bias_of(kind, b):
@@ -569,7 +578,14 @@ def identify_functional(functions: list[tuple[str, Any]]) -> FunctionalRecipe | 
     """``f(x, W, b) -> (out, cache)`` paired with ``g(dout, cache) -> (dx, dW, db)``."""
     rng = np.random.default_rng(3)
     x, W, b = rng.standard_normal((BATCH, N_IN)), rng.standard_normal((N_OUT, N_IN)), rng.standard_normal(N_OUT)
-    two = [(n, g) for n, g in functions if len(required(g)) == 2]
+    switched: dict[int, dict] = {}
+    two = []  # g(dout, cache), or g(dout, cache, type, lambd) with its options switched off
+    for n, g in functions:
+        off = switched_off(g, 2) if len(required(g)) >= 2 else None
+        if off is not None:
+            two.append((n, off[0]))
+            if off[1]:
+                switched[id(off[0])] = off[1]
     broken = None  # affine_forward raising NameError (reduce not imported): kept if no pair works
     for name, f in functions:
         if len(required(f)) != 3:
@@ -595,7 +611,7 @@ def identify_functional(functions: list[tuple[str, Any]]) -> FunctionalRecipe | 
             want = (BATCH, N_OUT) if data == "rows" else (N_OUT, BATCH)
             if out.shape != want:
                 continue
-            partners = sorted(two, key=lambda ng: -_pair_name_score(name, ng[0]))
+            partners = sorted(two, key=lambda ng: (-_pair_name_score(name, ng[0]), id(ng[1]) in switched))
             dout = rng.standard_normal(want)
             for gname, g in partners:
                 if g is f:
@@ -610,7 +626,7 @@ def identify_functional(functions: list[tuple[str, Any]]) -> FunctionalRecipe | 
                         and np.size(grads[1]) == Ws.size and np.size(grads[2]) in (1, N_OUT, N_OUT * BATCH):
                     y = out if data == "rows" else out.T
                     return FunctionalRecipe(name, f, g, gname, layout, data, bias,
-                                            distance(y, x @ W.T + b) < 1e-6)
+                                            distance(y, x @ W.T + b) < 1e-6, backward_fills=switched.get(id(g), {}))
     return broken
 
 
@@ -638,7 +654,9 @@ class DiscoveredLinear(LayerHandle):
         self.conventions = {"weight_layout": recipe.layout, "activation_api": "backward",
                             "bias_shape": recipe.bias, "data_layout": recipe.data}
         if recipe.backward and recipe.backward.grads_from == "implied":
-            self.conventions["update"] = f"{recipe.backward.method}(dy, lr) updates the parameters itself"
+            self.conventions["update"] = (f"{recipe.backward.method}(dy) updates the parameters itself with the rate "
+                                          f"it was built with ({recipe.backward.lr:g})") \
+                if recipe.backward.style == "dy" else f"{recipe.backward.method}(dy, lr) updates the parameters itself"
         self._x = None
         self._grads = None
 

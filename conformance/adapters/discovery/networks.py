@@ -332,11 +332,14 @@ class Container:
         self.backward_targets = backward_lr in TARGET_FORMS
         self.outputs_probs, self.hidden_kind = outputs_probs, hidden_kind
 
-    def describe(self) -> str:
+    def describe(self, updates: str = "") -> str:
+        """How the kit builds and drives it; ``updates``: the rates of layers that update themselves."""
         out = "probabilities" if self.outputs_probs else "logits"
         args = self.backward_how if self.backward_targets else f"dL/doutput{', lr' if self.backward_lr else ''}"
+        does = (f"steps its layers, which update themselves: each gradient is read as the step over the rate "
+                f"used ({updates})") if updates else "fills the layers' gradients"
         text = (f"{self.name}: built as {self.how}; {self.name}.{self.forward}(x) returns the {out}, "
-                f"{self.name}.{self.backward}({args}) fills the layers' gradients")
+                f"{self.name}.{self.backward}({args}) {does}")
         return text + (f"; its hidden activation is {self.hidden_kind}" if self.hidden_kind else "")
 
 
@@ -607,7 +610,7 @@ def _try_backward(fn, how, handles, implied, gin, out, labels, cols) -> bool:
 
 def container_pipeline(container: Container, adapter, recipe, sizes, hidden="relu", task="classification"):
     """The student's container at ``sizes``, driven through its own forward and backward."""
-    from conformance.adapters.discovery.linear import DiscoveredLinear
+    from conformance.adapters.discovery.linear import DiscoveredLinear, _object_lr
 
     hidden_kind = hidden if container.kind != "sizes" else container.hidden_kind
     model = container.make(list(sizes), hidden_kind)
@@ -623,6 +626,9 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
     loss = task_loss(adapter, task)
     cols = recipe.data == "cols"
     implied = recipe.backward.grads_from == "implied" or container.backward_lr
+    # the rate each layer's own update used: the kit's 0.1 when it hands one in, else the rate the layer
+    # (or the container) was built with, as the unit check reads it (Dense(n_in, n_out, lr=0.01))
+    rates = [0.1 if container.backward_lr else _object_lr(obj) or _object_lr(model) or 0.1 for obj in held]
 
     def forward(x):
         xin = x.T.copy() if cols else x.copy()
@@ -643,9 +649,9 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
         before = [lin.get_params() for lin in linears] if implied else None
         getattr(model, container.backward)(*args)
         if implied:
-            for lin, b in zip(linears, before):
+            for lin, b, rate in zip(linears, before, rates):
                 after = lin.get_params()
-                lin._grads = {k: (b[k] - after[k]) / 0.1 for k in b}
+                lin._grads = {k: (b[k] - after[k]) / rate for k in b}  # a step took lr * gradient away
                 lin.set_params(b)
         else:
             for lin in linears:
@@ -656,7 +662,8 @@ def container_pipeline(container: Container, adapter, recipe, sizes, hidden="rel
     soft = None
     if task == "classification" and not container.outputs_probs and loss.conventions.get("input") == "probs":
         soft = adapter.make_layer("softmax")  # the container ends at the logits; the loss wants probabilities
-    pipe = ChainedPipeline(linears, [], soft, loss, f"your container {container.describe()}", forward=forward,
+    updates = ", ".join(sorted({f"{r:g}" for r in rates})) if implied else ""
+    pipe = ChainedPipeline(linears, [], soft, loss, f"your container {container.describe(updates)}", forward=forward,
                            backward=backward, outputs_probs=container.outputs_probs)
     pipe.backward_targets = container.backward_targets
     return pipe

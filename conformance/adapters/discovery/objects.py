@@ -18,6 +18,7 @@ import contextlib
 import functools
 import inspect
 import io
+import random
 import re
 import traceback
 import warnings
@@ -45,13 +46,15 @@ class StudentRaised(Exception):
 
 def attempt(fn: Callable, *args, seed: int = 0, **kwargs):
     """Call student code quietly and deterministically: prints swallowed, numpy warnings silenced,
-    the global numpy RNG seeded; any exception comes back as ``StudentRaised``."""
+    the global numpy RNG and Python's ``random`` seeded (micrograd draws its weights with
+    ``random.uniform``); any exception comes back as ``StudentRaised``."""
     try:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
                 np.errstate(all="ignore"), \
                 alarm(CALL_SECONDS, "took longer than {:g} s while the kit was discovering it", unless_running=True):
             warnings.simplefilter("ignore")
             np.random.seed(seed)
+            random.seed(seed)
             return fn(*args, **kwargs)
     except StudentRaised:
         raise
@@ -124,6 +127,49 @@ def words(name: str) -> set[str]:
     """``n_inputs`` -> {"n", "inputs"}; ``inputSize`` -> {"input", "size"}."""
     name = re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name))
     return {w for w in re.split(r"[_\W\d]+", name.lower()) if w}
+
+
+STRENGTH_WORDS = {"lambd", "lmbda", "lamda", "lam", "lambda", "reg", "regularization", "regularisation", "l1", "l2",
+                  "decay", "penalty", "wd"}
+
+
+def switched_off(fn, given: int) -> tuple[Callable, dict] | None:
+    """``fn`` with the required parameters after its first ``given`` filled so that the option they
+    choose is off, and those values; None when one of them has no such value. A regularisation
+    strength (``lambd``, ``reg``, ``weight_decay``) is 0; a mode the code compares with string
+    literals (``if type == '0': ...``) gets the first literal it is compared with, the branch its
+    code writes first. ``linear_backward(dZ, cache, type, lambd)`` is then ``g(dZ, cache)``."""
+    import ast
+    import textwrap
+
+    extra = required(fn)[given:]
+    if not extra:
+        return fn, {}
+    fills = {}
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    compared = sorted((node.lineno, node.col_offset, node.left.id, node.comparators[0].value)
+                      for node in (ast.walk(tree) if tree is not None else ())
+                      if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)
+                      and node.left.id in extra and isinstance(node.ops[0], (ast.Eq, ast.Is))
+                      and isinstance(node.comparators[0], ast.Constant)
+                      and isinstance(node.comparators[0].value, str))
+    for *_, name, literal in compared:  # a mode first: penalty_kind == 'none' is no strength
+        fills.setdefault(name, literal)
+    for name in extra:
+        if name not in fills and (words(name) & STRENGTH_WORDS or name.lower().startswith(("lambd", "lmbd"))):
+            fills[name] = 0.0
+    if set(fills) != set(extra):
+        return None
+    fills = {name: fills[name] for name in extra}  # in the order of its parameters
+
+    def call(*args, **kwargs):  # not functools.wraps: its signature is the one the kit calls
+        return fn(*args, **{**fills, **kwargs})
+
+    call.__name__, call.__qualname__ = fn.__name__, getattr(fn, "__qualname__", fn.__name__)
+    return call, fills
 
 
 # --- arrays inside objects --------------------------------------------------------------------

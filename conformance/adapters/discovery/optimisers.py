@@ -1316,12 +1316,30 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
     SGD's steps add up to the one step with the kit's gradient."""
     import dataclasses
 
-    from conformance.adapters.discovery.linear import DiscoveredLinear
+    from conformance.adapters.discovery.linear import DiscoveredLinear, object_lr_name
 
     bw = recipe.backward
-    if bw is None or bw.style != "dy_lr" or recipe.data != "rows" or bw.raised:
+    if bw is None or recipe.data != "rows" or bw.raised:
+        return None
+    # a layer built with its rate (Dense(n_in, n_out, lr=0.01)) whose backward(dy) steps with it: the kit
+    # sets that attribute to its own lr for the step, as it hands lr to a backward(dy, lr)
+    held = bw.style == "dy" and bw.grads_from == "implied"
+    if bw.style != "dy_lr" and not held:
         return None
     one_by_one = dataclasses.replace(recipe, per_sample=True)
+
+    def step(obj, dy, lr):
+        if not held:
+            return getattr(obj, bw.method)(dy, lr)
+        name = object_lr_name(obj)
+        if name is None:
+            raise Missing(f"{recipe.name} holds no learning rate the kit can set for its own step")
+        own = getattr(obj, name)
+        setattr(obj, name, lr)
+        try:
+            return getattr(obj, bw.method)(dy)
+        finally:
+            setattr(obj, name, own)
 
     def keeps_bias(n_in, n_out, lr):
         """Whether one batched step leaves the bias with n_out numbers."""
@@ -1333,7 +1351,7 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
         x, dy = inputs(np.ones((n_in, n_out)), np.ones(n_out))
         try:
             handle.forward(x)
-            attempt(getattr(handle.obj, bw.method), dy, lr)
+            attempt(step, handle.obj, dy, lr)
         except StudentRaised:
             return True  # the batched call's own failure is judged, not avoided
         return np.size(get(handle.obj, recipe.b_path)) == n_out
@@ -1341,7 +1359,7 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
     def step_rows(handle, x, dy, lr):
         for i in range(len(x)):
             handle.forward(x[i:i + 1])
-            getattr(handle.obj, bw.method)(dy[i:i + 1], lr)
+            step(handle.obj, dy[i:i + 1], lr)
 
     def inputs(G_W, g_b):  # G_W (in, out), g_b (out,)
         n_in = G_W.shape[0]
@@ -1386,7 +1404,7 @@ def _step_in_backward(recipe) -> tuple[str, object] | None:
                     step_rows(handle, x, dy / handle.factor, lr)
                 else:
                     handle.forward(x)
-                    getattr(handle.obj, bw.method)(dy / handle.factor, lr)
+                    step(handle.obj, dy / handle.factor, lr)
 
         return make_state, run, _read_handles
 
@@ -1424,7 +1442,8 @@ def find(defs, recipe, taken=(), engine=None, container=None, network=None,
     stepping = _step_in_backward(recipe) if recipe is not None and "sgd" not in found else None
     if stepping is not None:
         name, make = stepping
-        how = f"{name}(dy, lr): the step inside backward, on inputs that make your layer's gradient the kit's"
+        args = "(dy, lr)" if recipe.backward.style == "dy_lr" else "(dy) with the rate it was built with set to the kit's lr"
+        how = f"{name}{args}: the step inside backward, on inputs that make your layer's gradient the kit's"
         # a step inside backward is the layer's SGD: any move counts (a stale gradient moves, not in proportion)
         if _behaviour(lambda hyper: _handle(name, "sgd", make, hyper, how)) is not None:
             found["sgd"] = Found(name, how, "sgd",

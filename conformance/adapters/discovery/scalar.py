@@ -280,13 +280,7 @@ class ScalarEngine(Engine):
     def call_rows(self, fn, x) -> np.ndarray:
         """``fn`` called on each row of x as a list of values; the outputs (a list, or one value
         when there is one output) stacked as (B, n_out)."""
-        rows = []
-        for row in self.tensor(x):
-            out = fn(list(row))
-            rows.append(self.cells(out).reshape(-1) if isinstance(out, (list, tuple, self.cls, np.ndarray)) else out)
-        if not all(isinstance(r, np.ndarray) for r in rows) or len({r.shape for r in rows}) != 1:
-            raise TypeError(f"the network's output is not a list of {self.name}s of one length per sample")
-        return np.stack(rows)
+        return rows_of(self, fn, self.tensor(x), "network")
 
 
 # --- finding the engine ------------------------------------------------------------------------
@@ -417,14 +411,14 @@ __all__ = ["ScalarEngine", "find_scalar_engine", "can_vjp", "on_scalar_engine", 
 # --- a linear layer on a scalar engine -----------------------------------------------------------
 
 
-def rows_of(eng: ScalarEngine, fn, cells) -> np.ndarray:
+def rows_of(eng: ScalarEngine, fn, cells, what: str = "layer") -> np.ndarray:
     """``fn`` called on each row of an object array of values as a list; outputs stacked (B, n)."""
     out = []
     for row in eng.cells(cells):
         y = fn(list(row))
         out.append(eng.cells(y).reshape(-1) if isinstance(y, (list, tuple, eng.cls, np.ndarray)) else y)
     if not all(isinstance(r, np.ndarray) for r in out) or len({r.shape for r in out}) != 1:
-        raise TypeError(f"the layer's output is not a list of {eng.name}s of one length per sample")
+        raise TypeError(f"the {what}'s output is not a list of {eng.name}s of one length per sample")
     return np.stack(out)
 
 
