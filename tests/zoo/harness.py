@@ -116,11 +116,12 @@ def components_of(shape: Shape) -> tuple[str, ...]:
     return getattr(shape, "components", UNIT)
 
 
-def graded(version: Version, train_bugs: bool = TRAIN_BUGS) -> tuple[str, ...]:
+def graded(version: Version, train_bugs: bool = TRAIN_BUGS, training: bool = True) -> tuple[str, ...]:
     """The components run and compared for ``version``: a network bug version skips training
-    (see the module docstring) unless its bug is a training bug or ``train_bugs``."""
+    (see the module docstring) unless its bug is a training bug or ``train_bugs``; every
+    version skips it when ``training`` is False."""
     comps = version.components
-    if comps == UNIT or not version.is_bug or train_bugs or version.bug.component in TRAINING:
+    if comps == UNIT or training and (not version.is_bug or train_bugs or version.bug.component in TRAINING):
         return comps
     return tuple(c for c in comps if c not in TRAINING)
 
@@ -155,9 +156,9 @@ def run_unit(impl: Path, report: Path, extra: tuple[str, ...] = (), env: dict | 
 
 
 def grade(version: Version, folder: Path, extra: tuple[str, ...] = (), env: dict | None = None,
-          train_bugs: bool = TRAIN_BUGS) -> dict:
+          train_bugs: bool = TRAIN_BUGS, training: bool = True) -> dict:
     """The report of ``version``'s tier (its ``graded`` components) on it."""
-    files = suite_files(graded(version, train_bugs))
+    files = suite_files(graded(version, train_bugs, training))
     return run_unit(version.write(folder), folder / "report.json", extra, env, files=files)
 
 
