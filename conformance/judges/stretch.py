@@ -129,38 +129,35 @@ def bn_eval(case: dict, out: dict) -> Outcome:
                + ("your own default: " + driven.split(":")[0] + ", yet yours keeps only "
                   f"{m:g} of the old value" if driven else
                   f"PyTorch's: with momentum={m:g}, running = {1 - m:g} * running + {m:g} * batch") + ".")
-    variants = {  # cause -> (expected eval output, verdict, sentence)
-        None: (trained.forward(np.array(xe, float)), "pass",
-               f"batchnorm eval mode uses running statistics (momentum {m:g} on the batch, unbiased running "
-               f"variance){own}."),
-        "biased_running_var": (with_stats(*running_stats(batches, m, unbiased=False)), "pass",
-                               "batchnorm eval mode uses running statistics (kept with the biased batch "
-                               f"variance; PyTorch keeps the unbiased one: accepted){own}."),
-        "running_var_starts_at_0": (with_stats(*running_stats(batches, m, start_var=0.0)), "pass",
-                                    "batchnorm eval mode uses running statistics (the running variance starts "
-                                    f"at 0, as CS231n's starter code; PyTorch starts it at 1: accepted){own}."),
-        "running_var_starts_at_0 ": (with_stats(*running_stats(batches, m, unbiased=False, start_var=0.0)), "pass",
-                                     "batchnorm eval mode uses running statistics (the running variance starts "
-                                     "at 0, as CS231n's starter code, and is kept with the biased batch variance: "
-                                     f"accepted){own}."),
-        "batchnorm_momentum_convention": (with_stats(*running_stats(batches, m, decay_old=True)), "fail", flipped),
-        "batchnorm_momentum_convention ": (with_stats(*running_stats(batches, m, unbiased=False, decay_old=True)),
-                                           "fail", flipped),  # the same, with the biased variance
-        "batchnorm_momentum_convention  ": (with_stats(*running_stats(batches, m, unbiased=False, decay_old=True,
-                                                                      start_var=0.0)), "fail", flipped),
-        "running_stats_not_updated": (with_stats(np.zeros_like(gamma), np.ones_like(gamma)), "fail",
-                                      "in eval mode your batchnorm normalises with mean 0 and variance 1: the "
-                                      "running statistics are never updated by training-mode forwards."),
-        "batchnorm_eval_uses_batch_stats": (fresh.forward(np.array(xe, float)), "fail",
-                                            "in eval mode your batchnorm normalises with the batch's own "
-                                            "statistics: use the running mean and variance."),
-    }
-    for cause, (want, verdict, sentence) in variants.items():
+    expected = trained.forward(np.array(xe, float))
+    readings = [  # (cause: None for an accepted reading, expected eval output, sentence), tried in order
+        (None, expected, f"batchnorm eval mode uses running statistics (momentum {m:g} on the batch, unbiased "
+                         f"running variance){own}."),
+        (None, with_stats(*running_stats(batches, m, unbiased=False)),
+         f"batchnorm eval mode uses running statistics (kept with the biased batch variance; PyTorch keeps the "
+         f"unbiased one: accepted){own}."),
+        (None, with_stats(*running_stats(batches, m, start_var=0.0)),
+         "batchnorm eval mode uses running statistics (the running variance starts at 0, as CS231n's starter "
+         f"code; PyTorch starts it at 1: accepted){own}."),
+        (None, with_stats(*running_stats(batches, m, unbiased=False, start_var=0.0)),
+         "batchnorm eval mode uses running statistics (the running variance starts at 0, as CS231n's starter "
+         f"code, and is kept with the biased batch variance: accepted){own}."),
+        *(("batchnorm_momentum_convention", with_stats(*running_stats(batches, m, **kw)), flipped)
+          for kw in ({"decay_old": True}, {"unbiased": False, "decay_old": True},
+                     {"unbiased": False, "decay_old": True, "start_var": 0.0})),
+        ("running_stats_not_updated", with_stats(np.zeros_like(gamma), np.ones_like(gamma)),
+         "in eval mode your batchnorm normalises with mean 0 and variance 1: the running statistics are never "
+         "updated by training-mode forwards."),
+        ("batchnorm_eval_uses_batch_stats", fresh.forward(np.array(xe, float)),
+         "in eval mode your batchnorm normalises with the batch's own statistics: use the running mean and "
+         "variance."),
+    ]
+    for cause, want, sentence in readings:
         if close(got, want, FORWARD):
-            return passed(sentence) if verdict == "pass" else failed(sentence, cause.strip())
+            return passed(sentence) if cause is None else failed(sentence, cause)
     return failed("batchnorm's eval-mode output matches no running-statistics convention the kit knows "
                  "(expected running = 0.9 * running + 0.1 * batch statistics).", "batchnorm_eval",
-                 **where_largest(got, variants[None][0]))
+                 **where_largest(got, expected))
 
 
 BATCHNORM_JUDGES = (bn_forward, bn_input_grad, bn_param_grads, bn_numerical_vjp, bn_eval)
